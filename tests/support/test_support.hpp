@@ -1,0 +1,33 @@
+// Shared helpers for dpgcert's tests: where test data lives, reading files, skipping cleanly.
+#pragma once
+
+#include <dpgcert/secret.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dpgcert::test {
+
+/// The synthetic PKI made by tests/data/make_pki.sh ($DPGCERT_TEST_DATA).
+std::filesystem::path test_data_dir();
+/// ../shared beside the project ($DPGCERT_SHARED), if present.
+std::optional<std::filesystem::path> shared_dir();
+
+std::vector<std::byte> read_file(const std::filesystem::path& path);
+std::string read_text(const std::filesystem::path& path);
+inline SecretBytes pw(std::string_view text) { return SecretBytes::from_text(text); }
+
+}  // namespace dpgcert::test
+
+/// Skips the current test case with a message when ../shared is absent; yields its path.
+#define DPGCERT_REQUIRE_SHARED(var)                                                   \
+  const auto var##_opt = ::dpgcert::test::shared_dir();                               \
+  if (!var##_opt) {                                                                   \
+    MESSAGE("skipped: ../shared is absent (real samples and vectors live there)");   \
+    return;                                                                           \
+  }                                                                                   \
+  const std::filesystem::path& var = *var##_opt
