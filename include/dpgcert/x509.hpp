@@ -128,6 +128,8 @@ class DPGCERT_API Certificate final {
   [[nodiscard]] const PublicKeyInfo& public_key() const;
   /// The signature algorithm's name as OpenSSL knows it ("sha256WithRSAEncryption", "RSASSA-PSS").
   [[nodiscard]] std::string signature_algorithm() const;
+  /// The digest of the signature ("SHA256", "SHA1", "MD5"; empty for algorithms without one, e.g. Ed25519).
+  [[nodiscard]] std::string signature_digest() const;
   [[nodiscard]] const std::optional<KeyUsage>& key_usage() const;
   /// Extended key usage OIDs, dotted.
   [[nodiscard]] const std::vector<std::string>& extended_key_usage() const;
@@ -139,6 +141,10 @@ class DPGCERT_API Certificate final {
   [[nodiscard]] const std::vector<std::string>& crl_distribution_points() const;
   [[nodiscard]] const std::optional<BasicConstraints>& basic_constraints() const;
   [[nodiscard]] bool is_ca() const;
+  /// The subject key identifier extension's value, if present.
+  [[nodiscard]] std::optional<std::vector<std::byte>> subject_key_id() const;
+  /// The key identifier of the authority key identifier extension, if present.
+  [[nodiscard]] std::optional<std::vector<std::byte>> authority_key_id() const;
   /// Subject equals issuer.
   [[nodiscard]] bool is_self_issued() const;
 

@@ -1,0 +1,366 @@
+#include "x509/certificate_impl.hpp"
+#include "x509/name_util.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <cctype>
+#include <climits>
+#include <ctime>
+
+namespace dpgcert {
+namespace {
+
+Time asn1_time(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+    detail::clear_openssl_errors();
+    return from_unix(0);
+  }
+  using namespace std::chrono;
+  const year_month_day ymd{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
+                           day{static_cast<unsigned>(tm.tm_mday)}};
+  return time_point_cast<seconds>(sys_days{ymd}) + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+}
+
+template <typename T, auto Free>
+detail::Owned<T, Free> ext_d2i(X509* x, int nid) {
+  int crit = 0;
+  auto* p = static_cast<T*>(X509_get_ext_d2i(x, nid, &crit, nullptr));
+  return detail::Owned<T, Free>(p);
+}
+
+bool ext_critical(X509* x, int nid) {
+  const int idx = X509_get_ext_by_NID(x, nid, -1);
+  if (idx < 0) return false;
+  return X509_EXTENSION_get_critical(X509_get_ext(x, idx)) == 1;
+}
+
+std::string ia5(const ASN1_IA5STRING* s) {
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
+}
+
+void decode_extensions(const Certificate::Impl& impl) {
+  X509* x = impl.x509.get();
+  const uint32_t flags = X509_get_extension_flags(x);  // also caches OpenSSL's own view
+  if ((flags & EXFLAG_KUSAGE) != 0) {
+    const uint32_t ku = X509_get_key_usage(x);
+    KeyUsage k;
+    k.digital_signature = (ku & KU_DIGITAL_SIGNATURE) != 0;
+    k.non_repudiation = (ku & KU_NON_REPUDIATION) != 0;
+    k.key_encipherment = (ku & KU_KEY_ENCIPHERMENT) != 0;
+    k.data_encipherment = (ku & KU_DATA_ENCIPHERMENT) != 0;
+    k.key_agreement = (ku & KU_KEY_AGREEMENT) != 0;
+    k.key_cert_sign = (ku & KU_KEY_CERT_SIGN) != 0;
+    k.crl_sign = (ku & KU_CRL_SIGN) != 0;
+    k.encipher_only = (ku & KU_ENCIPHER_ONLY) != 0;
+    k.decipher_only = (ku & KU_DECIPHER_ONLY) != 0;
+    k.critical = ext_critical(x, NID_key_usage);
+    impl.key_usage = k;
+  }
+  if (auto eku = ext_d2i<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>(x, NID_ext_key_usage)) {
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+      impl.eku.push_back(detail::oid_text(sk_ASN1_OBJECT_value(eku.get(), i)));
+    }
+  }
+  if (auto gens = ext_d2i<GENERAL_NAMES, GENERAL_NAMES_free>(x, NID_subject_alt_name)) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens.get()); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(gens.get(), i);
+      if (g->type == GEN_EMAIL) impl.sans.emails.push_back(ia5(g->d.rfc822Name));
+      if (g->type == GEN_DNS) impl.sans.dns.push_back(ia5(g->d.dNSName));
+      if (g->type == GEN_URI) impl.sans.uris.push_back(ia5(g->d.uniformResourceIdentifier));
+    }
+  }
+  if (auto pols = ext_d2i<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>(x, NID_certificate_policies)) {
+    for (int i = 0; i < sk_POLICYINFO_num(pols.get()); ++i) {
+      impl.policies.push_back(detail::oid_text(sk_POLICYINFO_value(pols.get(), i)->policyid));
+    }
+  }
+  if (auto aia = ext_d2i<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>(x, NID_info_access)) {
+    for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia.get()); ++i) {
+      const ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia.get(), i);
+      if (ad->location->type != GEN_URI) continue;
+      const int nid = OBJ_obj2nid(ad->method);
+      if (nid == NID_ad_OCSP) impl.aia.ocsp.push_back(ia5(ad->location->d.uniformResourceIdentifier));
+      if (nid == NID_ad_ca_issuers) impl.aia.ca_issuers.push_back(ia5(ad->location->d.uniformResourceIdentifier));
+    }
+  }
+  if (auto dps = ext_d2i<CRL_DIST_POINTS, CRL_DIST_POINTS_free>(x, NID_crl_distribution_points)) {
+    for (int i = 0; i < sk_DIST_POINT_num(dps.get()); ++i) {
+      const DIST_POINT* dp = sk_DIST_POINT_value(dps.get(), i);
+      if (dp->distpoint == nullptr || dp->distpoint->type != 0) continue;
+      const GENERAL_NAMES* names = dp->distpoint->name.fullname;
+      for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
+        const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, j);
+        if (g->type == GEN_URI) impl.crl_dps.push_back(ia5(g->d.uniformResourceIdentifier));
+      }
+    }
+  }
+  if (auto bc = ext_d2i<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>(x, NID_basic_constraints)) {
+    BasicConstraints b;
+    b.ca = bc->ca != 0;
+    if (bc->pathlen != nullptr) b.path_length = static_cast<int>(ASN1_INTEGER_get(bc->pathlen));
+    b.critical = ext_critical(x, NID_basic_constraints);
+    impl.basic_constraints = b;
+  }
+  detail::clear_openssl_errors();
+}
+
+std::vector<std::byte> to_bytes(const ASN1_OCTET_STRING* s) {
+  const auto* d = reinterpret_cast<const std::byte*>(ASN1_STRING_get0_data(s));
+  return {d, d + ASN1_STRING_length(s)};
+}
+
+}  // namespace
+
+std::vector<std::string> KeyUsage::names() const {
+  std::vector<std::string> out;
+  if (digital_signature) out.emplace_back("digitalSignature");
+  if (non_repudiation) out.emplace_back("nonRepudiation");
+  if (key_encipherment) out.emplace_back("keyEncipherment");
+  if (data_encipherment) out.emplace_back("dataEncipherment");
+  if (key_agreement) out.emplace_back("keyAgreement");
+  if (key_cert_sign) out.emplace_back("keyCertSign");
+  if (crl_sign) out.emplace_back("cRLSign");
+  if (encipher_only) out.emplace_back("encipherOnly");
+  if (decipher_only) out.emplace_back("decipherOnly");
+  return out;
+}
+
+std::string to_hex(std::span<const std::byte> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (auto b : bytes) {
+    const auto v = static_cast<unsigned>(b);
+    out += digits[v >> 4];
+    out += digits[v & 15];
+  }
+  return out;
+}
+
+Certificate Certificate::from_der(std::span<const std::byte> der, const Context& ctx) {
+  if (der.size() > ctx.limits().max_input_bytes) {
+    throw Error(ErrorCode::limit_exceeded, "certificate: " + std::to_string(der.size()) +
+                                               " bytes exceed the input limit of " +
+                                               std::to_string(ctx.limits().max_input_bytes));
+  }
+  if (der.empty()) throw Error(ErrorCode::malformed, "certificate: empty input");
+  detail::X509Ptr x(X509_new_ex(detail::libctx(ctx), nullptr));
+  if (!x) detail::throw_openssl(ErrorCode::internal, "certificate: out of memory");
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509* raw = x.get();
+  if (der.size() > static_cast<std::size_t>(LONG_MAX) || d2i_X509(&raw, &p, static_cast<long>(der.size())) == nullptr) {
+    x.release();  // d2i frees the object on failure
+    detail::throw_openssl(ErrorCode::malformed, "certificate: not a DER X.509 certificate");
+  }
+  const auto used = static_cast<std::size_t>(p - reinterpret_cast<const unsigned char*>(der.data()));
+  if (used != der.size()) {
+    throw Error(ErrorCode::malformed, "certificate: " + std::to_string(der.size() - used) +
+                                          " trailing bytes after the DER certificate");
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->x509 = std::move(x);
+  impl->der.assign(der.begin(), der.end());
+  impl->ctx = &ctx;
+  return Certificate(std::move(impl));
+}
+
+namespace detail {
+Certificate certificate_from_x509(X509Ptr x509, const Context& ctx) {
+  if (!x509) throw Error(ErrorCode::internal, "certificate: null X509");
+  unsigned char* buf = nullptr;
+  const int n = i2d_X509(x509.get(), &buf);
+  if (n <= 0) throw_openssl(ErrorCode::malformed, "certificate: cannot encode");
+  auto impl = std::make_shared<Certificate::Impl>();
+  impl->der.assign(reinterpret_cast<std::byte*>(buf), reinterpret_cast<std::byte*>(buf) + n);
+  OPENSSL_free(buf);
+  impl->x509 = std::move(x509);
+  impl->ctx = &ctx;
+  return Certificate(std::move(impl));
+}
+}  // namespace detail
+
+std::span<const std::byte> Certificate::der() const noexcept { return impl_->der; }
+
+std::string Certificate::to_pem() const {
+  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), impl_->x509.get()) != 1) {
+    detail::throw_openssl(ErrorCode::internal, "certificate: cannot write PEM");
+  }
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+int Certificate::version() const { return static_cast<int>(X509_get_version(impl_->x509.get())) + 1; }
+
+const DistinguishedName& Certificate::subject() const {
+  const auto& i = *impl_;
+  std::call_once(i.names_once, [&i] {
+    i.subject = detail::name_from_x509(X509_get_subject_name(i.x509.get()));
+    i.issuer = detail::name_from_x509(X509_get_issuer_name(i.x509.get()));
+  });
+  return i.subject;
+}
+
+const DistinguishedName& Certificate::issuer() const {
+  (void)subject();
+  return impl_->issuer;
+}
+
+std::vector<std::byte> Certificate::serial() const {
+  const ASN1_INTEGER* s = X509_get0_serialNumber(impl_->x509.get());
+  detail::Owned<BIGNUM, BN_free> bn(ASN1_INTEGER_to_BN(s, nullptr));
+  if (!bn) detail::throw_openssl(ErrorCode::internal, "certificate: cannot read the serial number");
+  std::vector<std::byte> out(static_cast<std::size_t>(BN_num_bytes(bn.get())));
+  if (out.empty()) return {std::byte{0}};
+  BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+std::string Certificate::serial_hex() const { return to_hex(serial()); }
+
+Time Certificate::not_before() const { return asn1_time(X509_get0_notBefore(impl_->x509.get())); }
+Time Certificate::not_after() const { return asn1_time(X509_get0_notAfter(impl_->x509.get())); }
+
+const Fingerprint& Certificate::fingerprint_sha256() const {
+  const auto& i = *impl_;
+  std::call_once(i.fingerprint_once, [&i] {
+    std::size_t len = 0;
+    if (EVP_Q_digest(detail::libctx(*i.ctx), "SHA256", nullptr, i.der.data(), i.der.size(),
+                     reinterpret_cast<unsigned char*>(i.fingerprint.data()), &len) != 1 ||
+        len != i.fingerprint.size()) {
+      detail::throw_openssl(ErrorCode::internal, "certificate: SHA-256 unavailable");
+    }
+  });
+  return i.fingerprint;
+}
+
+std::string Certificate::fingerprint_hex() const { return to_hex(fingerprint_sha256()); }
+
+const PublicKeyInfo& Certificate::public_key() const {
+  const auto& i = *impl_;
+  std::call_once(i.key_once, [&i] {
+    EVP_PKEY* pk = X509_get0_pubkey(i.x509.get());
+    if (pk == nullptr) {
+      // Unknown key type: report its OID.
+      X509_PUBKEY* xpk = X509_get_X509_PUBKEY(i.x509.get());
+      ASN1_OBJECT* alg = nullptr;
+      if (xpk != nullptr && X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, xpk) == 1 && alg != nullptr) {
+        i.key.algorithm = detail::oid_text(alg);
+      } else {
+        i.key.algorithm = "unknown";
+      }
+      detail::clear_openssl_errors();
+      return;
+    }
+    switch (EVP_PKEY_get_base_id(pk)) {
+      case EVP_PKEY_RSA: i.key.algorithm = "RSA"; break;
+      case EVP_PKEY_RSA_PSS: i.key.algorithm = "RSASSA-PSS"; break;
+      case EVP_PKEY_EC: i.key.algorithm = "EC"; break;
+      case EVP_PKEY_ED25519: i.key.algorithm = "ED25519"; break;
+      case EVP_PKEY_ED448: i.key.algorithm = "ED448"; break;
+      case EVP_PKEY_DSA: i.key.algorithm = "DSA"; break;
+      default: {
+        const char* name = EVP_PKEY_get0_type_name(pk);
+        i.key.algorithm = name != nullptr ? name : "unknown";
+      }
+    }
+    i.key.bits = EVP_PKEY_get_bits(pk);
+    char group[80];
+    std::size_t glen = 0;
+    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+        EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1) {
+      i.key.curve = std::string(group, glen);
+    }
+    detail::clear_openssl_errors();
+  });
+  return i.key;
+}
+
+std::string Certificate::signature_algorithm() const {
+  const int nid = X509_get_signature_nid(impl_->x509.get());
+  if (nid == NID_rsassaPss) return "RSASSA-PSS";
+  if (nid == NID_undef) {
+    const X509_ALGOR* alg = nullptr;
+    X509_get0_signature(nullptr, &alg, impl_->x509.get());
+    const ASN1_OBJECT* obj = nullptr;
+    X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+    return obj != nullptr ? detail::oid_text(obj) : "unknown";
+  }
+  return OBJ_nid2ln(nid);
+}
+
+std::string Certificate::signature_digest() const {
+  int md = NID_undef;
+  if (X509_get_signature_info(impl_->x509.get(), &md, nullptr, nullptr, nullptr) != 1 || md == NID_undef) {
+    detail::clear_openssl_errors();
+    return {};
+  }
+  const char* sn = OBJ_nid2sn(md);
+  std::string out = sn != nullptr ? sn : "";
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // OpenSSL's short names: "SHA256", "SHA1", "MD5", "SHA512" ...
+  return out;
+}
+
+const std::optional<KeyUsage>& Certificate::key_usage() const {
+  const auto& i = *impl_;
+  std::call_once(i.ext_once, [&i] { decode_extensions(i); });
+  return i.key_usage;
+}
+const std::vector<std::string>& Certificate::extended_key_usage() const {
+  (void)key_usage();
+  return impl_->eku;
+}
+const AlternativeNames& Certificate::subject_alt_names() const {
+  (void)key_usage();
+  return impl_->sans;
+}
+const std::vector<std::string>& Certificate::policies() const {
+  (void)key_usage();
+  return impl_->policies;
+}
+const AuthorityInfoAccess& Certificate::authority_info_access() const {
+  (void)key_usage();
+  return impl_->aia;
+}
+const std::vector<std::string>& Certificate::crl_distribution_points() const {
+  (void)key_usage();
+  return impl_->crl_dps;
+}
+const std::optional<BasicConstraints>& Certificate::basic_constraints() const {
+  (void)key_usage();
+  return impl_->basic_constraints;
+}
+bool Certificate::is_ca() const {
+  const auto& bc = basic_constraints();
+  return bc.has_value() && bc->ca;
+}
+bool Certificate::is_self_issued() const {
+  return X509_NAME_cmp(X509_get_subject_name(impl_->x509.get()), X509_get_issuer_name(impl_->x509.get())) == 0;
+}
+
+std::optional<std::vector<std::byte>> Certificate::subject_key_id() const {
+  const ASN1_OCTET_STRING* s = X509_get0_subject_key_id(impl_->x509.get());
+  detail::clear_openssl_errors();
+  if (s == nullptr) return std::nullopt;
+  return to_bytes(s);
+}
+
+std::optional<std::vector<std::byte>> Certificate::authority_key_id() const {
+  const ASN1_OCTET_STRING* s = X509_get0_authority_key_id(impl_->x509.get());
+  detail::clear_openssl_errors();
+  if (s == nullptr) return std::nullopt;
+  return to_bytes(s);
+}
+
+bool Certificate::operator==(const Certificate& other) const noexcept {
+  return impl_ == other.impl_ || impl_->der == other.impl_->der;
+}
+
+}  // namespace dpgcert
