@@ -1,0 +1,27 @@
+#include "bench_support.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace dpgcert::bench {
+
+std::filesystem::path test_data() {
+  if (const char* env = std::getenv("DPGCERT_TEST_DATA"); env != nullptr && *env != '\0') return env;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dpgcert-bench-pki";
+  const std::string cmd = "bash '" DPGCERT_SOURCE_DIR "/tests/data/make_pki.sh' '" + dir.string() + "' >/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot make the synthetic PKI: " + cmd);
+  return dir;
+}
+
+std::vector<std::byte> read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> out(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) out[i] = static_cast<std::byte>(c[i]);
+  return out;
+}
+
+}  // namespace dpgcert::bench

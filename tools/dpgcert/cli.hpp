@@ -1,0 +1,67 @@
+// Shared pieces of the dpgcert tool: options every command has, password sources, output.
+#pragma once
+
+#include <dpgcert/error.hpp>
+#include <dpgcert/secret.hpp>
+#include <dpgcert/time.hpp>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dpgcert::cli {
+
+/// Exit codes documented in the README and --help.
+enum Exit : int {
+  exit_ok = 0,
+  exit_warn = 1,
+  exit_fail = 2,
+  exit_unreadable = 3,
+  exit_usage = 64,
+};
+
+/// Where a password comes from; never the command line itself.
+struct PasswordSource {
+  std::string file;      ///< --password-file: first line, trailing newline removed.
+  std::string env;       ///< --password-env: the named environment variable.
+  bool stdin_ = false;   ///< --password-stdin: all of stdin, trailing newline removed.
+
+  [[nodiscard]] bool given() const { return !file.empty() || !env.empty() || stdin_; }
+  /// Reads the password. Throws Error(io) / Error(invalid_argument) with a message naming the
+  /// source (never the password).
+  [[nodiscard]] SecretBytes read() const;
+};
+
+/// Options shared by every command.
+struct Common {
+  bool json = false;
+  std::string now;  ///< --now: pretend it is this time (RFC 3339); default: the system clock.
+  [[nodiscard]] Time now_time() const;
+};
+
+struct InspectOptions {
+  Common common;
+  PasswordSource password;
+  std::string file;
+};
+
+/// `dpgcert inspect`: prints what a file is. Returns the exit code.
+int run_inspect(const InspectOptions& options);
+
+/// Reads a whole file, bounded by `limit` bytes (Error(limit_exceeded) past it, Error(io) when it
+/// cannot be read).
+[[nodiscard]] std::vector<std::byte> read_input_file(const std::string& path, std::size_t limit);
+
+/// Prints {"error": {...}} (JSON mode) or "dpgcert: error (code): message" to stderr.
+void print_error(const Common& common, const Error& error);
+
+/// "in 12 days", "3 days ago", "today".
+[[nodiscard]] std::string relative_days(Time t, Time now);
+
+/// Prints a JSON document to stdout, indented, with a trailing newline.
+void print_json(const nlohmann::json& j);
+
+}  // namespace dpgcert::cli

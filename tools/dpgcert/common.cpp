@@ -1,0 +1,96 @@
+#include "cli.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+namespace dpgcert::cli {
+namespace {
+
+/// Removes one trailing "\n" or "\r\n": a password file's newline is not part of the password.
+SecretBytes strip_newline(SecretBytes s) {
+  std::size_t n = s.size();
+  if (n > 0 && s.data()[n - 1] == std::byte{'\n'}) --n;
+  if (n > 0 && s.data()[n - 1] == std::byte{'\r'}) --n;
+  if (n == s.size()) return s;
+  return SecretBytes(s.bytes().first(n));
+}
+
+SecretBytes read_stream(std::istream& in, const std::string& what) {
+  constexpr std::size_t kMax = 64 * 1024;
+  SecretBytes buf = SecretBytes::zeroed(kMax);
+  std::size_t n = 0;
+  while (n < kMax && in.good()) {
+    in.read(reinterpret_cast<char*>(buf.data()) + n, static_cast<std::streamsize>(kMax - n));
+    n += static_cast<std::size_t>(in.gcount());
+  }
+  if (n == kMax) throw Error(ErrorCode::invalid_argument, what + " is longer than 64 KiB: not a password");
+  return SecretBytes(buf.bytes().first(n));
+}
+
+}  // namespace
+
+SecretBytes PasswordSource::read() const {
+  const int sources = (file.empty() ? 0 : 1) + (env.empty() ? 0 : 1) + (stdin_ ? 1 : 0);
+  if (sources > 1) {
+    throw Error(ErrorCode::invalid_argument, "give one of --password-file, --password-env, --password-stdin");
+  }
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw Error(ErrorCode::io, "cannot read password file '" + file + "': " + std::strerror(errno));
+    return strip_newline(read_stream(in, "password file '" + file + "'"));
+  }
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr) throw Error(ErrorCode::invalid_argument, "environment variable " + env + " is not set");
+    return SecretBytes::from_text(v);
+  }
+  if (stdin_) return strip_newline(read_stream(std::cin, "standard input"));
+  return {};
+}
+
+Time Common::now_time() const {
+  if (now.empty()) return SystemClock{}.now();
+  return parse_rfc3339(now);
+}
+
+std::vector<std::byte> read_input_file(const std::string& path, std::size_t limit) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Error(ErrorCode::io, "cannot open '" + path + "': " + std::strerror(errno));
+  const auto size = static_cast<std::size_t>(in.tellg());
+  if (size > limit) {
+    throw Error(ErrorCode::limit_exceeded, "'" + path + "' is " + std::to_string(size) +
+                                               " bytes, more than the input limit of " + std::to_string(limit));
+  }
+  in.seekg(0);
+  std::vector<std::byte> data(size);
+  if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(size))) {
+    throw Error(ErrorCode::io, "cannot read '" + path + "'");
+  }
+  return data;
+}
+
+void print_error(const Common& common, const Error& error) {
+  if (common.json) {
+    print_json(nlohmann::json{{"error", {{"code", std::string(to_string(error.code()))}, {"message", error.what()}}}});
+  } else {
+    std::cerr << "dpgcert: " << to_string(error.code()) << ": " << error.what() << '\n';
+  }
+}
+
+std::string relative_days(Time t, Time now) {
+  const auto secs = (t - now).count();
+  const long long days = secs >= 0 ? secs / 86400 : -((-secs) / 86400);
+  if (days == 0) return secs >= 0 ? "today" : "today (passed)";
+  if (days > 0) return "in " + std::to_string(days) + (days == 1 ? " day" : " days");
+  return std::to_string(-days) + (days == -1 ? " day ago" : " days ago");
+}
+
+void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
+
+}  // namespace dpgcert::cli
