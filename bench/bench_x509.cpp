@@ -1,6 +1,6 @@
 // DER parsing of a certificate: dpgcert's Certificate::from_der against bare d2i_X509.
 // Target (issue 3): dpgcert at least 0.8x the rate of bare d2i_X509.
-#include "bench_support.hpp"
+#include "support.hpp"
 
 #include <dpgcert/x509.hpp>
 

@@ -9,16 +9,13 @@ namespace dpgcert::test {
 
 std::filesystem::path test_data_dir() {
   const char* env = std::getenv("DPGCERT_TEST_DATA");
-  if (env == nullptr || *env == '\0') {
-    throw std::runtime_error("DPGCERT_TEST_DATA is not set: run the tests through ctest");
-  }
+  if (env == nullptr || *env == '\0') return DPGCERT_TEST_DATA_DEFAULT;
   return env;
 }
 
 std::optional<std::filesystem::path> shared_dir() {
   const char* env = std::getenv("DPGCERT_SHARED");
-  if (env == nullptr || *env == '\0') return std::nullopt;
-  std::filesystem::path p(env);
+  std::filesystem::path p = (env == nullptr || *env == '\0') ? std::filesystem::path(DPGCERT_SHARED_DEFAULT) : env;
   std::error_code ec;
   if (!std::filesystem::is_directory(p / "samples", ec)) return std::nullopt;
   return p;

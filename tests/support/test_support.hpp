@@ -12,9 +12,10 @@
 
 namespace dpgcert::test {
 
-/// The synthetic PKI made by tests/data/make_pki.sh ($DPGCERT_TEST_DATA).
+/// The synthetic PKI made by tests/data/make_pki.sh ($DPGCERT_TEST_DATA, else the build tree's,
+/// made by ctest's make_test_pki fixture).
 std::filesystem::path test_data_dir();
-/// ../shared beside the project ($DPGCERT_SHARED), if present.
+/// ../shared beside the project ($DPGCERT_SHARED overrides), if present.
 std::optional<std::filesystem::path> shared_dir();
 
 std::vector<std::byte> read_file(const std::filesystem::path& path);

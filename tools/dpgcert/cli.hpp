@@ -51,6 +51,23 @@ struct InspectOptions {
 /// `dpgcert inspect`: prints what a file is. Returns the exit code.
 int run_inspect(const InspectOptions& options);
 
+struct VerifyOptions {
+  Common common;
+  PasswordSource password;
+  std::string file;
+  std::vector<std::string> trust;      ///< --trust: anchor files/folders (default: the OCES catalogue).
+  std::vector<std::string> untrusted;  ///< --untrusted: intermediate files/folders.
+  std::vector<std::string> crls;       ///< --crl: CRL files/folders (DER or PEM).
+  std::string at;                      ///< --at: validation time (RFC 3339); default: now.
+  std::string environment;             ///< --environment: "production" or "test"; default: not checked.
+  std::string expect_cvr;              ///< --expect-cvr: the CVR the certificate must carry.
+  int min_days = -1;                   ///< --min-days: warn below this many days left (-1: the default, 30).
+};
+
+/// `dpgcert verify`: the onboarding checklist. Returns 0 pass, 1 warnings, 2 failed checks,
+/// 3 could not run, 64 usage.
+int run_verify(const VerifyOptions& options);
+
 /// Reads a whole file, bounded by `limit` bytes (Error(limit_exceeded) past it, Error(io) when it
 /// cannot be read).
 [[nodiscard]] std::vector<std::byte> read_input_file(const std::string& path, std::size_t limit);

@@ -1,4 +1,4 @@
-#include "bench_support.hpp"
+#include "support.hpp"
 
 #include <cstdlib>
 #include <fstream>

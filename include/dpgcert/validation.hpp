@@ -1,0 +1,342 @@
+// Validation for onboarding: chain, validity, profile and revocation of a certificate or a PKCS#12
+// bundle, as a report of checks a person can read. Path validation is OpenSSL's X509_verify_cert in
+// dpgcert's own library context; see docs/validation.md for the flags and the checks.
+#pragma once
+
+#include <dpgcert/context.hpp>
+#include <dpgcert/export.hpp>
+#include <dpgcert/oces.hpp>
+#include <dpgcert/pkcs12.hpp>
+#include <dpgcert/secret.hpp>
+#include <dpgcert/time.hpp>
+#include <dpgcert/x509.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dpgcert {
+
+// ---- CRLs -----------------------------------------------------------------------------------
+
+/// CRL entry reason codes (RFC 5280 5.3.1). The numeric values are the encoded ones.
+enum class RevocationReason : int {
+  unspecified = 0,
+  key_compromise = 1,
+  ca_compromise = 2,
+  affiliation_changed = 3,
+  superseded = 4,
+  cessation_of_operation = 5,
+  certificate_hold = 6,
+  remove_from_crl = 8,
+  privilege_withdrawn = 9,
+  aa_compromise = 10,
+};
+
+/// RFC 5280 spelling: "unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+/// "superseded", "cessationOfOperation", "certificateHold", "removeFromCRL",
+/// "privilegeWithdrawn", "aACompromise".
+[[nodiscard]] DPGCERT_API std::string_view to_string(RevocationReason reason) noexcept;
+
+/// One entry of a CRL.
+struct RevokedCertificate {
+  std::vector<std::byte> serial;  ///< Big-endian, without leading zeros (as Certificate::serial()).
+  Time revocation_date{};
+  std::optional<RevocationReason> reason;  ///< Absent when the entry has no reasonCode extension.
+  /// Lowercase hex of `serial` (as Certificate::serial_hex()).
+  [[nodiscard]] std::string serial_hex() const { return to_hex(serial); }
+};
+
+/// An immutable X.509 certificate revocation list: its DER and the parsed fields.
+///
+/// Cheap to copy (a shared pointer); safe to share and read from several threads. The list of
+/// entries is decoded on first use of revoked().
+class DPGCERT_API Crl final {
+ public:
+  /// Parses one DER CRL in the context's library context. Throws Error(malformed) for anything
+  /// else (including trailing bytes), Error(limit_exceeded) past the context's input limit.
+  [[nodiscard]] static Crl from_der(std::span<const std::byte> der, const Context& ctx = Context::shared());
+
+  [[nodiscard]] std::span<const std::byte> der() const noexcept;
+  [[nodiscard]] const DistinguishedName& issuer() const;
+  [[nodiscard]] Time this_update() const;
+  /// Absent when the CRL has no nextUpdate (allowed by X.509, not by RFC 5280).
+  [[nodiscard]] std::optional<Time> next_update() const;
+  /// Whether nextUpdate lies before `at` (the CRL is stale then).
+  [[nodiscard]] bool is_stale(Time at) const;
+  /// Whether this is a delta CRL (it has a deltaCRLIndicator).
+  [[nodiscard]] bool is_delta() const;
+  /// Every entry, in CRL order.
+  [[nodiscard]] const std::vector<RevokedCertificate>& revoked() const;
+  /// The entry for this serial (big-endian, as Certificate::serial()), if listed.
+  [[nodiscard]] std::optional<RevokedCertificate> find(std::span<const std::byte> serial) const;
+
+  bool operator==(const Crl& other) const noexcept;
+
+  struct Impl;
+  [[nodiscard]] const Impl& impl() const noexcept { return *impl_; }
+  explicit Crl(std::shared_ptr<const Impl> impl) noexcept : impl_(std::move(impl)) {}
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+/// Parses one or several CRLs: DER (one, or several concatenated) or PEM (`X509 CRL` blocks;
+/// other blocks are ignored). Throws Error(malformed) when there is none or one is broken,
+/// Error(limit_exceeded) past the context's input limit or for more than `max_certificates` CRLs.
+[[nodiscard]] DPGCERT_API std::vector<Crl> load_crls(std::span<const std::byte> data,
+                                                      const Context& ctx = Context::shared());
+
+/// Reads CRLs from files and folders. A file is read as load_crls() does; a folder contributes
+/// its regular files ending in .crl, .pem or .der (case-insensitive, not recursive, in name order,
+/// hidden files skipped), where a .pem or .der file that holds no CRL (a certificate, a key) is
+/// skipped and a .crl file must hold one. Throws Error(io) when a path cannot be read, otherwise as
+/// load_crls(), naming the file.
+[[nodiscard]] DPGCERT_API std::vector<Crl> load_crl_files(std::span<const std::filesystem::path> paths,
+                                                           const Context& ctx = Context::shared());
+
+/// Reads certificates from files and folders (DER, PEM or bare base64; a file may hold several).
+/// A folder contributes its regular files ending in .pem, .crt, .cer or .der (case-insensitive,
+/// not recursive, in name order), where a .pem or .der file that holds no certificate (a key, a
+/// CRL) is skipped and a .crt or .cer file must hold one. Errors as load_crl_files().
+[[nodiscard]] DPGCERT_API std::vector<Certificate> load_certificate_files(
+    std::span<const std::filesystem::path> paths, const Context& ctx = Context::shared());
+
+// ---- trust anchors --------------------------------------------------------------------------
+
+/// The certificates a validation trusts, plus untrusted CA certificates that come with them
+/// (for the OCES catalogue: its issuing CAs) to help build paths.
+///
+/// An immutable value: cheap to copy (shared). The OpenSSL trust store is built from the
+/// already parsed certificates once, on first use, and then shared by every copy; safe to use
+/// from several threads at once.
+class DPGCERT_API TrustAnchors final {
+ public:
+  /// No anchors: every chain fails.
+  TrustAnchors();
+
+  /// The roots of a catalogue as anchors, optionally only one generation and/or environment, with
+  /// the catalogue's issuing CAs (filtered the same way) as intermediates.
+  [[nodiscard]] static TrustAnchors from_catalogue(const oces::Catalogue& catalogue,
+                                                   std::optional<oces::Environment> environment = std::nullopt,
+                                                   std::optional<oces::Generation> generation = std::nullopt);
+  /// The default: every root of oces::Catalogue::builtin() (OCES2 and OCES3, production and test)
+  /// and its issuing CAs. Made once per process; its store is shared by every validation.
+  [[nodiscard]] static const TrustAnchors& oces_builtin();
+  /// Exactly these anchors (and optional intermediates).
+  [[nodiscard]] static TrustAnchors from_certificates(std::vector<Certificate> anchors,
+                                                      std::vector<Certificate> intermediates = {});
+  /// Anchors read with load_certificate_files(); errors as there.
+  [[nodiscard]] static TrustAnchors from_files(std::span<const std::filesystem::path> paths,
+                                               const Context& ctx = Context::shared());
+
+  [[nodiscard]] const std::vector<Certificate>& certificates() const noexcept;
+  [[nodiscard]] const std::vector<Certificate>& intermediates() const noexcept;
+  [[nodiscard]] bool empty() const noexcept;
+
+  struct Impl;
+  [[nodiscard]] const Impl& impl() const noexcept { return *impl_; }
+
+ private:
+  explicit TrustAnchors(std::shared_ptr<const Impl> impl) noexcept : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- policy ---------------------------------------------------------------------------------
+
+/// Which certificates' revocation is checked against the CRLs given.
+enum class RevocationScope {
+  none,   ///< Not checked.
+  leaf,   ///< Only the end-entity certificate (X509_V_FLAG_CRL_CHECK).
+  chain,  ///< Every certificate of the path, the anchor too (adds X509_V_FLAG_CRL_CHECK_ALL).
+};
+
+/// "none", "leaf", "chain".
+[[nodiscard]] DPGCERT_API std::string_view to_string(RevocationScope scope) noexcept;
+
+/// What a validation requires. Start from a named starting point and change fields:
+///
+///     auto policy = ValidationPolicy::oces_gateway();
+///     policy.expected_environment = oces::Environment::production;
+///     policy.expected_cvr = "30808460";
+///
+/// A value; copy freely.
+struct DPGCERT_API ValidationPolicy {
+  // -- OCES profile (checks environment, certificate_type, cvr) --
+  /// Whether the OCES profile applies. When false those three checks are `skip`.
+  bool oces_profile = true;
+  /// Production or test; absent: not checked (the environment check is `skip` and says which it is).
+  std::optional<oces::Environment> expected_environment;
+  /// The accepted OCES certificate types; empty: any.
+  std::vector<oces::CertificateType> accepted_types;
+  /// The CVR number the certificate must carry; absent: not checked.
+  std::optional<std::string> expected_cvr;
+
+  // -- the leaf certificate --
+  /// Fewer days of validity left than this warns.
+  int min_days = 30;
+  /// Key usage bits the leaf must have (KeyUsage::names() spelling); empty: not checked.
+  std::vector<std::string> required_key_usage;
+  /// RSA (and DSA) keys shorter than this fail.
+  int rsa_fail_below_bits = 2048;
+  /// RSA (and DSA) keys shorter than this warn.
+  int rsa_warn_below_bits = 3072;
+  /// Signature digests that fail on the leaf (Certificate::signature_digest() spelling,
+  /// case-insensitive); empty: not checked.
+  std::vector<std::string> weak_signature_digests = {"MD5", "SHA1"};
+
+  // -- revocation --
+  RevocationScope revocation = RevocationScope::leaf;
+  /// Whether a certificate in scope without a usable CRL fails (else: `skip`, or `warn` when
+  /// other certificates in scope were checked).
+  bool require_revocation_data = false;
+  /// Whether a CRL past its nextUpdate fails the revocation check (else it warns). The chain check
+  /// is never failed by a stale CRL.
+  bool stale_crl_fails = false;
+
+  // -- path validation (X509_VERIFY_PARAM) --
+  /// Accept a chain that ends at a trusted certificate that is not self-signed
+  /// (X509_V_FLAG_PARTIAL_CHAIN). Off: every path must end at a trusted root.
+  bool allow_partial_chain = false;
+  /// OpenSSL's extra RFC 5280 strictness (X509_V_FLAG_X509_STRICT): critical basicConstraints on
+  /// CAs, key identifiers, no explicit EC parameters, ... Every real OCES2/OCES3 chain passes it.
+  bool x509_strict = true;
+  /// Process certificate policies (RFC 5280 6.1, X509_V_FLAG_POLICY_CHECK). Also turned on when
+  /// any of the four RFC 5280 inputs below differs from its default.
+  bool policy_check = false;
+  /// RFC 5280 user-initial-policy-set, dotted OIDs; empty means {anyPolicy}.
+  std::vector<std::string> initial_policy_set;
+  bool explicit_policy = false;         ///< initial-explicit-policy (X509_V_FLAG_EXPLICIT_POLICY).
+  bool inhibit_policy_mapping = false;  ///< initial-policy-mapping-inhibit (X509_V_FLAG_INHIBIT_MAP).
+  bool inhibit_any_policy = false;      ///< initial-any-policy-inhibit (X509_V_FLAG_INHIBIT_ANY).
+
+  /// An organisation/function certificate for a secure-mail gateway: accepts OCES2 VOCES and
+  /// FOCES and OCES3 organisation certificates; requires digitalSignature and keyEncipherment;
+  /// RSA below 2048 bits fails, below 3072 warns; MD5/SHA-1 fail; 30 days minimum; revocation of
+  /// the leaf when CRLs are given; X.509 strict; no policy processing.
+  [[nodiscard]] static ValidationPolicy oces_gateway();
+  /// Any PKI: no OCES profile, no key usage requirement, RFC 5280 policy processing on (with the
+  /// default inputs: anyPolicy, nothing inhibited), not X.509 strict. Key strength, signature
+  /// digest, validity and revocation as in oces_gateway().
+  [[nodiscard]] static ValidationPolicy generic();
+};
+
+// ---- input and report -----------------------------------------------------------------------
+
+/// What to validate against.
+struct ValidationInput {
+  /// The validation time; required (validate() throws Error(invalid_argument) for the epoch).
+  /// Never the system clock: the caller decides what "now" is.
+  Time at{};
+  /// Trust anchors; absent: TrustAnchors::oces_builtin().
+  std::optional<TrustAnchors> anchors;
+  /// Untrusted CA certificates offered for path building, besides a bundle's own chain and the
+  /// anchors' intermediates. An unordered pool, not a chain.
+  std::vector<Certificate> intermediates;
+  /// CRLs; revocation is checked only when some are given (see ValidationPolicy::revocation).
+  std::vector<Crl> crls;
+  ValidationPolicy policy = ValidationPolicy::oces_gateway();
+  /// The catalogue used to identify the certificate (oces::identify); absent: the built-in one.
+  std::optional<oces::Catalogue> catalogue;
+};
+
+/// The verdict of one check. Ordered by severity for pass < warn < fail; skip means "not checked".
+enum class CheckStatus { pass, warn, fail, skip };
+
+/// "pass", "warn", "fail", "skip".
+[[nodiscard]] DPGCERT_API std::string_view to_string(CheckStatus status) noexcept;
+
+/// The ids of the checks, in the order a report lists them. Every report lists every one.
+namespace check_id {
+inline constexpr std::string_view pkcs12_opened = "pkcs12_opened";
+inline constexpr std::string_view key_matches_certificate = "key_matches_certificate";
+inline constexpr std::string_view pkcs12_profile = "pkcs12_profile";
+inline constexpr std::string_view chain = "chain";
+inline constexpr std::string_view validity = "validity";
+inline constexpr std::string_view revocation = "revocation";
+inline constexpr std::string_view signature_algorithm = "signature_algorithm";
+inline constexpr std::string_view key_strength = "key_strength";
+inline constexpr std::string_view key_usage = "key_usage";
+inline constexpr std::string_view certificate_type = "certificate_type";
+inline constexpr std::string_view environment = "environment";
+inline constexpr std::string_view cvr = "cvr";
+}  // namespace check_id
+
+/// One line of the checklist.
+struct Check {
+  std::string id;  ///< One of check_id.
+  CheckStatus status = CheckStatus::skip;
+  std::string message;  ///< A plain sentence saying why. Never contains secrets.
+};
+
+/// One error OpenSSL's path validation reported (through the verify callback).
+struct ChainError {
+  int code = 0;        ///< X509_V_ERR_* value.
+  int depth = 0;       ///< 0 for the leaf, counting towards the anchor.
+  std::string reason;  ///< X509_verify_cert_error_string(code).
+  std::optional<std::string> subject;  ///< RFC 4514 subject of the certificate concerned, if any.
+};
+
+/// The outcome of a validation. A value. A failed validation is a report, never an exception.
+struct DPGCERT_API ValidationReport {
+  std::vector<Check> checks;  ///< Every check_id, in that order.
+  /// The worst status among the checks: fail, else warn, else pass (skips do not count).
+  CheckStatus verdict = CheckStatus::fail;
+  Time at{};  ///< The validation time used.
+  /// The certificate validated (a bundle's leaf); absent when there was none (e.g. bad password).
+  std::optional<Certificate> certificate;
+  /// Its OCES identity (generation none for other certificates); absent with `certificate`.
+  std::optional<oces::Identity> identity;
+  /// The path OpenSSL built: the leaf first, the anchor last (partial when the chain failed).
+  std::vector<Certificate> chain;
+  /// The error that failed the chain check: X509_V_ERR_* code (0 when the chain passed) and depth
+  /// (-1 then).
+  int openssl_error = 0;
+  int openssl_error_depth = -1;
+  /// Every error OpenSSL reported, including those judged by other checks (leaf validity,
+  /// revocation), in the order reported.
+  std::vector<ChainError> openssl_errors;
+
+  /// Whether the certificate may be used: the verdict is pass or warn.
+  [[nodiscard]] bool ok() const noexcept { return verdict == CheckStatus::pass || verdict == CheckStatus::warn; }
+  /// The check with this id, if present.
+  [[nodiscard]] const Check* find(std::string_view id) const noexcept;
+  /// The status of the check with this id (skip when absent).
+  [[nodiscard]] CheckStatus status(std::string_view id) const noexcept;
+};
+
+/// Validates a certificate: the PKCS#12 checks are `skip`. Throws only Error(invalid_argument)
+/// when `input.at` is not set, Error(internal) when OpenSSL cannot allocate; every finding about
+/// the certificate, its chain or the CRLs is in the report.
+[[nodiscard]] DPGCERT_API ValidationReport validate(const Certificate& certificate, const ValidationInput& input,
+                                                    const Context& ctx = Context::shared());
+
+/// Validates a PKCS#12 bundle (not consumed): its leaf, its key and its protection profile; the
+/// bundle's chain joins the untrusted intermediates. Throws as the overload above.
+[[nodiscard]] DPGCERT_API ValidationReport validate(const Pkcs12Bundle& bundle, const ValidationInput& input,
+                                                    const Context& ctx = Context::shared());
+
+/// Loads a file's bytes with load_any() and validates what it holds: a PKCS#12 bundle, or the first
+/// certificate of a PEM/DER file (the others join the intermediates). A PKCS#12 that does not open
+/// (wrong password, or an algorithm the context lacks) is a report whose pkcs12_opened fails.
+/// `password` may be null (the empty and absent password are tried). Throws Error(malformed) or
+/// Error(limit_exceeded) for input that is neither, and as validate().
+[[nodiscard]] DPGCERT_API ValidationReport validate_bytes(std::span<const std::byte> data, const SecretBytes* password,
+                                                          const ValidationInput& input,
+                                                          const Context& ctx = Context::shared());
+
+/// The report as a checklist for people, lines of at most 80 columns:
+///
+///     Certificate  CN=Testfirma A/S - VOCES+serialNumber=CVR:12345674-UID:...
+///     ...
+///     [PASS] chain                   verified to CN=TRUST2408 OCES Primary CA,...
+///     [WARN] key_strength            RSA 2048 bits: below the recommended 3072
+///     Verdict: WARN - usable, see the warnings
+[[nodiscard]] DPGCERT_API std::string to_text(const ValidationReport& report);
+
+}  // namespace dpgcert

@@ -1,0 +1,194 @@
+// Sealing of secrets at rest: envelope encryption with AES-256-GCM under a master key that comes
+// from a key file or a passphrase (Argon2id). Botan does the cryptography; no Botan type is here.
+#pragma once
+
+#include <dpgcert/export.hpp>
+#include <dpgcert/secret.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// Envelope encryption of secrets (see docs/store.md, "Sealing").
+///
+/// Every secret is encrypted with AES-256-GCM under its own random 256-bit data key; the data key
+/// is encrypted ("wrapped") with AES-256-GCM under the master key. Both encryptions bind a context
+/// string (the store uses the record id and the field name) as associated data, so a ciphertext
+/// moved to another record does not open. Rotating the master key re-wraps data keys and leaves
+/// ciphertexts byte for byte as they were.
+namespace dpgcert::vault {
+
+/// Size of master keys and data keys in bytes.
+inline constexpr std::size_t key_size = 32;
+
+/// Argon2id cost parameters for deriving a master key from a passphrase. They are stored with the
+/// store (never the passphrase), so a store can be opened with the parameters it was made with.
+struct Argon2Params {
+  std::uint32_t memory_kib = 64 * 1024;  ///< Memory in KiB (at least 8 per lane).
+  std::uint32_t iterations = 3;          ///< Passes over memory (t).
+  std::uint32_t parallelism = 1;         ///< Lanes (p).
+
+  /// 64 MiB, t=3, p=1: about 0.9 s on a 2-core server. The default for new stores.
+  [[nodiscard]] static Argon2Params defaults() noexcept { return {}; }
+  /// 8 KiB, t=1, p=1: no protection worth the name; for unit tests only.
+  [[nodiscard]] static Argon2Params for_tests() noexcept { return {8, 1, 1}; }
+  bool operator==(const Argon2Params&) const = default;
+};
+
+/// The largest Argon2 cost accepted (4 GiB of memory, 64 passes, 64 lanes), so that a doctored store
+/// cannot make opening it take forever. Beyond: Error(limit_exceeded).
+inline constexpr Argon2Params max_argon2_params{4u * 1024 * 1024, 64, 64};
+
+/// A 256-bit master key. Move-only; wiped on destruction; owned by one thread at a time.
+class DPGCERT_API MasterKey final {
+ public:
+  /// A fresh random key (from the operating system's generator).
+  [[nodiscard]] static MasterKey generate();
+  /// Takes exactly key_size bytes; Error(invalid_argument) otherwise.
+  [[nodiscard]] static MasterKey from_bytes(std::span<const std::byte> key);
+  /// Derives a key with Argon2id. `salt` must be at least 16 bytes. Throws Error(invalid_argument)
+  /// for an empty passphrase, a short salt or impossible parameters, Error(limit_exceeded) past
+  /// max_argon2_params.
+  [[nodiscard]] static MasterKey from_passphrase(const SecretBytes& passphrase, std::span<const std::byte> salt,
+                                                 const Argon2Params& params);
+  /// Reads a key file: exactly 32 bytes, or 64 hexadecimal digits with an optional trailing
+  /// newline. Throws Error(io) when it cannot be read, Error(malformed) for any other content.
+  [[nodiscard]] static MasterKey read_key_file(const std::filesystem::path& path);
+  /// Creates a new key file holding 32 random bytes, with mode 0600 (created exclusively: never
+  /// follows or replaces an existing file), and flushes it to disk. Throws Error(conflict) when the
+  /// file exists, Error(io) when it cannot be written.
+  [[nodiscard]] static MasterKey create_key_file(const std::filesystem::path& path);
+
+  MasterKey(MasterKey&&) noexcept = default;
+  MasterKey& operator=(MasterKey&&) noexcept = default;
+  MasterKey(const MasterKey&) = delete;
+  MasterKey& operator=(const MasterKey&) = delete;
+  ~MasterKey() = default;
+
+  /// The key bytes.
+  [[nodiscard]] const SecretBytes& bytes() const noexcept { return key_; }
+  /// A key check value: a known constant sealed under this key (45 bytes, random nonce). Stored
+  /// beside sealed data, it lets a wrong key be told apart from damaged data before any is opened.
+  [[nodiscard]] std::vector<std::byte> check_value() const;
+  /// Whether `check` was made by check_value() of this key.
+  [[nodiscard]] bool matches(std::span<const std::byte> check) const;
+
+ private:
+  explicit MasterKey(SecretBytes key) noexcept : key_(std::move(key)) {}
+  SecretBytes key_;
+};
+
+/// A secret sealed by Vault::seal(). Not secret itself: both parts are ciphertexts.
+struct SealedSecret {
+  /// The data key, wrapped by the master key: version byte, 12-byte nonce, 32 bytes, 16-byte tag.
+  std::vector<std::byte> wrapped_key;
+  /// The secret under the data key: version byte, 12-byte nonce, the bytes, 16-byte tag.
+  std::vector<std::byte> ciphertext;
+  bool operator==(const SealedSecret&) const = default;
+};
+
+/// Seals and opens secrets under one master key.
+///
+/// Thread safety: const methods may be called from several threads at once.
+class DPGCERT_API Vault final {
+ public:
+  explicit Vault(MasterKey key) noexcept : key_(std::move(key)) {}
+
+  /// Encrypts `plaintext` under a new data key; both encryptions bind `context` (e.g.
+  /// "certificate:42:pkcs12"). The empty plaintext is allowed.
+  [[nodiscard]] SealedSecret seal(std::span<const std::byte> plaintext, std::string_view context) const;
+
+  /// Decrypts a sealed secret made with the same master key and context. Throws
+  /// Error(bad_password) when the data key does not unwrap (another master key, or a secret that
+  /// belongs to another context), Error(malformed) when the parts are not in the format above or
+  /// the ciphertext does not authenticate under its data key (altered or swapped).
+  [[nodiscard]] SecretBytes open(const SealedSecret& sealed, std::string_view context) const;
+
+  /// Re-wraps a data key from this vault's master key to `target`'s, for the same context; the
+  /// ciphertext is not touched and stays valid. Throws as open().
+  [[nodiscard]] std::vector<std::byte> rewrap(std::span<const std::byte> wrapped_key, std::string_view context,
+                                              const Vault& target) const;
+
+  [[nodiscard]] const MasterKey& master_key() const noexcept { return key_; }
+
+ private:
+  MasterKey key_;
+};
+
+/// `n` random bytes from the operating system's generator.
+[[nodiscard]] DPGCERT_API std::vector<std::byte> random_bytes(std::size_t n);
+
+// ---- where the master key comes from ------------------------------------------------------
+
+/// The kind of master-key source a store was set up with.
+enum class KeySourceKind { key_file, passphrase };
+
+/// "key_file", "passphrase".
+[[nodiscard]] DPGCERT_API std::string_view to_string(KeySourceKind kind) noexcept;
+/// The inverse of to_string(); std::nullopt for other text.
+[[nodiscard]] DPGCERT_API std::optional<KeySourceKind> parse_key_source_kind(std::string_view text) noexcept;
+
+/// A source for a new master key (store creation, key rotation). Move-only (it may hold a
+/// passphrase).
+class DPGCERT_API KeySource final {
+ public:
+  /// A key file; made (32 random bytes, mode 0600) when it does not exist yet.
+  [[nodiscard]] static KeySource key_file(std::filesystem::path path);
+  /// A passphrase, stretched with Argon2id under a new random salt.
+  [[nodiscard]] static KeySource passphrase(SecretBytes passphrase, Argon2Params params = Argon2Params::defaults());
+
+  [[nodiscard]] KeySourceKind kind() const noexcept { return kind_; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] const SecretBytes& passphrase_bytes() const noexcept { return passphrase_; }
+  [[nodiscard]] const Argon2Params& argon2() const noexcept { return argon2_; }
+
+ private:
+  KeySource() = default;
+  KeySourceKind kind_ = KeySourceKind::key_file;
+  std::filesystem::path path_;
+  SecretBytes passphrase_;
+  Argon2Params argon2_;
+};
+
+/// What a store remembers about its master key: the source, never the key. A value.
+struct KeyHeader {
+  KeySourceKind kind = KeySourceKind::key_file;
+  /// key_file: the absolute path of the key file.
+  std::string key_file;
+  /// passphrase: the Argon2id parameters and salt (16 bytes).
+  Argon2Params argon2;
+  std::vector<std::byte> salt;
+  /// MasterKey::check_value() of the key.
+  std::vector<std::byte> check;
+};
+
+/// Overrides for unlocking, e.g. from DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE. Each applies only to
+/// a header of its kind.
+struct Unlock {
+  std::optional<std::filesystem::path> key_file;  ///< Read this key file instead of the remembered one.
+  std::optional<SecretBytes> passphrase;          ///< The passphrase (a passphrase header needs one).
+};
+
+/// A master key with the header to store beside the data it seals.
+struct EstablishedKey {
+  MasterKey key;
+  KeyHeader header;
+};
+
+/// Makes the master key for a new store or a rotation: reads the key file, or creates it when it
+/// does not exist; or derives a key from the passphrase under a new salt. Throws as
+/// MasterKey::read_key_file(), create_key_file() and from_passphrase().
+[[nodiscard]] DPGCERT_API EstablishedKey establish_master_key(const KeySource& source);
+
+/// Recovers the master key a header describes and checks it against the header's check value.
+/// Throws Error(bad_password) when the key file or passphrase yields another key,
+/// Error(invalid_argument) when a passphrase header gets no passphrase, otherwise as
+/// MasterKey::read_key_file() and from_passphrase().
+[[nodiscard]] DPGCERT_API MasterKey unlock_master_key(const KeyHeader& header, const Unlock& unlock = {});
+
+}  // namespace dpgcert::vault

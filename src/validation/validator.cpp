@@ -1,0 +1,705 @@
+// validate(): OpenSSL's X509_verify_cert in dpgcert's library context, plus the OCES profile,
+// revocation data handling and the checklist.
+//
+// Path validation parameters (X509_VERIFY_PARAM), all decided here and documented in
+// docs/validation.md:
+//   - the time is the caller's (X509_VERIFY_PARAM_set_time), never the system clock;
+//   - X509_V_FLAG_X509_STRICT when ValidationPolicy::x509_strict (oces_gateway: on; every real
+//     OCES2/OCES3 chain in ../shared/samples passes it; generic: off, as PKITS 4.6.4 expects a
+//     non-critical basicConstraints on a CA to be accepted);
+//   - X509_V_FLAG_PARTIAL_CHAIN only when ValidationPolicy::allow_partial_chain;
+//   - X509_V_FLAG_CRL_CHECK only when CRLs are given and the revocation scope is not none, plus
+//     X509_V_FLAG_CRL_CHECK_ALL for the chain scope, and with either X509_V_FLAG_EXTENDED_CRL_SUPPORT
+//     (indirect CRLs, distribution-point and reason scopes) and X509_V_FLAG_USE_DELTAS (delta CRLs);
+//   - X509_V_FLAG_POLICY_CHECK when policy processing is asked for, plus X509_V_FLAG_EXPLICIT_POLICY,
+//     X509_V_FLAG_INHIBIT_MAP, X509_V_FLAG_INHIBIT_ANY and X509_VERIFY_PARAM_add0_policy for the
+//     RFC 5280 inputs;
+//   - no purpose and no security level: key usage and key strength are dpgcert's own checks.
+//
+// A verify callback records every error OpenSSL reports and lets the verification go on, so one
+// run yields every finding; the checks then judge them: revocation errors belong to the revocation
+// check (a stale CRL warns, a missing CRL is skipped unless required, and neither fails the chain),
+// the leaf's own validity period belongs to the validity check, everything else fails the chain.
+#include "validation/validation_impl.hpp"
+#include "x509/certificate_impl.hpp"
+#include "x509/name_util.hpp"
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace dpgcert {
+namespace {
+
+constexpr std::size_t kMaxRecordedErrors = 256;
+constexpr std::int64_t kDay = 86400;
+
+// ---- OpenSSL verification -------------------------------------------------------------------
+
+struct Recorder {
+  std::vector<ChainError> errors;
+  bool internal_failure = false;
+};
+
+int record_verify_error(int ok, X509_STORE_CTX* sctx) {
+  if (ok == 1) return 1;
+  auto* rec = static_cast<Recorder*>(X509_STORE_CTX_get_app_data(sctx));
+  if (rec == nullptr) return 0;
+  try {
+    if (rec->errors.size() < kMaxRecordedErrors) {
+      ChainError e;
+      e.code = X509_STORE_CTX_get_error(sctx);
+      e.depth = X509_STORE_CTX_get_error_depth(sctx);
+      e.reason = X509_verify_cert_error_string(e.code);
+      if (X509* cur = X509_STORE_CTX_get_current_cert(sctx); cur != nullptr) {
+        e.subject = detail::name_from_x509(X509_get_subject_name(cur)).to_string();
+      }
+      rec->errors.push_back(std::move(e));
+    }
+    return 1;  // go on: every error is recorded here and judged by the checks
+  } catch (...) {
+    rec->internal_failure = true;
+    return 0;
+  }
+}
+
+bool is_revocation_error(int code) {
+  switch (code) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_CERT_REVOKED:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_leaf_validity_error(const ChainError& e) {
+  return e.depth == 0 && (e.code == X509_V_ERR_CERT_HAS_EXPIRED || e.code == X509_V_ERR_CERT_NOT_YET_VALID);
+}
+
+bool is_chain_error(const ChainError& e) { return !is_revocation_error(e.code) && !is_leaf_validity_error(e); }
+
+struct VerifyOutcome {
+  std::vector<ChainError> errors;
+  std::vector<Certificate> chain;
+  bool ran = false;               ///< X509_verify_cert ran to a result.
+  std::string internal_problem;   ///< Why it could not run, if it could not.
+  bool crl_checked = false;       ///< CRL checking was on.
+};
+
+// Stacks of borrowed pointers: freeing the stack leaves the elements alone.
+struct StackFree {
+  void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_free(s); }
+  void operator()(STACK_OF(X509_CRL) * s) const noexcept { sk_X509_CRL_free(s); }
+};
+using X509Stack = std::unique_ptr<STACK_OF(X509), StackFree>;
+using X509CrlStack = std::unique_ptr<STACK_OF(X509_CRL), StackFree>;
+
+unsigned long verify_flags(const ValidationPolicy& policy, bool crl_check) {
+  unsigned long flags = 0;
+  if (policy.x509_strict) flags |= X509_V_FLAG_X509_STRICT;
+  if (policy.allow_partial_chain) flags |= X509_V_FLAG_PARTIAL_CHAIN;
+  if (crl_check) {
+    flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS;
+    if (policy.revocation == RevocationScope::chain) flags |= X509_V_FLAG_CRL_CHECK_ALL;
+  }
+  const bool policy_inputs = !policy.initial_policy_set.empty() || policy.explicit_policy ||
+                             policy.inhibit_policy_mapping || policy.inhibit_any_policy;
+  if (policy.policy_check || policy_inputs) flags |= X509_V_FLAG_POLICY_CHECK;
+  if (policy.explicit_policy) flags |= X509_V_FLAG_EXPLICIT_POLICY;
+  if (policy.inhibit_policy_mapping) flags |= X509_V_FLAG_INHIBIT_MAP;
+  if (policy.inhibit_any_policy) flags |= X509_V_FLAG_INHIBIT_ANY;
+  return flags;
+}
+
+/// Finds the Certificate value behind an X509* of the chain OpenSSL built.
+Certificate certificate_for(X509* x, const Certificate& leaf, const std::vector<const Certificate*>& pool,
+                            const TrustAnchors& anchors, const Context& ctx) {
+  if (detail::native(leaf) == x) return leaf;
+  for (const Certificate* c : pool) {
+    if (detail::native(*c) == x) return *c;
+  }
+  if (const Certificate* c = anchors.impl().find(x)) return *c;
+  X509_up_ref(x);  // not expected: every X509 in the chain comes from the inputs
+  return detail::certificate_from_x509(detail::X509Ptr(x), ctx);
+}
+
+VerifyOutcome run_openssl(const Certificate& leaf, const std::vector<const Certificate*>& pool,
+                          const TrustAnchors& anchors, const std::vector<Crl>& crls, const ValidationPolicy& policy,
+                          Time at, const Context& ctx) {
+  VerifyOutcome out;
+  detail::clear_openssl_errors();
+  X509_STORE* store = anchors.impl().store();
+
+  X509Stack untrusted(sk_X509_new_reserve(nullptr, static_cast<int>(pool.size())));
+  if (!untrusted) detail::throw_openssl(ErrorCode::internal, "validation: out of memory");
+  for (const Certificate* c : pool) sk_X509_push(untrusted.get(), detail::native(*c));  // borrowed pointers
+
+  out.crl_checked = policy.revocation != RevocationScope::none && !crls.empty();
+  X509CrlStack crl_stack(sk_X509_CRL_new_reserve(nullptr, static_cast<int>(crls.size())));
+  if (!crl_stack) detail::throw_openssl(ErrorCode::internal, "validation: out of memory");
+  if (out.crl_checked) {
+    for (const Crl& crl : crls) sk_X509_CRL_push(crl_stack.get(), crl.impl().crl.get());  // borrowed
+  }
+
+  detail::X509StoreCtxPtr sctx(X509_STORE_CTX_new_ex(detail::libctx(ctx), nullptr));
+  if (!sctx) detail::throw_openssl(ErrorCode::internal, "validation: cannot create an X509_STORE_CTX");
+  if (X509_STORE_CTX_init(sctx.get(), store, detail::native(leaf), untrusted.get()) != 1) {
+    detail::throw_openssl(ErrorCode::internal, "validation: cannot initialise an X509_STORE_CTX");
+  }
+  Recorder rec;
+  X509_STORE_CTX_set_app_data(sctx.get(), &rec);
+  X509_STORE_CTX_set_verify_cb(sctx.get(), record_verify_error);
+  if (out.crl_checked) X509_STORE_CTX_set0_crls(sctx.get(), crl_stack.get());  // not freed by the ctx
+
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(sctx.get());
+  X509_VERIFY_PARAM_set_flags(param, verify_flags(policy, out.crl_checked));
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(to_unix(at)));
+  for (const std::string& oid : policy.initial_policy_set) {
+    ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+    if (obj == nullptr || X509_VERIFY_PARAM_add0_policy(param, obj) != 1) {
+      ASN1_OBJECT_free(obj);
+      detail::clear_openssl_errors();
+      throw Error(ErrorCode::invalid_argument, "validation: '" + oid + "' in the initial policy set is not a dotted OID");
+    }
+  }
+
+  const int rc = X509_verify_cert(sctx.get());
+  out.errors = std::move(rec.errors);
+  if (rec.internal_failure) {
+    out.internal_problem = "the verification was interrupted (out of memory)";
+  } else if (rc <= 0 && std::none_of(out.errors.begin(), out.errors.end(), is_chain_error) &&
+             std::none_of(out.errors.begin(), out.errors.end(), [](const ChainError& e) { return is_revocation_error(e.code); })) {
+    // A failure that did not pass through the callback: OpenSSL itself could not run.
+    const int code = X509_STORE_CTX_get_error(sctx.get());
+    out.internal_problem = code != X509_V_OK ? X509_verify_cert_error_string(code) : detail::take_openssl_error();
+    if (out.internal_problem.empty()) out.internal_problem = "X509_verify_cert failed without a reason";
+  } else {
+    out.ran = true;
+  }
+  if (const STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(sctx.get()); built != nullptr) {
+    for (int i = 0; i < sk_X509_num(built); ++i) {
+      out.chain.push_back(certificate_for(sk_X509_value(built, i), leaf, pool, anchors, ctx));
+    }
+  }
+  detail::clear_openssl_errors();
+  return out;
+}
+
+// ---- texts ----------------------------------------------------------------------------------
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+/// The CN of a name, else its whole RFC 4514 text.
+std::string short_name(const DistinguishedName& name) {
+  if (auto cn = name.first("CN")) return *cn;
+  return name.to_string();
+}
+
+std::string date_text(Time t) { return format_rfc3339(t); }
+
+std::string days_text(std::int64_t days) { return std::to_string(days) + (days == 1 ? " day" : " days"); }
+
+std::string who(int depth, const std::vector<Certificate>& chain) {
+  if (depth == 0) return "the certificate";
+  if (depth < static_cast<int>(chain.size())) return "CA '" + short_name(chain[static_cast<std::size_t>(depth)].subject()) + "'";
+  return "the certificate at depth " + std::to_string(depth);
+}
+
+// ---- the checks -----------------------------------------------------------------------------
+
+struct Checklist {
+  std::vector<Check> checks;
+  Checklist() {
+    for (std::string_view id : {check_id::pkcs12_opened, check_id::key_matches_certificate, check_id::pkcs12_profile,
+                                check_id::chain, check_id::validity, check_id::revocation,
+                                check_id::signature_algorithm, check_id::key_strength, check_id::key_usage,
+                                check_id::certificate_type, check_id::environment, check_id::cvr}) {
+      checks.push_back(Check{std::string(id), CheckStatus::skip, "not checked"});
+    }
+  }
+  void set(std::string_view id, CheckStatus status, std::string message) {
+    for (auto& c : checks) {
+      if (c.id == id) {
+        c.status = status;
+        c.message = std::move(message);
+        return;
+      }
+    }
+  }
+  void skip_certificate_checks(const std::string& why) {
+    for (std::string_view id : {check_id::chain, check_id::validity, check_id::revocation, check_id::signature_algorithm,
+                                check_id::key_strength, check_id::key_usage, check_id::certificate_type,
+                                check_id::environment, check_id::cvr}) {
+      set(id, CheckStatus::skip, why);
+    }
+  }
+};
+
+CheckStatus verdict_of(const std::vector<Check>& checks) {
+  bool warn = false;
+  for (const auto& c : checks) {
+    if (c.status == CheckStatus::fail) return CheckStatus::fail;
+    if (c.status == CheckStatus::warn) warn = true;
+  }
+  return warn ? CheckStatus::warn : CheckStatus::pass;
+}
+
+Check chain_check(const VerifyOutcome& v, const TrustAnchors& anchors) {
+  const std::string id(check_id::chain);
+  if (!v.internal_problem.empty()) return {id, CheckStatus::fail, "OpenSSL could not verify the chain: " + v.internal_problem};
+  const auto first = std::find_if(v.errors.begin(), v.errors.end(), is_chain_error);
+  if (first != v.errors.end()) {
+    std::string msg = first->reason + " at depth " + std::to_string(first->depth);
+    if (first->depth == 0) {
+      msg += " (the certificate)";
+    } else if (first->subject) {
+      msg += " (" + *first->subject + ")";
+    }
+    if (anchors.empty()) msg += "; no trust anchors were given";
+    const auto more = std::count_if(first + 1, v.errors.end(), is_chain_error);
+    if (more > 0) msg += "; " + std::to_string(more) + " more error" + (more == 1 ? "" : "s");
+    return {id, CheckStatus::fail, msg};
+  }
+  const std::string top = v.chain.empty() ? std::string("?") : v.chain.back().subject().to_string();
+  return {id, CheckStatus::pass,
+          "verified to the trust anchor " + top + " (" + std::to_string(v.chain.size()) + " certificates)"};
+}
+
+Check validity_check(const Certificate& c, Time at, const ValidationPolicy& policy) {
+  const std::string id(check_id::validity);
+  if (at < c.not_before()) {
+    const auto days = (c.not_before() - at).count() / kDay;
+    return {id, CheckStatus::fail, "not yet valid: valid from " + date_text(c.not_before()) + " (in " + days_text(days) + ")"};
+  }
+  if (at > c.not_after()) {
+    const auto days = (at - c.not_after()).count() / kDay;
+    return {id, CheckStatus::fail, "expired on " + date_text(c.not_after()) + " (" + days_text(days) + " ago)"};
+  }
+  const auto left = (c.not_after() - at).count() / kDay;
+  if (left < policy.min_days) {
+    return {id, CheckStatus::warn, "expires on " + date_text(c.not_after()) + ", in " + days_text(left) +
+                                       " (fewer than the " + std::to_string(policy.min_days) + " days required)"};
+  }
+  return {id, CheckStatus::pass, "valid until " + date_text(c.not_after()) + " (" + days_text(left) + " left)"};
+}
+
+/// The newest CRL issued under `issuer`'s name (nullptr if none).
+const Crl* crl_of(const DistinguishedName& issuer, const std::vector<Crl>& crls) {
+  const Crl* best = nullptr;
+  for (const Crl& crl : crls) {
+    if (crl.is_delta() || !(crl.issuer() == issuer)) continue;
+    if (best == nullptr || crl.this_update() > best->this_update()) best = &crl;
+  }
+  return best;
+}
+
+Check revocation_check(const VerifyOutcome& v, const std::vector<Crl>& crls, const ValidationPolicy& policy) {
+  const std::string id(check_id::revocation);
+  if (policy.revocation == RevocationScope::none) return {id, CheckStatus::skip, "not checked: the policy asks for no revocation check"};
+  if (crls.empty()) {
+    if (policy.require_revocation_data) return {id, CheckStatus::fail, "no CRL was given, and the policy requires revocation data"};
+    return {id, CheckStatus::skip, "not checked: no CRL was given"};
+  }
+  if (!v.ran || v.chain.empty()) return {id, CheckStatus::skip, "not checked: the chain could not be verified"};
+
+  const int last = policy.revocation == RevocationScope::leaf ? 0 : static_cast<int>(v.chain.size()) - 1;
+  std::vector<std::string> failures, warnings, missing, good;
+  for (int depth = 0; depth <= last; ++depth) {
+    const Certificate& cert = v.chain[static_cast<std::size_t>(depth)];
+    bool revoked = false, stale = false, absent = false, broken = false;
+    std::vector<std::string> problems;
+    for (const auto& e : v.errors) {
+      if (e.depth != depth || !is_revocation_error(e.code)) continue;
+      switch (e.code) {
+        case X509_V_ERR_CERT_REVOKED: revoked = true; break;
+        case X509_V_ERR_CRL_HAS_EXPIRED: stale = true; break;
+        case X509_V_ERR_UNABLE_TO_GET_CRL: absent = true; break;
+        default:
+          broken = true;
+          if (std::find(problems.begin(), problems.end(), e.reason) == problems.end()) problems.push_back(e.reason);
+      }
+    }
+    const bool has_issuer = depth + 1 < static_cast<int>(v.chain.size()) || cert.is_self_issued();
+    const Crl* crl = crl_of(cert.issuer(), crls);
+    if (revoked) {
+      std::string msg = who(depth, v.chain) + " was revoked";
+      std::optional<RevokedCertificate> entry;
+      for (const Crl& c : crls) {
+        if (c.issuer() == cert.issuer() && (entry = c.find(cert.serial()))) break;
+      }
+      if (entry) {
+        msg += " on " + date_text(entry->revocation_date);
+        msg += entry->reason ? " (reason: " + std::string(to_string(*entry->reason)) + ")" : " (no reason given)";
+      }
+      failures.push_back(msg);
+    } else if (broken) {
+      if (!has_issuer) {
+        missing.push_back("the issuer of " + who(depth, v.chain) + " was not found, so its CRL cannot be checked");
+      } else {
+        failures.push_back("the CRL for " + who(depth, v.chain) + " is not usable: " + join(problems, "; "));
+      }
+    } else if (absent) {
+      missing.push_back("no CRL from '" + short_name(cert.issuer()) + "' for " + who(depth, v.chain));
+    }
+    if (stale && !revoked) {
+      std::string msg = "the CRL from '" + short_name(cert.issuer()) + "' is stale";
+      if (crl != nullptr && crl->next_update()) msg += " (nextUpdate " + date_text(*crl->next_update()) + ")";
+      (policy.stale_crl_fails ? failures : warnings).push_back(msg);
+    }
+    if (!revoked && !broken && !absent) {
+      std::string msg = who(depth, v.chain) + " is not revoked";
+      if (crl != nullptr) msg += " (CRL from '" + short_name(crl->issuer()) + "' of " + date_text(crl->this_update()) + ")";
+      good.push_back(msg);
+    }
+  }
+  if (!failures.empty()) {
+    auto all = failures;
+    all.insert(all.end(), warnings.begin(), warnings.end());
+    return {id, CheckStatus::fail, join(all, "; ")};
+  }
+  if (!missing.empty() && policy.require_revocation_data) {
+    return {id, CheckStatus::fail, join(missing, "; ") + "; the policy requires revocation data"};
+  }
+  if (!missing.empty() && good.empty()) {
+    auto all = missing;
+    all.insert(all.end(), warnings.begin(), warnings.end());
+    return {id, warnings.empty() ? CheckStatus::skip : CheckStatus::warn, "not checked: " + join(all, "; ")};
+  }
+  if (!missing.empty() || !warnings.empty()) {
+    auto all = warnings;
+    all.insert(all.end(), missing.begin(), missing.end());
+    all.insert(all.end(), good.begin(), good.end());
+    return {id, CheckStatus::warn, join(all, "; ")};
+  }
+  return {id, CheckStatus::pass, join(good, "; ")};
+}
+
+Check signature_check(const Certificate& c, const ValidationPolicy& policy) {
+  const std::string id(check_id::signature_algorithm);
+  if (policy.weak_signature_digests.empty()) return {id, CheckStatus::skip, "not checked: the policy names no weak digest"};
+  const std::string alg = c.signature_algorithm();
+  const std::string digest = c.signature_digest();
+  for (const auto& weak : policy.weak_signature_digests) {
+    if (!digest.empty() && lower(weak) == lower(digest)) {
+      return {id, CheckStatus::fail, "signed with " + alg + ": " + digest + " is broken for signatures"};
+    }
+  }
+  return {id, CheckStatus::pass, alg + (digest.empty() || alg.find(lower(digest)) != std::string::npos ? "" : " with " + digest)};
+}
+
+Check key_strength_check(const Certificate& c, const ValidationPolicy& policy) {
+  const std::string id(check_id::key_strength);
+  const PublicKeyInfo& key = c.public_key();
+  const std::string desc = key.algorithm + " " + std::to_string(key.bits) + " bits";
+  if (key.algorithm == "RSA" || key.algorithm == "RSASSA-PSS" || key.algorithm == "DSA") {
+    if (key.bits < policy.rsa_fail_below_bits) {
+      return {id, CheckStatus::fail, desc + ": below the minimum of " + std::to_string(policy.rsa_fail_below_bits)};
+    }
+    if (key.bits < policy.rsa_warn_below_bits) {
+      return {id, CheckStatus::warn, desc + ": below the recommended " + std::to_string(policy.rsa_warn_below_bits)};
+    }
+    return {id, CheckStatus::pass, desc};
+  }
+  if (key.algorithm == "EC") {
+    const std::string curve = key.curve ? " (" + *key.curve + ")" : "";
+    if (key.bits < 224) return {id, CheckStatus::fail, desc + curve + ": below the minimum of 224"};
+    return {id, CheckStatus::pass, desc + curve};
+  }
+  if (key.algorithm == "ED25519" || key.algorithm == "ED448") return {id, CheckStatus::pass, key.algorithm};
+  return {id, CheckStatus::warn, "unknown key algorithm " + key.algorithm + ": strength not judged"};
+}
+
+Check key_usage_check(const Certificate& c, const ValidationPolicy& policy) {
+  const std::string id(check_id::key_usage);
+  if (policy.required_key_usage.empty()) return {id, CheckStatus::skip, "not checked: the policy requires no key usage"};
+  const auto& ku = c.key_usage();
+  if (!ku) {
+    return {id, CheckStatus::warn, "no key usage extension (any use allowed); expected " + join(policy.required_key_usage)};
+  }
+  const auto has = ku->names();
+  std::vector<std::string> lacking;
+  for (const auto& need : policy.required_key_usage) {
+    if (std::find(has.begin(), has.end(), need) == has.end()) lacking.push_back(need);
+  }
+  if (!lacking.empty()) {
+    return {id, CheckStatus::fail, "missing " + join(lacking) + " (has " + (has.empty() ? "none" : join(has)) + ")"};
+  }
+  return {id, CheckStatus::pass, join(has)};
+}
+
+std::string type_text(const oces::Identity& identity) {
+  if (!identity.is_oces()) return "not an OCES certificate";
+  std::string gen = identity.generation == oces::Generation::oces2 ? "OCES2 " : "OCES3 ";
+  return gen + std::string(oces::display_name(identity.type));
+}
+
+Check type_check(const oces::Identity& identity, const ValidationPolicy& policy) {
+  const std::string id(check_id::certificate_type);
+  if (!policy.oces_profile) return {id, CheckStatus::skip, "not checked: no OCES profile in this policy"};
+  if (policy.accepted_types.empty()) return {id, CheckStatus::skip, "not checked (any type accepted): " + type_text(identity)};
+  if (std::find(policy.accepted_types.begin(), policy.accepted_types.end(), identity.type) != policy.accepted_types.end()) {
+    return {id, CheckStatus::pass, type_text(identity)};
+  }
+  std::vector<std::string> accepted;
+  for (auto t : policy.accepted_types) accepted.emplace_back(oces::display_name(t));
+  return {id, CheckStatus::fail, type_text(identity) + " is not accepted here (accepted: " + join(accepted) + ")"};
+}
+
+Check environment_check(const oces::Identity& identity, const ValidationPolicy& policy) {
+  const std::string id(check_id::environment);
+  if (!policy.oces_profile) return {id, CheckStatus::skip, "not checked: no OCES profile in this policy"};
+  const std::string_view have = oces::to_string(identity.environment);
+  if (!policy.expected_environment) {
+    if (identity.environment == oces::Environment::unknown) return {id, CheckStatus::skip, "not checked: no environment required"};
+    return {id, CheckStatus::skip, "not checked: a " + std::string(have) + " certificate; no environment required"};
+  }
+  const std::string_view want = oces::to_string(*policy.expected_environment);
+  if (identity.environment == *policy.expected_environment) return {id, CheckStatus::pass, std::string(have)};
+  if (identity.environment == oces::Environment::unknown) {
+    return {id, CheckStatus::fail, "cannot tell whether it is a test or production certificate; " + std::string(want) + " required"};
+  }
+  return {id, CheckStatus::fail, "a " + std::string(have) + " certificate where " + std::string(want) + " is required"};
+}
+
+Check cvr_check(const oces::Identity& identity, const ValidationPolicy& policy) {
+  const std::string id(check_id::cvr);
+  if (!policy.oces_profile) return {id, CheckStatus::skip, "not checked: no OCES profile in this policy"};
+  if (!policy.expected_cvr) {
+    return {id, CheckStatus::skip, identity.cvr ? "not checked: CVR " + *identity.cvr + "; no CVR expected"
+                                                : "not checked: no CVR expected"};
+  }
+  if (!identity.cvr) return {id, CheckStatus::fail, "the certificate carries no CVR number; " + *policy.expected_cvr + " expected"};
+  if (*identity.cvr != *policy.expected_cvr) {
+    return {id, CheckStatus::fail, "CVR " + *identity.cvr + " where " + *policy.expected_cvr + " is expected"};
+  }
+  if (identity.cvr_valid && !*identity.cvr_valid) {
+    return {id, CheckStatus::warn, "CVR " + *identity.cvr + " as expected, but its check digit is wrong"};
+  }
+  return {id, CheckStatus::pass, "CVR " + *identity.cvr};
+}
+
+// ---- putting it together --------------------------------------------------------------------
+
+void check_input(const ValidationInput& input) {
+  if (input.at == Time{}) throw Error(ErrorCode::invalid_argument, "validation: no validation time was given (ValidationInput::at)");
+}
+
+/// Runs every certificate check into `list` and fills the report's certificate fields.
+void validate_certificate(const Certificate& leaf, const std::vector<Certificate>& extra_chain,
+                          const ValidationInput& input, const Context& ctx, Checklist& list, ValidationReport& report) {
+  const TrustAnchors& anchors = input.anchors ? *input.anchors : TrustAnchors::oces_builtin();
+  std::vector<const Certificate*> pool;
+  pool.reserve(extra_chain.size() + input.intermediates.size() + anchors.intermediates().size());
+  for (const auto& c : extra_chain) pool.push_back(&c);
+  for (const auto& c : input.intermediates) pool.push_back(&c);
+  for (const auto& c : anchors.intermediates()) pool.push_back(&c);
+
+  const ValidationPolicy& policy = input.policy;
+  VerifyOutcome v = run_openssl(leaf, pool, anchors, input.crls, policy, input.at, ctx);
+  const oces::Identity identity =
+      input.catalogue ? oces::identify(leaf, *input.catalogue) : oces::identify(leaf, oces::Catalogue::builtin());
+
+  const Check chain = chain_check(v, anchors);
+  list.set(check_id::chain, chain.status, chain.message);
+  for (const Check& c : {validity_check(leaf, input.at, policy), revocation_check(v, input.crls, policy),
+                         signature_check(leaf, policy), key_strength_check(leaf, policy), key_usage_check(leaf, policy),
+                         type_check(identity, policy), environment_check(identity, policy), cvr_check(identity, policy)}) {
+    list.set(c.id, c.status, c.message);
+  }
+  const auto first = std::find_if(v.errors.begin(), v.errors.end(), is_chain_error);
+  if (first != v.errors.end()) {
+    report.openssl_error = first->code;
+    report.openssl_error_depth = first->depth;
+  }
+  report.openssl_errors = std::move(v.errors);
+  report.chain = std::move(v.chain);
+  report.certificate = leaf;
+  report.identity = identity;
+}
+
+ValidationReport finish(Checklist& list, ValidationReport report) {
+  report.checks = std::move(list.checks);
+  report.verdict = verdict_of(report.checks);
+  return report;
+}
+
+std::string profile_summary(const Pkcs12Profile& p) {
+  std::vector<std::string> encs;
+  for (const auto& bag : p.bags) {
+    if (bag.encryption != "none" && std::find(encs.begin(), encs.end(), bag.encryption) == encs.end()) {
+      encs.push_back(bag.encryption);
+    }
+  }
+  std::string out = encs.empty() ? "no encryption" : join(encs);
+  out += p.mac ? ", " + p.mac->digest + " MAC" : ", no MAC";
+  out += ", " + std::to_string(p.max_iterations()) + " iterations";
+  return out;
+}
+
+}  // namespace
+
+// ---- public ---------------------------------------------------------------------------------
+
+std::string_view to_string(CheckStatus status) noexcept {
+  switch (status) {
+    case CheckStatus::pass: return "pass";
+    case CheckStatus::warn: return "warn";
+    case CheckStatus::fail: return "fail";
+    case CheckStatus::skip: return "skip";
+  }
+  return "skip";
+}
+
+std::string_view to_string(RevocationScope scope) noexcept {
+  switch (scope) {
+    case RevocationScope::none: return "none";
+    case RevocationScope::leaf: return "leaf";
+    case RevocationScope::chain: return "chain";
+  }
+  return "none";
+}
+
+ValidationPolicy ValidationPolicy::oces_gateway() {
+  ValidationPolicy p;
+  p.oces_profile = true;
+  p.accepted_types = {oces::CertificateType::voces, oces::CertificateType::foces, oces::CertificateType::organisation};
+  p.required_key_usage = {"digitalSignature", "keyEncipherment"};
+  p.x509_strict = true;
+  p.policy_check = false;
+  return p;
+}
+
+ValidationPolicy ValidationPolicy::generic() {
+  ValidationPolicy p;
+  p.oces_profile = false;
+  p.accepted_types.clear();
+  p.required_key_usage.clear();
+  p.x509_strict = false;
+  p.policy_check = true;
+  return p;
+}
+
+const Check* ValidationReport::find(std::string_view id) const noexcept {
+  for (const auto& c : checks) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+CheckStatus ValidationReport::status(std::string_view id) const noexcept {
+  const Check* c = find(id);
+  return c != nullptr ? c->status : CheckStatus::skip;
+}
+
+ValidationReport validate(const Certificate& certificate, const ValidationInput& input, const Context& ctx) {
+  check_input(input);
+  Checklist list;
+  ValidationReport report;
+  report.at = input.at;
+  list.set(check_id::pkcs12_opened, CheckStatus::skip, "not a PKCS#12 file");
+  list.set(check_id::key_matches_certificate, CheckStatus::skip, "no private key given");
+  list.set(check_id::pkcs12_profile, CheckStatus::skip, "not a PKCS#12 file");
+  validate_certificate(certificate, {}, input, ctx, list, report);
+  return finish(list, std::move(report));
+}
+
+ValidationReport validate(const Pkcs12Bundle& bundle, const ValidationInput& input, const Context& ctx) {
+  check_input(input);
+  Checklist list;
+  ValidationReport report;
+  report.at = input.at;
+  const std::size_t n = bundle.certificates().size();
+  list.set(check_id::pkcs12_opened, CheckStatus::pass,
+           "opened: " + std::to_string(n) + (n == 1 ? " certificate" : " certificates") +
+               (bundle.private_key() != nullptr ? " and a private key" : ", no private key"));
+
+  const auto& leaf = bundle.leaf();
+  const PrivateKey* key = bundle.private_key();
+  if (key == nullptr) {
+    list.set(check_id::key_matches_certificate, CheckStatus::fail, "the file holds no private key");
+  } else if (!leaf) {
+    list.set(check_id::key_matches_certificate, CheckStatus::fail, "no certificate in the file belongs to the private key");
+  } else if (bundle.key_matches()) {
+    std::string desc;
+    try {
+      desc = " (" + key->algorithm() + " " + std::to_string(key->bits()) + " bits)";
+    } catch (const Error&) {
+      desc.clear();
+    }
+    list.set(check_id::key_matches_certificate, CheckStatus::pass, "the private key belongs to the certificate" + desc);
+  } else {
+    list.set(check_id::key_matches_certificate, CheckStatus::fail, "the private key does not belong to the certificate");
+  }
+
+  const Pkcs12Profile& profile = bundle.profile();
+  if (profile.legacy) {
+    list.set(check_id::pkcs12_profile, CheckStatus::warn,
+             "legacy protection (" + join(profile.legacy_reasons) + "); re-wrap advised");
+  } else {
+    list.set(check_id::pkcs12_profile, CheckStatus::pass, "modern protection: " + profile_summary(profile));
+  }
+
+  if (!leaf) {
+    list.skip_certificate_checks("not checked: the file holds no end-entity certificate");
+    return finish(list, std::move(report));
+  }
+  validate_certificate(*leaf, bundle.chain(), input, ctx, list, report);
+  return finish(list, std::move(report));
+}
+
+ValidationReport validate_bytes(std::span<const std::byte> data, const SecretBytes* password,
+                                const ValidationInput& input, const Context& ctx) {
+  check_input(input);
+  std::optional<LoadedFile> loaded;
+  try {
+    loaded = load_any(data, password, ctx);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::bad_password && e.code() != ErrorCode::unsupported) throw;
+    Checklist list;
+    ValidationReport report;
+    report.at = input.at;
+    list.set(check_id::pkcs12_opened, CheckStatus::fail,
+             e.code() == ErrorCode::bad_password ? std::string("wrong password: ") + e.what()
+                                                 : std::string("cannot be opened here: ") + e.what());
+    list.set(check_id::key_matches_certificate, CheckStatus::skip, "not checked: the file could not be opened");
+    list.set(check_id::pkcs12_profile, CheckStatus::skip, "not checked: the file could not be opened");
+    list.skip_certificate_checks("not checked: the file could not be opened");
+    return finish(list, std::move(report));
+  }
+  if (loaded->kind == FileKind::pkcs12 && loaded->bundle) return validate(*loaded->bundle, input, ctx);
+  if (loaded->certificates.empty()) throw Error(ErrorCode::malformed, "validation: the input holds no certificate");
+  if (loaded->certificates.size() == 1) return validate(loaded->certificates.front(), input, ctx);
+  ValidationInput with_rest = input;
+  with_rest.intermediates.insert(with_rest.intermediates.end(), loaded->certificates.begin() + 1,
+                                 loaded->certificates.end());
+  return validate(loaded->certificates.front(), with_rest, ctx);
+}
+
+}  // namespace dpgcert

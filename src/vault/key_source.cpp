@@ -1,0 +1,194 @@
+// Master-key sources: key files (created 0600) and passphrases (Argon2id), and the header a store
+// keeps to find the key again.
+#include <dpgcert/error.hpp>
+#include <dpgcert/vault.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dpgcert::vault {
+namespace {
+
+constexpr std::size_t kSaltSize = 16;
+constexpr std::size_t kMaxKeyFile = 4096;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+int hex_value(std::byte b) noexcept {
+  const auto c = static_cast<char>(b);
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// Reads at most kMaxKeyFile bytes into a secret buffer.
+SecretBytes read_small_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(err == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                "vault: cannot open key file '" + path.string() + "': " + errno_text(err));
+  }
+  SecretBytes buf = SecretBytes::zeroed(kMaxKeyFile + 1);
+  std::size_t n = 0;
+  while (n < buf.size()) {
+    const ssize_t r = ::read(fd, buf.data() + n, buf.size() - n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      throw Error(ErrorCode::io, "vault: cannot read key file '" + path.string() + "': " + errno_text(err));
+    }
+    if (r == 0) break;
+    n += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  return SecretBytes(buf.bytes().first(n));
+}
+
+void fsync_parent(const std::filesystem::path& path) {
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
+}
+
+std::filesystem::path absolute_path(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(p, ec);
+  return ec ? p : abs.lexically_normal();
+}
+
+}  // namespace
+
+MasterKey MasterKey::read_key_file(const std::filesystem::path& path) {
+  const SecretBytes content = read_small_file(path);
+  if (content.size() == key_size) return from_bytes(content.bytes());
+  // 64 hex digits, optionally followed by "\n" or "\r\n".
+  std::size_t n = content.size();
+  if (n > 0 && content.data()[n - 1] == std::byte{'\n'}) --n;
+  if (n > 0 && content.data()[n - 1] == std::byte{'\r'}) --n;
+  if (n == 2 * key_size) {
+    SecretBytes key = SecretBytes::zeroed(key_size);
+    bool ok = true;
+    for (std::size_t i = 0; i < key_size && ok; ++i) {
+      const int hi = hex_value(content.data()[2 * i]);
+      const int lo = hex_value(content.data()[2 * i + 1]);
+      ok = hi >= 0 && lo >= 0;
+      if (ok) key.data()[i] = static_cast<std::byte>(hi * 16 + lo);
+    }
+    if (ok) return MasterKey(std::move(key));
+  }
+  throw Error(ErrorCode::malformed, "vault: key file '" + path.string() +
+                                        "' must hold exactly 32 bytes or 64 hexadecimal digits");
+}
+
+MasterKey MasterKey::create_key_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(err == EEXIST ? ErrorCode::conflict : ErrorCode::io,
+                "vault: cannot create key file '" + path.string() + "': " + errno_text(err));
+  }
+  MasterKey key = generate();
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw Error(ErrorCode::io, "vault: cannot " + std::string(what) + " key file '" + path.string() + "': " + errno_text(err));
+  };
+  // The umask can only narrow 0600; fchmod makes sure of the mode whatever the umask.
+  if (::fchmod(fd, 0600) != 0) fail("protect");
+  std::size_t written = 0;
+  while (written < key_size) {
+    const ssize_t w = ::write(fd, key.bytes().data() + written, key_size - written);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    written += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0) fail("flush");
+  ::close(fd);
+  fsync_parent(path);
+  return key;
+}
+
+std::string_view to_string(KeySourceKind kind) noexcept {
+  return kind == KeySourceKind::key_file ? "key_file" : "passphrase";
+}
+
+std::optional<KeySourceKind> parse_key_source_kind(std::string_view text) noexcept {
+  if (text == "key_file") return KeySourceKind::key_file;
+  if (text == "passphrase") return KeySourceKind::passphrase;
+  return std::nullopt;
+}
+
+KeySource KeySource::key_file(std::filesystem::path path) {
+  if (path.empty()) throw Error(ErrorCode::invalid_argument, "vault: the key file path is empty");
+  KeySource s;
+  s.kind_ = KeySourceKind::key_file;
+  s.path_ = std::move(path);
+  return s;
+}
+
+KeySource KeySource::passphrase(SecretBytes passphrase, Argon2Params params) {
+  if (passphrase.empty()) throw Error(ErrorCode::invalid_argument, "vault: the passphrase is empty");
+  KeySource s;
+  s.kind_ = KeySourceKind::passphrase;
+  s.passphrase_ = std::move(passphrase);
+  s.argon2_ = params;
+  return s;
+}
+
+EstablishedKey establish_master_key(const KeySource& source) {
+  KeyHeader header;
+  header.kind = source.kind();
+  if (source.kind() == KeySourceKind::key_file) {
+    const auto path = absolute_path(source.path());
+    header.key_file = path.string();
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+    MasterKey key = exists ? MasterKey::read_key_file(path) : MasterKey::create_key_file(path);
+    header.check = key.check_value();
+    return {std::move(key), std::move(header)};
+  }
+  header.argon2 = source.argon2();
+  header.salt = random_bytes(kSaltSize);
+  MasterKey key = MasterKey::from_passphrase(source.passphrase_bytes(), header.salt, header.argon2);
+  header.check = key.check_value();
+  return {std::move(key), std::move(header)};
+}
+
+MasterKey unlock_master_key(const KeyHeader& header, const Unlock& unlock) {
+  if (header.kind == KeySourceKind::key_file) {
+    const std::filesystem::path path = unlock.key_file ? *unlock.key_file : std::filesystem::path(header.key_file);
+    if (path.empty()) throw Error(ErrorCode::invalid_argument, "vault: no key file is known for this store");
+    MasterKey key = MasterKey::read_key_file(path);
+    if (!key.matches(header.check)) {
+      throw Error(ErrorCode::bad_password, "vault: the key file '" + path.string() +
+                                               "' does not hold this store's master key");
+    }
+    return key;
+  }
+  if (!unlock.passphrase || unlock.passphrase->empty()) {
+    throw Error(ErrorCode::invalid_argument,
+                "vault: this store's master key comes from a passphrase, and none was given");
+  }
+  MasterKey key = MasterKey::from_passphrase(*unlock.passphrase, header.salt, header.argon2);
+  if (!key.matches(header.check)) {
+    throw Error(ErrorCode::bad_password, "vault: the passphrase does not open this store (wrong passphrase)");
+  }
+  return key;
+}
+
+}  // namespace dpgcert::vault
