@@ -5,6 +5,9 @@
 #include <iterator>
 #include <stdexcept>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace dpgcert::test {
 
 std::filesystem::path test_data_dir() {
@@ -34,6 +37,48 @@ std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open test file " + path.string());
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::optional<std::filesystem::path> tool_path() {
+#ifdef DPGCERT_TOOL_PATH
+  std::error_code ec;
+  if (std::filesystem::exists(DPGCERT_TOOL_PATH, ec)) return std::filesystem::path(DPGCERT_TOOL_PATH);
+#endif
+  return std::nullopt;
+}
+
+std::string shell_quote(std::string_view arg) {
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+ToolResult run_tool(const std::string& args, const std::string& input) {
+  const auto tool = tool_path();
+  if (!tool) throw std::runtime_error("the dpgcert tool is not built");
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("dpgcert-tool-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream in(dir / "stdin", std::ios::binary);
+    in << input;
+  }
+  const std::string cmd = shell_quote(tool->string()) + " " + args + " <" + shell_quote((dir / "stdin").string()) +
+                          " >" + shell_quote((dir / "stdout").string()) + " 2>" + shell_quote((dir / "stderr").string());
+  const int status = std::system(cmd.c_str());
+  ToolResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text(dir / "stdout");
+  r.err = read_text(dir / "stderr");
+  std::filesystem::remove_all(dir);
+  return r;
 }
 
 }  // namespace dpgcert::test

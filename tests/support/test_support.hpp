@@ -22,7 +22,28 @@ std::vector<std::byte> read_file(const std::filesystem::path& path);
 std::string read_text(const std::filesystem::path& path);
 inline SecretBytes pw(std::string_view text) { return SecretBytes::from_text(text); }
 
+/// What a run of the dpgcert tool gave.
+struct ToolResult {
+  int exit_code = -1;
+  std::string out;  ///< standard output
+  std::string err;  ///< standard error
+};
+
+/// The dpgcert tool built beside the tests, if any.
+std::optional<std::filesystem::path> tool_path();
+/// Runs the tool with `args` (already shell-quoted as needed), feeding `input` on stdin.
+ToolResult run_tool(const std::string& args, const std::string& input = {});
+/// Quotes one argument for the shell.
+std::string shell_quote(std::string_view arg);
+
 }  // namespace dpgcert::test
+
+/// Skips the current test case with a message when the tool is not built.
+#define DPGCERT_REQUIRE_TOOL()                                                        \
+  if (!::dpgcert::test::tool_path()) {                                                \
+    MESSAGE("skipped: the dpgcert tool is not built beside the tests");               \
+    return;                                                                           \
+  }
 
 /// Skips the current test case with a message when ../shared is absent; yields its path.
 #define DPGCERT_REQUIRE_SHARED(var)                                                   \

@@ -4,12 +4,14 @@
 #include <dpgcert/error.hpp>
 #include <dpgcert/secret.hpp>
 #include <dpgcert/time.hpp>
+#include <dpgcert/x509.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dpgcert::cli {
@@ -77,6 +79,16 @@ void print_error(const Common& common, const Error& error);
 
 /// "in 12 days", "3 days ago", "today".
 [[nodiscard]] std::string relative_days(Time t, Time now);
+
+/// A certificate as the tool prints it in JSON: dpgcert::to_json(cert) plus "oces" (the identity
+/// from the built-in catalogue; all null for a non-OCES certificate). Shared by every command.
+[[nodiscard]] nlohmann::json certificate_json(const Certificate& cert);
+
+/// Prints the OCES identity rows an operator reads first (type, CVR, ids, environment, issuer).
+void print_identity_rows(const Certificate& cert);
+
+/// One "  Label               value" row of the human output.
+void print_row(std::string_view label, std::string_view value);
 
 /// Prints a JSON document to stdout, indented, with a trailing newline.
 void print_json(const nlohmann::json& j);

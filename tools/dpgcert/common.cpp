@@ -1,5 +1,9 @@
 #include "cli.hpp"
 
+#include <dpgcert/json.hpp>
+#include <dpgcert/oces.hpp>
+#include <dpgcert/oces_json.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -92,5 +96,38 @@ std::string relative_days(Time t, Time now) {
 }
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
+
+nlohmann::json certificate_json(const Certificate& cert) {
+  nlohmann::json j = to_json(cert);
+  j["oces"] = oces::to_json(oces::identify(cert));
+  return j;
+}
+
+void print_row(std::string_view label, std::string_view value) {
+  std::cout << "  " << label;
+  for (std::size_t i = label.size(); i < 20; ++i) std::cout << ' ';
+  std::cout << value << '\n';
+}
+
+void print_identity_rows(const Certificate& cert) {
+  const oces::Identity id = oces::identify(cert);
+  if (!id.is_oces()) {
+    print_row("OCES", "not an OCES certificate");
+    return;
+  }
+  print_row("OCES", std::string(oces::to_string(id.generation)) + " " +
+                        std::string(oces::display_name(id.type)) + ", " + std::string(oces::to_string(id.environment)));
+  if (id.cvr) print_row("CVR", *id.cvr + (id.cvr_valid.value_or(true) ? "" : " (check digit does not match)"));
+  if (id.organisation) print_row("Organisation", *id.organisation);
+  if (id.common_name) print_row("Name", *id.common_name);
+  if (id.uid) print_row("UID", *id.uid);
+  if (id.fid) print_row("FID", *id.fid);
+  if (id.rid) print_row("RID", *id.rid);
+  if (id.pid) print_row("PID", *id.pid);
+  if (id.uuid) print_row("UUID", *id.uuid);
+  if (id.email) print_row("E-mail", *id.email);
+  if (id.issuing_ca) print_row("Issuing CA", *id.issuing_ca);
+  for (const auto& w : id.warnings) print_row("Warning", w);
+}
 
 }  // namespace dpgcert::cli

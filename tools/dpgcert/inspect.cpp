@@ -13,12 +13,6 @@
 namespace dpgcert::cli {
 namespace {
 
-void print_row(std::string_view label, std::string_view value) {
-  std::cout << "  " << label;
-  for (std::size_t i = label.size(); i < 20; ++i) std::cout << ' ';
-  std::cout << value << '\n';
-}
-
 std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
   std::string out;
   for (const auto& s : v) {
@@ -30,6 +24,7 @@ std::string join(const std::vector<std::string>& v, std::string_view sep = ", ")
 
 void print_certificate(const Certificate& c, Time now, std::string_view heading) {
   std::cout << heading << '\n';
+  print_identity_rows(c);
   print_row("Subject", c.subject().to_string());
   print_row("Issuer", c.issuer().to_string());
   print_row("Serial", c.serial_hex());
@@ -41,7 +36,7 @@ void print_certificate(const Certificate& c, Time now, std::string_view heading)
   if (const auto& ku = c.key_usage()) print_row("Key usage", join(ku->names()));
   if (!c.extended_key_usage().empty()) print_row("Extended key usage", join(c.extended_key_usage()));
   const auto& san = c.subject_alt_names();
-  if (!san.emails.empty()) print_row("E-mail", join(san.emails));
+  if (!san.emails.empty()) print_row("SAN e-mail", join(san.emails));
   if (!san.dns.empty()) print_row("DNS names", join(san.dns));
   if (!c.policies().empty()) print_row("Policies", join(c.policies()));
   if (!c.authority_info_access().ocsp.empty()) print_row("OCSP", join(c.authority_info_access().ocsp));
@@ -49,8 +44,6 @@ void print_certificate(const Certificate& c, Time now, std::string_view heading)
   if (c.is_ca()) print_row("CA", "yes");
   print_row("SHA-256", c.fingerprint_hex());
 }
-
-nlohmann::json certificate_json(const Certificate& c) { return to_json(c); }
 
 }  // namespace
 
