@@ -115,9 +115,11 @@ class SummaryReporter final : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& r : runs) {
-      if (r.error_occurred || r.iterations == 0 || r.run_type != Run::RT_Iteration) continue;
-      const double n = static_cast<double>(r.iterations);
-      ns[r.run_name.function_name] = {r.real_accumulated_time * 1e9 / n, r.cpu_accumulated_time * 1e9 / n};
+      // One run, or the median of repetitions (--benchmark_repetitions=N).
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (r.error_occurred || (r.run_type != Run::RT_Iteration && !median)) continue;
+      const double to_ns = 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
+      ns[r.run_name.function_name] = {r.GetAdjustedRealTime() * to_ns, r.GetAdjustedCPUTime() * to_ns};
     }
   }
   struct Times {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds dpgcert (release), makes a demo set of
-# customer certificates with the openssl CLI and runs dpgcert's main job over them.
+# customer certificates with the openssl CLI, onboards them into a local SQLite inventory with their
+# passwords sealed, and shows what expires when.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -9,13 +10,30 @@ cmake --build --preset release --target dpgcert_tool >/dev/null
 demo=demo
 bash tests/data/make_pki.sh "$demo/pki" >/dev/null
 tool=build/release/tools/dpgcert/dpgcert
+now=2026-11-15T00:00:00Z   # the demo's fixed "today", so the output is the same on every run
 printf 'Test1234' >"$demo/password.txt"
 chmod 600 "$demo/password.txt"
-now=2025-06-01T00:00:00Z   # the demo set's fixed "today", so the output is the same every run
-echo "== dpgcert demo: customer certificates in $demo/pki, as of $now =="
-shopt -s nullglob
-for f in "$demo"/pki/*/*.p12; do
-  case "$f" in *empty*|*utf8*|*mismatch*) continue ;; esac
-  echo
-  "$tool" inspect "$f" --password-file "$demo/password.txt" --now "$now" || true
-done | sed -n '1,400p'
+rm -f "$demo"/store.db*
+export DPGCERT_STORE="$demo/store.db"
+dp() { "$tool" "$@"; }
+
+echo "== A new inventory in $DPGCERT_STORE, sealed under $demo/master.key =="
+dp store init --key-file "$demo/master.key" >/dev/null
+dp org add 12345674 --name "Testfirma A/S" --contact "IT-drift <drift@testfirma.dk> (renewals)" >/dev/null
+dp mailbox add sikkerpost@testfirma.dk --org 12345674 --ad-group "GG-Sikkerpost-Testfirma" >/dev/null
+
+echo
+echo "== Onboarding what the customer sent (validated first; a failing file is refused) =="
+p=(--password-file "$demo/password.txt" --now "$now")
+dp import "$demo/pki/oces2-prod/foces.p12" --mailbox sikkerpost@testfirma.dk --org 12345674 "${p[@]}" || true
+dp import "$demo/pki/oces2-prod/voces.p12" "$demo/pki/oces3-prod/organisation.p12" \
+          "$demo/pki/odd/foces-expiring-soon.p12" "$demo/pki/oces2-prod/voces-legacy.p12" "${p[@]}" || true
+dp import "$demo/pki/odd/foces-expired.p12" "${p[@]}" || true     # refused: expired
+dp import "$demo/pki/oces2-prod/moces.p12" "${p[@]}" || true      # refused: employee certificate
+
+echo
+echo "== What expires within 90 days of $now =="
+dp list --expiring-within 90 --now "$now" || true
+echo
+echo "== Every certificate in the inventory =="
+dp list --now "$now" || true

@@ -56,7 +56,7 @@ struct Pkcs12MacInfo {
 
 /// Which protection a PKCS#12 file used. `legacy` is true for RC2, (3)DES, RC4, a SHA-1 (or MD5)
 /// MAC, or fewer than 2048 iterations anywhere; `legacy_reasons` says which (one line per reason,
-/// e.g. "RC2-40-CBC encryption", "SHA1 MAC", "iteration count 1024 is below 2048").
+/// e.g. "RC2-40-CBC encryption", "SHA1 MAC", "KDF iteration count 1024 is below 2048").
 ///
 /// A profile read without a password (inspect_pkcs12_profile) lists every container but only the
 /// bags of unencrypted containers; `complete` is false then and the legacy verdict covers what was

@@ -52,11 +52,13 @@ bool is_test_unit(std::string_view ou) noexcept {
 
 std::span<const std::byte> subject_key_id(const Certificate& cert) noexcept {
   // X509_get0_*_key_id cache OpenSSL's view of the extensions under the X509's own lock.
-  return octets(X509_get0_subject_key_id(dpgcert::detail::native(cert)));
+  X509* x = dpgcert::detail::native_or_null(cert);  // a deferred certificate may fail to parse
+  return x == nullptr ? std::span<const std::byte>{} : octets(X509_get0_subject_key_id(x));
 }
 
 std::span<const std::byte> authority_key_id(const Certificate& cert) noexcept {
-  return octets(X509_get0_authority_key_id(dpgcert::detail::native(cert)));
+  X509* x = dpgcert::detail::native_or_null(cert);
+  return x == nullptr ? std::span<const std::byte>{} : octets(X509_get0_authority_key_id(x));
 }
 
 CaGuess guess_ca(const DistinguishedName& subject) noexcept {

@@ -1,25 +1,152 @@
 // Pkcs12Bundle: choosing the leaf, ordering the chain, and the protection profile's verdict.
+#include "pkcs12/ber.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace dpgcert {
 namespace {
 
-/// Whether `issuer`'s subject is `subject`'s issuer name (and they are different certificates).
-bool issued(const Certificate& issuer, const Certificate& subject) {
-  if (issuer == subject) return false;
-  return X509_NAME_cmp(X509_get_subject_name(detail::native(issuer)),
-                       X509_get_issuer_name(detail::native(subject))) == 0;
+using X509NamePtr = detail::Owned<X509_NAME, X509_NAME_free>;
+using Bytes = std::span<const std::byte>;
+
+enum class Verdict { equal, different, unknown };
+
+bool is_space(unsigned char c) noexcept {  // as OpenSSL's ossl_isspace
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-bool self_issued(const Certificate& c) {
-  X509* x = detail::native(c);
-  return X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+/// An ASCII string value in X509_NAME_cmp's canonical form: trimmed, inner runs of white space
+/// collapsed to one space, lower case. nullopt when the value is not ASCII text of a string type
+/// that OpenSSL canonicalizes as such (UTF8String, PrintableString, IA5String, VisibleString).
+std::optional<std::string> canonical_ascii(Bytes value) {
+  detail::ber::Header h;
+  if (detail::ber::read_header(value, h) != detail::ber::Status::ok || h.tag_class != 0 || h.constructed ||
+      h.indefinite || !(h.tag == 12 || h.tag == 19 || h.tag == 22 || h.tag == 26)) {
+    return std::nullopt;
+  }
+  std::string out;
+  bool space = false;
+  for (std::byte b : value.subspan(h.header_length, h.content_length)) {
+    const auto c = static_cast<unsigned char>(b);
+    if (c >= 0x80) return std::nullopt;
+    if (is_space(c)) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out;
 }
+
+/// The attribute (OID and value, as complete encodings) of each single-valued RDN of a Name.
+bool single_valued_rdns(Bytes name, std::vector<std::pair<Bytes, Bytes>>& out) {
+  detail::ber::Reader outer(name);
+  const auto seq = outer.read(detail::ber::kSequence);
+  if (!seq || !outer.empty()) return false;
+  detail::ber::Reader rdns(*seq);
+  while (!rdns.empty()) {
+    const auto set = rdns.read(17, 0, true);
+    if (!set) return false;
+    detail::ber::Reader avas(*set);
+    const auto ava = avas.read(detail::ber::kSequence);
+    if (!ava || !avas.empty()) return false;  // multi-valued RDNs: leave them to OpenSSL
+    detail::ber::Reader fields(*ava);
+    const auto oid_header = fields.peek();
+    if (!oid_header || oid_header->tag != detail::ber::kOid || !fields.skip()) return false;
+    const auto value_header = fields.peek();
+    if (!value_header) return false;
+    const Bytes oid = ava->first(oid_header->header_length + oid_header->content_length);
+    const Bytes value = ava->subspan(oid.size(), value_header->header_length + value_header->content_length);
+    if (!fields.skip() || !fields.empty()) return false;
+    out.emplace_back(oid, value);
+  }
+  return true;
+}
+
+/// Compares two DER Names as X509_NAME_cmp would, where that can be decided without OpenSSL.
+Verdict compare_names(Bytes a, Bytes b) {
+  if (std::equal(a.begin(), a.end(), b.begin(), b.end())) return Verdict::equal;
+  std::vector<std::pair<Bytes, Bytes>> x, y;
+  if (!single_valued_rdns(a, x) || !single_valued_rdns(b, y)) return Verdict::unknown;
+  if (x.size() != y.size()) return Verdict::different;
+  bool unknown = false;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto& [oid_a, value_a] = x[i];
+    const auto& [oid_b, value_b] = y[i];
+    if (!std::equal(oid_a.begin(), oid_a.end(), oid_b.begin(), oid_b.end())) return Verdict::different;
+    if (std::equal(value_a.begin(), value_a.end(), value_b.begin(), value_b.end())) continue;
+    const auto ca = canonical_ascii(value_a);
+    const auto cb = canonical_ascii(value_b);
+    if (!ca || !cb) {
+      unknown = true;  // keep looking for a difference that settles it
+    } else if (*ca != *cb) {
+      return Verdict::different;
+    }
+  }
+  return unknown ? Verdict::unknown : Verdict::equal;
+}
+
+/// One certificate of a bundle with its names for chain building. Names are read from the
+/// certificate's DER without parsing it (so certificates of a loaded file stay unparsed) and
+/// compared as OpenSSL's X509_NAME_cmp does (canonical form: case, spaces and string types
+/// folded): by compare_names where it can decide, else by parsing them with OpenSSL.
+class Node {
+ public:
+  explicit Node(Certificate c) : cert_(std::move(c)), fields_(detail::certificate_fields(cert_.der())) {}
+  [[nodiscard]] const Certificate& cert() const noexcept { return cert_; }
+
+  enum Which { subject = 0, issuer = 1 };
+
+  /// Whether name `a` of this certificate equals name `b` of `other`.
+  [[nodiscard]] bool same(Which a, const Node& other, Which b) const {
+    if (fields_ && other.fields_) {
+      const Verdict v = compare_names(raw(a), other.raw(b));
+      if (v != Verdict::unknown) return v == Verdict::equal;
+    }
+    const X509_NAME* x = name(a);
+    const X509_NAME* y = other.name(b);
+    return x != nullptr && y != nullptr && X509_NAME_cmp(x, y) == 0;
+  }
+
+  /// Whether this certificate issued `other` (by names; a certificate does not issue itself).
+  [[nodiscard]] bool issued(const Node& other) const {
+    return !(cert_ == other.cert_) && same(subject, other, issuer);
+  }
+  [[nodiscard]] bool self_issued() const { return same(subject, *this, issuer); }
+
+ private:
+  [[nodiscard]] std::span<const std::byte> raw(Which w) const noexcept {
+    return w == subject ? fields_->subject : fields_->issuer;
+  }
+  [[nodiscard]] const X509_NAME* name(Which w) const {
+    if (!fields_) {
+      X509* x = detail::native(cert_);
+      return w == subject ? X509_get_subject_name(x) : X509_get_issuer_name(x);
+    }
+    X509NamePtr& slot = parsed_[w];
+    if (!slot) {
+      const auto r = raw(w);
+      const auto* p = reinterpret_cast<const unsigned char*>(r.data());
+      slot.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(r.size())));
+      if (!slot) detail::clear_openssl_errors();
+    }
+    return slot.get();
+  }
+
+  Certificate cert_;
+  std::optional<detail::CertificateFields> fields_;  // spans into cert_'s DER (shared, stable)
+  mutable X509NamePtr parsed_[2];
+};
 
 bool is_ca(const Certificate& c) { return X509_check_ca(detail::native(c)) != 0; }
 
@@ -32,7 +159,12 @@ bool safe_matches(const PrivateKey& key, const Certificate& cert) noexcept {
   }
 }
 
-std::optional<std::size_t> choose_leaf(const detail::BundleParts& parts) {
+struct LeafChoice {
+  std::optional<std::size_t> index;
+  bool key_matches = false;
+};
+
+LeafChoice choose_leaf(const detail::BundleParts& parts, const std::vector<Node>& nodes) {
   const auto& certs = parts.certificates;
   if (parts.key) {
     std::optional<std::size_t> by_id;
@@ -43,48 +175,48 @@ std::optional<std::size_t> choose_leaf(const detail::BundleParts& parts) {
           break;
         }
       }
-      if (by_id && safe_matches(*parts.key, certs[*by_id].certificate)) return by_id;
+      if (by_id && safe_matches(*parts.key, certs[*by_id].certificate)) return {by_id, true};
     }
     for (std::size_t i = 0; i < certs.size(); ++i) {
-      if (safe_matches(*parts.key, certs[i].certificate)) return i;
+      if (safe_matches(*parts.key, certs[i].certificate)) return {i, true};
     }
-    if (by_id) return by_id;
+    if (by_id) return {by_id, false};
   }
   // No key, or a key that matches nothing: the one certificate that issued no other in the
   // file, if there is exactly one and it is not a CA certificate.
   std::optional<std::size_t> found;
-  for (std::size_t i = 0; i < certs.size(); ++i) {
-    const Certificate& c = certs[i].certificate;
-    const bool issues_another = std::any_of(certs.begin(), certs.end(), [&](const Pkcs12Certificate& o) {
-      return !self_issued(o.certificate) && issued(c, o.certificate);
-    });
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const Node& c = nodes[i];
+    const bool issues_another =
+        std::any_of(nodes.begin(), nodes.end(), [&](const Node& o) { return !o.self_issued() && c.issued(o); });
     if (issues_another) continue;
-    if (found && !(certs[*found].certificate == c)) return std::nullopt;  // ambiguous
+    if (found && !(nodes[*found].cert() == c.cert())) return {};  // ambiguous
     if (!found) found = i;
   }
-  if (found && is_ca(certs[*found].certificate)) return std::nullopt;
-  return found;
+  if (found && is_ca(nodes[*found].cert())) return {};
+  return {found, false};
 }
 
-std::vector<Certificate> order_chain(const std::optional<Certificate>& leaf,
-                                     const std::vector<Pkcs12Certificate>& certs) {
-  std::vector<Certificate> rest;
-  for (const auto& c : certs) {
-    if (leaf && c.certificate == *leaf) continue;
-    if (std::find(rest.begin(), rest.end(), c.certificate) != rest.end()) continue;  // duplicates
-    rest.push_back(c.certificate);
+std::vector<Certificate> order_chain(std::optional<std::size_t> leaf, const std::vector<Node>& nodes) {
+  std::vector<const Node*> rest;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const Node& c = nodes[i];
+    if (leaf && c.cert() == nodes[*leaf].cert()) continue;
+    if (std::any_of(rest.begin(), rest.end(), [&](const Node* r) { return r->cert() == c.cert(); })) continue;  // duplicates
+    rest.push_back(&c);
   }
-  if (!leaf) return rest;
   std::vector<Certificate> chain;
-  Certificate current = *leaf;
-  while (!self_issued(current)) {
-    auto next = std::find_if(rest.begin(), rest.end(), [&](const Certificate& c) { return issued(c, current); });
-    if (next == rest.end()) break;
-    current = *next;
-    chain.push_back(current);
-    rest.erase(next);
+  if (leaf) {
+    const Node* current = &nodes[*leaf];
+    while (!current->self_issued()) {
+      auto next = std::find_if(rest.begin(), rest.end(), [&](const Node* c) { return c->issued(*current); });
+      if (next == rest.end()) break;
+      current = *next;
+      chain.push_back(current->cert());
+      rest.erase(next);
+    }
   }
-  chain.insert(chain.end(), rest.begin(), rest.end());
+  for (const Node* r : rest) chain.push_back(r->cert());
   return chain;
 }
 
@@ -132,12 +264,17 @@ void finish_profile(Pkcs12Profile& p) {
 
 Pkcs12Bundle assemble_bundle(BundleParts parts) {
   auto impl = std::make_unique<Pkcs12Bundle::Impl>();
-  const auto leaf_index = choose_leaf(parts);
+  std::vector<Node> nodes;
+  nodes.reserve(parts.certificates.size());
+  for (const auto& c : parts.certificates) nodes.emplace_back(c.certificate);
+  const LeafChoice choice = choose_leaf(parts, nodes);
+  const auto leaf_index = choice.index;
   if (leaf_index) impl->leaf = parts.certificates[*leaf_index].certificate;
-  impl->chain = order_chain(impl->leaf, parts.certificates);
+  impl->chain = order_chain(leaf_index, nodes);
   impl->friendly_name = parts.key_friendly_name;
   if (!impl->friendly_name && leaf_index) impl->friendly_name = parts.certificates[*leaf_index].friendly_name;
-  impl->key_matches = parts.key && impl->leaf && safe_matches(*parts.key, *impl->leaf);
+  // choose_leaf already checked the key against the leaf it chose (never true without both).
+  impl->key_matches = parts.key && impl->leaf && choice.key_matches;
   impl->key = std::move(parts.key);
   impl->certificates = std::move(parts.certificates);
   impl->profile = std::move(parts.profile);

@@ -96,14 +96,14 @@ bool has_parameters(const X509_ALGOR* alg) noexcept {
 bool dsa_public_value_equals(const EVP_PKEY* key, Bytes cert_key) {
   Reader r(cert_key);
   const auto y = r.read(detail::ber::kInteger);
-  BIGNUM* pub = nullptr;
-  if (!y || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PUB_KEY, &pub) != 1) {
+  BIGNUM* raw = nullptr;
+  if (!y || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PUB_KEY, &raw) != 1) {
     detail::clear_openssl_errors();
     return false;
   }
-  std::vector<std::byte> mine(static_cast<std::size_t>(BN_num_bytes(pub)));
-  BN_bn2bin(pub, reinterpret_cast<unsigned char*>(mine.data()));
-  BN_free(pub);
+  const detail::Owned<BIGNUM, BN_free> pub(raw);
+  std::vector<std::byte> mine(static_cast<std::size_t>(BN_num_bytes(pub.get())));
+  BN_bn2bin(pub.get(), reinterpret_cast<unsigned char*>(mine.data()));
   return same(detail::ber::integer_magnitude(mine), detail::ber::integer_magnitude(*y));
 }
 
@@ -132,6 +132,40 @@ KeyView view_of(const PKCS8_PRIV_KEY_INFO* info) {
   v.nid = OBJ_obj2nid(v.oid);
   v.key = as_bytes(pk, pklen);
   return v;
+}
+
+
+using X509AlgorPtr = detail::Owned<X509_ALGOR, X509_ALGOR_free>;
+
+/// A SubjectPublicKeyInfo: algorithm and the key bits (without the BIT STRING's unused-bits byte).
+struct SpkiView {
+  X509AlgorPtr owned;
+  const X509_ALGOR* alg = nullptr;
+  Bytes key;
+};
+
+/// Reads the SubjectPublicKeyInfo of a DER certificate without parsing the certificate.
+bool spki_from_der(Bytes cert_der, SpkiView& out) {
+  const auto fields = detail::certificate_fields(cert_der);
+  if (!fields) return false;
+  Reader outer(fields->spki);
+  const auto spki = outer.read(detail::ber::kSequence);
+  if (!spki) return false;
+  Reader r(*spki);
+  const auto alg_header = r.peek();
+  if (!alg_header || !r.skip()) return false;
+  const auto bits = r.read(detail::ber::kBitString);
+  if (!bits || bits->empty() || (*bits)[0] != std::byte{0} || !r.empty()) return false;
+  const Bytes alg_der = spki->first(alg_header->header_length + alg_header->content_length);
+  const auto* p = reinterpret_cast<const unsigned char*>(alg_der.data());
+  out.owned.reset(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(alg_der.size())));
+  if (!out.owned) {
+    detail::clear_openssl_errors();
+    return false;
+  }
+  out.alg = out.owned.get();
+  out.key = bits->subspan(1);
+  return true;
 }
 
 }  // namespace
@@ -216,15 +250,25 @@ int PrivateKey::bits() const {
 }
 
 bool PrivateKey::matches(const Certificate& cert) const {
-  X509* x = detail::native(cert);
-  const X509_PUBKEY* pub = X509_get_X509_PUBKEY(x);
-  ASN1_OBJECT* cert_oid = nullptr;
-  const unsigned char* cpk = nullptr;
-  int cpklen = 0;
-  X509_ALGOR* cert_alg = nullptr;
-  if (pub == nullptr || X509_PUBKEY_get0_param(&cert_oid, &cpk, &cpklen, &cert_alg, pub) != 1) return false;
+  // The certificate's public key algorithm and key bits, read from its DER when possible: OpenSSL
+  // 3.0 decodes the public key whenever it parses a certificate, which a deferred certificate of
+  // a loaded PKCS#12 file is spared until something needs it.
+  SpkiView spki;
+  if (!spki_from_der(cert.der(), spki)) {
+    const X509_PUBKEY* pub = X509_get_X509_PUBKEY(detail::native(cert));
+    ASN1_OBJECT* oid = nullptr;
+    const unsigned char* pk = nullptr;
+    int pklen = 0;
+    X509_ALGOR* alg = nullptr;
+    if (pub == nullptr || X509_PUBKEY_get0_param(&oid, &pk, &pklen, &alg, pub) != 1) return false;
+    spki.alg = alg;
+    spki.key = as_bytes(pk, pklen);
+  }
+  const X509_ALGOR* cert_alg = spki.alg;
+  const ASN1_OBJECT* cert_oid = nullptr;
+  X509_ALGOR_get0(&cert_oid, nullptr, nullptr, cert_alg);
   const int cert_nid = OBJ_obj2nid(cert_oid);
-  const Bytes cert_key = as_bytes(cpk, cpklen);
+  const Bytes cert_key = spki.key;
 
   {
     const detail::Pkcs8InfoPtr info = detail::parse_pkcs8(impl_->der.bytes());
@@ -255,7 +299,7 @@ bool PrivateKey::matches(const Certificate& cert) const {
     // DSA parameters inherited from the issuer (RFC 3279 2.3.2): only the public value y can be compared.
     return dsa_public_value_equals(mine.get(), cert_key);
   }
-  EVP_PKEY* theirs = X509_get0_pubkey(x);
+  EVP_PKEY* theirs = X509_get0_pubkey(detail::native(cert));
   const bool eq = theirs != nullptr && EVP_PKEY_eq(mine.get(), theirs) == 1;
   detail::clear_openssl_errors();
   return eq;

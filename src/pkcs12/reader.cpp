@@ -17,7 +17,7 @@ namespace {
 
 using namespace detail;
 
-void CRYPTO_free_default(void* p) noexcept { OPENSSL_free(p); }
+void openssl_free(void* p) noexcept { OPENSSL_free(p); }
 
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -40,14 +40,13 @@ std::optional<std::string> friendly_name_of(const PKCS12_SAFEBAG* bag) {
   const ASN1_TYPE* t = PKCS12_SAFEBAG_get0_attr(bag, NID_friendlyName);
   if (t == nullptr) return std::nullopt;
   if (t->type == V_ASN1_BMPSTRING && t->value.bmpstring != nullptr) {
-    char* utf8 = OPENSSL_uni2utf8(t->value.bmpstring->data, t->value.bmpstring->length);
-    if (utf8 == nullptr) {
+    const std::unique_ptr<char, Deleter<openssl_free>> utf8(
+        OPENSSL_uni2utf8(t->value.bmpstring->data, t->value.bmpstring->length));
+    if (!utf8) {
       clear_openssl_errors();
       return std::nullopt;
     }
-    std::string s(utf8);
-    OPENSSL_free(utf8);
-    return s;
+    return std::string(utf8.get());
   }
   if (t->type == V_ASN1_UTF8STRING && t->value.utf8string != nullptr) {
     return std::string(reinterpret_cast<const char*>(t->value.utf8string->data),
@@ -100,7 +99,7 @@ std::vector<std::byte> certificate_der(const PKCS12_SAFEBAG* bag, const std::str
   unsigned char* buf = nullptr;
   const int n = i2d_PKCS12_SAFEBAG(bag, &buf);
   if (n <= 0) throw_openssl(ErrorCode::malformed, where + ": cannot read the certificate bag");
-  const std::unique_ptr<unsigned char, Deleter<CRYPTO_free_default>> owner(buf);
+  const std::unique_ptr<unsigned char, Deleter<openssl_free>> owner(buf);
   ber::Reader r({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(n)});
   std::optional<std::span<const std::byte>> cert;
   if (auto safe_bag = r.read(ber::kSequence)) {
@@ -130,9 +129,6 @@ struct BagRef {
   std::string where;  // "PKCS#12 container 2, bag 1"
   PbeDescription pbe;  // a shrouded key bag's own encryption
 };
-
-/// A PBE-protected item: decrypt with password forms in order.
-enum class DecryptOutcome { ok, bad_password, broken };
 
 class Walk {
  public:
@@ -476,9 +472,11 @@ BundleParts Walk::collect() {
     const std::string& where = bags_[i].where;
     const int nid = PKCS12_SAFEBAG_get_nid(bag);
     if (nid == NID_certBag && PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
-      const std::vector<std::byte> der = certificate_der(bag, where);
+      std::vector<std::byte> der = certificate_der(bag, where);
       try {
-        Certificate cert = Certificate::from_der(der, ctx_);
+        // The file's MAC has verified (or it has none and the certificate bag was readable):
+        // framing and structure are checked now, the X509 is parsed when first needed.
+        Certificate cert = certificate_from_der_deferred(std::move(der), ctx_);
         parts.certificates.push_back({std::move(cert), info.friendly_name, info.local_key_id});
       } catch (const Error& e) {
         throw Error(e.code(), where + ": " + e.what());

@@ -1,3 +1,4 @@
+#include "pkcs12/ber.hpp"
 #include "x509/certificate_impl.hpp"
 #include "x509/name_util.hpp"
 
@@ -44,7 +45,7 @@ std::string ia5(const ASN1_IA5STRING* s) {
 }
 
 void decode_extensions(const Certificate::Impl& impl) {
-  X509* x = impl.x509.get();
+  X509* x = impl.x509();
   const uint32_t flags = X509_get_extension_flags(x);  // also caches OpenSSL's own view
   if ((flags & EXFLAG_KUSAGE) != 0) {
     const uint32_t ku = X509_get_key_usage(x);
@@ -142,13 +143,19 @@ std::string to_hex(std::span<const std::byte> bytes) {
   return out;
 }
 
-Certificate Certificate::from_der(std::span<const std::byte> der, const Context& ctx) {
-  if (der.size() > ctx.limits().max_input_bytes) {
-    throw Error(ErrorCode::limit_exceeded, "certificate: " + std::to_string(der.size()) +
+namespace {
+
+void check_size(std::size_t size, const Context& ctx) {
+  if (size > ctx.limits().max_input_bytes) {
+    throw Error(ErrorCode::limit_exceeded, "certificate: " + std::to_string(size) +
                                                " bytes exceed the input limit of " +
                                                std::to_string(ctx.limits().max_input_bytes));
   }
-  if (der.empty()) throw Error(ErrorCode::malformed, "certificate: empty input");
+  if (size == 0) throw Error(ErrorCode::malformed, "certificate: empty input");
+}
+
+/// d2i_X509 in the context's library context; the whole input must be used.
+detail::X509Ptr parse_x509(std::span<const std::byte> der, const Context& ctx) {
   detail::X509Ptr x(X509_new_ex(detail::libctx(ctx), nullptr));
   if (!x) detail::throw_openssl(ErrorCode::internal, "certificate: out of memory");
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
@@ -162,11 +169,56 @@ Certificate Certificate::from_der(std::span<const std::byte> der, const Context&
     throw Error(ErrorCode::malformed, "certificate: " + std::to_string(der.size() - used) +
                                           " trailing bytes after the DER certificate");
   }
+  return x;
+}
+
+/// Whether every constructed element in `in` has a definite length that fits its parent.
+bool definite_der(std::span<const std::byte> in, std::size_t depth) noexcept {
+  while (!in.empty()) {
+    detail::ber::Header h;
+    if (detail::ber::read_header(in, h) != detail::ber::Status::ok || h.indefinite) return false;
+    if (h.constructed) {
+      if (depth >= 32 || !definite_der(in.subspan(h.header_length, h.content_length), depth + 1)) return false;
+    }
+    in = in.subspan(h.header_length + h.content_length);
+  }
+  return true;
+}
+
+/// The whole next element (header included) if it has the tag; advances `in`.
+std::optional<std::span<const std::byte>> take(std::span<const std::byte>& in, std::uint8_t tag_class,
+                                               std::uint32_t tag, bool constructed) noexcept {
+  detail::ber::Header h;
+  if (detail::ber::read_header(in, h) != detail::ber::Status::ok || h.indefinite || h.tag_class != tag_class ||
+      h.tag != tag || h.constructed != constructed) {
+    return std::nullopt;
+  }
+  const auto whole = in.first(h.header_length + h.content_length);
+  in = in.subspan(whole.size());
+  return whole;
+}
+
+std::span<const std::byte> content_of(std::span<const std::byte> element) noexcept {
+  detail::ber::Header h;
+  (void)detail::ber::read_header(element, h);
+  return element.subspan(h.header_length);
+}
+
+}  // namespace
+
+Certificate Certificate::from_der(std::span<const std::byte> der, const Context& ctx) {
+  check_size(der.size(), ctx);
+  detail::X509Ptr x = parse_x509(der, ctx);
   auto impl = std::make_shared<Impl>();
-  impl->x509 = std::move(x);
   impl->der.assign(der.begin(), der.end());
   impl->ctx = &ctx;
+  std::call_once(impl->parse_once, [&] { impl->parsed = std::move(x); });
   return Certificate(std::move(impl));
+}
+
+X509* Certificate::Impl::x509() const {
+  std::call_once(parse_once, [this] { parsed = parse_x509(der, *ctx); });
+  return parsed.get();
 }
 
 namespace detail {
@@ -178,17 +230,76 @@ Certificate certificate_from_x509(X509Ptr x509, const Context& ctx) {
   auto impl = std::make_shared<Certificate::Impl>();
   impl->der.assign(reinterpret_cast<std::byte*>(buf), reinterpret_cast<std::byte*>(buf) + n);
   OPENSSL_free(buf);
-  impl->x509 = std::move(x509);
+  impl->ctx = &ctx;
+  std::call_once(impl->parse_once, [&] { impl->parsed = std::move(x509); });
+  return Certificate(std::move(impl));
+}
+
+}  // namespace detail
+
+std::optional<detail::CertificateFields> Certificate::Impl::fields(std::span<const std::byte> der) noexcept {
+  using namespace detail;
+  constexpr std::uint8_t universal = 0;
+  constexpr std::uint8_t context = 2;
+  std::span<const std::byte> in = der;
+  const auto cert = take(in, universal, ber::kSequence, true);
+  if (!cert || !in.empty()) return std::nullopt;
+  std::span<const std::byte> c = content_of(*cert);
+  const auto tbs = take(c, universal, ber::kSequence, true);
+  if (!tbs || !take(c, universal, ber::kSequence, true) || !take(c, universal, ber::kBitString, false) || !c.empty()) {
+    return std::nullopt;
+  }
+  std::span<const std::byte> t = content_of(*tbs);
+  ber::Header h;
+  if (ber::read_header(t, h) == ber::Status::ok && h.tag_class == context && h.tag == 0) {
+    if (!take(t, context, 0, true)) return std::nullopt;  // [0] EXPLICIT Version
+  }
+  CertificateFields f;
+  std::optional<std::span<const std::byte>> issuer, subject, spki;
+  if (!take(t, universal, ber::kInteger, false) || !take(t, universal, ber::kSequence, true) ||
+      !(issuer = take(t, universal, ber::kSequence, true)) || !take(t, universal, ber::kSequence, true) ||
+      !(subject = take(t, universal, ber::kSequence, true)) || !(spki = take(t, universal, ber::kSequence, true))) {
+    return std::nullopt;
+  }
+  // issuerUniqueID [1], subjectUniqueID [2] (IMPLICIT BIT STRING), extensions [3] EXPLICIT.
+  for (std::uint32_t tag = 1; tag <= 3 && !t.empty(); ++tag) {
+    if (ber::read_header(t, h) != ber::Status::ok || h.tag_class != context) return std::nullopt;
+    if (h.tag < tag) return std::nullopt;
+    if (h.tag > tag) continue;
+    if (!take(t, context, tag, h.constructed) || (tag == 3 && !h.constructed)) return std::nullopt;
+  }
+  if (!t.empty()) return std::nullopt;
+  f.issuer = *issuer;
+  f.subject = *subject;
+  f.spki = *spki;
+  return f;
+}
+
+Certificate Certificate::Impl::deferred(std::vector<std::byte> der, const Context& ctx) {
+  check_size(der.size(), ctx);
+  if (!fields(der) || !definite_der(der, 0)) {
+    throw Error(ErrorCode::malformed, "certificate: not a DER X.509 certificate (bad framing or structure)");
+  }
+  auto impl = std::make_shared<Certificate::Impl>();
+  impl->der = std::move(der);
   impl->ctx = &ctx;
   return Certificate(std::move(impl));
 }
-}  // namespace detail
+
+X509* Certificate::Impl::x509_or_null() const noexcept {
+  try {
+    return x509();
+  } catch (...) {
+    detail::clear_openssl_errors();
+    return nullptr;
+  }
+}
 
 std::span<const std::byte> Certificate::der() const noexcept { return impl_->der; }
 
 std::string Certificate::to_pem() const {
   detail::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), impl_->x509.get()) != 1) {
+  if (!bio || PEM_write_bio_X509(bio.get(), impl_->x509()) != 1) {
     detail::throw_openssl(ErrorCode::internal, "certificate: cannot write PEM");
   }
   char* data = nullptr;
@@ -196,13 +307,13 @@ std::string Certificate::to_pem() const {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-int Certificate::version() const { return static_cast<int>(X509_get_version(impl_->x509.get())) + 1; }
+int Certificate::version() const { return static_cast<int>(X509_get_version(impl_->x509())) + 1; }
 
 const DistinguishedName& Certificate::subject() const {
   const auto& i = *impl_;
   std::call_once(i.names_once, [&i] {
-    i.subject = detail::name_from_x509(X509_get_subject_name(i.x509.get()));
-    i.issuer = detail::name_from_x509(X509_get_issuer_name(i.x509.get()));
+    i.subject = detail::name_from_x509(X509_get_subject_name(i.x509()));
+    i.issuer = detail::name_from_x509(X509_get_issuer_name(i.x509()));
   });
   return i.subject;
 }
@@ -213,7 +324,7 @@ const DistinguishedName& Certificate::issuer() const {
 }
 
 std::vector<std::byte> Certificate::serial() const {
-  const ASN1_INTEGER* s = X509_get0_serialNumber(impl_->x509.get());
+  const ASN1_INTEGER* s = X509_get0_serialNumber(impl_->x509());
   detail::Owned<BIGNUM, BN_free> bn(ASN1_INTEGER_to_BN(s, nullptr));
   if (!bn) detail::throw_openssl(ErrorCode::internal, "certificate: cannot read the serial number");
   std::vector<std::byte> out(static_cast<std::size_t>(BN_num_bytes(bn.get())));
@@ -224,8 +335,8 @@ std::vector<std::byte> Certificate::serial() const {
 
 std::string Certificate::serial_hex() const { return to_hex(serial()); }
 
-Time Certificate::not_before() const { return asn1_time(X509_get0_notBefore(impl_->x509.get())); }
-Time Certificate::not_after() const { return asn1_time(X509_get0_notAfter(impl_->x509.get())); }
+Time Certificate::not_before() const { return asn1_time(X509_get0_notBefore(impl_->x509())); }
+Time Certificate::not_after() const { return asn1_time(X509_get0_notAfter(impl_->x509())); }
 
 const Fingerprint& Certificate::fingerprint_sha256() const {
   const auto& i = *impl_;
@@ -245,10 +356,10 @@ std::string Certificate::fingerprint_hex() const { return to_hex(fingerprint_sha
 const PublicKeyInfo& Certificate::public_key() const {
   const auto& i = *impl_;
   std::call_once(i.key_once, [&i] {
-    EVP_PKEY* pk = X509_get0_pubkey(i.x509.get());
+    EVP_PKEY* pk = X509_get0_pubkey(i.x509());
     if (pk == nullptr) {
       // Unknown key type: report its OID.
-      X509_PUBKEY* xpk = X509_get_X509_PUBKEY(i.x509.get());
+      X509_PUBKEY* xpk = X509_get_X509_PUBKEY(i.x509());
       ASN1_OBJECT* alg = nullptr;
       if (xpk != nullptr && X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, xpk) == 1 && alg != nullptr) {
         i.key.algorithm = detail::oid_text(alg);
@@ -283,11 +394,11 @@ const PublicKeyInfo& Certificate::public_key() const {
 }
 
 std::string Certificate::signature_algorithm() const {
-  const int nid = X509_get_signature_nid(impl_->x509.get());
+  const int nid = X509_get_signature_nid(impl_->x509());
   if (nid == NID_rsassaPss) return "RSASSA-PSS";
   if (nid == NID_undef) {
     const X509_ALGOR* alg = nullptr;
-    X509_get0_signature(nullptr, &alg, impl_->x509.get());
+    X509_get0_signature(nullptr, &alg, impl_->x509());
     const ASN1_OBJECT* obj = nullptr;
     X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
     return obj != nullptr ? detail::oid_text(obj) : "unknown";
@@ -297,7 +408,7 @@ std::string Certificate::signature_algorithm() const {
 
 std::string Certificate::signature_digest() const {
   int md = NID_undef;
-  if (X509_get_signature_info(impl_->x509.get(), &md, nullptr, nullptr, nullptr) != 1 || md == NID_undef) {
+  if (X509_get_signature_info(impl_->x509(), &md, nullptr, nullptr, nullptr) != 1 || md == NID_undef) {
     detail::clear_openssl_errors();
     return {};
   }
@@ -342,18 +453,18 @@ bool Certificate::is_ca() const {
   return bc.has_value() && bc->ca;
 }
 bool Certificate::is_self_issued() const {
-  return X509_NAME_cmp(X509_get_subject_name(impl_->x509.get()), X509_get_issuer_name(impl_->x509.get())) == 0;
+  return X509_NAME_cmp(X509_get_subject_name(impl_->x509()), X509_get_issuer_name(impl_->x509())) == 0;
 }
 
 std::optional<std::vector<std::byte>> Certificate::subject_key_id() const {
-  const ASN1_OCTET_STRING* s = X509_get0_subject_key_id(impl_->x509.get());
+  const ASN1_OCTET_STRING* s = X509_get0_subject_key_id(impl_->x509());
   detail::clear_openssl_errors();
   if (s == nullptr) return std::nullopt;
   return to_bytes(s);
 }
 
 std::optional<std::vector<std::byte>> Certificate::authority_key_id() const {
-  const ASN1_OCTET_STRING* s = X509_get0_authority_key_id(impl_->x509.get());
+  const ASN1_OCTET_STRING* s = X509_get0_authority_key_id(impl_->x509());
   detail::clear_openssl_errors();
   if (s == nullptr) return std::nullopt;
   return to_bytes(s);

@@ -1,4 +1,5 @@
 #include "support/test_support.hpp"
+#include "x509/certificate_impl.hpp"
 
 #include <dpgcert/error.hpp>
 #include <dpgcert/x509.hpp>
@@ -263,5 +264,54 @@ TEST_SUITE("x509") {
     }
     for (auto& t : threads) t.join();
     for (const auto& r : results) CHECK(r == results[0]);
+  }
+  TEST_CASE("deferred certificates check framing at once and parse on first use") {
+    DPGCERT_REQUIRE_SHARED(shared);
+    const auto der = test::read_file(shared / "samples/oces/oces2-ca/TRUST2408-OCES-CA-V.cert.der");
+    const Certificate eager = Certificate::from_der(der);
+    const Certificate lazy = detail::certificate_from_der_deferred(der, Context::shared());
+    CHECK(lazy == eager);
+    CHECK(lazy.subject() == eager.subject());
+    CHECK(lazy.serial_hex() == eager.serial_hex());
+    CHECK(lazy.public_key().bits == eager.public_key().bits);
+    CHECK(detail::native(lazy) != nullptr);
+    const auto fields = detail::certificate_fields(der);
+    REQUIRE(fields);
+    CHECK(fields->spki.size() > 200);
+
+    // Bad framing, truncation and trailing bytes are refused up front.
+    auto deferred = [](std::vector<std::byte> d) { return detail::certificate_from_der_deferred(std::move(d), Context::shared()); };
+    CHECK(code_of([&] { (void)deferred(std::vector<std::byte>(der.begin(), der.end() - 1)); }) == ErrorCode::malformed);
+    auto trailing = der;
+    trailing.push_back(std::byte{0});
+    CHECK(code_of([&] { (void)deferred(trailing); }) == ErrorCode::malformed);
+    CHECK(code_of([&] { (void)deferred({}); }) == ErrorCode::malformed);
+    CHECK(code_of([&] { (void)deferred(std::vector<std::byte>(100, std::byte{0x30})); }) == ErrorCode::malformed);
+
+    // Well framed but not a certificate OpenSSL accepts (notBefore as an OCTET STRING): the
+    // accessors throw malformed, every time; native_or_null gives nullptr.
+    auto bad_time = der;
+    const std::byte utc[] = {std::byte{0x30}, std::byte{0x1e}, std::byte{0x17}, std::byte{0x0d}};
+    auto at = std::search(bad_time.begin(), bad_time.end(), std::begin(utc), std::end(utc));
+    if (at == bad_time.end()) {
+      const std::byte gen[] = {std::byte{0x30}, std::byte{0x22}, std::byte{0x18}, std::byte{0x0f}};
+      at = std::search(bad_time.begin(), bad_time.end(), std::begin(gen), std::end(gen));
+    }
+    REQUIRE(at != bad_time.end());
+    *(at + 2) = std::byte{0x04};
+    const Certificate broken = deferred(bad_time);
+    CHECK(broken.der().size() == der.size());
+    CHECK(code_of([&] { (void)broken.subject(); }) == ErrorCode::malformed);
+    CHECK(code_of([&] { (void)broken.not_before(); }) == ErrorCode::malformed);
+    CHECK(code_of([&] { (void)detail::native(broken); }) == ErrorCode::malformed);
+    CHECK(detail::native_or_null(broken) == nullptr);
+
+    // The first parse is raced on purpose.
+    const Certificate raced = deferred(der);
+    std::vector<std::thread> threads;
+    std::vector<X509*> seen(4);
+    for (std::size_t i = 0; i < seen.size(); ++i) threads.emplace_back([&, i] { seen[i] = detail::native(raced); });
+    for (auto& t : threads) t.join();
+    for (X509* x : seen) CHECK(x == seen[0]);
   }
 }

@@ -1,8 +1,10 @@
 // dpgcert: the command-line tool. This is the one translation unit that compiles CLI11.
 #include "cli.hpp"
+#include "store_cli.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <iostream>
 
 namespace {
@@ -70,6 +72,147 @@ int main(int argc, char** argv) {
       "  dpgcert verify kunde.p12 --password-env DPG_PW --crl oces-ca-v.crl --json\n"
       "  dpgcert verify leaf.pem --trust my-root.pem --untrusted my-ca.pem --at 2025-06-01T00:00:00Z");
 
+  // ---- store commands (issue 6): BEGIN -------------------------------------------------------
+  // Global --store / --actor; subcommands store, org, mailbox, import, list, show, export, retire,
+  // key, audit (store_cli.hpp, store_commands.cpp). Dispatch: the loop over store_runs below.
+  StoreGlobal store_global;
+  app.add_option("--store", store_global.store,
+                 "The store database (default: $XDG_DATA_HOME/dpgcert/store.db, i.e. ~/.local/share/dpgcert/store.db)")
+      ->envname("DPGCERT_STORE");
+  app.add_option("--actor", store_global.actor, "Who makes the change, for the audit log (default: the OS user)");
+  std::vector<std::pair<CLI::App*, std::function<int()>>> store_runs;
+  auto store_cmd = [&](CLI::App& parent, const char* name, const char* help) {
+    CLI::App* c = parent.add_subcommand(name, help);
+    c->fallthrough();  // --store and --actor may follow the command too
+    return c;
+  };
+  auto* store_grp = store_cmd(app, "store", "Create and describe the inventory store");
+  store_grp->require_subcommand(1);
+  StoreInitOptions store_init;
+  auto* store_init_cmd = store_cmd(*store_grp, "init", "Create a new store sealed under a master key");
+  auto* init_kf = store_init_cmd->add_option("--key-file", store_init.key_file,
+                                             "Master key file (32 random bytes, created 0600 when missing; default: <store>.key)");
+  auto* init_pp = store_init_cmd->add_option("--passphrase-env", store_init.passphrase_env,
+                                             "Derive the master key from the passphrase in this environment variable (Argon2id)");
+  init_kf->excludes(init_pp);
+  store_init_cmd->add_option("--argon2-memory", store_init.argon2_memory_kib, "Argon2id memory in KiB (default 65536)");
+  store_init_cmd->add_option("--argon2-iterations", store_init.argon2_iterations, "Argon2id passes (default 3)");
+  store_init_cmd->add_option("--argon2-parallelism", store_init.argon2_parallelism, "Argon2id lanes (default 1)");
+  add_common(*store_init_cmd, store_init.common);
+  store_runs.emplace_back(store_init_cmd, [&] { return run_store_init(store_global, store_init); });
+  StoreInfoOptions store_info;
+  auto* store_info_cmd = store_cmd(*store_grp, "info", "Show the store's location, schema, key source and counts");
+  add_common(*store_info_cmd, store_info.common);
+  store_runs.emplace_back(store_info_cmd, [&] { return run_store_info(store_global, store_info); });
+
+  auto* org_grp = store_cmd(app, "org", "Organisations (CVR numbers)");
+  org_grp->require_subcommand(1);
+  OrgAddOptions org_add;
+  auto* org_add_cmd = store_cmd(*org_grp, "add", "Add an organisation");
+  org_add_cmd->add_option("CVR", org_add.cvr, "CVR number (8 digits)")->required();
+  org_add_cmd->add_option("--name", org_add.name, "Name")->required();
+  org_add_cmd->add_option("--contact", org_add.contacts, "Contact: \"Name <email>\" or \"Name <email> (role)\" (repeatable)");
+  org_add_cmd->add_option("--notes", org_add.notes, "Free-text notes");
+  add_common(*org_add_cmd, org_add.common);
+  store_runs.emplace_back(org_add_cmd, [&] { return run_org_add(store_global, org_add); });
+  OrgListOptions org_list;
+  auto* org_list_cmd = store_cmd(*org_grp, "list", "List organisations");
+  add_common(*org_list_cmd, org_list.common);
+  store_runs.emplace_back(org_list_cmd, [&] { return run_org_list(store_global, org_list); });
+  OrgShowOptions org_show;
+  auto* org_show_cmd = store_cmd(*org_grp, "show", "Show an organisation with its mailboxes and certificates");
+  org_show_cmd->add_option("CVR", org_show.cvr, "CVR number")->required();
+  add_common(*org_show_cmd, org_show.common);
+  store_runs.emplace_back(org_show_cmd, [&] { return run_org_show(store_global, org_show); });
+
+  auto* mailbox_grp = store_cmd(app, "mailbox", "Function mailboxes");
+  mailbox_grp->require_subcommand(1);
+  MailboxAddOptions mailbox_add;
+  auto* mailbox_add_cmd = store_cmd(*mailbox_grp, "add", "Add a function mailbox to an organisation");
+  mailbox_add_cmd->add_option("ADDRESS", mailbox_add.address, "E-mail address, e.g. sikkerpost@kunde.dk")->required();
+  mailbox_add_cmd->add_option("--org", mailbox_add.org, "The organisation's CVR number")->required();
+  mailbox_add_cmd->add_option("--ad-group", mailbox_add.ad_group, "Active Directory group whose users may use it");
+  add_common(*mailbox_add_cmd, mailbox_add.common);
+  store_runs.emplace_back(mailbox_add_cmd, [&] { return run_mailbox_add(store_global, mailbox_add); });
+  MailboxListOptions mailbox_list;
+  auto* mailbox_list_cmd = store_cmd(*mailbox_grp, "list", "List mailboxes with their current certificate");
+  mailbox_list_cmd->add_option("--org", mailbox_list.org, "Only this organisation's (CVR)");
+  add_common(*mailbox_list_cmd, mailbox_list.common);
+  store_runs.emplace_back(mailbox_list_cmd, [&] { return run_mailbox_list(store_global, mailbox_list); });
+
+  ImportCliOptions import_opts;
+  auto* import_cmd = store_cmd(app, "import", "Validate PKCS#12 files and store them with their password, sealed");
+  import_cmd->add_option("FILE", import_opts.files, "PKCS#12 files (one password for all)")->required();
+  add_password(*import_cmd, import_opts.password);
+  import_cmd->add_option("--org", import_opts.org, "Attach to this organisation (CVR; created when missing)");
+  import_cmd->add_option("--mailbox", import_opts.mailbox, "Attach to this mailbox (created when missing)");
+  import_cmd->add_flag("--force", import_opts.force, "Import even when validation fails (the failing report is kept)");
+  import_cmd->add_option("--trust", import_opts.trust, "Trust anchors (file or folder; repeatable). Default: built-in OCES");
+  import_cmd->add_option("--untrusted", import_opts.untrusted, "Extra intermediate CA certificates (repeatable)");
+  import_cmd->add_option("--crl", import_opts.crls, "CRLs to check revocation against (repeatable)");
+  add_common(*import_cmd, import_opts.common);
+  import_cmd->footer("Exit codes: 0 imported (or already present, or forced), 2 refused by validation, 3 could not run.");
+  store_runs.emplace_back(import_cmd, [&] { return run_import(store_global, import_opts); });
+
+  ListOptions list_opts;
+  auto* list_cmd = store_cmd(app, "list", "List stored certificates, soonest expiry first");
+  list_cmd->add_option("--org", list_opts.org, "Only this organisation's (CVR)");
+  list_cmd->add_option("--mailbox", list_opts.mailbox, "Only this mailbox's");
+  list_cmd->add_option("--expiring-within", list_opts.expiring_within,
+                       "Only those whose validity ends within DAYS (expired ones included; implies --status active)");
+  list_cmd->add_option("--status", list_opts.status, "active, superseded, revoked or retired")
+      ->check(CLI::IsMember({"active", "superseded", "revoked", "retired"}));
+  list_cmd->add_option("--limit", list_opts.limit, "At most this many (default: all)");
+  list_cmd->add_option("--offset", list_opts.offset, "Skip this many first");
+  add_common(*list_cmd, list_opts.common);
+  store_runs.emplace_back(list_cmd, [&] { return run_list(store_global, list_opts); });
+
+  ShowOptions show_opts;
+  auto* show_cmd = store_cmd(app, "show", "Show everything stored about a certificate (never its secrets)");
+  show_cmd->add_option("FINGERPRINT", show_opts.fingerprint, "SHA-256 fingerprint or a unique prefix (8+ hex digits)")
+      ->required();
+  add_common(*show_cmd, show_opts.common);
+  store_runs.emplace_back(show_cmd, [&] { return run_show(store_global, show_opts); });
+
+  ExportOptions export_opts;
+  auto* export_cmd = store_cmd(app, "export", "Write a stored bundle as a new PKCS#12 file with a new password");
+  export_cmd->add_option("FINGERPRINT", export_opts.fingerprint, "SHA-256 fingerprint or a unique prefix")->required();
+  export_cmd->add_option("--out", export_opts.out, "The new file (created 0600; never overwritten)")->required();
+  export_cmd->add_option("--profile", export_opts.profile, "modern (AES-256, default) or legacy (3DES/RC2 for old software)")
+      ->check(CLI::IsMember({"modern", "legacy"}));
+  add_password(*export_cmd, export_opts.password);
+  add_common(*export_cmd, export_opts.common);
+  store_runs.emplace_back(export_cmd, [&] { return run_export(store_global, export_opts); });
+
+  RetireOptions retire_opts;
+  auto* retire_cmd = store_cmd(app, "retire", "Take a certificate out of service");
+  retire_cmd->add_option("FINGERPRINT", retire_opts.fingerprint, "SHA-256 fingerprint or a unique prefix")->required();
+  retire_cmd->add_option("--reason", retire_opts.reason, "Why, for the audit log");
+  add_common(*retire_cmd, retire_opts.common);
+  store_runs.emplace_back(retire_cmd, [&] { return run_retire(store_global, retire_opts); });
+
+  auto* key_grp = store_cmd(app, "key", "The store's master key");
+  key_grp->require_subcommand(1);
+  KeyRotateOptions key_rotate;
+  auto* key_rotate_cmd = store_cmd(*key_grp, "rotate", "Re-wrap every data key under a new master key");
+  auto* rot_kf = key_rotate_cmd->add_option("--new-key-file", key_rotate.new_key_file,
+                                            "New key file (created when missing; default: a new file beside the old one)");
+  auto* rot_pp = key_rotate_cmd->add_option("--new-passphrase-env", key_rotate.new_passphrase_env,
+                                            "Switch to the passphrase in this environment variable");
+  rot_kf->excludes(rot_pp);
+  key_rotate_cmd->add_option("--argon2-memory", key_rotate.argon2_memory_kib, "Argon2id memory in KiB (default 65536)");
+  key_rotate_cmd->add_option("--argon2-iterations", key_rotate.argon2_iterations, "Argon2id passes (default 3)");
+  key_rotate_cmd->add_option("--argon2-parallelism", key_rotate.argon2_parallelism, "Argon2id lanes (default 1)");
+  add_common(*key_rotate_cmd, key_rotate.common);
+  store_runs.emplace_back(key_rotate_cmd, [&] { return run_key_rotate(store_global, key_rotate); });
+
+  AuditOptions audit_opts;
+  auto* audit_cmd = store_cmd(app, "audit", "Show the latest lines of the store's audit log");
+  audit_cmd->add_option("--limit", audit_opts.limit, "How many (default 50; 0: all)");
+  add_common(*audit_cmd, audit_opts.common);
+  store_runs.emplace_back(audit_cmd, [&] { return run_audit(store_global, audit_opts); });
+  // ---- store commands (issue 6): END ---------------------------------------------------------
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -78,5 +221,8 @@ int main(int argc, char** argv) {
   }
   if (inspect_cmd->parsed()) return run_inspect(inspect);
   if (verify_cmd->parsed()) return run_verify(verify);
+  for (const auto& [cmd, run] : store_runs) {  // store commands (issue 6)
+    if (cmd->parsed()) return run();
+  }
   return exit_usage;
 }

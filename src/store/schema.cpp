@@ -1,0 +1,159 @@
+// The store's schema, migration by migration. All times are integer Unix seconds (UTC).
+// See docs/store.md for the model; the lifecycle layer extends it with migrations of its own
+// (e.g. a `stage` column on certificates and an events/outbox table).
+#include "store/schema.hpp"
+
+namespace dpgcert::sqlite {
+namespace {
+
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE schema_version (
+  version     INTEGER PRIMARY KEY,
+  applied_at  INTEGER NOT NULL,
+  description TEXT NOT NULL
+);
+
+-- What the store remembers about its master key: the source, never the key (one row).
+CREATE TABLE master_key (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  kind               TEXT NOT NULL CHECK (kind IN ('key_file', 'passphrase')),
+  key_file           TEXT,
+  argon2_memory_kib  INTEGER,
+  argon2_iterations  INTEGER,
+  argon2_parallelism INTEGER,
+  salt               BLOB,
+  check_value        BLOB NOT NULL,
+  created_at         INTEGER NOT NULL,
+  rotated_at         INTEGER
+);
+
+CREATE TABLE organisations (
+  id         INTEGER PRIMARY KEY,
+  cvr        TEXT NOT NULL UNIQUE,
+  name       TEXT NOT NULL,
+  notes      TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE contacts (
+  id              INTEGER PRIMARY KEY,
+  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  position        INTEGER NOT NULL,
+  name            TEXT NOT NULL,
+  email           TEXT NOT NULL,
+  role            TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX contacts_organisation ON contacts(organisation_id, position);
+
+CREATE TABLE mailboxes (
+  id              INTEGER PRIMARY KEY,
+  address         TEXT NOT NULL UNIQUE,
+  ad_group        TEXT NOT NULL DEFAULT '',
+  organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+  created_at      INTEGER NOT NULL,
+  created_by      TEXT NOT NULL
+);
+CREATE INDEX mailboxes_organisation ON mailboxes(organisation_id);
+
+CREATE TABLE certificates (
+  id                 INTEGER PRIMARY KEY,
+  fingerprint        TEXT NOT NULL UNIQUE,
+  organisation_id    INTEGER REFERENCES organisations(id),
+  mailbox_id         INTEGER REFERENCES mailboxes(id),
+  status             TEXT NOT NULL CHECK (status IN ('active', 'superseded', 'revoked', 'retired')),
+  status_changed_at  INTEGER NOT NULL,
+  superseded_by      INTEGER REFERENCES certificates(id),
+  lineage_id         INTEGER NOT NULL,
+  generation         TEXT NOT NULL,
+  type               TEXT NOT NULL,
+  environment        TEXT NOT NULL,
+  cvr                TEXT,
+  oces_id_kind       TEXT,
+  oces_id            TEXT,
+  common_name        TEXT,
+  organisation_name  TEXT,
+  email              TEXT,
+  subject            TEXT NOT NULL,
+  issuer             TEXT NOT NULL,
+  serial             TEXT NOT NULL,
+  not_before         INTEGER NOT NULL,
+  not_after          INTEGER NOT NULL,
+  key_algorithm      TEXT NOT NULL,
+  key_bits           INTEGER NOT NULL,
+  pkcs12_legacy      INTEGER NOT NULL,
+  validation_verdict TEXT NOT NULL,
+  forced             INTEGER NOT NULL,
+  source             TEXT NOT NULL,
+  added_at           INTEGER NOT NULL,
+  added_by           TEXT NOT NULL
+);
+-- "Expiring before T" is an index range on (status, not_after); the fingerprint completes the order.
+-- The index also carries every column a listing shows (CertificateSummary), so the renewal query
+-- reads consecutive index pages and never the table: over a million records, the table rows of the
+-- 2% expiring would each sit on a different page.
+-- Every index costs each import a page write, so there are only those a query needs.
+CREATE INDEX certificates_status_not_after ON certificates(status, not_after, fingerprint, not_before,
+  organisation_id, mailbox_id, cvr, generation, type, environment, oces_id, common_name);
+CREATE INDEX certificates_organisation ON certificates(organisation_id, not_after);
+CREATE INDEX certificates_mailbox ON certificates(mailbox_id);
+-- Lineage look-ups: same CVR and OCES2 UID/FID; same OCES3 subject.
+CREATE INDEX certificates_oces_id ON certificates(cvr, oces_id_kind, oces_id);
+CREATE INDEX certificates_oces3_subject ON certificates(subject) WHERE generation = 'oces3';
+CREATE INDEX certificates_superseded_by ON certificates(superseded_by) WHERE superseded_by IS NOT NULL;
+
+-- The bulky documents of a certificate, apart so that the rows queries walk stay small (a dozen
+-- per page): the DER, the PKCS#12 profile and the validation report (compact JSON).
+CREATE TABLE certificate_documents (
+  certificate_id    INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
+  der               BLOB NOT NULL,
+  pkcs12_profile    TEXT NOT NULL,
+  validation_report TEXT NOT NULL
+);
+
+-- The sealed secret of a certificate: its PKCS#12 file and password, each under its own data key.
+CREATE TABLE secrets (
+  certificate_id INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
+  pkcs12_key     BLOB NOT NULL,
+  pkcs12         BLOB NOT NULL,
+  password_key   BLOB NOT NULL,
+  password       BLOB NOT NULL
+);
+
+-- Ids only grow: rows are never deleted (migration 2 makes that a rule of the database).
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  object_kind TEXT NOT NULL,
+  object_key  TEXT NOT NULL,
+  details     TEXT NOT NULL DEFAULT '{}'
+);
+)sql";
+
+// The audit log becomes append-only in the database itself.
+constexpr std::string_view kV2 = R"sql(
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
+    {2, "append-only audit log (triggers)", kV2},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() noexcept { return kMigrations; }
+
+int latest_schema_version() noexcept { return kMigrations[std::size(kMigrations) - 1].version; }
+
+}  // namespace dpgcert::sqlite

@@ -1,0 +1,136 @@
+// Options of the store commands (issue 6): store, org, mailbox, import, list, show, export, retire,
+// key, audit. The CLI11 wiring is in main.cpp; the commands are in store_commands.cpp.
+#pragma once
+
+#include "cli.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dpgcert::cli {
+
+/// Options of the whole tool that the store commands use.
+struct StoreGlobal {
+  /// --store / DPGCERT_STORE. Empty: $XDG_DATA_HOME/dpgcert/store.db (~/.local/share/dpgcert/store.db).
+  std::string store;
+  /// --actor: who makes the change, for the audit log. Empty: the OS user.
+  std::string actor;
+};
+
+struct StoreInitOptions {
+  Common common;
+  std::string key_file;        ///< --key-file (created 0600 when missing). Default: <store>.key beside the store.
+  std::string passphrase_env;  ///< --passphrase-env VAR: the passphrase is in $VAR.
+  std::uint32_t argon2_memory_kib = 64 * 1024;
+  std::uint32_t argon2_iterations = 3;
+  std::uint32_t argon2_parallelism = 1;
+};
+
+struct StoreInfoOptions {
+  Common common;
+};
+
+struct OrgAddOptions {
+  Common common;
+  std::string cvr;
+  std::string name;
+  std::vector<std::string> contacts;  ///< "Name <email>" or "email"; optionally " (role)" after.
+  std::string notes;
+};
+
+struct OrgListOptions {
+  Common common;
+};
+
+struct OrgShowOptions {
+  Common common;
+  std::string cvr;
+};
+
+struct MailboxAddOptions {
+  Common common;
+  std::string address;
+  std::string org;
+  std::string ad_group;
+};
+
+struct MailboxListOptions {
+  Common common;
+  std::string org;
+};
+
+struct ImportCliOptions {
+  Common common;
+  PasswordSource password;
+  std::vector<std::string> files;
+  std::string org;
+  std::string mailbox;
+  bool force = false;
+  std::vector<std::string> trust;      ///< Anchors (files or folders); default: the built-in OCES catalogue.
+  std::vector<std::string> untrusted;  ///< Extra intermediates.
+  std::vector<std::string> crls;
+};
+
+struct ListOptions {
+  Common common;
+  std::string org;
+  std::string mailbox;
+  std::optional<int> expiring_within;  ///< Days; implies --status active unless --status is given.
+  std::string status;
+  std::size_t limit = 0;
+  std::size_t offset = 0;
+};
+
+struct ShowOptions {
+  Common common;
+  std::string fingerprint;
+};
+
+struct ExportOptions {
+  Common common;
+  PasswordSource password;  ///< The new file's password (required).
+  std::string fingerprint;
+  std::string out;
+  std::string profile = "modern";  ///< "modern" or "legacy".
+};
+
+struct RetireOptions {
+  Common common;
+  std::string fingerprint;
+  std::string reason;
+};
+
+struct KeyRotateOptions {
+  Common common;
+  std::string new_key_file;
+  std::string new_passphrase_env;
+  std::uint32_t argon2_memory_kib = 64 * 1024;
+  std::uint32_t argon2_iterations = 3;
+  std::uint32_t argon2_parallelism = 1;
+};
+
+struct AuditOptions {
+  Common common;
+  std::size_t limit = 50;
+};
+
+// Each returns the exit code: 0 done, 2 refused (import without --force), 3 could not run, 64 usage.
+int run_store_init(const StoreGlobal& global, const StoreInitOptions& options);
+int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options);
+int run_org_add(const StoreGlobal& global, const OrgAddOptions& options);
+int run_org_list(const StoreGlobal& global, const OrgListOptions& options);
+int run_org_show(const StoreGlobal& global, const OrgShowOptions& options);
+int run_mailbox_add(const StoreGlobal& global, const MailboxAddOptions& options);
+int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& options);
+int run_import(const StoreGlobal& global, const ImportCliOptions& options);
+int run_list(const StoreGlobal& global, const ListOptions& options);
+int run_show(const StoreGlobal& global, const ShowOptions& options);
+int run_export(const StoreGlobal& global, const ExportOptions& options);
+int run_retire(const StoreGlobal& global, const RetireOptions& options);
+int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options);
+int run_audit(const StoreGlobal& global, const AuditOptions& options);
+
+}  // namespace dpgcert::cli

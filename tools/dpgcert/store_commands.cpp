@@ -1,0 +1,677 @@
+// dpgcert store / org / mailbox / import / list / show / export / retire / key / audit.
+#include "store_cli.hpp"
+
+#include <dpgcert/context.hpp>
+#include <dpgcert/json.hpp>
+#include <dpgcert/pkcs12.hpp>
+#include <dpgcert/store.hpp>
+#include <dpgcert/validation.hpp>
+#include <dpgcert/validation_json.hpp>
+#include <dpgcert/vault.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dpgcert::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// ---- opening the store -----------------------------------------------------------------------
+
+fs::path default_store_path() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/') {
+    return fs::path(xdg) / "dpgcert" / "store.db";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return fs::path(home) / ".local" / "share" / "dpgcert" / "store.db";
+  }
+  return "dpgcert.db";
+}
+
+fs::path store_path(const StoreGlobal& g) { return g.store.empty() ? default_store_path() : fs::path(g.store); }
+
+StoreOptions store_options(const StoreGlobal& g, const Common& common) {
+  StoreOptions o;
+  o.path = store_path(g);
+  o.actor = g.actor;
+  if (!common.now.empty()) o.clock = std::make_shared<FixedClock>(parse_rfc3339(common.now));
+  // Overrides of what the store remembers about its master key.
+  if (const char* kf = std::getenv("DPGCERT_KEY_FILE"); kf != nullptr && *kf != '\0') o.unlock.key_file = kf;
+  if (const char* pp = std::getenv("DPGCERT_PASSPHRASE"); pp != nullptr && *pp != '\0') {
+    o.unlock.passphrase = SecretBytes::from_text(pp);
+  }
+  return o;
+}
+
+std::unique_ptr<Store> open_store(const StoreGlobal& g, const Common& common) {
+  return Store::open(store_options(g, common));
+}
+
+/// A hint for errors an operator can fix from the environment (text mode only).
+void print_hint(const Common& common, const Error& e) {
+  if (!common.json && std::string_view(e.what()).find("from a passphrase") != std::string_view::npos) {
+    std::cerr << "dpgcert: hint: set DPGCERT_PASSPHRASE to the store's passphrase\n";
+  }
+}
+
+/// Runs a command body; errors become a message and exit code 3 (64 for usage errors).
+int guarded(const Common& common, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    print_error(common, e);
+    print_hint(common, e);
+    return e.code() == ErrorCode::invalid_argument ? exit_usage : exit_unreadable;
+  }
+}
+
+SecretBytes passphrase_from_env(const std::string& var) {
+  const char* v = std::getenv(var.c_str());
+  if (v == nullptr || *v == '\0') {
+    throw Error(ErrorCode::invalid_argument, "environment variable " + var + " is not set or empty");
+  }
+  return SecretBytes::from_text(v);
+}
+
+// ---- output helpers ----------------------------------------------------------------------------
+
+json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+std::string short_fp(const std::string& fp) { return fp.substr(0, 16); }
+
+std::string date_only(Time t) { return format_rfc3339(t).substr(0, 10); }
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+long long days_left(Time not_after, Time now) {
+  const auto secs = (not_after - now).count();
+  return secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+}
+
+json summary_json(const CertificateSummary& s, Time now) {
+  json j;
+  j["fingerprint_sha256"] = s.fingerprint;
+  j["status"] = std::string(to_string(s.status));
+  j["not_before"] = format_rfc3339(s.not_before);
+  j["not_after"] = format_rfc3339(s.not_after);
+  j["days_left"] = days_left(s.not_after, now);
+  j["cvr"] = s.organisation_cvr ? json(*s.organisation_cvr) : opt(s.cvr);
+  j["organisation_cvr"] = opt(s.organisation_cvr);
+  j["certificate_cvr"] = opt(s.cvr);
+  j["mailbox"] = opt(s.mailbox);
+  j["type"] = s.type == oces::CertificateType::none ? json(nullptr) : json(std::string(oces::to_string(s.type)));
+  j["generation"] = s.generation == oces::Generation::none ? json(nullptr) : json(std::string(oces::to_string(s.generation)));
+  j["environment"] =
+      s.environment == oces::Environment::unknown ? json(nullptr) : json(std::string(oces::to_string(s.environment)));
+  j["oces_id"] = opt(s.oces_id);
+  j["common_name"] = opt(s.common_name);
+  return j;
+}
+
+json parse_or_text(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json(text) : j;
+}
+
+json record_json(const CertificateRecord& r, Time now) {
+  json j = summary_json(r, now);
+  j["subject"] = r.subject;
+  j["issuer"] = r.issuer;
+  j["serial"] = r.serial;
+  j["key"] = {{"algorithm", r.key_algorithm}, {"bits", r.key_bits}};
+  j["pkcs12"] = {{"legacy", r.pkcs12_legacy}, {"profile", parse_or_text(r.pkcs12_profile_json)}};
+  j["source"] = r.source;
+  j["validation"] = {{"verdict", std::string(to_string(r.validation_verdict))},
+                     {"forced", r.forced},
+                     {"report", parse_or_text(r.validation_report_json)}};
+  j["lineage"] = {{"id", r.lineage_id}, {"superseded_by", opt(r.superseded_by)}, {"supersedes", r.supersedes}};
+  j["added_at"] = format_rfc3339(r.added_at);
+  j["added_by"] = r.added_by;
+  j["status_changed_at"] = format_rfc3339(r.status_changed_at);
+  j["certificate"] = certificate_json(r.certificate);  // with "oces": the identity
+  return j;
+}
+
+json organisation_json(const Organisation& o) {
+  json contacts = json::array();
+  for (const auto& c : o.contacts) contacts.push_back({{"name", c.name}, {"email", c.email}, {"role", c.role}});
+  return {{"cvr", o.cvr},
+          {"name", o.name},
+          {"notes", o.notes},
+          {"contacts", contacts},
+          {"created_at", format_rfc3339(o.created_at)},
+          {"created_by", o.created_by},
+          {"updated_at", format_rfc3339(o.updated_at)}};
+}
+
+json mailbox_json(const Mailbox& m, const std::optional<CertificateSummary>& current) {
+  return {{"address", m.address},
+          {"ad_group", m.ad_group},
+          {"organisation_cvr", m.organisation_cvr},
+          {"current_certificate", current ? json(current->fingerprint) : json(nullptr)},
+          {"current_not_after", current ? json(format_rfc3339(current->not_after)) : json(nullptr)},
+          {"created_at", format_rfc3339(m.created_at)},
+          {"created_by", m.created_by}};
+}
+
+std::optional<CertificateSummary> current_of(const Store& s, const std::string& address) {
+  CertificateQuery q;
+  q.mailbox = address;
+  q.status = CertificateStatus::active;
+  auto rows = s.query(q);
+  if (rows.empty()) return std::nullopt;
+  return rows.back();  // ordered by not_after: the last lasts longest
+}
+
+void print_summary_table(const std::vector<CertificateSummary>& rows, Time now) {
+  std::cout << pad("FINGERPRINT", 17) << pad("STATUS", 11) << pad("NOT AFTER", 11) << pad("DAYS", 6) << pad("CVR", 9)
+            << pad("TYPE", 13) << pad("MAILBOX", 28) << "NAME\n";
+  for (const auto& r : rows) {
+    const std::string cvr = r.organisation_cvr ? *r.organisation_cvr : r.cvr.value_or("-");
+    std::cout << pad(short_fp(r.fingerprint), 17) << pad(std::string(to_string(r.status)), 11)
+              << pad(date_only(r.not_after), 11) << pad(std::to_string(days_left(r.not_after, now)), 6) << pad(cvr, 9)
+              << pad(r.type == oces::CertificateType::none ? "-" : std::string(oces::to_string(r.type)), 13)
+              << pad(r.mailbox.value_or("-"), 28) << r.common_name.value_or("-") << '\n';
+  }
+}
+
+/// "Name <email> (role)", "<email>", "email".
+Contact parse_contact(const std::string& text) {
+  Contact c;
+  std::string rest = text;
+  if (const auto open = rest.rfind(" ("); open != std::string::npos && rest.ends_with(")")) {
+    c.role = rest.substr(open + 2, rest.size() - open - 3);
+    rest = rest.substr(0, open);
+  }
+  const auto lt = rest.find('<');
+  const auto gt = rest.find('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+    c.email = rest.substr(lt + 1, gt - lt - 1);
+    c.name = rest.substr(0, lt);
+    while (!c.name.empty() && c.name.back() == ' ') c.name.pop_back();
+  } else {
+    c.email = rest;
+  }
+  if (c.email.find('@') == std::string::npos) {
+    throw Error(ErrorCode::invalid_argument, "contact '" + text + "' needs an e-mail address: \"Name <email>\"");
+  }
+  return c;
+}
+
+/// Writes a new file with mode 0600; never replaces an existing one.
+void write_new_file(const std::string& path, std::span<const std::byte> data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(err == EEXIST ? ErrorCode::conflict : ErrorCode::io,
+                "cannot create '" + path + "': " + std::strerror(err));
+  }
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      throw Error(ErrorCode::io, "cannot write '" + path + "': " + std::strerror(err));
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw Error(ErrorCode::io, "cannot flush '" + path + "'");
+}
+
+std::vector<fs::path> paths_of(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+// ---- store ----------------------------------------------------------------------------------------
+
+int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
+  return guarded(options.common, [&] {
+    if (!options.key_file.empty() && !options.passphrase_env.empty()) {
+      throw Error(ErrorCode::invalid_argument, "give --key-file or --passphrase-env, not both");
+    }
+    StoreOptions so = store_options(global, options.common);
+    const fs::path path = so.path;
+    std::error_code ec;
+    if (!path.parent_path().empty() && !fs::exists(path.parent_path(), ec)) {
+      fs::create_directories(path.parent_path(), ec);
+      if (ec) throw Error(ErrorCode::io, "cannot create '" + path.parent_path().string() + "': " + ec.message());
+      fs::permissions(path.parent_path(), fs::perms::owner_all, ec);
+    }
+    std::optional<vault::KeySource> source;
+    fs::path key_file;
+    bool key_created = false;
+    if (!options.passphrase_env.empty()) {
+      source = vault::KeySource::passphrase(passphrase_from_env(options.passphrase_env),
+                                            vault::Argon2Params{options.argon2_memory_kib, options.argon2_iterations,
+                                                                options.argon2_parallelism});
+    } else {
+      key_file = options.key_file.empty() ? fs::path(path).replace_extension(".key") : fs::path(options.key_file);
+      key_created = !fs::exists(key_file, ec);
+      source = vault::KeySource::key_file(key_file);
+    }
+    auto store = Store::create(std::move(so), *source);
+    const StoreInfo info = store->info();
+    if (options.common.json) {
+      print_json({{"store", info.location},
+                  {"schema_version", info.schema_version},
+                  {"key_source", std::string(vault::to_string(info.key_kind))},
+                  {"key_file", opt(info.key_file)},
+                  {"key_file_created", key_created}});
+    } else {
+      std::cout << "Created store " << info.location << " (schema " << info.schema_version << ")\n";
+      if (info.key_file) {
+        std::cout << "Master key: key file " << *info.key_file << (key_created ? " (created, mode 0600)" : " (existing)")
+                  << "\nKeep a copy of the key file apart from the store's backups: without it nothing sealed can be opened.\n";
+      } else {
+        std::cout << "Master key: passphrase (Argon2id " << options.argon2_memory_kib << " KiB, t="
+                  << options.argon2_iterations << ", p=" << options.argon2_parallelism
+                  << "); give it to later commands in DPGCERT_PASSPHRASE.\n";
+      }
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const StoreInfo i = store->info();
+    if (options.common.json) {
+      json j{{"store", i.location},
+             {"backend", i.backend},
+             {"schema_version", i.schema_version},
+             {"key_source", std::string(vault::to_string(i.key_kind))},
+             {"key_file", opt(i.key_file)},
+             {"argon2", i.argon2 ? json{{"memory_kib", i.argon2->memory_kib},
+                                        {"iterations", i.argon2->iterations},
+                                        {"parallelism", i.argon2->parallelism}}
+                                 : json(nullptr)},
+             {"created_at", format_rfc3339(i.created_at)},
+             {"key_rotated_at", i.key_rotated_at ? json(format_rfc3339(*i.key_rotated_at)) : json(nullptr)},
+             {"organisations", i.organisations},
+             {"mailboxes", i.mailboxes},
+             {"certificates", i.certificates}};
+      print_json(j);
+      return static_cast<int>(exit_ok);
+    }
+    print_row("Store", i.location + " (" + i.backend + ", schema " + std::to_string(i.schema_version) + ")");
+    if (i.key_file) {
+      print_row("Master key", "key file " + *i.key_file);
+    } else if (i.argon2) {
+      print_row("Master key", "passphrase (Argon2id " + std::to_string(i.argon2->memory_kib) + " KiB, t=" +
+                                  std::to_string(i.argon2->iterations) + ", p=" + std::to_string(i.argon2->parallelism) + ")");
+    }
+    print_row("Created", format_rfc3339(i.created_at));
+    if (i.key_rotated_at) print_row("Key rotated", format_rfc3339(*i.key_rotated_at));
+    print_row("Organisations", std::to_string(i.organisations));
+    print_row("Mailboxes", std::to_string(i.mailboxes));
+    print_row("Certificates", std::to_string(i.certificates));
+    return static_cast<int>(exit_ok);
+  });
+}
+
+// ---- organisations and mailboxes ----------------------------------------------------------------
+
+int run_org_add(const StoreGlobal& global, const OrgAddOptions& options) {
+  return guarded(options.common, [&] {
+    Organisation o;
+    o.cvr = options.cvr;
+    o.name = options.name;
+    o.notes = options.notes;
+    for (const auto& c : options.contacts) o.contacts.push_back(parse_contact(c));
+    auto store = open_store(global, options.common);
+    const Organisation added = store->add_organisation(o);
+    if (options.common.json) {
+      print_json(organisation_json(added));
+    } else {
+      std::cout << "Added organisation " << added.cvr << " (" << added.name << ")\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_org_list(const StoreGlobal& global, const OrgListOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const auto orgs = store->list_organisations();
+    if (options.common.json) {
+      json arr = json::array();
+      for (const auto& o : orgs) arr.push_back(organisation_json(o));
+      print_json(arr);
+      return static_cast<int>(exit_ok);
+    }
+    std::cout << pad("CVR", 10) << pad("CONTACTS", 10) << "NAME\n";
+    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << o.name << '\n';
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_org_show(const StoreGlobal& global, const OrgShowOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const Time now = options.common.now_time();
+    const auto org = store->find_organisation(options.cvr);
+    if (!org) throw Error(ErrorCode::not_found, "no organisation with CVR " + options.cvr);
+    const auto mailboxes = store->list_mailboxes(std::string_view(options.cvr));
+    CertificateQuery q;
+    q.organisation_cvr = options.cvr;
+    const auto certs = store->query(q);
+    if (options.common.json) {
+      json mbs = json::array();
+      for (const auto& m : mailboxes) mbs.push_back(mailbox_json(m, current_of(*store, m.address)));
+      json cs = json::array();
+      for (const auto& c : certs) cs.push_back(summary_json(c, now));
+      print_json({{"organisation", organisation_json(*org)}, {"mailboxes", mbs}, {"certificates", cs}});
+      return static_cast<int>(exit_ok);
+    }
+    print_row("CVR", org->cvr);
+    print_row("Name", org->name);
+    for (const auto& c : org->contacts) {
+      print_row("Contact", (c.name.empty() ? "" : c.name + " ") + "<" + c.email + ">" + (c.role.empty() ? "" : " (" + c.role + ")"));
+    }
+    if (!org->notes.empty()) print_row("Notes", org->notes);
+    print_row("Added", format_rfc3339(org->created_at) + " by " + org->created_by);
+    std::cout << "Mailboxes\n";
+    for (const auto& m : mailboxes) print_row(m.address, m.ad_group.empty() ? "-" : "AD group " + m.ad_group);
+    std::cout << "Certificates\n";
+    print_summary_table(certs, now);
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_mailbox_add(const StoreGlobal& global, const MailboxAddOptions& options) {
+  return guarded(options.common, [&] {
+    Mailbox m;
+    m.address = options.address;
+    m.organisation_cvr = options.org;
+    m.ad_group = options.ad_group;
+    auto store = open_store(global, options.common);
+    const Mailbox added = store->add_mailbox(m);
+    if (options.common.json) {
+      print_json(mailbox_json(added, std::nullopt));
+    } else {
+      std::cout << "Added mailbox " << added.address << " to organisation " << added.organisation_cvr << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const auto mailboxes = options.org.empty() ? store->list_mailboxes() : store->list_mailboxes(std::string_view(options.org));
+    if (options.common.json) {
+      json arr = json::array();
+      for (const auto& m : mailboxes) arr.push_back(mailbox_json(m, current_of(*store, m.address)));
+      print_json(arr);
+      return static_cast<int>(exit_ok);
+    }
+    std::cout << pad("ADDRESS", 32) << pad("CVR", 10) << pad("AD GROUP", 24) << "CURRENT CERTIFICATE\n";
+    for (const auto& m : mailboxes) {
+      const auto cur = current_of(*store, m.address);
+      std::cout << pad(m.address, 32) << pad(m.organisation_cvr, 10) << pad(m.ad_group.empty() ? "-" : m.ad_group, 24)
+                << (cur ? short_fp(cur->fingerprint) + " until " + date_only(cur->not_after) : std::string("none")) << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+// ---- certificates ---------------------------------------------------------------------------------
+
+int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
+  return guarded(options.common, [&] {
+    const Context& ctx = Context::shared();
+    const Time now = options.common.now_time();
+    const SecretBytes password = options.password.read();  // once, for every file (stdin can be read once)
+    ImportOptions base;
+    if (!options.org.empty()) base.organisation_cvr = options.org;
+    if (!options.mailbox.empty()) base.mailbox = options.mailbox;
+    base.force = options.force;
+    base.actor = global.actor;
+    base.validation.at = now;
+    if (!options.trust.empty()) base.validation.anchors = TrustAnchors::from_files(paths_of(options.trust), ctx);
+    if (!options.untrusted.empty()) base.validation.intermediates = load_certificate_files(paths_of(options.untrusted), ctx);
+    if (!options.crls.empty()) base.validation.crls = load_crl_files(paths_of(options.crls), ctx);
+    auto store = open_store(global, options.common);
+
+    int rc = exit_ok;
+    json results = json::array();
+    for (const auto& file : options.files) {
+      json r{{"file", file}, {"outcome", nullptr}, {"fingerprint_sha256", nullptr}, {"status", nullptr},
+             {"superseded", json::array()}, {"report", nullptr}, {"error", nullptr}};
+      try {
+        const auto bytes = read_input_file(file, ctx.limits().max_input_bytes);
+        const Pkcs12Bundle bundle = load_pkcs12(bytes, password, ctx);
+        ImportOptions o = base;
+        o.source = fs::absolute(file).string();
+        const ImportResult res = store->import(bundle, bytes, password, o);
+        r["outcome"] = std::string(to_string(res.outcome));
+        r["fingerprint_sha256"] = res.fingerprint;
+        if (res.record) r["status"] = std::string(to_string(res.record->status));
+        r["superseded"] = res.superseded;
+        if (res.report) r["report"] = to_json(*res.report);
+        if (res.outcome == ImportOutcome::refused && rc == exit_ok) rc = exit_fail;
+        if (!options.common.json) {
+          if (res.outcome == ImportOutcome::refused) {
+            std::cout << file << ": refused: validation failed (use --force to import anyway)\n" << to_text(*res.report);
+          } else if (res.outcome == ImportOutcome::already_present) {
+            std::cout << file << ": already in the store as " << res.fingerprint << " (" << to_string(res.record->status)
+                      << ")\n";
+          } else {
+            std::cout << file << ": imported " << res.fingerprint << " (" << to_string(res.record->status) << ")";
+            if (res.record->forced) std::cout << " - FORCED past a failing validation";
+            std::cout << '\n';
+            print_row("Subject", res.record->subject);
+            print_row("Valid until", format_rfc3339(res.record->not_after) + " (" + relative_days(res.record->not_after, now) + ")");
+            if (res.record->organisation_cvr) print_row("Organisation", *res.record->organisation_cvr);
+            if (res.record->mailbox) print_row("Mailbox", *res.record->mailbox);
+            for (const auto& s : res.superseded) print_row("Supersedes", s);
+            if (res.record->superseded_by) print_row("Superseded by", *res.record->superseded_by + " (a newer one is stored)");
+            if (res.report && res.report->verdict != CheckStatus::pass) std::cout << to_text(*res.report);
+          }
+        }
+      } catch (const Error& e) {
+        r["error"] = to_json(e);
+        if (!options.common.json) std::cerr << "dpgcert: " << file << ": " << to_string(e.code()) << ": " << e.what() << '\n';
+        print_hint(options.common, e);
+        rc = e.code() == ErrorCode::invalid_argument && rc != exit_unreadable ? exit_usage : exit_unreadable;
+      }
+      results.push_back(std::move(r));
+    }
+    if (options.common.json) print_json(results);
+    return rc;
+  });
+}
+
+int run_list(const StoreGlobal& global, const ListOptions& options) {
+  return guarded(options.common, [&] {
+    const Time now = options.common.now_time();
+    CertificateQuery q;
+    if (!options.org.empty()) q.organisation_cvr = options.org;
+    if (!options.mailbox.empty()) q.mailbox = options.mailbox;
+    if (!options.status.empty()) {
+      q.status = parse_certificate_status(options.status);
+      if (!q.status) throw Error(ErrorCode::invalid_argument, "unknown status '" + options.status + "'");
+    }
+    if (options.expiring_within) {
+      if (*options.expiring_within < 0) throw Error(ErrorCode::invalid_argument, "--expiring-within needs days >= 0");
+      q.not_after_before = now + std::chrono::days(*options.expiring_within);
+      if (!q.status) q.status = CertificateStatus::active;
+    }
+    q.limit = options.limit;
+    q.offset = options.offset;
+    auto store = open_store(global, options.common);
+    const auto rows = store->query(q);
+    if (options.common.json) {
+      json arr = json::array();
+      for (const auto& r : rows) arr.push_back(summary_json(r, now));
+      print_json(arr);
+    } else {
+      print_summary_table(rows, now);
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_show(const StoreGlobal& global, const ShowOptions& options) {
+  return guarded(options.common, [&] {
+    const Time now = options.common.now_time();
+    auto store = open_store(global, options.common);
+    const auto rec = store->find(options.fingerprint);
+    if (!rec) throw Error(ErrorCode::not_found, "no certificate " + options.fingerprint + " in the store");
+    if (options.common.json) {
+      print_json(record_json(*rec, now));
+      return static_cast<int>(exit_ok);
+    }
+    print_row("Fingerprint", rec->fingerprint);
+    print_row("Status", std::string(to_string(rec->status)) + " since " + format_rfc3339(rec->status_changed_at));
+    print_row("Subject", rec->subject);
+    print_row("Issuer", rec->issuer);
+    print_row("Serial", rec->serial);
+    print_row("Valid from", format_rfc3339(rec->not_before));
+    print_row("Valid until", format_rfc3339(rec->not_after) + " (" + relative_days(rec->not_after, now) + ")");
+    print_row("Identity", oces::summary(oces::identify(rec->certificate)));
+    print_row("Key", rec->key_algorithm + " " + std::to_string(rec->key_bits) + " bits");
+    print_row("Organisation", rec->organisation_cvr.value_or("-"));
+    print_row("Mailbox", rec->mailbox.value_or("-"));
+    print_row("PKCS#12", rec->pkcs12_legacy ? "legacy protection (re-wrap on export)" : "modern protection");
+    print_row("Validation", std::string(to_string(rec->validation_verdict)) + (rec->forced ? " (imported with --force)" : ""));
+    if (rec->superseded_by) print_row("Superseded by", *rec->superseded_by);
+    for (const auto& s : rec->supersedes) print_row("Supersedes", s);
+    print_row("Source", rec->source);
+    print_row("Added", format_rfc3339(rec->added_at) + " by " + rec->added_by);
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_export(const StoreGlobal& global, const ExportOptions& options) {
+  return guarded(options.common, [&] {
+    if (!options.password.given()) {
+      throw Error(ErrorCode::invalid_argument,
+                  "export needs the new file's password: --password-file, --password-env or --password-stdin");
+    }
+    if (options.profile != "modern" && options.profile != "legacy") {
+      throw Error(ErrorCode::invalid_argument, "--profile is modern or legacy");
+    }
+    const SecretBytes password = options.password.read();
+    auto store = open_store(global, options.common);
+    const UnsealedBundle u = store->unseal(options.fingerprint);
+    const Pkcs12WriteOptions wo =
+        options.profile == "legacy" ? Pkcs12WriteOptions::legacy_compatible() : Pkcs12WriteOptions::modern();
+    const auto bytes = write_pkcs12(u.bundle, password, wo);
+    write_new_file(options.out, bytes);
+    if (options.common.json) {
+      print_json({{"fingerprint_sha256", u.record.fingerprint}, {"file", options.out}, {"profile", options.profile}});
+    } else {
+      std::cout << "Exported " << u.record.fingerprint << " to " << options.out << " (" << options.profile
+                << " PKCS#12, mode 0600)\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_retire(const StoreGlobal& global, const RetireOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const CertificateRecord r = store->set_status(options.fingerprint, CertificateStatus::retired, options.reason);
+    if (options.common.json) {
+      print_json(summary_json(r, options.common.now_time()));
+    } else {
+      std::cout << "Retired " << r.fingerprint << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options) {
+  return guarded(options.common, [&] {
+    if (!options.new_key_file.empty() && !options.new_passphrase_env.empty()) {
+      throw Error(ErrorCode::invalid_argument, "give --new-key-file or --new-passphrase-env, not both");
+    }
+    auto store = open_store(global, options.common);
+    const StoreInfo before = store->info();
+    std::optional<vault::KeySource> next;
+    if (!options.new_passphrase_env.empty()) {
+      next = vault::KeySource::passphrase(passphrase_from_env(options.new_passphrase_env),
+                                          vault::Argon2Params{options.argon2_memory_kib, options.argon2_iterations,
+                                                              options.argon2_parallelism});
+    } else if (!options.new_key_file.empty()) {
+      next = vault::KeySource::key_file(options.new_key_file);
+    } else if (before.key_file) {
+      // A new key file beside the old one, named by the time: never overwrites the key in use.
+      std::string stamp = format_rfc3339(options.common.now_time());
+      std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+      const fs::path old(*before.key_file);
+      next = vault::KeySource::key_file(old.parent_path() / (old.stem().string() + "-" + stamp + ".key"));
+    } else {
+      throw Error(ErrorCode::invalid_argument,
+                  "this store uses a passphrase: give the new one with --new-passphrase-env (or --new-key-file)");
+    }
+    const RotationResult r = store->rotate_master_key(*next);
+    const StoreInfo after = store->info();
+    if (options.common.json) {
+      print_json({{"rewrapped", r.rewrapped},
+                  {"key_source", std::string(vault::to_string(after.key_kind))},
+                  {"key_file", opt(after.key_file)},
+                  {"previous_key_file", opt(before.key_file)}});
+    } else {
+      std::cout << "Re-wrapped " << r.rewrapped << " data keys; no sealed data was rewritten.\n";
+      if (after.key_file) std::cout << "The store now uses key file " << *after.key_file << '\n';
+      else std::cout << "The store now uses the new passphrase (give it in DPGCERT_PASSPHRASE)\n";
+      if (before.key_file) {
+        std::cout << "The previous key file " << *before.key_file
+                  << " no longer opens this store; keep it only as long as older backups need it.\n";
+      }
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_audit(const StoreGlobal& global, const AuditOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    auto entries = store->audit_log();
+    if (options.limit > 0 && entries.size() > options.limit) {
+      entries.erase(entries.begin(), entries.end() - static_cast<std::ptrdiff_t>(options.limit));
+    }
+    if (options.common.json) {
+      json arr = json::array();
+      for (const auto& e : entries) {
+        arr.push_back({{"id", e.id},
+                       {"at", format_rfc3339(e.at)},
+                       {"actor", e.actor},
+                       {"action", e.action},
+                       {"object_kind", e.object_kind},
+                       {"object_key", e.object_key},
+                       {"details", parse_or_text(e.details)}});
+      }
+      print_json(arr);
+      return static_cast<int>(exit_ok);
+    }
+    for (const auto& e : entries) {
+      std::cout << format_rfc3339(e.at) << "  " << pad(e.actor, 12) << pad(e.action, 24) << e.object_key << "  "
+                << e.details << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+}  // namespace dpgcert::cli
