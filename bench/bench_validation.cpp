@@ -35,16 +35,16 @@ struct Fixture {
     static Fixture f = [] {
       const auto dir = bench::test_data();
       Pkcs12Bundle b = load_pkcs12(bench::read_file(dir / "oces2-prod/foces.p12"), SecretBytes::from_text("Test1234"));
-      Certificate root = load_certificates(bench::read_file(dir / "oces2-prod/root.crt.pem")).at(0);
-      Crl crl = load_crls(bench::read_file(dir / "oces2-prod/crl-current.crl.der")).at(0);
+      Certificate anchor = load_certificates(bench::read_file(dir / "oces2-prod/root.crt.pem")).at(0);
+      Crl current = load_crls(bench::read_file(dir / "oces2-prod/crl-current.crl.der")).at(0);
       ValidationInput in;
       in.at = from_unix(kAt);
-      in.anchors = TrustAnchors::from_certificates({root});
+      in.anchors = TrustAnchors::from_certificates({anchor});
       in.policy.expected_environment = oces::Environment::production;
       in.policy.expected_cvr = "12345674";
       ValidationInput with_crl = in;
-      with_crl.crls = {crl};
-      return Fixture{std::move(b), root, crl, std::move(in), std::move(with_crl)};
+      with_crl.crls = {current};
+      return Fixture{std::move(b), anchor, current, std::move(in), std::move(with_crl)};
     }();
     return f;
   }
