@@ -245,6 +245,8 @@ PSS_LEAF=(-md sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -si
 # (odd/shared.key.pem) and odd/voces-rsa3072 reuses the OCES3 test organisation key. Every CA, every
 # regular leaf and the revoked leaf have their own key.
 declare -A KEY_OF=(
+    [oces2-test/moces]=odd/shared.key.pem [oces2-test/poces]=odd/shared.key.pem
+    [oces3-test/employee]=odd/shared.key.pem
     [odd/foces-serial-first]=odd/shared.key.pem [odd/voces-utf8]=odd/shared.key.pem
     [odd/voces-no-o]=odd/shared.key.pem [odd/voces-bad-cvr]=odd/shared.key.pem
     [odd/voces-rsa2048]=odd/shared.key.pem [odd/foces-expired]=odd/shared.key.pem
@@ -566,10 +568,17 @@ leaf oces2-test/voces $L o2t_voces "$LEAF_NB" "$LEAF_NA" "Testfirma A/S - TU VOC
 leaf oces2-test/foces $L o2t_foces "$LEAF_NB" "$LEAF_NA" "TU sikkerpost" \
     "$(dn C=DK "O=$ORG" "CN=TU sikkerpost" +serialNumber=CVR:12345674-FID:24681357)" \
     "OCES2 test (Systemtest XIX) FOCES, rfc822 SAN sikkerpost@testfirma.dk" type=foces cvr=12345674 id_kind=fid id=24681357
+leaf oces2-test/moces $L o2t_moces "$LEAF_NB" "$LEAF_NA" "TU Jens Hansen" \
+    "$(dn C=DK "O=$ORG" "CN=TU Jens Hansen" +serialNumber=CVR:12345674-RID:13572468)" \
+    "OCES2 test (Systemtest XIX) MOCES (employee certificate)" type=moces cvr=12345674 id_kind=rid id=13572468
+leaf oces2-test/poces $L o2t_poces "$LEAF_NB" "$LEAF_NA" "TU Hanne Jensen" \
+    "$(dn C=DK "CN=TU Hanne Jensen" +serialNumber=PID:9208-2002-2-210987654321)" \
+    "OCES2 test (Systemtest XIX) POCES (personal certificate), no O" type=poces cvr:=null cvr_valid:=null id_kind=pid id=9208-2002-2-210987654321
 
 UUID_O3P=3f6c2a8e-5b1d-4c7e-9a02-6e8d4b1f7c35
 UUID_O3E=b2e4d6f8-1a3c-4e5f-8a7b-9c0d1e2f3a4b
 UUID_O3T=c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f
+UUID_O3TE=d4c3b2a1-6f5e-4d7c-9b8a-1f2e3d4c5b6a
 leaf oces3-prod/organisation oces3-prod o3p_organisation "$LEAF_NB" "$LEAF_NA" "dpgcert-Testsystem-Prod" \
     "$(dn CN=dpgcert-Testsystem-Prod serialNumber=UI:DK-O:G:$UUID_O3P "O=Testfirma A/S" organizationIdentifier=NTRDK-12345674 C=DK)" \
     "OCES3 production organisation certificate (RSA 3072, RSASSA-PSS, attribute order as the real ones)" \
@@ -582,6 +591,10 @@ leaf oces3-test/organisation oces3-test o3t_organisation "$LEAF_NB" "$LEAF_NA" "
     "$(dn CN=dpgcert-Testsystem-Test serialNumber=UI:DK-O:G:$UUID_O3T "O=Testfirma A/S" organizationIdentifier=NTRDK-12345674 C=DK)" \
     "OCES3 test organisation certificate (issuer has OU=Test - cti; same policy OIDs as production)" \
     type=organisation cvr=12345674 id_kind=uuid id=$UUID_O3T
+leaf oces3-test/employee oces3-test o3t_employee "$LEAF_NB" "$LEAF_NA" "TU Jens Hansen" \
+    "$(dn "CN=TU Jens Hansen" serialNumber=UI:DK-E:G:$UUID_O3TE "O=Testfirma A/S" organizationIdentifier=NTRDK-12345674 C=DK)" \
+    "OCES3 test employee certificate (same assumptions as the production one)" \
+    type=employee cvr=12345674 id_kind=uuid id=$UUID_O3TE
 
 # odd cases, all issued by the OCES2 production issuing CA
 L=oces2-prod
@@ -643,7 +656,8 @@ grep -q "$REVOKED_AT_INDEX,keyCompromise" _state/ca-oces2-prod-ca/index.txt || d
 # PKCS#12
 # ---------------------------------------------------------------------------------------------
 for n in oces2-prod/voces oces2-prod/foces oces2-prod/moces oces2-prod/poces oces2-test/voces oces2-test/foces \
-         oces3-prod/organisation oces3-prod/employee oces3-test/organisation \
+         oces2-test/moces oces2-test/poces oces3-prod/organisation oces3-prod/employee oces3-test/organisation \
+         oces3-test/employee \
          odd/foces-serial-first odd/voces-utf8 odd/voces-no-o odd/voces-bad-cvr odd/voces-rsa2048 odd/voces-rsa3072 \
          odd/foces-expired odd/foces-not-yet-valid odd/foces-expiring-soon odd/foces-revoked other/server; do
     p12 "$n.p12" "$n" "$PW" modern "OpenSSL 3 default: PBES2/PBKDF2/AES-256-CBC, HMAC-SHA256 MAC, 2048 iterations; leaf, issuing CA and root"
@@ -742,7 +756,8 @@ vfy() {  # EXPECT(ok|fail) LEAF [extra verify args]
     fi
 }
 for n in oces2-prod/voces oces2-prod/foces oces2-prod/moces oces2-prod/poces oces2-test/voces oces2-test/foces \
-         oces3-prod/organisation oces3-prod/employee oces3-test/organisation \
+         oces2-test/moces oces2-test/poces oces3-prod/organisation oces3-prod/employee oces3-test/organisation \
+         oces3-test/employee \
          odd/foces-serial-first odd/voces-utf8 odd/voces-no-o odd/voces-bad-cvr odd/voces-rsa2048 odd/voces-rsa3072 \
          odd/foces-expiring-soon odd/foces-revoked other/server; do
     vfy ok "$n"
