@@ -24,11 +24,14 @@ dp mailbox add sikkerpost@testfirma.dk --org 12345674 --ad-group "GG-Sikkerpost-
 
 echo
 echo "== Onboarding what the customer sent (validated first; a failing file is refused) =="
-p=(--password-file "$demo/password.txt" --now "$now")
+# The demo's CAs are synthetic, so their roots are the trust anchors (real OCES roots are built in).
+p=(--password-file "$demo/password.txt" --now "$now" --crl "$demo/pki/oces2-prod/crl-current.crl.pem"
+   --trust "$demo/pki/oces2-prod/root.crt.pem" --trust "$demo/pki/oces3-prod/root.crt.pem")
 dp import "$demo/pki/oces2-prod/foces.p12" --mailbox sikkerpost@testfirma.dk --org 12345674 "${p[@]}" || true
 dp import "$demo/pki/oces2-prod/voces.p12" "$demo/pki/oces3-prod/organisation.p12" \
           "$demo/pki/odd/foces-expiring-soon.p12" "$demo/pki/oces2-prod/voces-legacy.p12" "${p[@]}" || true
 dp import "$demo/pki/odd/foces-expired.p12" "${p[@]}" || true     # refused: expired
+dp import "$demo/pki/odd/foces-revoked.p12" "${p[@]}" || true     # refused: revoked (CRL)
 dp import "$demo/pki/oces2-prod/moces.p12" "${p[@]}" || true      # refused: employee certificate
 
 echo

@@ -48,43 +48,67 @@ std::optional<std::string> canonical_ascii(Bytes value) {
   return out;
 }
 
-/// The attribute (OID and value, as complete encodings) of each single-valued RDN of a Name.
-bool single_valued_rdns(Bytes name, std::vector<std::pair<Bytes, Bytes>>& out) {
+/// One RDN of a Name: its complete encoding and the attributes (OID and value, as complete
+/// encodings) it holds.
+struct RawRdn {
+  Bytes encoding;
+  std::vector<std::pair<Bytes, Bytes>> attributes;
+};
+
+bool split_name(Bytes name, std::vector<RawRdn>& out) {
   detail::ber::Reader outer(name);
   const auto seq = outer.read(detail::ber::kSequence);
   if (!seq || !outer.empty()) return false;
   detail::ber::Reader rdns(*seq);
+  Bytes rest = *seq;
   while (!rdns.empty()) {
+    const auto set_header = rdns.peek();
     const auto set = rdns.read(17, 0, true);
-    if (!set) return false;
+    if (!set_header || !set) return false;
+    RawRdn rdn;
+    rdn.encoding = rest.first(set_header->header_length + set_header->content_length);
+    rest = rest.subspan(rdn.encoding.size());
     detail::ber::Reader avas(*set);
-    const auto ava = avas.read(detail::ber::kSequence);
-    if (!ava || !avas.empty()) return false;  // multi-valued RDNs: leave them to OpenSSL
-    detail::ber::Reader fields(*ava);
-    const auto oid_header = fields.peek();
-    if (!oid_header || oid_header->tag != detail::ber::kOid || !fields.skip()) return false;
-    const auto value_header = fields.peek();
-    if (!value_header) return false;
-    const Bytes oid = ava->first(oid_header->header_length + oid_header->content_length);
-    const Bytes value = ava->subspan(oid.size(), value_header->header_length + value_header->content_length);
-    if (!fields.skip() || !fields.empty()) return false;
-    out.emplace_back(oid, value);
+    while (!avas.empty()) {
+      const auto ava = avas.read(detail::ber::kSequence);
+      if (!ava) return false;
+      detail::ber::Reader fields(*ava);
+      const auto oid_header = fields.peek();
+      if (!oid_header || oid_header->tag != detail::ber::kOid || oid_header->tag_class != 0 || !fields.skip()) return false;
+      const auto value_header = fields.peek();
+      if (!value_header) return false;
+      const Bytes oid = ava->first(oid_header->header_length + oid_header->content_length);
+      const Bytes value = ava->subspan(oid.size(), value_header->header_length + value_header->content_length);
+      if (!fields.skip() || !fields.empty()) return false;
+      rdn.attributes.emplace_back(oid, value);
+    }
+    if (rdn.attributes.empty()) return false;
+    out.push_back(std::move(rdn));
   }
   return true;
 }
 
-/// Compares two DER Names as X509_NAME_cmp would, where that can be decided without OpenSSL.
+bool same_bytes(Bytes a, Bytes b) noexcept { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+/// Compares two DER Names as X509_NAME_cmp would (its canonical form keeps the RDN structure and
+/// the OIDs and folds the values), where that can be decided without OpenSSL.
 Verdict compare_names(Bytes a, Bytes b) {
-  if (std::equal(a.begin(), a.end(), b.begin(), b.end())) return Verdict::equal;
-  std::vector<std::pair<Bytes, Bytes>> x, y;
-  if (!single_valued_rdns(a, x) || !single_valued_rdns(b, y)) return Verdict::unknown;
+  if (same_bytes(a, b)) return Verdict::equal;
+  std::vector<RawRdn> x, y;
+  if (!split_name(a, x) || !split_name(b, y)) return Verdict::unknown;
   if (x.size() != y.size()) return Verdict::different;
   bool unknown = false;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const auto& [oid_a, value_a] = x[i];
-    const auto& [oid_b, value_b] = y[i];
-    if (!std::equal(oid_a.begin(), oid_a.end(), oid_b.begin(), oid_b.end())) return Verdict::different;
-    if (std::equal(value_a.begin(), value_a.end(), value_b.begin(), value_b.end())) continue;
+    if (same_bytes(x[i].encoding, y[i].encoding)) continue;
+    if (x[i].attributes.size() != y[i].attributes.size()) return Verdict::different;
+    if (x[i].attributes.size() > 1) {
+      unknown = true;  // a multi-valued RDN's canonical order depends on the folded values
+      continue;
+    }
+    const auto& [oid_a, value_a] = x[i].attributes[0];
+    const auto& [oid_b, value_b] = y[i].attributes[0];
+    if (!same_bytes(oid_a, oid_b)) return Verdict::different;
+    if (same_bytes(value_a, value_b)) continue;
     const auto ca = canonical_ascii(value_a);
     const auto cb = canonical_ascii(value_b);
     if (!ca || !cb) {

@@ -737,21 +737,11 @@ TEST_SUITE("oces") {
     }
   }
 
-  TEST_CASE("oces: identification is cheap and thread-safe") {
+  TEST_CASE("oces: identification is thread-safe (its cost is measured in bench/bench_oces.cpp)") {
     DPGCERT_REQUIRE_SHARED(shared);
     const Certificate cert = load_one(shared / "samples/oces/oces3-certs/emcs-b2b-server-test-2024-11-13.pem");
-    const Identity first = identify(cert);  // decodes the certificate's fields once
-    constexpr int rounds = 2000;
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < rounds; ++i) {
-      const Identity id = identify(cert);
-      REQUIRE(id.generation == Generation::oces3);
-    }
-    const auto per_call =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / rounds;
-    MESSAGE("identify(): " << per_call << " µs per call (this build; the bound of 5 µs is for release builds)");
-    CHECK(per_call < 100.0);  // loose: debug and sanitizer builds are many times slower
-
+    const Identity first = identify(cert);
+    REQUIRE(first.generation == Generation::oces3);
     const Certificate fresh = load_one(shared / "samples/oces/oces3-certs/emcs-b2b-server-test-2024-11-13.pem");
     std::vector<std::thread> threads;
     std::atomic<int> mismatches{0};
