@@ -1,6 +1,6 @@
 // Test-only: many distinct certificates and PKCS#12 files made in-process with OpenSSL (the
 // openssl CLI would take minutes for thousands). One EC P-256 CA key and one leaf key are made
-// once; each leaf differs in serial, subject and validity. Used by the store tests and benchmarks.
+// once (or an RSA leaf key, see the constructor); each leaf differs in serial, subject and validity. Used by the store tests and benchmarks.
 #pragma once
 
 #include <dpgcert/pkcs12.hpp>
@@ -8,6 +8,7 @@
 #include <dpgcert/x509.hpp>
 
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -67,7 +68,11 @@ struct Made {
 
 class CertFactory {
  public:
-  CertFactory() : ca_key_(EVP_EC_gen("P-256")), leaf_key_(EVP_EC_gen("P-256")) {
+  /// `rsa_leaf_bits` 0: the leaves share an EC P-256 key (cheap); else an RSA key of that size
+  /// (as real OCES certificates have; the file sizes are then realistic).
+  explicit CertFactory(unsigned rsa_leaf_bits = 0)
+      : ca_key_(EVP_EC_gen("P-256")),
+        leaf_key_(rsa_leaf_bits == 0 ? EVP_EC_gen("P-256") : EVP_RSA_gen(rsa_leaf_bits)) {
     if (!ca_key_ || !leaf_key_) throw std::runtime_error("cert factory: EC key generation failed");
     LeafSpec ca;
     ca.common_name = "dpgcert Store Test CA";

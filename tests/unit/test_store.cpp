@@ -102,7 +102,7 @@ std::size_t audit_count(const Store& s) { return s.audit_log().size(); }
 }  // namespace
 
 TEST_SUITE("store") {
-  TEST_CASE("create, reopen and describe a store; refuse to create twice or open what is not one") {
+  TEST_CASE("create, reopen and describe a store - refuse to create twice or open what is not one") {
     TempDir dir;
     {
       auto s = new_store(dir);
@@ -268,7 +268,7 @@ TEST_SUITE("store") {
     CHECK(s->import(lb, legacy, pw, o).outcome == ImportOutcome::already_present);
   }
 
-  TEST_CASE("a failing report is refused unless forced; a forced import keeps its failing report") {
+  TEST_CASE("a failing report is refused unless forced - a forced import keeps its failing report") {
     TempDir dir;
     auto s = new_store(dir);
     const fs::path data = test::test_data_dir();
@@ -348,7 +348,7 @@ TEST_SUITE("store") {
                         [](const AuditEntry& e) { return e.action == "certificate.supersede"; }) == 1);
   }
 
-  TEST_CASE("lineage: same CVR and OCES2 FID; same OCES3 subject") {
+  TEST_CASE("lineage: same CVR and OCES2 FID - same OCES3 subject") {
     TempDir dir;
     auto s = new_store(dir);
     testing::CertFactory f;
@@ -379,7 +379,7 @@ TEST_SUITE("store") {
     }
   }
 
-  TEST_CASE("queries: by fingerprint, organisation, mailbox, status, expiring before; paging; the index is used") {
+  TEST_CASE("queries: by fingerprint, organisation, mailbox, status, expiring before - paging - the index is used") {
     TempDir dir;
     auto s = new_store(dir);
     testing::CertFactory f;
@@ -458,7 +458,7 @@ TEST_SUITE("store") {
     CHECK(whole.size() == 30);
   }
 
-  TEST_CASE("the gateway's call: the current active bundle of a mailbox, unsealed; retire; unseal by fingerprint") {
+  TEST_CASE("the gateway's call: the current active bundle of a mailbox, unsealed - retire - unseal by fingerprint") {
     TempDir dir;
     auto s = new_store(dir);
     testing::CertFactory f;
@@ -501,7 +501,7 @@ TEST_SUITE("store") {
           ErrorCode::invalid_argument);
   }
 
-  TEST_CASE("a wrong master key is a clear bad_password error; the key is needed only to seal or unseal") {
+  TEST_CASE("a wrong master key is a clear bad_password error - the key is needed only to seal or unseal") {
     TempDir dir;
     testing::CertFactory f;
     std::string fp;
@@ -579,7 +579,7 @@ TEST_SUITE("store") {
     CHECK(s->check_integrity().ok());  // the database is fine; the secrets are not
   }
 
-  TEST_CASE("master-key rotation re-wraps data keys; ciphertexts stay byte for byte") {
+  TEST_CASE("master-key rotation re-wraps data keys - ciphertexts stay byte for byte") {
     TempDir dir;
     testing::CertFactory f;
     std::vector<std::string> fps;
@@ -656,7 +656,7 @@ TEST_SUITE("store") {
     scan();  // after the last connection closed (checkpointed into the main file)
   }
 
-  TEST_CASE("migrations: an older schema is migrated on open; a newer one is refused") {
+  TEST_CASE("migrations: an older schema is migrated on open - a newer one is refused") {
     TempDir dir;
     testing::CertFactory f;
     std::string fp;

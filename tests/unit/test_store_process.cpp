@@ -18,6 +18,7 @@
 #include <thread>
 
 #include <csignal>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,11 +149,27 @@ TEST_SUITE("store_process") {
         for (;;) ::pause();
       }
       ::close(fds[1]);
-      std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(5000, 120000)(rng)));
+      // Odd rounds: kill at a random time from the start (it may hit opening the store). Even rounds:
+      // wait for the first acknowledged import, then kill at a random time (it hits import work,
+      // however slow the machine, e.g. under sanitizers).
+      std::string out;
+      if (round % 2 == 0) {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+          pollfd pfd{fds[0], POLLIN, 0};
+          if (::poll(&pfd, 1, 100) > 0) {
+            char buf[4096];
+            const ssize_t r = ::read(fds[0], buf, sizeof buf);
+            if (r <= 0) break;
+            out.append(buf, static_cast<std::size_t>(r));
+          }
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(1000, 100000)(rng)));
       ::kill(pid, SIGKILL);
       int status = 0;
       ::waitpid(pid, &status, 0);
-      const std::string out = read_all(fds[0]);
+      out += read_all(fds[0]);
       ::close(fds[0]);
       const auto error_at = out.find("ERROR");
       REQUIRE_MESSAGE(error_at == std::string::npos, out.substr(std::min(error_at, out.size())));
@@ -190,10 +207,10 @@ TEST_SUITE("store_process") {
     MESSAGE("crash safety: 50 kills (" << kills_during_work << " while importing), " << acknowledged.size()
                                         << " acknowledged imports, " << secs << " s");
     CHECK(kills_during_work >= 25);
-    CHECK(acknowledged.size() > 50);
+    CHECK(acknowledged.size() >= 25);
   }
 
-  TEST_CASE("concurrency: 4 processes importing, listing and querying at once; no error reaches a caller") {
+  TEST_CASE("concurrency: 4 processes importing, listing and querying at once - no error reaches a caller") {
     TempDir dir;
     testing::CertFactory f;
     const SecretBytes pw = test::pw("Test1234");

@@ -287,7 +287,7 @@ TEST_SUITE("validation") {
     CHECK(r.checks.size() == 12);
   }
 
-  TEST_CASE("synthetic: revocation - a revoked certificate fails with date and reason; the chain passes") {
+  TEST_CASE("synthetic: revocation - a revoked certificate fails with date and reason - the chain passes") {
     const Pki& pki = Pki::get();
     auto in = pki.input("oces2-prod");
     const auto& e = pki.entry("odd/foces-revoked.p12");
@@ -386,7 +386,7 @@ TEST_SUITE("validation") {
     CHECK(s.find(check_id::environment)->message.find("production") != std::string::npos);
   }
 
-  TEST_CASE("synthetic: certificate_type - MOCES, POCES and OCES3 employee certificates fail; VOCES/FOCES/organisation pass") {
+  TEST_CASE("synthetic: certificate_type - MOCES, POCES and OCES3 employee certificates fail - VOCES/FOCES/organisation pass") {
     const Pki& pki = Pki::get();
     for (const char* path : {"oces2-prod/moces.p12", "oces2-prod/poces.p12", "oces3-prod/employee.p12", "other/server.p12"}) {
       CAPTURE(path);
@@ -422,7 +422,7 @@ TEST_SUITE("validation") {
     CHECK(g.verdict == CheckStatus::warn);  // only the 2048-bit key
   }
 
-  TEST_CASE("synthetic: cvr - a different CVR fails; the right one passes; a bad check digit warns") {
+  TEST_CASE("synthetic: cvr - a different CVR fails - the right one passes - a bad check digit warns") {
     const Pki& pki = Pki::get();
     auto in = pki.input("oces2-prod");
     in.policy.expected_cvr = "25313763";
@@ -529,7 +529,7 @@ TEST_SUITE("validation") {
     CHECK(validate(pki.cert("oces2-prod/voces.crt.pem"), bare).status(check_id::chain) == CheckStatus::pass);
   }
 
-  TEST_CASE("synthetic: key_usage and signature_algorithm pass on the OCES leaves; a CA certificate lacks keyEncipherment") {
+  TEST_CASE("synthetic: key_usage and signature_algorithm pass on the OCES leaves - a CA certificate lacks keyEncipherment") {
     const Pki& pki = Pki::get();
     const auto in = pki.input("oces2-prod");
     const ValidationReport r = validate(pki.cert("oces2-prod/voces.crt.pem"), in);
@@ -545,7 +545,7 @@ TEST_SUITE("validation") {
     CHECK(validate(pki.cert("oces2-prod/voces.crt.pem"), weak).status(check_id::signature_algorithm) == CheckStatus::fail);
   }
 
-  TEST_CASE("synthetic: validate_bytes reports a wrong password as pkcs12_opened fail; certificates and PEM chains load") {
+  TEST_CASE("synthetic: validate_bytes reports a wrong password as pkcs12_opened fail - certificates and PEM chains load") {
     const Pki& pki = Pki::get();
     const auto in = pki.input("oces2-prod");
     const auto wrong = test::pw("not the password");
@@ -611,7 +611,7 @@ TEST_SUITE("validation") {
     CHECK(j.at("revoked").at(0).at("reason") == "keyCompromise");
   }
 
-  TEST_CASE("load_crls: several PEM CRLs, concatenated DER, files and folders; garbage is Error(malformed)") {
+  TEST_CASE("load_crls: several PEM CRLs, concatenated DER, files and folders - garbage is Error(malformed)") {
     const Pki& pki = Pki::get();
     auto pem = test::read_text(pki.dir / "oces2-prod/crl-current.crl.pem") + test::read_text(pki.dir / "oces3-prod/crl-stale.crl.pem");
     std::vector<std::byte> bytes(pem.size());

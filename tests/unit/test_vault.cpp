@@ -46,7 +46,7 @@ std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(s
 }  // namespace
 
 TEST_SUITE("vault") {
-  TEST_CASE("seal and open round-trip; every seal uses a new data key and nonce") {
+  TEST_CASE("seal and open round-trip - every seal uses a new data key and nonce") {
     const Vault v(MasterKey::generate());
     const SealedSecret a = v.seal(bytes_of("Sikker-æøå-2024"), "certificate:1:password");
     CHECK(a.wrapped_key.size() == 61);
@@ -113,7 +113,7 @@ TEST_SUITE("vault") {
           ErrorCode::bad_password);
   }
 
-  TEST_CASE("key files: created 0600 whatever the umask, never replaced; raw and hex forms read") {
+  TEST_CASE("key files: created 0600 whatever the umask, never replaced - raw and hex forms read") {
     TempDir dir;
     const fs::path file = dir.path / "store.key";
     const mode_t old_umask = ::umask(0);
