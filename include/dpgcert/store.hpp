@@ -195,7 +195,7 @@ struct CertificateQuery {
   std::size_t offset = 0;
 
   /// Active certificates whose validity ends before `t` (expired ones included): the renewal
-  /// question. An index range on (status, not_after), never a scan.
+  /// question. An index range on not_after over active certificates, never a scan.
   [[nodiscard]] static CertificateQuery expiring_before(Time t) {
     CertificateQuery q;
     q.status = CertificateStatus::active;

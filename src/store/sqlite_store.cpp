@@ -14,10 +14,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 
@@ -34,7 +36,7 @@ using store_detail::seal_context;
 
 using Clock_ = std::chrono::steady_clock;
 
-// Columns 0..12 of every certificate read: the summary (all in the certificates_status_not_after index).
+// Columns 0..12 of every certificate read: the summary (all in the certificates_active_expiry index).
 constexpr std::string_view kSummarySelect =
     "SELECT c.id, c.fingerprint, c.status, c.not_before, c.not_after, o.cvr, m.address, c.cvr, c.generation, "
     "c.type, c.environment, c.oces_id, c.common_name";
@@ -273,8 +275,9 @@ class SqliteStore final : public Store {
     const std::string fp = bundle.leaf()->fingerprint_hex();
     const std::string who = actor_or_default(options.actor);
 
-    // Idempotent: a known fingerprint changes nothing (and costs no validation).
-    {
+    // Idempotent: a known fingerprint changes nothing (and costs no validation). With a report
+    // given there is no validation to spare, and the write transaction checks again anyway.
+    if (!options.report) {
       std::lock_guard lock(mu_);
       auto existing = transact(false, [&] { return existing_import(fp, options, address); });
       if (existing) return std::move(*existing);
@@ -653,10 +656,11 @@ class SqliteStore final : public Store {
     sqlite3_busy_timeout(db_->handle(), static_cast<int>(options_.busy_timeout.count()));
     db_->exec("PRAGMA foreign_keys = ON");
     db_->exec(options_.durable_commits ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-    // Checkpoint (and fsync) every ~40 MB of WAL rather than SQLite's default 4 MB: an import dirties
-    // a dozen index pages, and each checkpoint writes and syncs them once however often they changed.
-    // The WAL file is cut back to 64 MB after a checkpoint.
-    db_->exec("PRAGMA wal_autocheckpoint = 10000");
+    // Checkpoints run on a thread of their own (see Checkpointer), never in a committing call, and
+    // every ~40 MB of WAL rather than SQLite's default 4 MB: an import dirties a dozen index pages,
+    // and a checkpoint writes and syncs each page once however often it changed. The hook replaces
+    // SQLite's automatic checkpoint. The WAL file is cut back to 64 MB after a checkpoint.
+    sqlite3_wal_hook(db_->handle(), &SqliteStore::on_wal_commit, this);
     db_->exec("PRAGMA journal_size_limit = 67108864");
     // Read through a memory map (no read system call per page) and keep 16 MiB of pages.
     db_->exec("PRAGMA mmap_size = 268435456");
@@ -1177,7 +1181,8 @@ class SqliteStore final : public Store {
     std::vector<std::string> where;
     if (q.organisation_cvr) where.emplace_back("c.organisation_id = (SELECT id FROM organisations WHERE cvr = ?)");
     if (q.mailbox) where.emplace_back("c.mailbox_id = (SELECT id FROM mailboxes WHERE address = ?)");
-    if (q.status) where.emplace_back("c.status = ?");
+    // Active as a literal: the planner can then use the partial index of active certificates.
+    if (q.status) where.emplace_back(*q.status == CertificateStatus::active ? "c.status = 'active'" : "c.status = ?");
     if (q.not_after_before) where.emplace_back("c.not_after < ?");
     if (q.not_after_from) where.emplace_back("c.not_after >= ?");
     for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
@@ -1189,7 +1194,7 @@ class SqliteStore final : public Store {
     int i = 1;
     if (q.organisation_cvr) st.bind(i++, *q.organisation_cvr);
     if (q.mailbox) st.bind(i++, lowercase(*q.mailbox));
-    if (q.status) st.bind(i++, to_string(*q.status));
+    if (q.status && *q.status != CertificateStatus::active) st.bind(i++, to_string(*q.status));
     if (q.not_after_before) st.bind(i++, to_unix(*q.not_after_before));
     if (q.not_after_from) st.bind(i++, to_unix(*q.not_after_from));
     if (kind != QueryKind::count && (q.limit > 0 || q.offset > 0)) {
@@ -1231,6 +1236,78 @@ class SqliteStore final : public Store {
     return UnsealedBundle{std::move(u.record), std::move(bundle), std::move(u.pkcs12), std::move(u.password)};
   }
 
+  /// Called by SQLite after every commit with the number of frames in the WAL.
+  static int on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+    auto* store = static_cast<SqliteStore*>(self);
+    if (frames >= kCheckpointFrames) store->checkpointer_.request(store->options_.path);
+    return SQLITE_OK;
+  }
+
+  /// Copies the WAL back into the database on a thread of its own, with its own connection, when a
+  /// commit finds the WAL past kCheckpointFrames. PASSIVE: it never waits for, nor blocks, readers
+  /// and writers of this or any other process. Started on first need; stopped by the destructor.
+  /// (A process that forks must not use a Store in the child: SQLite connections do not survive a
+  /// fork either.)
+  class Checkpointer {
+   public:
+    Checkpointer() = default;
+    Checkpointer(const Checkpointer&) = delete;
+    Checkpointer& operator=(const Checkpointer&) = delete;
+    ~Checkpointer() { stop(); }
+
+    void request(const std::filesystem::path& path) {
+      std::lock_guard lock(mu_);
+      pending_ = true;
+      if (!thread_.joinable()) {
+        try {
+          thread_ = std::thread([this, path] { run(path); });
+        } catch (const std::system_error&) {
+          pending_ = false;  // no thread: SQLite checkpoints when the last connection closes
+        }
+      }
+      cv_.notify_one();
+    }
+
+    void stop() noexcept {
+      {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+      }
+      cv_.notify_one();
+      if (thread_.joinable()) thread_.join();
+    }
+
+   private:
+    void run(const std::filesystem::path& path) noexcept {
+      sqlite3* db = nullptr;
+      if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(db);
+        return;
+      }
+      sqlite3_busy_timeout(db, 100);
+      std::unique_lock lock(mu_);
+      for (;;) {
+        cv_.wait(lock, [this] { return pending_ || stopping_; });
+        if (stopping_) break;
+        pending_ = false;
+        lock.unlock();
+        // Failure (busy, I/O) is harmless: the WAL keeps the data, and the next request retries.
+        (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        lock.lock();
+      }
+      lock.unlock();
+      sqlite3_close_v2(db);
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool pending_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+  };
+
+  static constexpr int kCheckpointFrames = 10000;
+
   StoreOptions options_;
   std::shared_ptr<const Clock> clock_;
   const Context* ctx_;
@@ -1239,6 +1316,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> db_;
   mutable std::optional<vault::Vault> vault_;
   mutable std::vector<std::byte> vault_check_;
+  // Declared last: stopped (joined) first, while the store's connection is still open.
+  Checkpointer checkpointer_;
 };
 
 /// Creates the database file exclusively with mode 0600 (SQLite gives -wal and -shm the same mode).
