@@ -13,8 +13,13 @@ struct Context::Impl {
   OSSL_LIB_CTX* libctx = nullptr;
   OSSL_PROVIDER* default_provider = nullptr;
   OSSL_PROVIDER* legacy_provider = nullptr;
+  // Certificates, keys, CRLs and path validation: the default provider only (see context.hpp).
+  OSSL_LIB_CTX* x509_libctx = nullptr;
+  OSSL_PROVIDER* x509_default_provider = nullptr;
 
   ~Impl() {
+    if (x509_default_provider != nullptr) OSSL_PROVIDER_unload(x509_default_provider);
+    if (x509_libctx != nullptr) OSSL_LIB_CTX_free(x509_libctx);
     if (legacy_provider != nullptr) OSSL_PROVIDER_unload(legacy_provider);
     if (default_provider != nullptr) OSSL_PROVIDER_unload(default_provider);
     if (libctx != nullptr) OSSL_LIB_CTX_free(libctx);
@@ -38,6 +43,12 @@ Context::Context(Limits limits, bool require_legacy) : impl_(std::make_unique<Im
   if (impl_->default_provider == nullptr) {
     detail::throw_openssl(ErrorCode::internal, "OpenSSL's default provider cannot be loaded");
   }
+  impl_->x509_libctx = OSSL_LIB_CTX_new();
+  if (impl_->x509_libctx == nullptr) detail::throw_openssl(ErrorCode::internal, "cannot create an OpenSSL library context");
+  impl_->x509_default_provider = OSSL_PROVIDER_load(impl_->x509_libctx, "default");
+  if (impl_->x509_default_provider == nullptr) {
+    detail::throw_openssl(ErrorCode::internal, "OpenSSL's default provider cannot be loaded");
+  }
 }
 
 Context::~Context() = default;
@@ -52,6 +63,7 @@ const Context& Context::shared() {
 const Limits& Context::limits() const noexcept { return impl_->limits; }
 bool Context::legacy_available() const noexcept { return impl_->legacy_provider != nullptr; }
 void* Context::native_handle() const noexcept { return impl_->libctx; }
+void* Context::x509_native_handle() const noexcept { return impl_->x509_libctx; }
 
 namespace detail {
 

@@ -30,9 +30,15 @@ using EvpPkeyPtr = Owned<EVP_PKEY, EVP_PKEY_free>;
 using EvpMdCtxPtr = Owned<EVP_MD_CTX, EVP_MD_CTX_free>;
 using EvpMdPtr = Owned<EVP_MD, EVP_MD_free>;
 
-/// The OSSL_LIB_CTX of a dpgcert Context.
+/// The OSSL_LIB_CTX of a dpgcert Context that holds the legacy provider: PKCS#12 PBE and MACs only.
 inline OSSL_LIB_CTX* libctx(const Context& ctx) noexcept {
   return static_cast<OSSL_LIB_CTX*>(ctx.native_handle());
+}
+
+/// The default-only OSSL_LIB_CTX of a dpgcert Context: certificates, keys, CRLs, path validation.
+/// Every X509 and EVP_PKEY dpgcert makes lives here, so operations between them never cross contexts.
+inline OSSL_LIB_CTX* x509_libctx(const Context& ctx) noexcept {
+  return static_cast<OSSL_LIB_CTX*>(ctx.x509_native_handle());
 }
 
 /// The reason text of the oldest OpenSSL error on this thread's queue (empty if none), and

@@ -186,7 +186,7 @@ Pkcs8InfoPtr parse_pkcs8(std::span<const std::byte> der) {
 
 EvpPkeyPtr decode_private_key(const PrivateKey& key) {
   const Pkcs8InfoPtr info = parse_pkcs8(key.pkcs8_der().bytes());
-  EvpPkeyPtr pkey(EVP_PKCS82PKEY_ex(info.get(), libctx(*key.impl().ctx), nullptr));
+  EvpPkeyPtr pkey(EVP_PKCS82PKEY_ex(info.get(), x509_libctx(*key.impl().ctx), nullptr));
   if (!pkey) throw_openssl(ErrorCode::unsupported, "PKCS#8: cannot decode a " + key.algorithm() + " key");
   return pkey;
 }

@@ -139,7 +139,7 @@ Crl Crl::from_der(std::span<const std::byte> der, const Context& ctx) {
                                                std::to_string(ctx.limits().max_input_bytes));
   }
   if (der.empty()) throw Error(ErrorCode::malformed, "CRL: empty input");
-  detail::X509CrlPtr crl(X509_CRL_new_ex(detail::libctx(ctx), nullptr));
+  detail::X509CrlPtr crl(X509_CRL_new_ex(detail::x509_libctx(ctx), nullptr));
   if (!crl) detail::throw_openssl(ErrorCode::internal, "CRL: out of memory");
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509_CRL* raw = crl.get();

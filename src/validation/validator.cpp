@@ -156,7 +156,7 @@ VerifyOutcome run_openssl(const Certificate& leaf, const std::vector<const Certi
     for (const Crl& crl : crls) sk_X509_CRL_push(crl_stack.get(), crl.impl().crl.get());  // borrowed
   }
 
-  detail::X509StoreCtxPtr sctx(X509_STORE_CTX_new_ex(detail::libctx(ctx), nullptr));
+  detail::X509StoreCtxPtr sctx(X509_STORE_CTX_new_ex(detail::x509_libctx(ctx), nullptr));
   if (!sctx) detail::throw_openssl(ErrorCode::internal, "validation: cannot create an X509_STORE_CTX");
   if (X509_STORE_CTX_init(sctx.get(), store, detail::native(leaf), untrusted.get()) != 1) {
     detail::throw_openssl(ErrorCode::internal, "validation: cannot initialise an X509_STORE_CTX");

@@ -156,7 +156,7 @@ void check_size(std::size_t size, const Context& ctx) {
 
 /// d2i_X509 in the context's library context; the whole input must be used.
 detail::X509Ptr parse_x509(std::span<const std::byte> der, const Context& ctx) {
-  detail::X509Ptr x(X509_new_ex(detail::libctx(ctx), nullptr));
+  detail::X509Ptr x(X509_new_ex(detail::x509_libctx(ctx), nullptr));
   if (!x) detail::throw_openssl(ErrorCode::internal, "certificate: out of memory");
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509* raw = x.get();
@@ -342,7 +342,7 @@ const Fingerprint& Certificate::fingerprint_sha256() const {
   const auto& i = *impl_;
   std::call_once(i.fingerprint_once, [&i] {
     std::size_t len = 0;
-    if (EVP_Q_digest(detail::libctx(*i.ctx), "SHA256", nullptr, i.der.data(), i.der.size(),
+    if (EVP_Q_digest(detail::x509_libctx(*i.ctx), "SHA256", nullptr, i.der.data(), i.der.size(),
                      reinterpret_cast<unsigned char*>(i.fingerprint.data()), &len) != 1 ||
         len != i.fingerprint.size()) {
       detail::throw_openssl(ErrorCode::internal, "certificate: SHA-256 unavailable");
