@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds dpgcert (release), makes a demo set of
 # customer certificates with the openssl CLI, onboards them into a local SQLite inventory with their
-# passwords sealed, and shows what expires when.
+# passwords sealed, and shows what expires when: the daily renewal check with its events, the
+# per-organisation digest and the Prometheus metrics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -40,3 +41,34 @@ dp list --expiring-within 90 --now "$now" || true
 echo
 echo "== Every certificate in the inventory =="
 dp list --now "$now" || true
+
+echo
+echo "== The daily renewal check on $now: each certificate announced at the threshold it crossed =="
+# Events go to the store's sinks; here a JSON Lines file (a hook or an in-process callback would
+# open tickets or send mail). Exit codes 1/2 are warning/critical stages, as a monitoring plugin's.
+rm -f "$demo/events.jsonl"
+dp sink add demo-log --jsonl "$demo/events.jsonl" >/dev/null
+dp check --at "$now" || true
+echo
+echo "== Delivered to the sink ($demo/events.jsonl), one JSON line per event, the id is the idempotency key =="
+python3 - "$demo/events.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    contacts = ", ".join(c["email"] for c in (e["organisation"] or {}).get("contacts", [])) or "-"
+    stage = "-" if e["stage_days"] is None else f'{e["stage_days"]}d'
+    print(f'  {e["id"]}  {e["kind"]:<9} stage {stage:>3}  {e["days_left"]:>3} days left  '
+          f'CVR {e["cvr"]}  {e["mailbox"] or "-":<25} contacts: {contacts}')
+PY
+echo
+echo "== The same check again, and three weeks later: nothing is said twice, only new thresholds =="
+dp check --at "$now" || true
+dp check --at 2026-12-05T00:00:00Z || true
+echo
+echo "== Per organisation: what expires when, and whom to contact =="
+dp digest --now 2026-12-05T00:00:00Z
+echo
+echo "== Metrics for Prometheus (x509-certificate-exporter names), first lines =="
+dp metrics --now 2026-12-05T00:00:00Z --out "$demo/dpgcert.prom"
+grep -E '^(# (HELP|TYPE) x509_cert_not_after|x509_cert_not_after)' "$demo/dpgcert.prom" | head -4
+grep -E '^dpgcert_events_(emitted|delivered)_total' "$demo/dpgcert.prom"

@@ -1,6 +1,5 @@
 // The store's schema, migration by migration. All times are integer Unix seconds (UTC).
-// See docs/store.md for the model; the lifecycle layer extends it with migrations of its own
-// (e.g. a `stage` column on certificates and an events/outbox table).
+// See docs/store.md for the model and docs/lifecycle.md for the tables of migration 3.
 #include "store/schema.hpp"
 
 namespace dpgcert::sqlite {
@@ -148,9 +147,101 @@ BEGIN
 END;
 )sql";
 
+// The lifecycle layer: renewal policies, per-certificate stage bookkeeping, status changes waiting
+// to be announced, the outbox (events and one delivery per sink), sinks, counters. In tables of
+// their own, keyed by the certificate's id: the certificate rows and their indexes stay as they
+// are, and every statement is safe to run twice (IF NOT EXISTS, OR IGNORE).
+constexpr std::string_view kV3 = R"sql(
+-- Thresholds as "90,60,30,14,7,1,0". organisation_id NULL: the store's default (at most one).
+CREATE TABLE IF NOT EXISTS renewal_policies (
+  id              INTEGER PRIMARY KEY,
+  organisation_id INTEGER REFERENCES organisations(id),
+  thresholds      TEXT NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  updated_by      TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS renewal_policies_scope ON renewal_policies(ifnull(organisation_id, 0));
+
+-- One row per certificate. next_due_at: when the next threshold is crossed (0: evaluate at the
+-- next check; NULL: nothing left to announce, or not active). "Expiry is a query, not a scan": a
+-- check reads the range next_due_at <= now of the partial index, which is empty on most days.
+-- severity (0 none, 1 warning, 2 critical) of the recorded stage, for monitoring exit codes.
+CREATE TABLE IF NOT EXISTS lifecycle (
+  certificate_id      INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
+  effective_not_after INTEGER NOT NULL,
+  stage               INTEGER,
+  stage_at            INTEGER,
+  severity            INTEGER NOT NULL DEFAULT 0,
+  next_due_at         INTEGER
+);
+CREATE INDEX IF NOT EXISTS lifecycle_due ON lifecycle(next_due_at) WHERE next_due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS lifecycle_severity ON lifecycle(severity) WHERE severity > 0;
+
+-- Status changes made by imports and set_status, waiting for a check to announce them.
+CREATE TABLE IF NOT EXISTS lifecycle_pending (
+  certificate_id INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,
+  kind           TEXT NOT NULL CHECK (kind IN ('renewed', 'revoked', 'validation_failed')),
+  since          INTEGER NOT NULL,
+  PRIMARY KEY (certificate_id, kind)
+) WITHOUT ROWID;
+
+-- The outbox. seq orders emission; id is the idempotency key (one event per id, ever).
+CREATE TABLE IF NOT EXISTS events (
+  seq            INTEGER PRIMARY KEY,
+  id             TEXT NOT NULL UNIQUE,
+  kind           TEXT NOT NULL,
+  stage_days     INTEGER,
+  certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+  created_at     INTEGER NOT NULL,
+  payload        TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sinks (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  kind       TEXT NOT NULL CHECK (kind IN ('callback', 'jsonl', 'command')),
+  settings   TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+
+-- One delivery per event and sink configured when the event was emitted.
+CREATE TABLE IF NOT EXISTS deliveries (
+  event_seq       INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+  sink_id         INTEGER NOT NULL REFERENCES sinks(id) ON DELETE CASCADE,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_attempt_at INTEGER,
+  last_error      TEXT,
+  delivered_at    INTEGER,
+  PRIMARY KEY (event_seq, sink_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_sink ON deliveries(sink_id, state);
+
+-- Counters that only grow: metric 'emitted' by event kind, 'delivered' and 'failed' by sink.
+CREATE TABLE IF NOT EXISTS lifecycle_counters (
+  metric TEXT NOT NULL,
+  label  TEXT NOT NULL,
+  value  INTEGER NOT NULL,
+  PRIMARY KEY (metric, label)
+) WITHOUT ROWID;
+
+-- Existing certificates: the leaf's notAfter is all that is known (the chain was not kept);
+-- active ones are evaluated at the next check. An active certificate forced in past a failing
+-- validation is announced once. Older status changes are history and are not announced.
+INSERT OR IGNORE INTO lifecycle (certificate_id, effective_not_after, next_due_at)
+  SELECT id, not_after, CASE WHEN status = 'active' THEN 0 END FROM certificates;
+INSERT OR IGNORE INTO lifecycle_pending (certificate_id, kind, since)
+  SELECT id, 'validation_failed', status_changed_at FROM certificates
+  WHERE status = 'active' AND forced = 1 AND validation_verdict = 'fail';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
+    {3, "lifecycle: renewal policies, stages, pending status changes, outbox, sinks, counters", kV3},
 };
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include "store/import_plan.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_db.hpp"
+#include "store/sqlite_lifecycle.hpp"
+#include "store/sqlite_summary.hpp"
 
 #include <dpgcert/error.hpp>
 
@@ -35,31 +37,6 @@ using store_detail::lowercase;
 using store_detail::seal_context;
 
 using Clock_ = std::chrono::steady_clock;
-
-// Columns 0..12 of every certificate read: the summary (all in the certificates_active_expiry index).
-constexpr std::string_view kSummarySelect =
-    "SELECT c.id, c.fingerprint, c.status, c.not_before, c.not_after, o.cvr, m.address, c.cvr, c.generation, "
-    "c.type, c.environment, c.oces_id, c.common_name";
-constexpr std::string_view kSummaryFrom =
-    " FROM certificates c LEFT JOIN organisations o ON o.id = c.organisation_id"
-    " LEFT JOIN mailboxes m ON m.id = c.mailbox_id";
-constexpr int kSummaryColumns = 13;
-
-void read_summary(const Statement& st, CertificateSummary& s) {
-  s.id = st.integer(0);
-  s.fingerprint = st.text(1);
-  s.status = parse_certificate_status(st.view(2)).value_or(CertificateStatus::active);
-  s.not_before = from_unix(st.integer(3));
-  s.not_after = from_unix(st.integer(4));
-  s.organisation_cvr = st.optional_text(5);
-  s.mailbox = st.optional_text(6);
-  s.cvr = st.optional_text(7);
-  s.generation = oces::parse_generation(st.view(8)).value_or(oces::Generation::none);
-  s.type = oces::parse_certificate_type(st.view(9)).value_or(oces::CertificateType::none);
-  s.environment = oces::parse_environment(st.view(10)).value_or(oces::Environment::unknown);
-  s.oces_id = st.optional_text(11);
-  s.common_name = st.optional_text(12);
-}
 
 bool is_hex(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -333,6 +310,7 @@ class SqliteStore final : public Store {
         }
       }
       insert_certificate(id, prep, org, mailbox, status, superseded_by, lineage_id, t, who);
+      lifecycle_sql::on_import(*db_, id, prep.effective_not_after, status, prep.forced, to_unix(t));
       if (status == CertificateStatus::active) {
         for (const auto& [cid, c] : candidates) {
           db_->prepare(
@@ -341,6 +319,7 @@ class SqliteStore final : public Store {
               .bind(2, to_unix(t))
               .bind(3, cid)
               .run();
+          lifecycle_sql::on_status_change(*db_, cid, CertificateStatus::superseded, to_unix(t));
           audit(t, who, "certificate.supersede", "certificate", c.fingerprint, {{"superseded_by", fp}});
           d.superseded.push_back(c.fingerprint);
         }
@@ -440,6 +419,7 @@ class SqliteStore final : public Store {
           .bind(2, to_unix(t))
           .bind(3, *id)
           .run();
+      lifecycle_sql::on_status_change(*db_, *id, status, to_unix(t));
       audit(t, who, "certificate.status", "certificate", before.fingerprint,
             {{"from", to_string(before.status)}, {"to", to_string(status)}, {"reason", reason}});
       return read_record(*id);
@@ -481,6 +461,114 @@ class SqliteStore final : public Store {
       });
     }
     return load(std::move(*u));
+  }
+
+  // ---- lifecycle bookkeeping ---------------------------------------------------------------
+
+  void set_renewal_policy(std::optional<std::string_view> cvr, const std::optional<RenewalPolicy>& policy,
+                          std::string_view actor) override {
+    if (policy) validate(*policy);
+    std::lock_guard lock(mu_);
+    const Time t = now();
+    const std::string who = actor_or_default(actor);
+    transact(true, [&] {
+      std::optional<std::int64_t> org;
+      if (cvr) {
+        org = organisation_id(*cvr);
+        if (!org) throw Error(ErrorCode::not_found, "store: no organisation with CVR " + std::string(*cvr));
+      }
+      lifecycle_sql::set_policy(*db_, org, policy, to_unix(t), who);
+      audit(t, who, policy ? "policy.set" : "policy.reset", cvr ? "organisation" : "store",
+            cvr ? std::string(*cvr) : options_.path.string(),
+            {{"thresholds", policy ? nlohmann::json(policy->thresholds_days) : nlohmann::json(nullptr)}});
+    });
+  }
+
+  std::vector<RenewalPolicyEntry> renewal_policies() const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::policies(*db_); });
+  }
+
+  std::vector<TrackedCertificate> tracked(const TrackedQuery& q) const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::tracked(*db_, q); });
+  }
+
+  std::vector<TrackedCertificate> lifecycle_due(Time at, std::size_t limit) const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::due(*db_, to_unix(at), limit); });
+  }
+
+  std::vector<PendingStatusChange> lifecycle_pending(std::size_t limit) const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::pending(*db_, limit); });
+  }
+
+  LifecycleCommitResult lifecycle_commit(std::span<const LifecycleChange> changes) override {
+    if (changes.empty()) return {};
+    std::lock_guard lock(mu_);
+    return transact(true, [&] { return lifecycle_sql::commit(*db_, changes); });
+  }
+
+  SeverityCounts severity_counts() const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::severity_counts(*db_); });
+  }
+
+  std::vector<OutboxEvent> events(std::int64_t after_seq, std::size_t limit) const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::events(*db_, after_seq, limit); });
+  }
+
+  SinkConfig add_sink(const SinkConfig& sink, std::string_view actor) override {
+    lifecycle_sql::check_sink(sink);
+    std::lock_guard lock(mu_);
+    const Time t = now();
+    const std::string who = actor_or_default(actor);
+    return transact(true, [&] {
+      SinkConfig added = lifecycle_sql::add_sink(*db_, sink, to_unix(t), who);
+      audit(t, who, "sink.add", "sink", added.name,
+            {{"kind", to_string(added.kind)}, {"settings", nlohmann::json::parse(added.settings)}});
+      return added;
+    });
+  }
+
+  void remove_sink(std::string_view name, std::string_view actor) override {
+    std::lock_guard lock(mu_);
+    const Time t = now();
+    const std::string who = actor_or_default(actor);
+    transact(true, [&] {
+      lifecycle_sql::remove_sink(*db_, name);
+      audit(t, who, "sink.remove", "sink", name, nlohmann::json::object());
+    });
+  }
+
+  std::vector<SinkConfig> sinks() const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::sinks(*db_); });
+  }
+
+  std::vector<Delivery> claim_deliveries(Time at, std::chrono::seconds lease, std::span<const std::string> sink_names,
+                                         std::size_t limit) override {
+    if (lease.count() <= 0) throw Error(ErrorCode::invalid_argument, "store: a delivery lease must be positive");
+    std::lock_guard lock(mu_);
+    return transact(true, [&] { return lifecycle_sql::claim(*db_, to_unix(at), lease.count(), sink_names, limit); });
+  }
+
+  void settle_deliveries(std::span<const DeliveryOutcome> outcomes, Time at) override {
+    if (outcomes.empty()) return;
+    std::lock_guard lock(mu_);
+    transact(true, [&] { lifecycle_sql::settle(*db_, outcomes, to_unix(at)); });
+  }
+
+  std::vector<SinkStats> sink_stats() const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::sink_stats(*db_); });
+  }
+
+  LifecycleCounters lifecycle_counters() const override {
+    std::lock_guard lock(mu_);
+    return transact(false, [&] { return lifecycle_sql::counters(*db_); });
   }
 
   // ---- key, log, store ---------------------------------------------------------------------
@@ -637,6 +725,7 @@ class SqliteStore final : public Store {
             "SELECT fingerprint FROM certificates WHERE status = 'superseded' AND superseded_by IS NULL LIMIT 100");
         while (st.step()) r.problems.push_back("certificate " + st.text(0) + " is superseded by nothing");
       }
+      lifecycle_sql::check(*db_, r.problems);
       return r;
     });
   }

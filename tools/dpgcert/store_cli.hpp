@@ -6,9 +6,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace dpgcert {
+class Store;
+}
 
 namespace dpgcert::cli {
 
@@ -116,6 +122,13 @@ struct AuditOptions {
   Common common;
   std::size_t limit = 50;
 };
+
+/// Opens the store the global options name, with --now as its clock and the DPGCERT_KEY_FILE /
+/// DPGCERT_PASSPHRASE overrides (shared by the lifecycle commands).
+[[nodiscard]] std::unique_ptr<Store> open_cli_store(const StoreGlobal& global, const Common& common);
+/// Runs a command body; a dpgcert::Error becomes a message (with a hint where one helps) and exit
+/// code 3 (64 for invalid_argument).
+int run_guarded(const Common& common, const std::function<int()>& body);
 
 // Each returns the exit code: 0 done, 2 refused (import without --force), 3 could not run, 64 usage.
 int run_store_init(const StoreGlobal& global, const StoreInitOptions& options);

@@ -240,6 +240,12 @@ std::vector<fs::path> paths_of(const std::vector<std::string>& v) { return {v.be
 
 }  // namespace
 
+std::unique_ptr<Store> open_cli_store(const StoreGlobal& global, const Common& common) {
+  return open_store(global, common);
+}
+
+int run_guarded(const Common& common, const std::function<int()>& body) { return guarded(common, body); }
+
 // ---- store ----------------------------------------------------------------------------------------
 
 int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {

@@ -1,0 +1,281 @@
+// check(): the due certificates and pending status changes become recorded stages and events in
+// one transaction per batch (the outbox); deliver(): the outbox is drained to the sinks after the
+// commit, each outcome acknowledged or scheduled for a retry with backoff.
+#include "lifecycle/lifecycle_impl.hpp"
+
+#include <dpgcert/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+namespace dpgcert {
+namespace {
+
+using lifecycle_detail::Policies;
+
+/// Organisations (name, contacts) read once per run, for the events that name them.
+class OrganisationCache {
+ public:
+  explicit OrganisationCache(const Store& store) : store_(store) {}
+  const std::optional<Organisation>& get(const std::optional<std::string>& cvr) {
+    static const std::optional<Organisation> none;
+    if (!cvr) return none;
+    auto it = cache_.find(*cvr);
+    if (it == cache_.end()) it = cache_.emplace(*cvr, store_.find_organisation(*cvr)).first;
+    return it->second;
+  }
+
+ private:
+  const Store& store_;
+  std::map<std::string, std::optional<Organisation>, std::less<>> cache_;
+};
+
+/// The ids of the checks that failed in a stored validation report (compact JSON).
+std::vector<std::string> failed_checks(const std::string& report_json) {
+  std::vector<std::string> out;
+  const nlohmann::json r = nlohmann::json::parse(report_json, nullptr, false);
+  if (r.is_discarded() || !r.contains("checks") || !r["checks"].is_array()) return out;
+  for (const auto& c : r["checks"]) {
+    if (c.is_object() && c.value("status", "") == "fail" && c.contains("id") && c["id"].is_string()) {
+      out.push_back(c["id"].get<std::string>());
+    }
+  }
+  return out;
+}
+
+Event make_event(const TrackedCertificate& c, EventKind kind, std::optional<int> stage, Time now,
+                 OrganisationCache& orgs) {
+  Event e;
+  e.id = event_id(c.fingerprint, kind, stage);
+  e.kind = kind;
+  e.stage_days = stage;
+  e.at = now;
+  e.days_left = days_until(c.effective_not_after, now);
+  e.effective_not_after = c.effective_not_after;
+  e.certificate = c;
+  e.organisation = orgs.get(c.organisation_cvr);
+  return e;
+}
+
+OutboxEvent outbox_event(const Event& e) {
+  OutboxEvent o;
+  o.id = e.id;
+  o.kind = e.kind;
+  o.stage_days = e.stage_days;
+  o.certificate_id = e.certificate.id;
+  o.created_at = e.at;
+  o.payload = to_json(e).dump();
+  return o;
+}
+
+/// How bad an event is for the monitoring verdict.
+Severity severity_of_event(const Event& e, const Policies& policies) {
+  switch (e.kind) {
+    case EventKind::expiring:
+      return severity_of(policies.for_organisation(e.certificate.organisation_cvr), e.stage_days);
+    case EventKind::expired:
+    case EventKind::revoked:
+      return Severity::critical;
+    case EventKind::validation_failed:
+      return Severity::warning;
+    case EventKind::renewed:
+      return Severity::none;
+  }
+  return Severity::none;
+}
+
+/// The change for one due certificate: announce the most severe threshold crossed since the
+/// recorded stage (only that one: after a gap of days, no burst of stale stages), or just move
+/// the bookkeeping on (a new import not yet in a stage, a changed policy).
+LifecycleChange evaluate(const TrackedCertificate& c, const RenewalPolicy& policy, Time now, OrganisationCache& orgs,
+                         std::optional<Event>& event) {
+  LifecycleChange change;
+  change.cause = LifecycleChange::Cause::stage;
+  change.certificate_id = c.id;
+  change.expected_stage = c.stage;
+  change.expected_next_due_at = c.next_due_at;
+  change.stage = c.stage;
+  if (c.status != CertificateStatus::active) {
+    // Not tracked any more (the store stops tracking at the status change; this heals a row left behind).
+    change.severity = Severity::none;
+    change.next_due_at = std::nullopt;
+    return change;
+  }
+  const std::optional<int> now_stage = stage_at(policy, c.effective_not_after, now);
+  if (now_stage && (!c.stage || *now_stage < *c.stage)) {
+    change.stage = now_stage;
+    const EventKind kind = *now_stage == 0 ? EventKind::expired : EventKind::expiring;
+    event = make_event(c, kind, now_stage, now, orgs);
+    change.event = outbox_event(*event);
+  }
+  change.severity = severity_of(policy, change.stage);
+  change.next_due_at = next_due_at(policy, c.effective_not_after, change.stage);
+  return change;
+}
+
+}  // namespace
+
+std::size_t CheckResult::delivered() const {
+  return static_cast<std::size_t>(
+      std::count_if(deliveries.begin(), deliveries.end(), [](const DeliveryAttempt& a) { return a.delivered; }));
+}
+
+std::size_t CheckResult::failed() const { return deliveries.size() - delivered(); }
+
+Lifecycle::Lifecycle(Store& store) : impl_(std::make_unique<Impl>(store)) {}
+
+Lifecycle::~Lifecycle() = default;
+
+void Lifecycle::register_callback(const std::string& name, EventCallback callback) {
+  if (!callback) throw Error(ErrorCode::invalid_argument, "lifecycle: the callback for '" + name + "' is empty");
+  std::lock_guard lock(impl_->mu);
+  impl_->callbacks[name] = std::move(callback);
+}
+
+RenewalPolicy Lifecycle::policy_for(std::optional<std::string_view> cvr) const {
+  const Policies policies = Policies::load(impl_->store);
+  if (!cvr) return policies.default_policy();
+  return policies.for_organisation(std::string(*cvr));
+}
+
+CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
+  if (options.batch == 0) throw Error(ErrorCode::invalid_argument, "lifecycle: the batch size must be positive");
+  Store& store = impl_->store;
+  CheckResult result;
+  result.at = now;
+  const Policies policies = Policies::load(store);
+  OrganisationCache orgs(store);
+
+  // 1. Certificates whose next threshold has come: an index range, empty on most days. Each row
+  // evaluated moves its next_due_at past `now` (or clears it), so the loop ends; `seen` guards
+  // against a row that another process keeps moving back.
+  std::unordered_set<std::int64_t> seen;
+  for (;;) {
+    const std::vector<TrackedCertificate> due = store.lifecycle_due(now, options.batch);
+    std::vector<LifecycleChange> changes;
+    std::vector<std::optional<Event>> events;
+    for (const TrackedCertificate& c : due) {
+      if (!seen.insert(c.id).second) continue;
+      std::optional<Event> event;
+      changes.push_back(evaluate(c, policies.for_organisation(c.organisation_cvr), now, orgs, event));
+      events.push_back(std::move(event));
+    }
+    if (changes.empty()) break;
+    result.evaluated += changes.size();
+    const LifecycleCommitResult committed = store.lifecycle_commit(changes);
+    for (std::size_t i : committed.emitted) result.emitted.push_back(std::move(*events[i]));
+  }
+
+  // 2. Status changes the inventory recorded: renewed, revoked, validation_failed.
+  for (;;) {
+    const std::vector<PendingStatusChange> pending = store.lifecycle_pending(options.batch);
+    if (pending.empty()) break;
+    std::vector<LifecycleChange> changes;
+    std::vector<Event> events;
+    for (const PendingStatusChange& p : pending) {
+      Event e = make_event(p.certificate, p.kind, std::nullopt, now, orgs);
+      e.superseded_by = p.superseded_by;
+      if (p.kind == EventKind::validation_failed) {
+        if (const auto record = store.find(p.certificate.fingerprint)) e.failed_checks = failed_checks(record->validation_report_json);
+      }
+      LifecycleChange change;
+      change.cause = LifecycleChange::Cause::pending;
+      change.certificate_id = p.certificate.id;
+      change.pending_kind = p.kind;
+      change.event = outbox_event(e);
+      changes.push_back(std::move(change));
+      events.push_back(std::move(e));
+    }
+    const LifecycleCommitResult committed = store.lifecycle_commit(changes);
+    for (std::size_t i : committed.emitted) result.emitted.push_back(std::move(events[i]));
+    if (committed.applied == 0) break;  // another process announced them meanwhile
+  }
+
+  // 3. After the commit: the sinks.
+  if (options.deliver) result.deliveries = deliver(now, options);
+
+  // 4. The verdict: the events of this run and the state they leave.
+  result.state = store.severity_counts();
+  Severity worst = result.state.critical > 0 ? Severity::critical
+                   : result.state.warning > 0 ? Severity::warning
+                                              : Severity::none;
+  for (const Event& e : result.emitted) worst = std::max(worst, severity_of_event(e, policies));
+  result.worst = worst;
+  return result;
+}
+
+std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& options) {
+  if (options.batch == 0) throw Error(ErrorCode::invalid_argument, "lifecycle: the batch size must be positive");
+  Store& store = impl_->store;
+  const std::vector<SinkConfig> configured = store.sinks();
+  for (const std::string& wanted : options.sinks) {
+    const bool known = std::any_of(configured.begin(), configured.end(), [&](const SinkConfig& s) { return s.name == wanted; });
+    if (!known) throw Error(ErrorCode::not_found, "lifecycle: no sink named '" + wanted + "'");
+  }
+  // The sinks to serve this run. A callback sink without its function in this process is left
+  // alone: its deliveries wait for a process that has it, rather than fail here.
+  std::map<std::string, std::unique_ptr<lifecycle_detail::SinkRunner>, std::less<>> runners;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const SinkConfig& s : configured) {
+      if (!options.sinks.empty() && std::find(options.sinks.begin(), options.sinks.end(), s.name) == options.sinks.end()) {
+        continue;
+      }
+      const auto cb = impl_->callbacks.find(s.name);
+      if (s.kind == SinkKind::callback && cb == impl_->callbacks.end()) continue;
+      runners.emplace(s.name, lifecycle_detail::make_runner(s, cb == impl_->callbacks.end() ? nullptr : &cb->second));
+      names.push_back(s.name);
+    }
+  }
+  std::vector<DeliveryAttempt> attempts;
+  if (names.empty()) return attempts;
+  // Claimed deliveries are not due again before now + lease, failed ones not before now + delay:
+  // each is attempted at most once per run, and the loop ends.
+  for (;;) {
+    const std::vector<Delivery> claimed = store.claim_deliveries(now, options.lease, names, options.batch);
+    if (claimed.empty()) break;
+    std::vector<DeliveryOutcome> outcomes(claimed.size());
+    // Per sink, in claim order (a JSON Lines sink syncs once per batch).
+    for (auto& [name, runner] : runners) {
+      std::vector<Delivery> batch;
+      std::vector<std::size_t> index;
+      for (std::size_t i = 0; i < claimed.size(); ++i) {
+        if (claimed[i].sink == name) {
+          batch.push_back(claimed[i]);
+          index.push_back(i);
+        }
+      }
+      if (batch.empty()) continue;
+      const std::vector<SinkResult> results = runner->deliver(batch);
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        const SinkResult r = k < results.size() ? results[k] : SinkResult::retry("the sink gave no result");
+        DeliveryOutcome& o = outcomes[index[k]];
+        o.event_seq = batch[k].event.seq;
+        o.sink = name;
+        o.delivered = r.delivered;
+        if (!r.delivered) {
+          o.error = r.error.empty() ? "failed" : r.error;
+          o.retry_at = now + retry_delay(batch[k].attempts);
+        }
+      }
+    }
+    store.settle_deliveries(outcomes, now);
+    for (std::size_t i = 0; i < claimed.size(); ++i) {
+      DeliveryAttempt a;
+      a.sink = claimed[i].sink;
+      a.event_id = claimed[i].event.id;
+      a.attempt = claimed[i].attempts;
+      a.delivered = outcomes[i].delivered;
+      a.error = outcomes[i].error;
+      if (!a.delivered) a.retry_at = outcomes[i].retry_at;
+      attempts.push_back(std::move(a));
+    }
+  }
+  return attempts;
+}
+
+}  // namespace dpgcert

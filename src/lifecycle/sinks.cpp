@@ -1,0 +1,437 @@
+// Sinks: an in-process callback, JSON Lines appended to a file (or stdout), and a command hook.
+// Each delivers a batch of one sink's deliveries and says, per delivery, delivered or retry.
+#include "lifecycle/lifecycle_impl.hpp"
+
+#include <dpgcert/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace dpgcert {
+namespace {
+
+using nlohmann::json;
+using Steady = std::chrono::steady_clock;
+
+constexpr std::int64_t kMaxTimeoutSeconds = 3600;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+json settings_of(const SinkConfig& sink) {
+  json j = json::parse(sink.settings, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': the settings are not a JSON object");
+  }
+  return j;
+}
+
+[[noreturn]] void bad_setting(const SinkConfig& sink, const std::string& what) {
+  throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': " + what);
+}
+
+std::string jsonl_path(const SinkConfig& sink) {
+  const json j = settings_of(sink);
+  if (!j.contains("path") || !j["path"].is_string() || j["path"].get<std::string>().empty()) {
+    bad_setting(sink, "a jsonl sink needs \"path\" (a file, or \"-\" for standard output)");
+  }
+  return j["path"].get<std::string>();
+}
+
+struct CommandSettings {
+  std::vector<std::string> argv;
+  std::chrono::seconds timeout{30};
+};
+
+CommandSettings command_settings(const SinkConfig& sink) {
+  const json j = settings_of(sink);
+  CommandSettings c;
+  if (!j.contains("argv") || !j["argv"].is_array() || j["argv"].empty()) {
+    bad_setting(sink, "a command sink needs \"argv\": the program and its arguments");
+  }
+  for (const json& a : j["argv"]) {
+    if (!a.is_string() || a.get<std::string>().find('\0') != std::string::npos) {
+      bad_setting(sink, "\"argv\" holds something that is not an argument");
+    }
+    c.argv.push_back(a.get<std::string>());
+  }
+  if (c.argv[0].empty()) bad_setting(sink, "the program name is empty");
+  if (j.contains("timeout_seconds")) {
+    const json& t = j["timeout_seconds"];
+    if (!t.is_number_integer() || t.get<std::int64_t>() < 1 || t.get<std::int64_t>() > kMaxTimeoutSeconds) {
+      bad_setting(sink, "\"timeout_seconds\" is 1 to " + std::to_string(kMaxTimeoutSeconds));
+    }
+    c.timeout = std::chrono::seconds(t.get<std::int64_t>());
+  }
+  return c;
+}
+
+// ---- callback -------------------------------------------------------------------------------
+
+class CallbackRunner final : public lifecycle_detail::SinkRunner {
+ public:
+  explicit CallbackRunner(EventCallback fn) : fn_(std::move(fn)) {}
+
+  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
+    std::vector<SinkResult> out;
+    out.reserve(batch.size());
+    for (const Delivery& d : batch) out.push_back(one(d));
+    return out;
+  }
+
+ private:
+  SinkResult one(const Delivery& d) {
+    Event e;
+    try {
+      e = event_from_json(json::parse(d.event.payload));
+    } catch (const std::exception& ex) {
+      return SinkResult::retry(std::string("the stored event does not read back: ") + ex.what());
+    }
+    try {
+      return fn_(e);
+    } catch (const std::exception& ex) {
+      return SinkResult::retry(std::string("the callback threw: ") + ex.what());
+    } catch (...) {
+      return SinkResult::retry("the callback threw");
+    }
+  }
+
+  EventCallback fn_;
+};
+
+// ---- JSON Lines -----------------------------------------------------------------------------
+
+/// Appends one line per event with a single write() each, then fsyncs once for the batch: only
+/// what reached the disk is acknowledged. A failed write is cut off again (ftruncate), so a
+/// reader never sees half a line from it.
+class JsonlRunner final : public lifecycle_detail::SinkRunner {
+ public:
+  explicit JsonlRunner(std::string path) : path_(std::move(path)) {}
+
+  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
+    const bool to_stdout = path_ == "-";
+    const int fd = to_stdout ? STDOUT_FILENO : ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return all(batch.size(), "cannot open '" + path_ + "': " + errno_text(errno));
+    struct stat st {};
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    std::size_t written = 0;
+    std::string error;
+    for (const Delivery& d : batch) {
+      const off_t before = regular ? ::lseek(fd, 0, SEEK_END) : 0;
+      std::string line = d.event.payload;
+      line += '\n';
+      if (!write_all(fd, line, error)) {
+        if (regular && before >= 0) (void)::ftruncate(fd, before);
+        break;
+      }
+      ++written;
+    }
+    // fsync: a regular file must reach the disk; pipes and terminals cannot be synced.
+    if (written > 0 && regular && ::fsync(fd) != 0) {
+      error = "cannot fsync '" + path_ + "': " + errno_text(errno);
+      written = 0;
+    }
+    if (!to_stdout) ::close(fd);
+    std::vector<SinkResult> out(batch.size(), SinkResult::retry(error));
+    for (std::size_t i = 0; i < written; ++i) out[i] = SinkResult::ok();
+    return out;
+  }
+
+ private:
+  bool write_all(int fd, const std::string& data, std::string& error) const {
+    std::size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        error = "cannot write '" + path_ + "': " + errno_text(errno);
+        return false;
+      }
+      off += static_cast<std::size_t>(w);
+    }
+    return true;
+  }
+
+  static std::vector<SinkResult> all(std::size_t n, const std::string& error) {
+    return std::vector<SinkResult>(n, SinkResult::retry(error));
+  }
+
+  std::string path_;
+};
+
+// ---- command hook ---------------------------------------------------------------------------
+
+/// SIGPIPE blocked on this thread while writing to a child that may not read: a closed pipe is
+/// then EPIPE, and the signal it raised is consumed, not delivered.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeGuard() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec zero{};
+        (void)sigtimedwait(&pipe_, nullptr, &zero);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+};
+
+/// The hook's environment: this process's, minus every DPGCERT_ variable (DPGCERT_PASSPHRASE and
+/// DPGCERT_KEY_FILE must never reach a hook), plus the event's key fields.
+std::vector<std::string> hook_environment(const json& event) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (std::strncmp(*e, "DPGCERT_", 8) != 0) env.emplace_back(*e);
+  }
+  auto str = [&](const char* key) -> std::string {
+    const json& v = event.contains(key) ? event[key] : json(nullptr);
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer()) return std::to_string(v.get<long long>());
+    return "";
+  };
+  env.push_back("DPGCERT_EVENT_ID=" + str("id"));
+  env.push_back("DPGCERT_EVENT_KIND=" + str("kind"));
+  env.push_back("DPGCERT_STAGE_DAYS=" + str("stage_days"));
+  env.push_back("DPGCERT_DAYS_LEFT=" + str("days_left"));
+  env.push_back("DPGCERT_FINGERPRINT=" + str("fingerprint_sha256"));
+  env.push_back("DPGCERT_CVR=" + str("cvr"));
+  env.push_back("DPGCERT_MAILBOX=" + str("mailbox"));
+  env.push_back("DPGCERT_NOT_AFTER=" + str("effective_not_after"));
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (std::string& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+class CommandRunner final : public lifecycle_detail::SinkRunner {
+ public:
+  explicit CommandRunner(CommandSettings settings) : settings_(std::move(settings)) {}
+
+  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
+    std::vector<SinkResult> out;
+    out.reserve(batch.size());
+    for (const Delivery& d : batch) out.push_back(run(d));
+    return out;
+  }
+
+ private:
+  SinkResult run(const Delivery& d) {
+    const json event = json::parse(d.event.payload, nullptr, false);
+    if (event.is_discarded()) return SinkResult::retry("the stored event is not JSON");
+    std::vector<std::string> args = settings_.argv;
+    std::vector<std::string> env = hook_environment(event);
+    std::vector<char*> argv = c_strings(args);
+    std::vector<char*> envp = c_strings(env);
+
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return SinkResult::retry("cannot make a pipe: " + errno_text(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+    // The hook's output goes to our stderr: stdout may be a JSON Lines stream of our own.
+    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // Its own process group, so a timeout kills whatever it started too; default signal
+    // dispositions and an empty mask, whatever this process uses.
+    sigset_t none;
+    sigemptyset(&none);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGINT);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    const bool search = settings_.argv[0].find('/') == std::string::npos;
+    const int rc = search ? ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data())
+                          : ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    ::close(fds[0]);
+    if (rc != 0) {
+      ::close(fds[1]);
+      return SinkResult::retry("cannot run '" + settings_.argv[0] + "': " + errno_text(rc));
+    }
+    const auto deadline = Steady::now() + settings_.timeout;
+    feed(fds[1], d.event.payload + "\n", deadline);
+    ::close(fds[1]);
+    return wait(pid, deadline);
+  }
+
+  /// Writes the event to the hook's stdin until done, the hook closes it, or the deadline.
+  static void feed(int fd, const std::string& data, Steady::time_point deadline) {
+    SigpipeGuard guard;
+    (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    std::size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+      if (w >= 0) {
+        off += static_cast<std::size_t>(w);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return;  // EPIPE: it does not read stdin; its exit status decides
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now()).count();
+      if (left <= 0) return;
+      pollfd p{fd, POLLOUT, 0};
+      (void)::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    }
+  }
+
+  SinkResult wait(pid_t pid, Steady::time_point deadline) const {
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) return verdict(status);
+      if (r < 0 && errno != EINTR) return SinkResult::retry("cannot wait for the hook: " + errno_text(errno));
+      if (Steady::now() >= deadline) {
+        ::kill(-pid, SIGKILL);  // the whole group: a shell's children too
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        return SinkResult::retry("'" + settings_.argv[0] + "' did not finish within " +
+                                 std::to_string(settings_.timeout.count()) + " s and was killed");
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+  }
+
+  SinkResult verdict(int status) const {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return SinkResult::ok();
+    if (WIFEXITED(status)) {
+      return SinkResult::retry("'" + settings_.argv[0] + "' exited with status " + std::to_string(WEXITSTATUS(status)));
+    }
+    if (WIFSIGNALED(status)) {
+      return SinkResult::retry("'" + settings_.argv[0] + "' was killed by signal " + std::to_string(WTERMSIG(status)));
+    }
+    return SinkResult::retry("'" + settings_.argv[0] + "' ended abnormally");
+  }
+
+  CommandSettings settings_;
+};
+
+/// A sink that cannot work as configured (settings unusable, callback not registered): every
+/// delivery fails with the reason, and waits for a run that can do better.
+class FailingRunner final : public lifecycle_detail::SinkRunner {
+ public:
+  explicit FailingRunner(std::string why) : why_(std::move(why)) {}
+  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
+    return std::vector<SinkResult>(batch.size(), SinkResult::retry(why_));
+  }
+
+ private:
+  std::string why_;
+};
+
+}  // namespace
+
+SinkConfig callback_sink(std::string name) {
+  SinkConfig s;
+  s.name = std::move(name);
+  s.kind = SinkKind::callback;
+  s.settings = "{}";
+  return s;
+}
+
+SinkConfig jsonl_sink(std::string name, const std::string& path) {
+  SinkConfig s;
+  s.name = std::move(name);
+  s.kind = SinkKind::jsonl;
+  std::string p = path;
+  if (p != "-" && !p.empty()) {
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(p, ec);
+    if (!ec) p = abs.lexically_normal().string();
+  }
+  s.settings = json{{"path", p}}.dump();
+  validate_sink(s);
+  return s;
+}
+
+SinkConfig command_sink(std::string name, std::vector<std::string> argv, std::chrono::seconds timeout) {
+  SinkConfig s;
+  s.name = std::move(name);
+  s.kind = SinkKind::command;
+  s.settings = json{{"argv", std::move(argv)}, {"timeout_seconds", timeout.count()}}.dump();
+  validate_sink(s);
+  return s;
+}
+
+void validate_sink(const SinkConfig& sink) {
+  switch (sink.kind) {
+    case SinkKind::callback:
+      (void)settings_of(sink);
+      return;
+    case SinkKind::jsonl:
+      (void)jsonl_path(sink);
+      return;
+    case SinkKind::command:
+      (void)command_settings(sink);
+      return;
+  }
+}
+
+namespace lifecycle_detail {
+
+std::unique_ptr<SinkRunner> make_runner(const SinkConfig& sink, const EventCallback* callback) {
+  try {
+    switch (sink.kind) {
+      case SinkKind::callback:
+        if (callback == nullptr) return std::make_unique<FailingRunner>("no callback registered for '" + sink.name + "'");
+        return std::make_unique<CallbackRunner>(*callback);
+      case SinkKind::jsonl:
+        return std::make_unique<JsonlRunner>(jsonl_path(sink));
+      case SinkKind::command:
+        return std::make_unique<CommandRunner>(command_settings(sink));
+    }
+  } catch (const Error& e) {
+    return std::make_unique<FailingRunner>(e.what());
+  }
+  return std::make_unique<FailingRunner>("unknown sink kind");
+}
+
+}  // namespace lifecycle_detail
+}  // namespace dpgcert

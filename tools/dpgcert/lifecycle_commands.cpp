@@ -1,0 +1,288 @@
+// dpgcert check / digest / metrics / sink / org policy: the lifecycle layer on the command line.
+#include "lifecycle_cli.hpp"
+
+#include <dpgcert/lifecycle.hpp>
+#include <dpgcert/store.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace dpgcert::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s + ' ';
+}
+
+json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+std::string date_only(Time t) { return format_rfc3339(t).substr(0, 10); }
+
+/// "EXPIRING 30d", "EXPIRED", "RENEWED", ...
+std::string event_label(const Event& e) {
+  switch (e.kind) {
+    case EventKind::expiring: return "EXPIRING " + std::to_string(e.stage_days.value_or(0)) + "d";
+    case EventKind::expired: return "EXPIRED";
+    case EventKind::renewed: return "RENEWED";
+    case EventKind::revoked: return "REVOKED";
+    case EventKind::validation_failed: return "INVALID";
+  }
+  return "EVENT";
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+void print_event_line(const Event& e) {
+  const TrackedCertificate& c = e.certificate;
+  std::cout << pad(event_label(e), 12) << pad("CVR " + e.cvr().value_or("-"), 12) << pad(c.mailbox.value_or("-"), 28)
+            << c.common_name.value_or("-") << " (" << c.fingerprint.substr(0, 16) << ")";
+  switch (e.kind) {
+    case EventKind::expiring:
+      std::cout << " expires " << date_only(e.effective_not_after) << " (" << relative_days(e.effective_not_after, e.at)
+                << ")";
+      break;
+    case EventKind::expired:
+      std::cout << " expired " << date_only(e.effective_not_after);
+      break;
+    case EventKind::renewed:
+      std::cout << " replaced by " << e.superseded_by.value_or("?").substr(0, 16);
+      break;
+    case EventKind::revoked:
+      std::cout << " revoked - replace it";
+      break;
+    case EventKind::validation_failed:
+      std::cout << " in use although validation failed: " << (e.failed_checks.empty() ? "?" : join(e.failed_checks, ", "));
+      break;
+  }
+  if (e.effective_not_after < c.not_after && (e.kind == EventKind::expiring || e.kind == EventKind::expired)) {
+    std::cout << " - its issuing CA expires first";
+  }
+  std::cout << '\n';
+}
+
+int exit_for(Severity s) {
+  switch (s) {
+    case Severity::none: return exit_ok;
+    case Severity::warning: return exit_warn;
+    case Severity::critical: return exit_fail;
+  }
+  return exit_fail;
+}
+
+json sink_json(const SinkConfig& s, const std::optional<SinkStats>& stats) {
+  json j{{"name", s.name},
+         {"kind", std::string(to_string(s.kind))},
+         {"settings", json::parse(s.settings, nullptr, false)},
+         {"created_at", format_rfc3339(s.created_at)},
+         {"created_by", s.created_by}};
+  j["pending"] = stats ? stats->pending : 0;
+  j["delivered"] = stats ? stats->delivered : 0;
+  j["next_attempt_at"] = stats && stats->next_attempt_at ? json(format_rfc3339(*stats->next_attempt_at)) : json(nullptr);
+  j["last_error"] = stats ? opt(stats->last_error) : json(nullptr);
+  return j;
+}
+
+std::string sink_target(const SinkConfig& s) {
+  const json j = json::parse(s.settings, nullptr, false);
+  if (s.kind == SinkKind::jsonl && j.contains("path") && j["path"].is_string()) return j["path"].get<std::string>();
+  if (s.kind == SinkKind::command && j.contains("argv") && j["argv"].is_array()) {
+    std::string out;
+    for (const auto& a : j["argv"]) out += (out.empty() ? "" : " ") + (a.is_string() ? a.get<std::string>() : "?");
+    if (j.contains("timeout_seconds")) out += " (timeout " + j["timeout_seconds"].dump() + " s)";
+    return out;
+  }
+  return "(a function registered by the program)";
+}
+
+}  // namespace
+
+int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
+  // A monitoring plugin: whatever stops it from running is 3 (UNKNOWN), usage errors included.
+  try {
+    const Time now = options.at.empty() ? options.common.now_time() : parse_rfc3339(options.at);
+    auto store = open_cli_store(global, options.common);
+    Lifecycle lifecycle(*store);
+    CheckOptions co;
+    co.sinks = options.sinks;
+    co.deliver = !options.no_deliver;
+    const CheckResult r = lifecycle.check(now, co);
+    for (const Event& e : r.emitted) {
+      if (options.common.json) {
+        std::cout << to_json(e).dump() << '\n';
+      } else {
+        print_event_line(e);
+      }
+    }
+    for (const DeliveryAttempt& a : r.deliveries) {
+      if (a.delivered) continue;
+      std::cerr << "dpgcert: sink '" << a.sink << "': event " << a.event_id << " not delivered (attempt " << a.attempt
+                << "): " << a.error << "; retried from " << (a.retry_at ? format_rfc3339(*a.retry_at) : "the next run")
+                << '\n';
+    }
+    if (!options.common.json) {
+      std::cout << (r.emitted.empty() ? "Nothing new" : std::to_string(r.emitted.size()) + " event(s)") << " at "
+                << format_rfc3339(now) << "; " << r.delivered() << " delivered, " << r.failed()
+                << " delivery attempt(s) failed. Active certificates in a warning stage: " << r.state.warning
+                << ", critical: " << r.state.critical << ".\n";
+    }
+    std::cout.flush();
+    return exit_for(r.worst);
+  } catch (const Error& e) {
+    print_error(options.common, e);
+    return exit_unreadable;
+  }
+}
+
+int run_digest(const StoreGlobal& global, const DigestOptions& options) {
+  return run_guarded(options.common, [&] {
+    const Time now = options.common.now_time();
+    auto store = open_cli_store(global, options.common);
+    const Lifecycle lifecycle(*store);
+    const Digest d = options.org.empty() ? lifecycle.digest(now) : lifecycle.digest(now, options.org);
+    if (options.common.json) {
+      print_json(to_json(d));
+    } else {
+      std::cout << to_text(d);
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_metrics(const StoreGlobal& global, const MetricsOptions& options) {
+  return run_guarded(options.common, [&] {
+    const Time now = options.common.now_time();
+    auto store = open_cli_store(global, options.common);
+    const Lifecycle lifecycle(*store);
+    if (options.out.empty()) {
+      lifecycle.write_metrics(std::cout, now);
+      std::cout.flush();
+      if (!std::cout) throw Error(ErrorCode::io, "cannot write the metrics to standard output");
+    } else {
+      lifecycle.write_metrics_file(options.out, now);
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
+  return run_guarded(options.common, [&] {
+    const int kinds = (options.jsonl.empty() ? 0 : 1) + (options.command.empty() ? 0 : 1) + (options.callback ? 1 : 0);
+    if (kinds != 1) throw Error(ErrorCode::invalid_argument, "give one of --jsonl FILE|-, --command PROG, --callback");
+    if (!options.args.empty() && options.command.empty()) {
+      throw Error(ErrorCode::invalid_argument, "--arg goes with --command");
+    }
+    SinkConfig sink;
+    if (!options.jsonl.empty()) {
+      sink = jsonl_sink(options.name, options.jsonl);
+    } else if (!options.command.empty()) {
+      if (options.timeout < 1) throw Error(ErrorCode::invalid_argument, "--timeout is at least 1 second");
+      std::vector<std::string> argv{options.command};
+      argv.insert(argv.end(), options.args.begin(), options.args.end());
+      sink = command_sink(options.name, std::move(argv), std::chrono::seconds(options.timeout));
+    } else {
+      sink = callback_sink(options.name);
+    }
+    auto store = open_cli_store(global, options.common);
+    const SinkConfig added = store->add_sink(sink);
+    if (options.common.json) {
+      print_json(sink_json(added, std::nullopt));
+    } else {
+      std::cout << "Added sink " << added.name << " (" << to_string(added.kind) << ": " << sink_target(added)
+                << "). Events emitted from now on are delivered to it.\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_sink_list(const StoreGlobal& global, const SinkListOptions& options) {
+  return run_guarded(options.common, [&] {
+    auto store = open_cli_store(global, options.common);
+    const std::vector<SinkConfig> sinks = store->sinks();
+    const std::vector<SinkStats> stats = store->sink_stats();
+    auto stats_of = [&](const std::string& name) -> std::optional<SinkStats> {
+      for (const SinkStats& s : stats) {
+        if (s.sink == name) return s;
+      }
+      return std::nullopt;
+    };
+    if (options.common.json) {
+      json arr = json::array();
+      for (const SinkConfig& s : sinks) arr.push_back(sink_json(s, stats_of(s.name)));
+      print_json(arr);
+      return static_cast<int>(exit_ok);
+    }
+    std::cout << pad("NAME", 16) << pad("KIND", 9) << pad("PENDING", 8) << pad("DELIVERED", 10) << "TARGET\n";
+    for (const SinkConfig& s : sinks) {
+      const auto st = stats_of(s.name);
+      std::cout << pad(s.name, 16) << pad(std::string(to_string(s.kind)), 9) << pad(std::to_string(st ? st->pending : 0), 8)
+                << pad(std::to_string(st ? st->delivered : 0), 10) << sink_target(s) << '\n';
+      if (st && st->last_error) {
+        std::cout << "    last error: " << *st->last_error;
+        if (st->next_attempt_at) std::cout << " (next attempt " << format_rfc3339(*st->next_attempt_at) << ")";
+        std::cout << '\n';
+      }
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_sink_remove(const StoreGlobal& global, const SinkRemoveOptions& options) {
+  return run_guarded(options.common, [&] {
+    auto store = open_cli_store(global, options.common);
+    store->remove_sink(options.name);
+    if (options.common.json) {
+      print_json({{"removed", options.name}});
+    } else {
+      std::cout << "Removed sink " << options.name << " and its pending deliveries\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_org_policy(const StoreGlobal& global, const OrgPolicyOptions& options) {
+  return run_guarded(options.common, [&] {
+    if (options.reset && !options.thresholds.empty()) {
+      throw Error(ErrorCode::invalid_argument, "give --thresholds or --reset, not both");
+    }
+    const bool store_default = options.cvr == "default";
+    const std::optional<std::string_view> cvr =
+        store_default ? std::nullopt : std::optional<std::string_view>(options.cvr);
+    auto store = open_cli_store(global, options.common);
+    if (!options.thresholds.empty()) {
+      store->set_renewal_policy(cvr, parse_renewal_policy(options.thresholds));
+    } else if (options.reset) {
+      store->set_renewal_policy(cvr, std::nullopt);
+    } else if (cvr && !store->find_organisation(*cvr)) {
+      throw Error(ErrorCode::not_found, "no organisation with CVR " + options.cvr);
+    }
+    // What applies now, and where it comes from.
+    std::string source = "built-in";
+    for (const RenewalPolicyEntry& e : store->renewal_policies()) {
+      if (e.cvr && cvr && *e.cvr == *cvr) source = "organisation";
+      if (!e.cvr && source == "built-in") source = "store default";
+    }
+    const RenewalPolicy applies = Lifecycle(*store).policy_for(cvr);
+    if (options.common.json) {
+      print_json({{"cvr", store_default ? json(nullptr) : json(options.cvr)},
+                  {"thresholds", applies.thresholds_days},
+                  {"source", source}});
+    } else {
+      std::cout << (store_default ? std::string("Store default") : "CVR " + options.cvr) << ": "
+                << to_string(applies) << " days before expiry (" << source << ")\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+}  // namespace dpgcert::cli
