@@ -142,8 +142,12 @@ int main(int argc, char** argv) {
 
   ImportCliOptions import_opts;
   auto* import_cmd = store_cmd(app, "import", "Validate PKCS#12 files and store them with their password, sealed");
-  import_cmd->add_option("FILE", import_opts.files, "PKCS#12 files (one password for all)")->required();
+  import_cmd->add_option("PATH", import_opts.files, "PKCS#12 files, or folders whose .p12/.pfx files to import")->required();
   add_password(*import_cmd, import_opts.password);
+  import_cmd->add_option("--password-map", import_opts.password_map,
+                         "CSV or JSON map: file name -> password source (pass:, file:, env:), org, mailbox");
+  import_cmd->add_option("--jobs,-j", import_opts.jobs, "Worker threads (default: one per core)");
+  import_cmd->add_flag("--quiet,-q", import_opts.quiet, "No progress bar");
   import_cmd->add_option("--org", import_opts.org, "Attach to this organisation (CVR; created when missing)");
   import_cmd->add_option("--mailbox", import_opts.mailbox, "Attach to this mailbox (created when missing)");
   import_cmd->add_flag("--force", import_opts.force, "Import even when validation fails (the failing report is kept)");
@@ -151,7 +155,17 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--untrusted", import_opts.untrusted, "Extra intermediate CA certificates (repeatable)");
   import_cmd->add_option("--crl", import_opts.crls, "CRLs to check revocation against (repeatable)");
   add_common(*import_cmd, import_opts.common);
-  import_cmd->footer("Exit codes: 0 imported (or already present, or forced), 2 refused by validation, 3 could not run.");
+  import_cmd->footer(
+      "Files the password map does not name use --password-file/--password-env/--password-stdin, or\n"
+      "a password typed at a prompt (without echo) when on a terminal. The summary lists every file.\n"
+      "Exit codes (the worst file decides): 0 imported, already present or forced, 2 refused by\n"
+      "validation, 3 a file could not be read, 64 usage error.\n"
+      "Examples:\n"
+      "  dpgcert import kunde.p12 --org 12345674 --mailbox sikkerpost@kunde.dk --password-file kunde.pw\n"
+      "  dpgcert import onboarding/ --password-map onboarding/passwords.csv\n"
+      "  passwords.csv:  file,password,org,mailbox\n"
+      "                  kunde.p12,file:kunde.pw,12345674,sikkerpost@kunde.dk\n"
+      "                  filial.p12,env:FILIAL_PW,25313763,");
   store_runs.emplace_back(import_cmd, [&] { return run_import(store_global, import_opts); });
 
   ListOptions list_opts;

@@ -72,6 +72,9 @@ struct ImportCliOptions {
   std::vector<std::string> trust;      ///< Anchors (files or folders); default: the built-in OCES catalogue.
   std::vector<std::string> untrusted;  ///< Extra intermediates.
   std::vector<std::string> crls;
+  std::string password_map;  ///< --password-map: CSV or JSON, file name -> password source (onboarding.hpp).
+  unsigned jobs = 0;         ///< --jobs: worker threads; 0: one per core.
+  bool quiet = false;        ///< --quiet: no progress bar.
 };
 
 struct ListOptions {
