@@ -1,11 +1,13 @@
 // dpgcert: the command-line tool. This is the one translation unit that compiles CLI11.
 #include "cli.hpp"
+#include "cli_docs.hpp"
 #include "store_cli.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
 #include <iostream>
+#include <string>
 
 namespace {
 
@@ -99,10 +101,17 @@ int main(int argc, char** argv) {
   store_init_cmd->add_option("--argon2-iterations", store_init.argon2_iterations, "Argon2id passes (default 3)");
   store_init_cmd->add_option("--argon2-parallelism", store_init.argon2_parallelism, "Argon2id lanes (default 1)");
   add_common(*store_init_cmd, store_init.common);
+  store_init_cmd->footer(
+      "The store remembers where its key comes from (a path or \"passphrase\", never the key); later\n"
+      "commands need no key option. DPGCERT_KEY_FILE or DPGCERT_PASSPHRASE override it.\n"
+      "Examples:\n"
+      "  dpgcert --store /srv/dpgcert/store.db store init --key-file /etc/dpgcert/master.key\n"
+      "  DPGCERT_PASSPHRASE=... dpgcert store init --passphrase-env DPGCERT_PASSPHRASE");
   store_runs.emplace_back(store_init_cmd, [&] { return run_store_init(store_global, store_init); });
   StoreInfoOptions store_info;
   auto* store_info_cmd = store_cmd(*store_grp, "info", "Show the store's location, schema, key source and counts");
   add_common(*store_info_cmd, store_info.common);
+  store_info_cmd->footer("Example:\n  dpgcert store info --json");
   store_runs.emplace_back(store_info_cmd, [&] { return run_store_info(store_global, store_info); });
 
   auto* org_grp = store_cmd(app, "org", "Organisations (CVR numbers)");
@@ -114,15 +123,19 @@ int main(int argc, char** argv) {
   org_add_cmd->add_option("--contact", org_add.contacts, "Contact: \"Name <email>\" or \"Name <email> (role)\" (repeatable)");
   org_add_cmd->add_option("--notes", org_add.notes, "Free-text notes");
   add_common(*org_add_cmd, org_add.common);
+  org_add_cmd->footer(
+      "Example:\n  dpgcert org add 12345674 --name \"Kunde A/S\" --contact \"IT-drift <it@kunde.dk> (renewals)\"");
   store_runs.emplace_back(org_add_cmd, [&] { return run_org_add(store_global, org_add); });
   OrgListOptions org_list;
   auto* org_list_cmd = store_cmd(*org_grp, "list", "List organisations");
   add_common(*org_list_cmd, org_list.common);
+  org_list_cmd->footer("Example:\n  dpgcert org list --json");
   store_runs.emplace_back(org_list_cmd, [&] { return run_org_list(store_global, org_list); });
   OrgShowOptions org_show;
   auto* org_show_cmd = store_cmd(*org_grp, "show", "Show an organisation with its mailboxes and certificates");
   org_show_cmd->add_option("CVR", org_show.cvr, "CVR number")->required();
   add_common(*org_show_cmd, org_show.common);
+  org_show_cmd->footer("Example:\n  dpgcert org show 12345674");
   store_runs.emplace_back(org_show_cmd, [&] { return run_org_show(store_global, org_show); });
 
   auto* mailbox_grp = store_cmd(app, "mailbox", "Function mailboxes");
@@ -133,11 +146,14 @@ int main(int argc, char** argv) {
   mailbox_add_cmd->add_option("--org", mailbox_add.org, "The organisation's CVR number")->required();
   mailbox_add_cmd->add_option("--ad-group", mailbox_add.ad_group, "Active Directory group whose users may use it");
   add_common(*mailbox_add_cmd, mailbox_add.common);
+  mailbox_add_cmd->footer(
+      "Example:\n  dpgcert mailbox add sikkerpost@kunde.dk --org 12345674 --ad-group GG-Sikkerpost-Kunde");
   store_runs.emplace_back(mailbox_add_cmd, [&] { return run_mailbox_add(store_global, mailbox_add); });
   MailboxListOptions mailbox_list;
   auto* mailbox_list_cmd = store_cmd(*mailbox_grp, "list", "List mailboxes with their current certificate");
   mailbox_list_cmd->add_option("--org", mailbox_list.org, "Only this organisation's (CVR)");
   add_common(*mailbox_list_cmd, mailbox_list.common);
+  mailbox_list_cmd->footer("Example:\n  dpgcert mailbox list --org 12345674");
   store_runs.emplace_back(mailbox_list_cmd, [&] { return run_mailbox_list(store_global, mailbox_list); });
 
   ImportCliOptions import_opts;
@@ -179,6 +195,11 @@ int main(int argc, char** argv) {
   list_cmd->add_option("--limit", list_opts.limit, "At most this many (default: all)");
   list_cmd->add_option("--offset", list_opts.offset, "Skip this many first");
   add_common(*list_cmd, list_opts.common);
+  list_cmd->footer(
+      "Examples:\n"
+      "  dpgcert list --expiring-within 90\n"
+      "  dpgcert list --org 12345674 --status active --json\n"
+      "  dpgcert list --status superseded --limit 20 --offset 40");
   store_runs.emplace_back(list_cmd, [&] { return run_list(store_global, list_opts); });
 
   ShowOptions show_opts;
@@ -186,6 +207,7 @@ int main(int argc, char** argv) {
   show_cmd->add_option("FINGERPRINT", show_opts.fingerprint, "SHA-256 fingerprint or a unique prefix (8+ hex digits)")
       ->required();
   add_common(*show_cmd, show_opts.common);
+  show_cmd->footer("Example:\n  dpgcert show a4fab4b0 --json");
   store_runs.emplace_back(show_cmd, [&] { return run_show(store_global, show_opts); });
 
   ExportOptions export_opts;
@@ -196,6 +218,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"modern", "legacy"}));
   add_password(*export_cmd, export_opts.password);
   add_common(*export_cmd, export_opts.common);
+  export_cmd->footer(
+      "Examples:\n"
+      "  dpgcert export a4fab4b0 --out kunde-gateway.p12 --password-file new.pw\n"
+      "  dpgcert export a4fab4b0 --out old-system.p12 --profile legacy --password-env NEW_PW");
   store_runs.emplace_back(export_cmd, [&] { return run_export(store_global, export_opts); });
 
   RetireOptions retire_opts;
@@ -203,6 +229,7 @@ int main(int argc, char** argv) {
   retire_cmd->add_option("FINGERPRINT", retire_opts.fingerprint, "SHA-256 fingerprint or a unique prefix")->required();
   retire_cmd->add_option("--reason", retire_opts.reason, "Why, for the audit log");
   add_common(*retire_cmd, retire_opts.common);
+  retire_cmd->footer("Example:\n  dpgcert retire a4fab4b0 --reason \"customer left the gateway\"");
   store_runs.emplace_back(retire_cmd, [&] { return run_retire(store_global, retire_opts); });
 
   auto* key_grp = store_cmd(app, "key", "The store's master key");
@@ -218,20 +245,40 @@ int main(int argc, char** argv) {
   key_rotate_cmd->add_option("--argon2-iterations", key_rotate.argon2_iterations, "Argon2id passes (default 3)");
   key_rotate_cmd->add_option("--argon2-parallelism", key_rotate.argon2_parallelism, "Argon2id lanes (default 1)");
   add_common(*key_rotate_cmd, key_rotate.common);
+  key_rotate_cmd->footer(
+      "Examples:\n"
+      "  dpgcert key rotate --new-key-file /etc/dpgcert/master-2027.key\n"
+      "  dpgcert key rotate --new-passphrase-env NEW_PASSPHRASE");
   store_runs.emplace_back(key_rotate_cmd, [&] { return run_key_rotate(store_global, key_rotate); });
 
   AuditOptions audit_opts;
   auto* audit_cmd = store_cmd(app, "audit", "Show the latest lines of the store's audit log");
   audit_cmd->add_option("--limit", audit_opts.limit, "How many (default 50; 0: all)");
   add_common(*audit_cmd, audit_opts.common);
+  audit_cmd->footer("Examples:\n  dpgcert audit\n  dpgcert audit --limit 0 --json");
   store_runs.emplace_back(audit_cmd, [&] { return run_audit(store_global, audit_opts); });
   // ---- store commands (issue 6): END ---------------------------------------------------------
+
+  // Hidden: the man page and the bash completion, generated from the definitions above (the build
+  // runs these; see tools/dpgcert/CMakeLists.txt).
+  auto* generate_cmd = app.add_subcommand("generate", "Write the man page or the bash completion to stdout")->group("");
+  generate_cmd->require_subcommand(1);
+  auto* generate_man = generate_cmd->add_subcommand("man", "The man page (roff)");
+  auto* generate_bash = generate_cmd->add_subcommand("bash-completion", "The bash completion script");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : exit_usage;
+  }
+  if (generate_man->parsed()) {
+    docs::write_man_page(std::cout, app, DPGCERT_TOOL_VERSION);
+    return exit_ok;
+  }
+  if (generate_bash->parsed()) {
+    docs::write_bash_completion(std::cout, app);
+    return exit_ok;
   }
   if (inspect_cmd->parsed()) return run_inspect(inspect);
   if (verify_cmd->parsed()) return run_verify(verify);
