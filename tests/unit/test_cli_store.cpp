@@ -12,6 +12,7 @@
 #include <cctype>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 using namespace dpgcert;
 namespace fs = std::filesystem;
@@ -241,7 +242,9 @@ TEST_SUITE("cli store") {
     // Human output: one row per certificate, and still no secret.
     const auto human = w.run(std::string("list --now ") + kNow);
     CHECK(human.exit_code == 0);
-    CHECK(human.out.find(new_fp.substr(0, 16)) != std::string::npos);
+    CHECK(human.out.find(new_fp.substr(0, 8) + " active") != std::string::npos);
+    std::istringstream human_lines(human.out);
+    for (std::string line; std::getline(human_lines, line);) CHECK_MESSAGE(line.size() <= 80, line);
     CHECK_FALSE(contains_secret(human.out));
   }
 

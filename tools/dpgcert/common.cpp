@@ -106,6 +106,7 @@ nlohmann::json certificate_json(const Certificate& cert) {
 void print_row(std::string_view label, std::string_view value) {
   std::cout << "  " << label;
   for (std::size_t i = label.size(); i < 20; ++i) std::cout << ' ';
+  if (label.size() >= 20) std::cout << ' ';
   std::cout << value << '\n';
 }
 

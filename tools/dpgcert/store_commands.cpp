@@ -93,12 +93,12 @@ SecretBytes passphrase_from_env(const std::string& var) {
 
 json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
-std::string short_fp(const std::string& fp) { return fp.substr(0, 16); }
 
 std::string date_only(Time t) { return format_rfc3339(t).substr(0, 10); }
 
+/// `s` padded to `width`; a longer value keeps one space before the next column.
 std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
+  s.append(s.size() < width ? width - s.size() : 1, ' ');
   return s;
 }
 
@@ -182,15 +182,31 @@ std::optional<CertificateSummary> current_of(const Store& s, const std::string& 
   return rows.back();  // ordered by not_after: the last lasts longest
 }
 
+/// Cuts `s` to at most `width` characters, marking the cut with "~".
+std::string clip(const std::string& s, std::size_t width) {
+  return s.size() <= width ? s : s.substr(0, width - 1) + "~";
+}
+
+/// The certificate table of list and org show: 80 columns, soonest expiry first, the fingerprint
+/// cut to 8 digits (enough for show, export and retire), dates in UTC with how far away they are.
 void print_summary_table(const std::vector<CertificateSummary>& rows, Time now) {
-  std::cout << pad("FINGERPRINT", 17) << pad("STATUS", 11) << pad("NOT AFTER", 11) << pad("DAYS", 6) << pad("CVR", 9)
-            << pad("TYPE", 13) << pad("MAILBOX", 28) << "NAME\n";
+  const bool colour = colour_stdout();
+  std::cout << pad("FP", 9) << pad("STATUS", 11) << pad("EXPIRES", 11) << pad("WHEN", 14) << pad("CVR", 9)
+            << pad("TYPE", 9) << "MAILBOX OR NAME\n";
   for (const auto& r : rows) {
     const std::string cvr = r.organisation_cvr ? *r.organisation_cvr : r.cvr.value_or("-");
-    std::cout << pad(short_fp(r.fingerprint), 17) << pad(std::string(to_string(r.status)), 11)
-              << pad(date_only(r.not_after), 11) << pad(std::to_string(days_left(r.not_after, now)), 6) << pad(cvr, 9)
-              << pad(r.type == oces::CertificateType::none ? "-" : std::string(oces::to_string(r.type)), 13)
-              << pad(r.mailbox.value_or("-"), 28) << r.common_name.value_or("-") << '\n';
+    const std::string type = r.type == oces::CertificateType::none ? "-"
+                             : r.type == oces::CertificateType::organisation ? "org"
+                                                                              : std::string(oces::to_string(r.type));
+    const long long left = days_left(r.not_after, now);
+    const Colour c = r.status != CertificateStatus::active ? Colour::bold
+                     : left < 0                            ? Colour::red
+                     : left <= 30                          ? Colour::yellow
+                                                           : Colour::green;
+    const bool paint_it = colour && (r.status == CertificateStatus::active);
+    std::cout << pad(r.fingerprint.substr(0, 8), 9) << pad(std::string(to_string(r.status)), 11)
+              << pad(date_only(r.not_after), 11) << paint(pad(relative_days(r.not_after, now), 14), c, paint_it)
+              << pad(cvr, 9) << pad(type, 9) << clip(r.mailbox ? *r.mailbox : r.common_name.value_or("-"), 19) << '\n';
   }
 }
 
@@ -363,7 +379,7 @@ int run_org_list(const StoreGlobal& global, const OrgListOptions& options) {
       return static_cast<int>(exit_ok);
     }
     std::cout << pad("CVR", 10) << pad("CONTACTS", 10) << "NAME\n";
-    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << o.name << '\n';
+    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << clip(o.name, 60) << '\n';
     return static_cast<int>(exit_ok);
   });
 }
@@ -428,11 +444,16 @@ int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& option
       print_json(arr);
       return static_cast<int>(exit_ok);
     }
-    std::cout << pad("ADDRESS", 32) << pad("CVR", 10) << pad("AD GROUP", 24) << "CURRENT CERTIFICATE\n";
+    const Time now = options.common.now_time();
+    std::cout << pad("ADDRESS", 27) << pad("CVR", 9) << pad("AD GROUP", 18) << "CURRENT CERTIFICATE\n";
     for (const auto& m : mailboxes) {
       const auto cur = current_of(*store, m.address);
-      std::cout << pad(m.address, 32) << pad(m.organisation_cvr, 10) << pad(m.ad_group.empty() ? "-" : m.ad_group, 24)
-                << (cur ? short_fp(cur->fingerprint) + " until " + date_only(cur->not_after) : std::string("none")) << '\n';
+      std::cout << pad(clip(m.address, 26), 27) << pad(m.organisation_cvr, 9)
+                << pad(clip(m.ad_group.empty() ? "-" : m.ad_group, 17), 18)
+                << (cur ? cur->fingerprint.substr(0, 8) + " " + date_only(cur->not_after) + " " +
+                              (days_left(cur->not_after, now) < 0 ? "expired" : "(" + std::to_string(days_left(cur->not_after, now)) + "d)")
+                        : std::string("none"))
+                << '\n';
     }
     return static_cast<int>(exit_ok);
   });
