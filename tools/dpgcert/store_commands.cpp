@@ -182,9 +182,17 @@ std::optional<CertificateSummary> current_of(const Store& s, const std::string& 
   return rows.back();  // ordered by not_after: the last lasts longest
 }
 
-/// Cuts `s` to at most `width` characters, marking the cut with "~".
+/// Cuts `s` to at most `width` characters (UTF-8 code points, never inside one), marking the cut
+/// with "~".
 std::string clip(const std::string& s, std::size_t width) {
-  return s.size() <= width ? s : s.substr(0, width - 1) + "~";
+  std::size_t chars = 0;
+  std::size_t cut = std::string::npos;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // a continuation byte
+    if (chars == width - 1) cut = i;
+    if (++chars > width) return s.substr(0, cut) + "~";
+  }
+  return s;
 }
 
 /// The certificate table of list and org show: 80 columns, soonest expiry first, the fingerprint
@@ -206,7 +214,7 @@ void print_summary_table(const std::vector<CertificateSummary>& rows, Time now) 
     const bool paint_it = colour && (r.status == CertificateStatus::active);
     std::cout << pad(r.fingerprint.substr(0, 8), 9) << pad(std::string(to_string(r.status)), 11)
               << pad(date_only(r.not_after), 11) << paint(pad(relative_days(r.not_after, now), 14), c, paint_it)
-              << pad(cvr, 9) << pad(type, 9) << clip(r.mailbox ? *r.mailbox : r.common_name.value_or("-"), 19) << '\n';
+              << pad(cvr, 9) << pad(type, 9) << clip(r.mailbox ? *r.mailbox : r.common_name.value_or("-"), 17) << '\n';
   }
 }
 
