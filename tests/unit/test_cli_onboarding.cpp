@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 
 using namespace dpgcert;
 namespace fs = std::filesystem;
@@ -212,5 +213,59 @@ TEST_SUITE("cli onboarding") {
     fs::create_directories(w.dir / "empty");
     CHECK(w.run("import " + q(w.dir / "empty") + " --json").exit_code == 64);
     CHECK(parse_or_fail(w.run("list --json")).size() == 3);
+  }
+}
+
+namespace {
+
+/// Runs the tool on a pseudo-terminal (util-linux `script`), typing `typed` after a second;
+/// nullopt when `script` is not installed.
+std::optional<std::string> run_on_terminal(const std::string& args, const std::string& typed, const std::string& env = {}) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) return std::nullopt;
+  const auto tool = test::tool_path();
+  const fs::path out = fs::temp_directory_path() / ("dpgcert-tty-" + std::to_string(::getpid()));
+  const std::string inner = env + " " + test::shell_quote(tool->string()) + " " + args;
+  const std::string cmd = "(sleep 1; printf '%s\\n' " + test::shell_quote(typed) + ") | timeout 60 script -qec " +
+                          test::shell_quote(inner) + " /dev/null > " + test::shell_quote(out.string()) + " 2>&1";
+  (void)std::system(cmd.c_str());
+  std::string text = test::read_text(out);
+  fs::remove(out);
+  return text;
+}
+
+}  // namespace
+
+TEST_SUITE("cli onboarding") {
+  TEST_CASE("on a terminal: a password prompt without echo, colour unless NO_COLOR, a progress bar") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    const fs::path d = test::test_data_dir();
+    const auto inspected = run_on_terminal("inspect " + q(d / "oces2-prod/foces.p12"), "Test1234");
+    if (!inspected) {
+      MESSAGE("skipped: util-linux 'script' is not installed, no pseudo-terminal to test with");
+      return;
+    }
+    CHECK(inspected->find("Password for ") != std::string::npos);
+    CHECK(inspected->find("PKCS#12 bundle") != std::string::npos);
+    CHECK(inspected->find("Test1234") == std::string::npos);  // typed, never echoed or printed
+    // A file that opens with the empty password asks for nothing.
+    const auto empty = run_on_terminal("inspect " + q(d / "odd/foces-emptypw.p12"), "");
+    CHECK(empty->find("Password for ") == std::string::npos);
+    CHECK(empty->find("PKCS#12 bundle") != std::string::npos);
+
+    REQUIRE(w.run("store init --key-file " + q(w.dir / "master.key")).exit_code == 0);
+    const std::string store = "--store " + q(w.store) + " ";
+    const auto imported = run_on_terminal(store + "import " + q(d / "oces2-prod/voces.p12") + " " + q(d / "oces2-prod/foces.p12") +
+                                              " " + w.validation(),
+                                          "Test1234");
+    CHECK(imported->find("PKCS#12 password: ") != std::string::npos);
+    CHECK(imported->find("Test1234") == std::string::npos);
+    CHECK(imported->find("2 files: 2 imported") != std::string::npos);
+    CHECK(imported->find("] 2/2 ") != std::string::npos);  // the progress bar was drawn
+    const auto coloured = run_on_terminal(store + "list --now " + kNow, "");
+    CHECK(coloured->find("\x1b[32m") != std::string::npos);
+    const auto plain = run_on_terminal(store + "list --now " + kNow, "", "NO_COLOR=1");
+    CHECK(plain->find("\x1b[") == std::string::npos);
+    CHECK(plain->find("active") != std::string::npos);
   }
 }

@@ -1,6 +1,8 @@
 // The password map, password prompts, colour and the progress bar of the tool.
 #include "onboarding.hpp"
 
+#include <dpgcert/pkcs12.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -250,6 +252,19 @@ SecretBytes prompt_password(const std::string& prompt) {
   ::close(fd);
   if (n > 0 && buf.data()[n - 1] == std::byte{'\r'}) --n;
   return SecretBytes(buf.bytes().first(n));
+}
+
+std::optional<SecretBytes> password_for(const PasswordSource& source, std::span<const std::byte> data,
+                                        const std::string& file) {
+  if (source.given()) return source.read();
+  if (!stdin_is_terminal()) return std::nullopt;
+  try {
+    (void)load_any(data, nullptr);  // the empty and the absent password are tried as OpenSSL does
+    return std::nullopt;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::bad_password) return std::nullopt;  // the real load reports it
+  }
+  return prompt_password("Password for " + file + ": ");
 }
 
 bool colour_stdout() {

@@ -56,6 +56,12 @@ class PasswordMap {
 /// Asks for a password on the terminal without echo; throws Error(io) when there is no terminal.
 [[nodiscard]] SecretBytes prompt_password(const std::string& prompt);
 
+/// The password for one file: from `source` when given; else, when the file turns out to need one
+/// (it is PKCS#12 and the empty password does not open it) and standard input is a terminal, typed
+/// at a prompt without echo; else none.
+[[nodiscard]] std::optional<SecretBytes> password_for(const PasswordSource& source, std::span<const std::byte> data,
+                                                      const std::string& file);
+
 /// Whether to use colour on stdout: a terminal, and NO_COLOR unset or empty.
 [[nodiscard]] bool colour_stdout();
 enum class Colour { green, yellow, red, bold };
