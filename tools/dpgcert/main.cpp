@@ -1,6 +1,7 @@
 // dpgcert: the command-line tool. This is the one translation unit that compiles CLI11.
 #include "cli.hpp"
 #include "cli_docs.hpp"
+#include "config.hpp"
 #include "store_cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -82,6 +83,9 @@ int main(int argc, char** argv) {
                  "The store database (default: $XDG_DATA_HOME/dpgcert/store.db, i.e. ~/.local/share/dpgcert/store.db)")
       ->envname("DPGCERT_STORE");
   app.add_option("--actor", store_global.actor, "Who makes the change, for the audit log (default: the OS user)");
+  std::string config_path;
+  app.add_option("--config", config_path,
+                 "Configuration file (JSON; default: $DPGCERT_CONFIG, ~/.config/dpgcert/config.json, /etc/dpgcert/config.json)");
   std::vector<std::pair<CLI::App*, std::function<int()>>> store_runs;
   auto store_cmd = [&](CLI::App& parent, const char* name, const char* help) {
     CLI::App* c = parent.add_subcommand(name, help);
@@ -279,6 +283,24 @@ int main(int argc, char** argv) {
   if (generate_bash->parsed()) {
     docs::write_bash_completion(std::cout, app);
     return exit_ok;
+  }
+  // The configuration file fills in what neither the command line nor the environment gave.
+  try {
+    const Config config = load_config(config_path);
+    if (store_global.store.empty() && config.store) store_global.store = *config.store;
+    if (store_global.actor.empty() && config.actor) store_global.actor = *config.actor;
+    store_global.key_file = config.key_file.value_or("");
+    store_global.passphrase_env = config.passphrase_env.value_or("");
+    if (verify.trust.empty()) verify.trust = config.trust;
+    if (verify.untrusted.empty()) verify.untrusted = config.untrusted;
+    if (verify.crls.empty()) verify.crls = config.crls;
+    if (import_opts.trust.empty()) import_opts.trust = config.trust;
+    if (import_opts.untrusted.empty()) import_opts.untrusted = config.untrusted;
+    if (import_opts.crls.empty()) import_opts.crls = config.crls;
+    if (import_opts.jobs == 0 && config.jobs) import_opts.jobs = *config.jobs;
+  } catch (const dpgcert::Error& e) {
+    std::cerr << "dpgcert: " << to_string(e.code()) << ": " << e.what() << '\n';
+    return e.code() == dpgcert::ErrorCode::invalid_argument ? exit_usage : exit_unreadable;
   }
   if (inspect_cmd->parsed()) return run_inspect(inspect);
   if (verify_cmd->parsed()) return run_verify(verify);

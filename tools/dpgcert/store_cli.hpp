@@ -18,6 +18,10 @@ struct StoreGlobal {
   std::string store;
   /// --actor: who makes the change, for the audit log. Empty: the OS user.
   std::string actor;
+  /// From the configuration file: the master key file or the variable holding the passphrase,
+  /// used when DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE are not set (empty: what the store remembers).
+  std::string key_file;
+  std::string passphrase_env;
 };
 
 struct StoreInitOptions {

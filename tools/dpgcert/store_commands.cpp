@@ -51,10 +51,22 @@ StoreOptions store_options(const StoreGlobal& g, const Common& common) {
   o.path = store_path(g);
   o.actor = g.actor;
   if (!common.now.empty()) o.clock = std::make_shared<FixedClock>(parse_rfc3339(common.now));
-  // Overrides of what the store remembers about its master key.
-  if (const char* kf = std::getenv("DPGCERT_KEY_FILE"); kf != nullptr && *kf != '\0') o.unlock.key_file = kf;
+  // Overrides of what the store remembers about its master key: the environment, else the
+  // configuration file.
+  if (const char* kf = std::getenv("DPGCERT_KEY_FILE"); kf != nullptr && *kf != '\0') {
+    o.unlock.key_file = kf;
+  } else if (!g.key_file.empty()) {
+    o.unlock.key_file = g.key_file;
+  }
   if (const char* pp = std::getenv("DPGCERT_PASSPHRASE"); pp != nullptr && *pp != '\0') {
     o.unlock.passphrase = SecretBytes::from_text(pp);
+  } else if (!g.passphrase_env.empty()) {
+    const char* v = std::getenv(g.passphrase_env.c_str());
+    if (v == nullptr) {
+      throw Error(ErrorCode::invalid_argument, "the configuration names " + g.passphrase_env +
+                                                   " for the store's passphrase, and it is not set");
+    }
+    o.unlock.passphrase = SecretBytes::from_text(v);
   }
   return o;
 }
