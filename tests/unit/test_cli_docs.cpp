@@ -131,3 +131,30 @@ TEST_SUITE("cli docs") {
     fs::remove(script);
   }
 }
+
+TEST_SUITE("cli docs") {
+  TEST_CASE("human output of inspect and verify fits 80 columns") {
+    DPGCERT_REQUIRE_TOOL();
+    const fs::path d = test::test_data_dir();
+    const fs::path pw = fs::temp_directory_path() / ("dpgcert-80-" + std::to_string(::getpid()));
+    std::ofstream(pw) << "Test1234";
+    for (const char* f : {"oces2-prod/foces.p12", "oces2-prod/voces-legacy.p12", "oces3-prod/organisation.p12",
+                          "odd/voces-utf8.p12", "odd/foces-expired.p12", "oces2-prod/chain.pem"}) {
+      for (const std::string cmd : {"inspect", "verify"}) {
+        CAPTURE(f);
+        CAPTURE(cmd);
+        const auto r = test::run_tool(cmd + " " + test::shell_quote((d / f).string()) + " --password-file " +
+                                      test::shell_quote(pw.string()) + " --now 2025-06-01T00:00:00Z");
+        CHECK(r.exit_code != 64);
+        std::istringstream lines(r.out);
+        for (std::string line; std::getline(lines, line);) {
+          // Columns, not bytes: UTF-8 continuation bytes take no column.
+          std::size_t columns = 0;
+          for (unsigned char c : line) columns += (c & 0xC0) == 0x80 ? 0 : 1;
+          CHECK_MESSAGE(columns <= 80, line);
+        }
+      }
+    }
+    fs::remove(pw);
+  }
+}
