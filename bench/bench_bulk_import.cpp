@@ -26,24 +26,11 @@ const Time kNow = parse_rfc3339("2025-06-01T00:00:00Z");
 constexpr std::int64_t kDay = 86400;
 constexpr int kFiles = 1'000;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-bench-bulk-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using bench::TempDir;
 
 /// 1,000 distinct PKCS#12 files on disk, made once.
 struct Corpus {
-  TempDir dir;
+  TempDir dir{"dpgcert-bench-bulk"};
   testing::CertFactory factory{3072};
   std::vector<fs::path> files;
   Corpus() {
@@ -56,7 +43,7 @@ struct Corpus {
                                             to_unix(kNow) + (200 + i) * kDay);
       const Certificate leaf = factory.leaf(spec);
       const auto bytes = write_pkcs12(factory.bundle(leaf), password, w);
-      files.push_back(dir.path / ("kunde-" + std::to_string(i) + ".p12"));
+      files.push_back(dir.path() / ("kunde-" + std::to_string(i) + ".p12"));
       std::ofstream(files.back(), std::ios::binary)
           .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     }
@@ -79,12 +66,12 @@ void BM_bulk_import_1000(benchmark::State& state) {
   std::size_t imported = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    TempDir store_dir;
+    TempDir store_dir{"dpgcert-bench-bulk"};
     StoreOptions so;
-    so.path = store_dir.path / "store.db";
+    so.path = store_dir.path() / "store.db";
     so.actor = "bench";
     so.clock = std::make_shared<FixedClock>(kNow);
-    auto store = Store::create(std::move(so), vault::KeySource::key_file(store_dir.path / "store.key"));
+    auto store = Store::create(std::move(so), vault::KeySource::key_file(store_dir.path() / "store.key"));
     std::vector<BulkImportItem> items(c.files.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
       items[i].path = c.files[i];

@@ -22,27 +22,12 @@ namespace {
 
 const Time kNow = parse_rfc3339("2025-06-01T00:00:00Z");
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-bulk-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
-std::unique_ptr<Store> new_store(const TempDir& dir) {
+std::unique_ptr<Store> new_store(const test::TempDir& dir) {
   StoreOptions o;
-  o.path = dir.path / "store.db";
+  o.path = dir.path() / "store.db";
   o.actor = "tester";
   o.clock = std::make_shared<FixedClock>(kNow);
-  return Store::create(std::move(o), vault::KeySource::key_file(dir.path / "store.key"));
+  return Store::create(std::move(o), vault::KeySource::key_file(dir.path() / "store.key"));
 }
 
 /// The synthetic roots as anchors, the current CRL of the OCES2 production CA, at the PKI's time.
@@ -66,9 +51,9 @@ BulkImportItem item(const std::string& rel, std::string_view password = "Test123
 
 /// A mixed batch as a customer folder looks: good files, a wrong password, a legacy one, an
 /// expired one, a renewal pair for one mailbox, a duplicate, a truncated file and a missing one.
-std::vector<BulkImportItem> mixed_batch(const TempDir& dir) {
+std::vector<BulkImportItem> mixed_batch(const test::TempDir& dir) {
   const auto bytes = test::read_file(test::test_data_dir() / "oces2-prod/voces.p12");
-  const fs::path truncated = dir.path / "truncated.p12";
+  const fs::path truncated = dir.path() / "truncated.p12";
   std::ofstream(truncated, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
                                                    static_cast<std::streamsize>(bytes.size() / 3));
   std::vector<BulkImportItem> v;
@@ -89,7 +74,7 @@ std::vector<BulkImportItem> mixed_batch(const TempDir& dir) {
   t.password = test::pw("Test1234");
   v.push_back(std::move(t));
   BulkImportItem missing;
-  missing.path = dir.path / "missing.p12";
+  missing.path = dir.path() / "missing.p12";
   v.push_back(std::move(missing));
   return v;
 }
@@ -116,7 +101,7 @@ TEST_SUITE("bulk import") {
     std::map<unsigned, std::vector<std::string>> statuses;
     for (unsigned threads : {1U, 4U}) {
       CAPTURE(threads);
-      TempDir dir;
+      test::TempDir dir{"dpgcert-bulk"};
       auto store = new_store(dir);
       BulkImportOptions o;
       o.threads = threads;
@@ -165,7 +150,7 @@ TEST_SUITE("bulk import") {
   }
 
   TEST_CASE("bulk import reports progress once per file and keeps going after failures") {
-    TempDir dir;
+    test::TempDir dir{"dpgcert-bulk"};
     auto store = new_store(dir);
     BulkImportOptions o;
     o.threads = 3;
@@ -200,7 +185,7 @@ TEST_SUITE("bulk import") {
   }
 
   TEST_CASE("bulk import attaches items to their own organisation and mailbox over the defaults") {
-    TempDir dir;
+    test::TempDir dir{"dpgcert-bulk"};
     auto store = new_store(dir);
     BulkImportOptions o;
     o.defaults = defaults();
@@ -225,7 +210,7 @@ TEST_SUITE("bulk import") {
   }
 
   TEST_CASE("an empty batch does nothing and a bad default fails each item with its own error") {
-    TempDir dir;
+    test::TempDir dir{"dpgcert-bulk"};
     auto store = new_store(dir);
     BulkImportOptions o;
     CHECK(import_files(*store, {}, o).empty());

@@ -19,55 +19,14 @@ using nlohmann::json;
 namespace {
 
 std::string q(const fs::path& p) { return test::shell_quote(p.string()); }
-void write_file(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-/// Sets (or unsets, for nullopt) an environment variable for the object's lifetime.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 struct Workspace {
-  fs::path dir;
+  test::TempDir tmp{"dpgcert-config"};
+  fs::path dir = tmp.path();
   // No configuration of the machine or the user may leak into these tests.
-  ScopedEnv no_config{"DPGCERT_CONFIG", std::nullopt};
-  ScopedEnv no_store{"DPGCERT_STORE", std::nullopt};
-  std::optional<ScopedEnv> xdg;
-  Workspace() {
-    dir = fs::temp_directory_path() / ("dpgcert-config-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(dir);
-    xdg.emplace("XDG_CONFIG_HOME", (dir / "xdg").string());
-    write_file(dir / "pw", "Test1234");
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  ~Workspace() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  test::ScopedEnv no_config{"DPGCERT_CONFIG", std::nullopt};
+  test::ScopedEnv no_store{"DPGCERT_STORE", std::nullopt};
+  test::ScopedEnv xdg{"XDG_CONFIG_HOME", (dir / "xdg").string()};
+  Workspace() { test::write_text(dir / "pw", "Test1234"); }
 };
 
 json parse_or_fail(const test::ToolResult& r) {
@@ -86,7 +45,7 @@ TEST_SUITE("cli config") {
     Workspace w;
     const fs::path d = test::test_data_dir();
     // Paths in the file are relative to its folder.
-    write_file(w.dir / "etc" / "config.json",
+    test::write_text(w.dir / "etc" / "config.json",
                json{{"store", "../data/store.db"},
                     {"key_file", "../keys/master.key"},
                     {"actor", "renewal-job"},
@@ -113,19 +72,19 @@ TEST_SUITE("cli config") {
     CHECK(test::run_tool(cfg + "export " + imp[0]["fingerprint_sha256"].get<std::string>() + " --out " + q(w.dir / "x.p12") +
                          " --password-file " + q(w.dir / "pw"))
               .exit_code == 3);
-    write_file(w.dir / "etc" / "config.json", json{{"store", "../data/store.db"}, {"key_file", "../keys/moved.key"}}.dump());
+    test::write_text(w.dir / "etc" / "config.json", json{{"store", "../data/store.db"}, {"key_file", "../keys/moved.key"}}.dump());
     CHECK(test::run_tool(cfg + "export " + imp[0]["fingerprint_sha256"].get<std::string>() + " --out " + q(w.dir / "x.p12") +
                          " --password-file " + q(w.dir / "pw"))
               .exit_code == 0);
 
     // Found through $DPGCERT_CONFIG and through $XDG_CONFIG_HOME/dpgcert/config.json, too.
     {
-      const ScopedEnv env("DPGCERT_CONFIG", (w.dir / "etc" / "config.json").string());
+      const test::ScopedEnv env("DPGCERT_CONFIG", (w.dir / "etc" / "config.json").string());
       CHECK(parse_or_fail(test::run_tool("list --json")).size() == 1);
     }
     fs::create_directories(w.dir / "xdg" / "dpgcert");
     fs::copy_file(w.dir / "etc" / "config.json", w.dir / "xdg" / "dpgcert" / "config.json");
-    write_file(w.dir / "xdg" / "dpgcert" / "config.json",
+    test::write_text(w.dir / "xdg" / "dpgcert" / "config.json",
                json{{"store", (w.dir / "data" / "store.db").string()}, {"key_file", (w.dir / "keys" / "moved.key").string()}}.dump());
     CHECK(parse_or_fail(test::run_tool("list --json")).size() == 1);
   }
@@ -133,13 +92,13 @@ TEST_SUITE("cli config") {
   TEST_CASE("flags and environment variables win over the configuration file") {
     DPGCERT_REQUIRE_TOOL();
     Workspace w;
-    write_file(w.dir / "config.json", json{{"store", (w.dir / "configured.db").string()}, {"actor", "from-config"}}.dump());
+    test::write_text(w.dir / "config.json", json{{"store", (w.dir / "configured.db").string()}, {"actor", "from-config"}}.dump());
     const std::string cfg = "--config " + q(w.dir / "config.json") + " ";
     REQUIRE(test::run_tool(cfg + "--store " + q(w.dir / "flag.db") + " store init --key-file " + q(w.dir / "k")).exit_code == 0);
     CHECK(fs::exists(w.dir / "flag.db"));
     CHECK_FALSE(fs::exists(w.dir / "configured.db"));
     {
-      const ScopedEnv env("DPGCERT_STORE", (w.dir / "flag.db").string());
+      const test::ScopedEnv env("DPGCERT_STORE", (w.dir / "flag.db").string());
       const json org = parse_or_fail(test::run_tool(cfg + "--actor from-flag org add 12345674 --name Testfirma --json"));
       CHECK(org["created_by"] == "from-flag");
       CHECK(parse_or_fail(test::run_tool(cfg + "org list --json")).size() == 1);
@@ -162,7 +121,7 @@ TEST_SUITE("cli config") {
     };
     for (const auto& [name, text] : bad) {
       CAPTURE(name);
-      write_file(w.dir / name, text);
+      test::write_text(w.dir / name, text);
       const auto r = test::run_tool("--config " + q(w.dir / name) + " list");
       CHECK(r.exit_code == 64);
       CHECK(r.err.find(name) != std::string::npos);

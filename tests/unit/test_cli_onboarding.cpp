@@ -21,23 +21,13 @@ namespace {
 constexpr const char* kNow = "2025-06-01T00:00:00Z";
 
 std::string q(const fs::path& p) { return test::shell_quote(p.string()); }
-void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
 struct Workspace {
-  fs::path dir;
-  fs::path store;
-  Workspace() {
-    dir = fs::temp_directory_path() / ("dpgcert-onboarding-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(dir);
-    store = dir / "store.db";
-    write_file(dir / "default.pw", "Test1234\n");
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  ~Workspace() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  test::TempDir tmp{"dpgcert-onboarding"};
+  fs::path dir = tmp.path();
+  fs::path store = dir / "store.db";
+  Workspace() { test::write_text(dir / "default.pw", "Test1234\n"); }
+
   [[nodiscard]] test::ToolResult run(const std::string& args) const { return test::run_tool("--store " + q(store) + " " + args); }
   [[nodiscard]] std::string validation() const {
     const fs::path d = test::test_data_dir();
@@ -154,12 +144,12 @@ TEST_SUITE("cli onboarding") {
     fs::copy_file(d / "oces2-prod/voces.p12", w.dir / "in" / "voces.p12");
     fs::copy_file(d / "oces3-prod/organisation.p12", w.dir / "in" / "org.pfx");
     fs::copy_file(d / "oces2-prod/voces.p12", w.dir / "in" / ".hidden.p12");
-    write_file(w.dir / "in" / "notes.txt", "not a PKCS#12 file");
-    write_file(w.dir / "in" / "org.pw", "Test1234\r\n");
+    test::write_text(w.dir / "in" / "notes.txt", "not a PKCS#12 file");
+    test::write_text(w.dir / "in" / "org.pw", "Test1234\r\n");
 
     // CSV: a quoted file name with a comma, a quoted password with a doubled quote-free UTF-8
     // text, a file: source relative to the map, and CRLF line ends.
-    write_file(w.dir / "in" / "map.csv",
+    test::write_text(w.dir / "in" / "map.csv",
                "File,Password,Org,Mailbox\r\n"
                "\"utf8, quoted.p12\",\"pass:Sikker-\xc3\xa6\xc3\xb8\xc3\xa5-2024\",12345674,sikkerpost@testfirma.dk\r\n"
                "org.pfx,file:org.pw,,\r\n"
@@ -178,13 +168,13 @@ TEST_SUITE("cli onboarding") {
 
     // JSON map: sources only (file:, env:); an inline pass: is refused (its text would pass
     // through buffers that are not wiped).
-    write_file(w.dir / "map.json", R"({"voces.p12": "env:DPGCERT_TEST_VOCES_PW", "org.pfx": {"password": "file:in/org.pw", "org": "12345674"}})");
+    test::write_text(w.dir / "map.json", R"({"voces.p12": "env:DPGCERT_TEST_VOCES_PW", "org.pfx": {"password": "file:in/org.pw", "org": "12345674"}})");
     auto x = w.run("import " + q(w.dir / "in" / "voces.p12") + " " + q(w.dir / "in" / "org.pfx") + " --password-map " +
                    q(w.dir / "map.json") + " --now " + kNow + " --json");
     const json again = parse_or_fail(x);
     CHECK(again[0]["outcome"] == "already_present");
     CHECK(again[1]["outcome"] == "already_present");
-    write_file(w.dir / "inline.json", R"({"voces.p12": "pass:Test1234"})");
+    test::write_text(w.dir / "inline.json", R"({"voces.p12": "pass:Test1234"})");
     x = w.run("import " + q(w.dir / "in" / "voces.p12") + " --password-map " + q(w.dir / "inline.json") + " --json");
     CHECK(x.exit_code == 64);
     CHECK(parse_or_fail(x)["error"]["message"].get<std::string>().find("use a CSV map") != std::string::npos);
@@ -200,7 +190,7 @@ TEST_SUITE("cli onboarding") {
     };
     for (const auto& [name, text] : bad) {
       CAPTURE(name);
-      write_file(w.dir / name, text);
+      test::write_text(w.dir / name, text);
       const auto e = w.run("import " + q(w.dir / "in" / "voces.p12") + " --password-map " + q(w.dir / name) + " --json");
       CHECK(e.exit_code == 64);
       CHECK(parse_or_fail(e)["error"]["code"] == "invalid_argument");
