@@ -30,18 +30,7 @@ constexpr std::int64_t kDay = 86400;
 constexpr int kImportCount = 10'000;
 constexpr long long kQueryRows = 1'000'000;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-bench-store-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using bench::TempDir;
 
 StoreOptions options_in(const fs::path& dir) {
   StoreOptions o;
@@ -100,10 +89,10 @@ void BM_store_import_10k(benchmark::State& state) {
   const bool with_mailboxes = state.range(0) == 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto dir_owner = std::make_unique<TempDir>();  // removed untimed, below
+    auto dir_owner = std::make_unique<TempDir>("dpgcert-bench-store");  // removed untimed, below
     const TempDir& dir = *dir_owner;
     {
-      auto store = Store::create(options_in(dir.path), vault::KeySource::key_file(dir.path / "store.key"));
+      auto store = Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
       state.ResumeTiming();
       for (int i = 0; i < kImportCount; ++i) {
         ImportOptions o;
@@ -117,7 +106,7 @@ void BM_store_import_10k(benchmark::State& state) {
       state.PauseTiming();
     }
     // Closed: the WAL is checkpointed into the main file.
-    state.counters["bytes_per_cert"] = static_cast<double>(store_bytes(dir.path / "store.db")) / kImportCount;
+    state.counters["bytes_per_cert"] = static_cast<double>(store_bytes(dir.path() / "store.db")) / kImportCount;
     dir_owner.reset();
     state.ResumeTiming();
   }
@@ -129,9 +118,9 @@ void BM_store_import_10k_with_validation(benchmark::State& state) {
   const TrustAnchors anchors = TrustAnchors::from_certificates({c.factory.ca()});
   for (auto _ : state) {
     state.PauseTiming();
-    auto dir_owner = std::make_unique<TempDir>();  // removed untimed, below
+    auto dir_owner = std::make_unique<TempDir>("dpgcert-bench-store");  // removed untimed, below
     const TempDir& dir = *dir_owner;
-    auto store = Store::create(options_in(dir.path), vault::KeySource::key_file(dir.path / "store.key"));
+    auto store = Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
     state.ResumeTiming();
     for (int i = 0; i < kImportCount; ++i) {
       ImportOptions o;
@@ -145,7 +134,7 @@ void BM_store_import_10k_with_validation(benchmark::State& state) {
     state.PauseTiming();
     store.reset();  // checkpointed into the main file
     // With full validation reports stored, as imports by the tool store them.
-    state.counters["bytes_per_cert"] = static_cast<double>(store_bytes(dir.path / "store.db")) / kImportCount;
+    state.counters["bytes_per_cert"] = static_cast<double>(store_bytes(dir.path() / "store.db")) / kImportCount;
     dir_owner.reset();
     state.ResumeTiming();
   }
@@ -158,11 +147,11 @@ void BM_sqlite_insert_10k_baseline(benchmark::State& state) {
   Corpus& c = corpus();
   for (auto _ : state) {
     state.PauseTiming();
-    auto dir_owner = std::make_unique<TempDir>();  // removed untimed, below
+    auto dir_owner = std::make_unique<TempDir>("dpgcert-bench-store");  // removed untimed, below
     const TempDir& dir = *dir_owner;
-    (void)Store::create(options_in(dir.path), vault::KeySource::key_file(dir.path / "store.key"));
+    (void)Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
     {
-      testing::RawSqlite db((dir.path / "store.db").string());
+      testing::RawSqlite db((dir.path() / "store.db").string());
       // The store's own connection settings.
       db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 10000;"
               "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384;");
@@ -211,7 +200,7 @@ void BM_sqlite_insert_10k_baseline(benchmark::State& state) {
       }
       state.PauseTiming();
     }
-    state.counters["bytes_per_cert"] = static_cast<double>(store_bytes(dir.path / "store.db")) / kImportCount;
+    state.counters["bytes_per_cert"] = static_cast<double>(store_bytes(dir.path() / "store.db")) / kImportCount;
     dir_owner.reset();
     state.ResumeTiming();
   }
@@ -223,13 +212,13 @@ void BM_sqlite_insert_10k_baseline(benchmark::State& state) {
 /// evenly over four years around "now" (a fixed hash of the id); expired records are superseded
 /// except one in a thousand, so about 2% of the records are active and end within 30 days.
 struct MillionStore {
-  TempDir dir;
+  TempDir dir{"dpgcert-bench-store"};
   std::unique_ptr<Store> store;
   double fill_seconds = 0;
   MillionStore() {
-    store = Store::create(options_in(dir.path), vault::KeySource::key_file(dir.path / "store.key"));
+    store = Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
     const auto t0 = std::chrono::steady_clock::now();
-    testing::RawSqlite db((dir.path / "store.db").string());
+    testing::RawSqlite db((dir.path() / "store.db").string());
     const std::string now = std::to_string(to_unix(kNow));
     const std::string base = std::to_string(to_unix(kNow) - 365 * kDay);
     const std::string span = std::to_string(4 * 365 * kDay);
@@ -294,7 +283,7 @@ void BM_store_expiring_30_days_1M_first_page(benchmark::State& state) {
 /// Baseline: the same rows and columns by bare SQLite.
 void BM_sqlite_expiring_30_days_1M_baseline(benchmark::State& state) {
   MillionStore& m = million();
-  testing::RawSqlite db((m.dir.path / "store.db").string());
+  testing::RawSqlite db((m.dir.path() / "store.db").string());
   testing::RawSqlite::Statement st(db,
       "SELECT c.id, c.fingerprint, c.status, c.not_before, c.not_after, o.cvr, mb.address, c.cvr, c.generation, "
       "c.type, c.environment, c.oces_id, c.common_name FROM certificates c "
@@ -317,7 +306,7 @@ void BM_sqlite_expiring_30_days_1M_baseline(benchmark::State& state) {
 /// Baseline: what the query would cost without its index (a scan of every record).
 void BM_sqlite_expiring_30_days_1M_full_scan(benchmark::State& state) {
   MillionStore& m = million();
-  testing::RawSqlite db((m.dir.path / "store.db").string());
+  testing::RawSqlite db((m.dir.path() / "store.db").string());
   testing::RawSqlite::Statement st(db,
       "SELECT c.id, c.fingerprint, c.not_after FROM certificates c NOT INDEXED "
       "WHERE c.status = 'active' AND c.not_after < ?");

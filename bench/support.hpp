@@ -13,4 +13,17 @@ namespace dpgcert::bench {
 std::filesystem::path test_data();
 std::vector<std::byte> read_file(const std::filesystem::path& p);
 
+/// A fresh private folder under the temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace dpgcert::bench

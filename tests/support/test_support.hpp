@@ -22,6 +22,36 @@ std::vector<std::byte> read_file(const std::filesystem::path& path);
 std::string read_text(const std::filesystem::path& path);
 inline SecretBytes pw(std::string_view text) { return SecretBytes::from_text(text); }
 
+/// Writes `text` to `path` (binary), creating the parent folders.
+void write_text(const std::filesystem::path& path, std::string_view text);
+
+/// A fresh private folder under the temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "dpgcert-test");
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Sets (a value) or unsets (nullopt) an environment variable for the object's lifetime; the tool
+/// runs of run_tool() inherit it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::optional<std::string>& value);
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv();
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 /// What a run of the dpgcert tool gave.
 struct ToolResult {
   int exit_code = -1;

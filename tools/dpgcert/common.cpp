@@ -104,9 +104,29 @@ nlohmann::json certificate_json(const Certificate& cert) {
 }
 
 void print_row(std::string_view label, std::string_view value) {
+  // "  Label               value": values wrap at 80 columns onto lines indented like the value,
+  // after a comma, a space or a "+" where possible (names, lists), else hard (fingerprints).
+  constexpr std::size_t kIndent = 22;
+  constexpr std::size_t kWidth = 80 - kIndent;
   std::cout << "  " << label;
   for (std::size_t i = label.size(); i < 20; ++i) std::cout << ' ';
-  std::cout << value << '\n';
+  if (label.size() >= 20) std::cout << ' ';
+  bool first = true;
+  while (true) {
+    if (!first) std::cout << std::string(kIndent, ' ');
+    first = false;
+    if (value.size() <= kWidth) {
+      std::cout << value << '\n';
+      return;
+    }
+    std::size_t cut = value.substr(0, kWidth).find_last_of(", +");
+    cut = (cut == std::string_view::npos || cut < kWidth / 4) ? kWidth : cut + 1;
+    std::string_view line = value.substr(0, cut);
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    std::cout << line << '\n';
+    value.remove_prefix(cut);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  }
 }
 
 void print_identity_rows(const Certificate& cert) {

@@ -1,5 +1,6 @@
 // dpgcert inspect: what is this file?
 #include "cli.hpp"
+#include "onboarding.hpp"
 
 #include <dpgcert/context.hpp>
 #include <dpgcert/json.hpp>
@@ -52,8 +53,7 @@ int run_inspect(const InspectOptions& options) {
   try {
     const Time now = options.common.now_time();
     const auto data = read_input_file(options.file, ctx.limits().max_input_bytes);
-    std::optional<SecretBytes> password;
-    if (options.password.given()) password = options.password.read();
+    const std::optional<SecretBytes> password = password_for(options.password, data, options.file);
     const LoadedFile loaded = load_any(data, password ? &*password : nullptr, ctx);
 
     std::optional<Certificate> main;

@@ -1,12 +1,15 @@
 // dpgcert: the command-line tool. This is the one translation unit that compiles CLI11.
 #include "cli.hpp"
 #include "lifecycle_cli.hpp"
+#include "cli_docs.hpp"
+#include "config.hpp"
 #include "store_cli.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
 #include <iostream>
+#include <string>
 
 namespace {
 
@@ -81,6 +84,9 @@ int main(int argc, char** argv) {
                  "The store database (default: $XDG_DATA_HOME/dpgcert/store.db, i.e. ~/.local/share/dpgcert/store.db)")
       ->envname("DPGCERT_STORE");
   app.add_option("--actor", store_global.actor, "Who makes the change, for the audit log (default: the OS user)");
+  std::string config_path;
+  app.add_option("--config", config_path,
+                 "Configuration file (JSON; default: $DPGCERT_CONFIG, ~/.config/dpgcert/config.json, /etc/dpgcert/config.json)");
   std::vector<std::pair<CLI::App*, std::function<int()>>> store_runs;
   auto store_cmd = [&](CLI::App& parent, const char* name, const char* help) {
     CLI::App* c = parent.add_subcommand(name, help);
@@ -100,10 +106,17 @@ int main(int argc, char** argv) {
   store_init_cmd->add_option("--argon2-iterations", store_init.argon2_iterations, "Argon2id passes (default 3)");
   store_init_cmd->add_option("--argon2-parallelism", store_init.argon2_parallelism, "Argon2id lanes (default 1)");
   add_common(*store_init_cmd, store_init.common);
+  store_init_cmd->footer(
+      "The store remembers where its key comes from (a path or \"passphrase\", never the key); later\n"
+      "commands need no key option. DPGCERT_KEY_FILE or DPGCERT_PASSPHRASE override it.\n"
+      "Examples:\n"
+      "  dpgcert --store /srv/dpgcert/store.db store init --key-file /etc/dpgcert/master.key\n"
+      "  DPGCERT_PASSPHRASE=... dpgcert store init --passphrase-env DPGCERT_PASSPHRASE");
   store_runs.emplace_back(store_init_cmd, [&] { return run_store_init(store_global, store_init); });
   StoreInfoOptions store_info;
   auto* store_info_cmd = store_cmd(*store_grp, "info", "Show the store's location, schema, key source and counts");
   add_common(*store_info_cmd, store_info.common);
+  store_info_cmd->footer("Example:\n  dpgcert store info --json");
   store_runs.emplace_back(store_info_cmd, [&] { return run_store_info(store_global, store_info); });
 
   auto* org_grp = store_cmd(app, "org", "Organisations (CVR numbers)");
@@ -115,15 +128,19 @@ int main(int argc, char** argv) {
   org_add_cmd->add_option("--contact", org_add.contacts, "Contact: \"Name <email>\" or \"Name <email> (role)\" (repeatable)");
   org_add_cmd->add_option("--notes", org_add.notes, "Free-text notes");
   add_common(*org_add_cmd, org_add.common);
+  org_add_cmd->footer(
+      "Example:\n  dpgcert org add 12345674 --name \"Kunde A/S\" --contact \"IT-drift <it@kunde.dk> (renewals)\"");
   store_runs.emplace_back(org_add_cmd, [&] { return run_org_add(store_global, org_add); });
   OrgListOptions org_list;
   auto* org_list_cmd = store_cmd(*org_grp, "list", "List organisations");
   add_common(*org_list_cmd, org_list.common);
+  org_list_cmd->footer("Example:\n  dpgcert org list --json");
   store_runs.emplace_back(org_list_cmd, [&] { return run_org_list(store_global, org_list); });
   OrgShowOptions org_show;
   auto* org_show_cmd = store_cmd(*org_grp, "show", "Show an organisation with its mailboxes and certificates");
   org_show_cmd->add_option("CVR", org_show.cvr, "CVR number")->required();
   add_common(*org_show_cmd, org_show.common);
+  org_show_cmd->footer("Example:\n  dpgcert org show 12345674");
   store_runs.emplace_back(org_show_cmd, [&] { return run_org_show(store_global, org_show); });
 
   auto* mailbox_grp = store_cmd(app, "mailbox", "Function mailboxes");
@@ -134,17 +151,24 @@ int main(int argc, char** argv) {
   mailbox_add_cmd->add_option("--org", mailbox_add.org, "The organisation's CVR number")->required();
   mailbox_add_cmd->add_option("--ad-group", mailbox_add.ad_group, "Active Directory group whose users may use it");
   add_common(*mailbox_add_cmd, mailbox_add.common);
+  mailbox_add_cmd->footer(
+      "Example:\n  dpgcert mailbox add sikkerpost@kunde.dk --org 12345674 --ad-group GG-Sikkerpost-Kunde");
   store_runs.emplace_back(mailbox_add_cmd, [&] { return run_mailbox_add(store_global, mailbox_add); });
   MailboxListOptions mailbox_list;
   auto* mailbox_list_cmd = store_cmd(*mailbox_grp, "list", "List mailboxes with their current certificate");
   mailbox_list_cmd->add_option("--org", mailbox_list.org, "Only this organisation's (CVR)");
   add_common(*mailbox_list_cmd, mailbox_list.common);
+  mailbox_list_cmd->footer("Example:\n  dpgcert mailbox list --org 12345674");
   store_runs.emplace_back(mailbox_list_cmd, [&] { return run_mailbox_list(store_global, mailbox_list); });
 
   ImportCliOptions import_opts;
   auto* import_cmd = store_cmd(app, "import", "Validate PKCS#12 files and store them with their password, sealed");
-  import_cmd->add_option("FILE", import_opts.files, "PKCS#12 files (one password for all)")->required();
+  import_cmd->add_option("PATH", import_opts.files, "PKCS#12 files, or folders whose .p12/.pfx files to import")->required();
   add_password(*import_cmd, import_opts.password);
+  import_cmd->add_option("--password-map", import_opts.password_map,
+                         "CSV or JSON map: file name -> password source (pass:, file:, env:), org, mailbox");
+  import_cmd->add_option("--jobs,-j", import_opts.jobs, "Worker threads (default: one per core)");
+  import_cmd->add_flag("--quiet,-q", import_opts.quiet, "No progress bar");
   import_cmd->add_option("--org", import_opts.org, "Attach to this organisation (CVR; created when missing)");
   import_cmd->add_option("--mailbox", import_opts.mailbox, "Attach to this mailbox (created when missing)");
   import_cmd->add_flag("--force", import_opts.force, "Import even when validation fails (the failing report is kept)");
@@ -152,7 +176,17 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--untrusted", import_opts.untrusted, "Extra intermediate CA certificates (repeatable)");
   import_cmd->add_option("--crl", import_opts.crls, "CRLs to check revocation against (repeatable)");
   add_common(*import_cmd, import_opts.common);
-  import_cmd->footer("Exit codes: 0 imported (or already present, or forced), 2 refused by validation, 3 could not run.");
+  import_cmd->footer(
+      "Files the password map does not name use --password-file/--password-env/--password-stdin, or\n"
+      "a password typed at a prompt (without echo) when on a terminal. The summary lists every file.\n"
+      "Exit codes (the worst file decides): 0 imported, already present or forced, 2 refused by\n"
+      "validation, 3 a file could not be read, 64 usage error.\n"
+      "Examples:\n"
+      "  dpgcert import kunde.p12 --org 12345674 --mailbox sikkerpost@kunde.dk --password-file kunde.pw\n"
+      "  dpgcert import onboarding/ --password-map onboarding/passwords.csv\n"
+      "  passwords.csv:  file,password,org,mailbox\n"
+      "                  kunde.p12,file:kunde.pw,12345674,sikkerpost@kunde.dk\n"
+      "                  filial.p12,env:FILIAL_PW,25313763,");
   store_runs.emplace_back(import_cmd, [&] { return run_import(store_global, import_opts); });
 
   ListOptions list_opts;
@@ -166,6 +200,11 @@ int main(int argc, char** argv) {
   list_cmd->add_option("--limit", list_opts.limit, "At most this many (default: all)");
   list_cmd->add_option("--offset", list_opts.offset, "Skip this many first");
   add_common(*list_cmd, list_opts.common);
+  list_cmd->footer(
+      "Examples:\n"
+      "  dpgcert list --expiring-within 90\n"
+      "  dpgcert list --org 12345674 --status active --json\n"
+      "  dpgcert list --status superseded --limit 20 --offset 40");
   store_runs.emplace_back(list_cmd, [&] { return run_list(store_global, list_opts); });
 
   ShowOptions show_opts;
@@ -173,6 +212,7 @@ int main(int argc, char** argv) {
   show_cmd->add_option("FINGERPRINT", show_opts.fingerprint, "SHA-256 fingerprint or a unique prefix (8+ hex digits)")
       ->required();
   add_common(*show_cmd, show_opts.common);
+  show_cmd->footer("Example:\n  dpgcert show a4fab4b0 --json");
   store_runs.emplace_back(show_cmd, [&] { return run_show(store_global, show_opts); });
 
   ExportOptions export_opts;
@@ -183,6 +223,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"modern", "legacy"}));
   add_password(*export_cmd, export_opts.password);
   add_common(*export_cmd, export_opts.common);
+  export_cmd->footer(
+      "Examples:\n"
+      "  dpgcert export a4fab4b0 --out kunde-gateway.p12 --password-file new.pw\n"
+      "  dpgcert export a4fab4b0 --out old-system.p12 --profile legacy --password-env NEW_PW");
   store_runs.emplace_back(export_cmd, [&] { return run_export(store_global, export_opts); });
 
   RetireOptions retire_opts;
@@ -190,6 +234,7 @@ int main(int argc, char** argv) {
   retire_cmd->add_option("FINGERPRINT", retire_opts.fingerprint, "SHA-256 fingerprint or a unique prefix")->required();
   retire_cmd->add_option("--reason", retire_opts.reason, "Why, for the audit log");
   add_common(*retire_cmd, retire_opts.common);
+  retire_cmd->footer("Example:\n  dpgcert retire a4fab4b0 --reason \"customer left the gateway\"");
   store_runs.emplace_back(retire_cmd, [&] { return run_retire(store_global, retire_opts); });
 
   auto* key_grp = store_cmd(app, "key", "The store's master key");
@@ -205,12 +250,17 @@ int main(int argc, char** argv) {
   key_rotate_cmd->add_option("--argon2-iterations", key_rotate.argon2_iterations, "Argon2id passes (default 3)");
   key_rotate_cmd->add_option("--argon2-parallelism", key_rotate.argon2_parallelism, "Argon2id lanes (default 1)");
   add_common(*key_rotate_cmd, key_rotate.common);
+  key_rotate_cmd->footer(
+      "Examples:\n"
+      "  dpgcert key rotate --new-key-file /etc/dpgcert/master-2027.key\n"
+      "  dpgcert key rotate --new-passphrase-env NEW_PASSPHRASE");
   store_runs.emplace_back(key_rotate_cmd, [&] { return run_key_rotate(store_global, key_rotate); });
 
   AuditOptions audit_opts;
   auto* audit_cmd = store_cmd(app, "audit", "Show the latest lines of the store's audit log");
   audit_cmd->add_option("--limit", audit_opts.limit, "How many (default 50; 0: all)");
   add_common(*audit_cmd, audit_opts.common);
+  audit_cmd->footer("Examples:\n  dpgcert audit\n  dpgcert audit --limit 0 --json");
   store_runs.emplace_back(audit_cmd, [&] { return run_audit(store_global, audit_opts); });
   // ---- store commands (issue 6): END ---------------------------------------------------------
 
@@ -288,11 +338,44 @@ int main(int argc, char** argv) {
   store_runs.emplace_back(org_policy_cmd, [&] { return run_org_policy(store_global, org_policy); });
   // ---- lifecycle commands (issue 7): END -----------------------------------------------------
 
+  // Hidden: the man page and the bash completion, generated from the definitions above (the build
+  // runs these; see tools/dpgcert/CMakeLists.txt).
+  auto* generate_cmd = app.add_subcommand("generate", "Write the man page or the bash completion to stdout")->group("");
+  generate_cmd->require_subcommand(1);
+  auto* generate_man = generate_cmd->add_subcommand("man", "The man page (roff)");
+  auto* generate_bash = generate_cmd->add_subcommand("bash-completion", "The bash completion script");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : exit_usage;
+  }
+  if (generate_man->parsed()) {
+    docs::write_man_page(std::cout, app, DPGCERT_TOOL_VERSION);
+    return exit_ok;
+  }
+  if (generate_bash->parsed()) {
+    docs::write_bash_completion(std::cout, app);
+    return exit_ok;
+  }
+  // The configuration file fills in what neither the command line nor the environment gave.
+  try {
+    const Config config = load_config(config_path);
+    if (store_global.store.empty() && config.store) store_global.store = *config.store;
+    if (store_global.actor.empty() && config.actor) store_global.actor = *config.actor;
+    store_global.key_file = config.key_file.value_or("");
+    store_global.passphrase_env = config.passphrase_env.value_or("");
+    if (verify.trust.empty()) verify.trust = config.trust;
+    if (verify.untrusted.empty()) verify.untrusted = config.untrusted;
+    if (verify.crls.empty()) verify.crls = config.crls;
+    if (import_opts.trust.empty()) import_opts.trust = config.trust;
+    if (import_opts.untrusted.empty()) import_opts.untrusted = config.untrusted;
+    if (import_opts.crls.empty()) import_opts.crls = config.crls;
+    if (import_opts.jobs == 0 && config.jobs) import_opts.jobs = *config.jobs;
+  } catch (const dpgcert::Error& e) {
+    std::cerr << "dpgcert: " << to_string(e.code()) << ": " << e.what() << '\n';
+    return e.code() == dpgcert::ErrorCode::invalid_argument ? exit_usage : exit_unreadable;
   }
   if (inspect_cmd->parsed()) return run_inspect(inspect);
   if (verify_cmd->parsed()) return run_verify(verify);

@@ -24,6 +24,10 @@ struct StoreGlobal {
   std::string store;
   /// --actor: who makes the change, for the audit log. Empty: the OS user.
   std::string actor;
+  /// From the configuration file: the master key file or the variable holding the passphrase,
+  /// used when DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE are not set (empty: what the store remembers).
+  std::string key_file;
+  std::string passphrase_env;
 };
 
 struct StoreInitOptions {
@@ -78,6 +82,9 @@ struct ImportCliOptions {
   std::vector<std::string> trust;      ///< Anchors (files or folders); default: the built-in OCES catalogue.
   std::vector<std::string> untrusted;  ///< Extra intermediates.
   std::vector<std::string> crls;
+  std::string password_map;  ///< --password-map: CSV or JSON, file name -> password source (onboarding.hpp).
+  unsigned jobs = 0;         ///< --jobs: worker threads; 0: one per core.
+  bool quiet = false;        ///< --quiet: no progress bar.
 };
 
 struct ListOptions {

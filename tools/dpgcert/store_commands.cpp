@@ -1,6 +1,9 @@
 // dpgcert store / org / mailbox / import / list / show / export / retire / key / audit.
 #include "store_cli.hpp"
 
+#include "onboarding.hpp"
+
+#include <dpgcert/bulk_import.hpp>
 #include <dpgcert/context.hpp>
 #include <dpgcert/json.hpp>
 #include <dpgcert/pkcs12.hpp>
@@ -11,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -47,10 +51,22 @@ StoreOptions store_options(const StoreGlobal& g, const Common& common) {
   o.path = store_path(g);
   o.actor = g.actor;
   if (!common.now.empty()) o.clock = std::make_shared<FixedClock>(parse_rfc3339(common.now));
-  // Overrides of what the store remembers about its master key.
-  if (const char* kf = std::getenv("DPGCERT_KEY_FILE"); kf != nullptr && *kf != '\0') o.unlock.key_file = kf;
+  // Overrides of what the store remembers about its master key: the environment, else the
+  // configuration file.
+  if (const char* kf = std::getenv("DPGCERT_KEY_FILE"); kf != nullptr && *kf != '\0') {
+    o.unlock.key_file = kf;
+  } else if (!g.key_file.empty()) {
+    o.unlock.key_file = g.key_file;
+  }
   if (const char* pp = std::getenv("DPGCERT_PASSPHRASE"); pp != nullptr && *pp != '\0') {
     o.unlock.passphrase = SecretBytes::from_text(pp);
+  } else if (!g.passphrase_env.empty()) {
+    const char* v = std::getenv(g.passphrase_env.c_str());
+    if (v == nullptr) {
+      throw Error(ErrorCode::invalid_argument, "the configuration names " + g.passphrase_env +
+                                                   " for the store's passphrase, and it is not set");
+    }
+    o.unlock.passphrase = SecretBytes::from_text(v);
   }
   return o;
 }
@@ -89,12 +105,12 @@ SecretBytes passphrase_from_env(const std::string& var) {
 
 json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
-std::string short_fp(const std::string& fp) { return fp.substr(0, 16); }
 
 std::string date_only(Time t) { return format_rfc3339(t).substr(0, 10); }
 
+/// `s` padded to `width`; a longer value keeps one space before the next column.
 std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
+  s.append(s.size() < width ? width - s.size() : 1, ' ');
   return s;
 }
 
@@ -178,15 +194,39 @@ std::optional<CertificateSummary> current_of(const Store& s, const std::string& 
   return rows.back();  // ordered by not_after: the last lasts longest
 }
 
+/// Cuts `s` to at most `width` characters (UTF-8 code points, never inside one), marking the cut
+/// with "~".
+std::string clip(const std::string& s, std::size_t width) {
+  std::size_t chars = 0;
+  std::size_t cut = std::string::npos;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // a continuation byte
+    if (chars == width - 1) cut = i;
+    if (++chars > width) return s.substr(0, cut) + "~";
+  }
+  return s;
+}
+
+/// The certificate table of list and org show: 80 columns, soonest expiry first, the fingerprint
+/// cut to 8 digits (enough for show, export and retire), dates in UTC with how far away they are.
 void print_summary_table(const std::vector<CertificateSummary>& rows, Time now) {
-  std::cout << pad("FINGERPRINT", 17) << pad("STATUS", 11) << pad("NOT AFTER", 11) << pad("DAYS", 6) << pad("CVR", 9)
-            << pad("TYPE", 13) << pad("MAILBOX", 28) << "NAME\n";
+  const bool colour = colour_stdout();
+  std::cout << pad("FP", 9) << pad("STATUS", 11) << pad("EXPIRES", 11) << pad("WHEN", 14) << pad("CVR", 9)
+            << pad("TYPE", 9) << "MAILBOX OR NAME\n";
   for (const auto& r : rows) {
     const std::string cvr = r.organisation_cvr ? *r.organisation_cvr : r.cvr.value_or("-");
-    std::cout << pad(short_fp(r.fingerprint), 17) << pad(std::string(to_string(r.status)), 11)
-              << pad(date_only(r.not_after), 11) << pad(std::to_string(days_left(r.not_after, now)), 6) << pad(cvr, 9)
-              << pad(r.type == oces::CertificateType::none ? "-" : std::string(oces::to_string(r.type)), 13)
-              << pad(r.mailbox.value_or("-"), 28) << r.common_name.value_or("-") << '\n';
+    const std::string type = r.type == oces::CertificateType::none ? "-"
+                             : r.type == oces::CertificateType::organisation ? "org"
+                                                                              : std::string(oces::to_string(r.type));
+    const long long left = days_left(r.not_after, now);
+    const Colour c = r.status != CertificateStatus::active ? Colour::bold
+                     : left < 0                            ? Colour::red
+                     : left <= 30                          ? Colour::yellow
+                                                           : Colour::green;
+    const bool paint_it = colour && (r.status == CertificateStatus::active);
+    std::cout << pad(r.fingerprint.substr(0, 8), 9) << pad(std::string(to_string(r.status)), 11)
+              << pad(date_only(r.not_after), 11) << paint(pad(relative_days(r.not_after, now), 14), c, paint_it)
+              << pad(cvr, 9) << pad(type, 9) << clip(r.mailbox ? *r.mailbox : r.common_name.value_or("-"), 17) << '\n';
   }
 }
 
@@ -365,7 +405,7 @@ int run_org_list(const StoreGlobal& global, const OrgListOptions& options) {
       return static_cast<int>(exit_ok);
     }
     std::cout << pad("CVR", 10) << pad("CONTACTS", 10) << "NAME\n";
-    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << o.name << '\n';
+    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << clip(o.name, 60) << '\n';
     return static_cast<int>(exit_ok);
   });
 }
@@ -430,11 +470,16 @@ int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& option
       print_json(arr);
       return static_cast<int>(exit_ok);
     }
-    std::cout << pad("ADDRESS", 32) << pad("CVR", 10) << pad("AD GROUP", 24) << "CURRENT CERTIFICATE\n";
+    const Time now = options.common.now_time();
+    std::cout << pad("ADDRESS", 27) << pad("CVR", 9) << pad("AD GROUP", 18) << "CURRENT CERTIFICATE\n";
     for (const auto& m : mailboxes) {
       const auto cur = current_of(*store, m.address);
-      std::cout << pad(m.address, 32) << pad(m.organisation_cvr, 10) << pad(m.ad_group.empty() ? "-" : m.ad_group, 24)
-                << (cur ? short_fp(cur->fingerprint) + " until " + date_only(cur->not_after) : std::string("none")) << '\n';
+      std::cout << pad(clip(m.address, 26), 27) << pad(m.organisation_cvr, 9)
+                << pad(clip(m.ad_group.empty() ? "-" : m.ad_group, 17), 18)
+                << (cur ? cur->fingerprint.substr(0, 8) + " " + date_only(cur->not_after) + " " +
+                              (days_left(cur->not_after, now) < 0 ? "expired" : "(" + std::to_string(days_left(cur->not_after, now)) + "d)")
+                        : std::string("none"))
+                << '\n';
     }
     return static_cast<int>(exit_ok);
   });
@@ -442,12 +487,75 @@ int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& option
 
 // ---- certificates ---------------------------------------------------------------------------------
 
+namespace {
+
+/// The PKCS#12 files a list of paths stands for: files as given (so a typo is reported), and the
+/// .p12/.pfx files of folders in name order (hidden files skipped; not recursive).
+std::vector<fs::path> expand_import_paths(const std::vector<std::string>& paths) {
+  std::vector<fs::path> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      out.emplace_back(p);
+      continue;
+    }
+    std::vector<fs::path> found;
+    for (const auto& e : fs::directory_iterator(p, ec)) {
+      const std::string name = e.path().filename().string();
+      std::string ext = e.path().extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (!name.starts_with(".") && (ext == ".p12" || ext == ".pfx") && e.is_regular_file(ec)) found.push_back(e.path());
+    }
+    if (ec) throw Error(ErrorCode::io, "cannot list folder '" + p + "': " + ec.message());
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+/// The failing (and warning) check ids of a report, e.g. "validity, revocation".
+std::string failing_checks(const ValidationReport& report, CheckStatus which) {
+  std::string out;
+  for (const auto& c : report.checks) {
+    if (c.status == which) out += (out.empty() ? "" : ", ") + c.id;
+  }
+  return out;
+}
+
+/// Whether an error means the file itself could not be read (as opposed to a store conflict).
+bool unreadable(ErrorCode code) {
+  return code == ErrorCode::bad_password || code == ErrorCode::malformed || code == ErrorCode::unsupported ||
+         code == ErrorCode::limit_exceeded || code == ErrorCode::io;
+}
+
+/// Cuts `s` to at most `width` characters, marking the cut with "~" (file names keep their end).
+std::string fit(const std::string& s, std::size_t width, bool keep_end = false) {
+  if (s.size() <= width) return s;
+  return keep_end ? "~" + s.substr(s.size() - (width - 1)) : s.substr(0, width - 1) + "~";
+}
+
+}  // namespace
+
 int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
   return guarded(options.common, [&] {
     const Context& ctx = Context::shared();
     const Time now = options.common.now_time();
-    const SecretBytes password = options.password.read();  // once, for every file (stdin can be read once)
-    ImportOptions base;
+    const std::vector<fs::path> files = expand_import_paths(options.files);
+    if (files.empty()) throw Error(ErrorCode::invalid_argument, "no PKCS#12 files (.p12, .pfx) in the given folders");
+    std::optional<PasswordMap> map;
+    if (!options.password_map.empty()) map = PasswordMap::load(options.password_map);
+
+    // The password for files the map does not name: the given source, else a prompt on a terminal
+    // (asked once, only when some file needs it), else the empty password (tried as OpenSSL does).
+    SecretBytes fallback = options.password.read();  // once: stdin can be read once
+    const bool need_fallback = std::any_of(files.begin(), files.end(), [&](const fs::path& f) { return !map || !map->find(f); });
+    if (need_fallback && !options.password.given() && stdin_is_terminal()) {
+      fallback = prompt_password(map ? "Password for the files not in the password map: " : "PKCS#12 password: ");
+    }
+
+    BulkImportOptions bulk;
+    bulk.threads = options.jobs;
+    ImportOptions& base = bulk.defaults;
     if (!options.org.empty()) base.organisation_cvr = options.org;
     if (!options.mailbox.empty()) base.mailbox = options.mailbox;
     base.force = options.force;
@@ -456,53 +564,106 @@ int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
     if (!options.trust.empty()) base.validation.anchors = TrustAnchors::from_files(paths_of(options.trust), ctx);
     if (!options.untrusted.empty()) base.validation.intermediates = load_certificate_files(paths_of(options.untrusted), ctx);
     if (!options.crls.empty()) base.validation.crls = load_crl_files(paths_of(options.crls), ctx);
-    auto store = open_store(global, options.common);
 
-    int rc = exit_ok;
-    json results = json::array();
-    for (const auto& file : options.files) {
-      json r{{"file", file}, {"outcome", nullptr}, {"fingerprint_sha256", nullptr}, {"status", nullptr},
-             {"superseded", json::array()}, {"report", nullptr}, {"error", nullptr}};
-      try {
-        const auto bytes = read_input_file(file, ctx.limits().max_input_bytes);
-        const Pkcs12Bundle bundle = load_pkcs12(bytes, password, ctx);
-        ImportOptions o = base;
-        o.source = fs::absolute(file).string();
-        const ImportResult res = store->import(bundle, bytes, password, o);
-        r["outcome"] = std::string(to_string(res.outcome));
-        r["fingerprint_sha256"] = res.fingerprint;
-        if (res.record) r["status"] = std::string(to_string(res.record->status));
-        r["superseded"] = res.superseded;
-        if (res.report) r["report"] = to_json(*res.report);
-        if (res.outcome == ImportOutcome::refused && rc == exit_ok) rc = exit_fail;
-        if (!options.common.json) {
-          if (res.outcome == ImportOutcome::refused) {
-            std::cout << file << ": refused: validation failed (use --force to import anyway)\n" << to_text(*res.report);
-          } else if (res.outcome == ImportOutcome::already_present) {
-            std::cout << file << ": already in the store as " << res.fingerprint << " (" << to_string(res.record->status)
-                      << ")\n";
-          } else {
-            std::cout << file << ": imported " << res.fingerprint << " (" << to_string(res.record->status) << ")";
-            if (res.record->forced) std::cout << " - FORCED past a failing validation";
-            std::cout << '\n';
-            print_row("Subject", res.record->subject);
-            print_row("Valid until", format_rfc3339(res.record->not_after) + " (" + relative_days(res.record->not_after, now) + ")");
-            if (res.record->organisation_cvr) print_row("Organisation", *res.record->organisation_cvr);
-            if (res.record->mailbox) print_row("Mailbox", *res.record->mailbox);
-            for (const auto& s : res.superseded) print_row("Supersedes", s);
-            if (res.record->superseded_by) print_row("Superseded by", *res.record->superseded_by + " (a newer one is stored)");
-            if (res.report && res.report->verdict != CheckStatus::pass) std::cout << to_text(*res.report);
-          }
-        }
-      } catch (const Error& e) {
-        r["error"] = to_json(e);
-        if (!options.common.json) std::cerr << "dpgcert: " << file << ": " << to_string(e.code()) << ": " << e.what() << '\n';
-        print_hint(options.common, e);
-        rc = e.code() == ErrorCode::invalid_argument && rc != exit_unreadable ? exit_usage : exit_unreadable;
+    std::vector<BulkImportItem> items(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      items[i].path = files[i];
+      if (const MapEntry* e = map ? map->find(files[i]) : nullptr) {
+        items[i].password = e->password.clone();
+        items[i].organisation_cvr = e->org;
+        items[i].mailbox = e->mailbox;
+      } else {
+        items[i].password = fallback.clone();
       }
-      results.push_back(std::move(r));
     }
-    if (options.common.json) print_json(results);
+    if (map && !options.common.json) {
+      for (const auto& k : map->unused()) std::cerr << "dpgcert: warning: password map entry '" << k << "' matches no file\n";
+    }
+    auto store = open_store(global, options.common);
+    store->verify_master_key();  // a wrong or missing key is one error up front, not one per file
+
+    ProgressBar bar(files.size(), !options.quiet && !options.common.json);
+    std::size_t n_imported = 0, n_present = 0, n_refused = 0, n_unreadable = 0;
+    bulk.progress = [&](std::size_t done, std::size_t, const BulkImportResult& r) {
+      if (r.error) {
+        ++n_unreadable;
+      } else if (r.import->outcome == ImportOutcome::imported) {
+        ++n_imported;
+      } else if (r.import->outcome == ImportOutcome::already_present) {
+        ++n_present;
+      } else {
+        ++n_refused;
+      }
+      bar.update(done, "imported " + std::to_string(n_imported) + ", already there " + std::to_string(n_present) +
+                           ", refused " + std::to_string(n_refused) + ", unreadable " + std::to_string(n_unreadable));
+    };
+    const auto results = import_files(*store, std::move(items), bulk, ctx);
+    bar.finish();
+
+    // Exit code: the worst outcome (a usage error in a file's mapping, an unreadable file, a refusal).
+    int rc = exit_ok;
+    const auto worse = [&](int code) {
+      static constexpr int order[] = {exit_ok, exit_fail, exit_unreadable, exit_usage};
+      const auto rank = [&](int c) { return std::find(std::begin(order), std::end(order), c) - std::begin(order); };
+      if (rank(code) > rank(rc)) rc = code;
+    };
+    json out = json::array();
+    for (const auto& r : results) {
+      json j{{"file", r.path.string()}, {"outcome", nullptr}, {"fingerprint_sha256", nullptr}, {"status", nullptr},
+             {"superseded", json::array()}, {"report", nullptr}, {"error", nullptr}};
+      if (r.error) {
+        j["error"] = to_json(*r.error);
+        worse(r.error->code() == ErrorCode::invalid_argument ? exit_usage : exit_unreadable);
+      } else {
+        const ImportResult& res = *r.import;
+        j["outcome"] = std::string(to_string(res.outcome));
+        j["fingerprint_sha256"] = res.fingerprint;
+        if (res.record) j["status"] = std::string(to_string(res.record->status));
+        j["superseded"] = res.superseded;
+        if (res.report) j["report"] = to_json(*res.report);
+        if (res.outcome == ImportOutcome::refused) worse(exit_fail);
+      }
+      out.push_back(std::move(j));
+    }
+    if (options.common.json) {
+      print_json(out);
+      return rc;
+    }
+
+    // The summary table: one row per file, 80 columns.
+    const bool colour = colour_stdout();
+    std::cout << pad("FILE", 22) << pad("OUTCOME", 14) << "DETAILS\n";
+    for (const auto& r : results) {
+      std::string outcome;
+      std::string details;
+      Colour c = Colour::green;
+      if (r.error) {
+        outcome = unreadable(r.error->code()) ? "unreadable" : "error";
+        c = Colour::red;
+        details = std::string(to_string(r.error->code())) + ": " + r.error->what();
+      } else {
+        const ImportResult& res = *r.import;
+        if (res.outcome == ImportOutcome::refused) {
+          outcome = "refused";
+          c = Colour::red;
+          details = "failed: " + failing_checks(*res.report, CheckStatus::fail);
+        } else if (res.outcome == ImportOutcome::already_present) {
+          outcome = "already there";
+          details = res.fingerprint.substr(0, 8) + " " + std::string(to_string(res.record->status));
+        } else {
+          outcome = res.record->forced ? "forced" : "imported";
+          c = res.record->forced ? Colour::yellow : Colour::green;
+          details = res.fingerprint.substr(0, 8) + " until " + date_only(res.record->not_after) + " (" +
+                    relative_days(res.record->not_after, now) + ")";
+          if (!res.superseded.empty()) details += ", replaces " + std::to_string(res.superseded.size());
+        }
+      }
+      std::cout << pad(fit(r.path.filename().string(), 21, true), 22) << paint(pad(outcome, 14), c, colour)
+                << fit(details, 44) << '\n';
+    }
+    std::cout << "\n" << results.size() << " files: " << n_imported << " imported, " << n_present << " already there, "
+              << n_refused << " refused, " << n_unreadable << " unreadable or failed\n";
+    if (n_refused > 0) std::cout << "Refused: failed validation (see 'dpgcert verify FILE'; --force imports anyway).\n";
     return rc;
   });
 }

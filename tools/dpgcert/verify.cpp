@@ -1,5 +1,6 @@
 // dpgcert verify: can the gateway use this certificate? The onboarding checklist.
 #include "cli.hpp"
+#include "onboarding.hpp"
 
 #include <dpgcert/context.hpp>
 #include <dpgcert/oces.hpp>
@@ -48,8 +49,7 @@ int run_verify(const VerifyOptions& options) {
     if (!options.crls.empty()) input.crls = load_crl_files(as_paths(options.crls), ctx);
 
     const auto data = read_input_file(options.file, ctx.limits().max_input_bytes);
-    std::optional<SecretBytes> password;
-    if (options.password.given()) password = options.password.read();
+    const std::optional<SecretBytes> password = password_for(options.password, data, options.file);
     const ValidationReport report = validate_bytes(data, password ? &*password : nullptr, input, ctx);
 
     if (options.common.json) {

@@ -1,0 +1,135 @@
+// The tool's configuration file (issue 8): where it is found, what it sets, and that flags and
+// the environment win over it.
+#include "support/test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+
+using namespace dpgcert;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string q(const fs::path& p) { return test::shell_quote(p.string()); }
+struct Workspace {
+  test::TempDir tmp{"dpgcert-config"};
+  fs::path dir = tmp.path();
+  // No configuration of the machine or the user may leak into these tests.
+  test::ScopedEnv no_config{"DPGCERT_CONFIG", std::nullopt};
+  test::ScopedEnv no_store{"DPGCERT_STORE", std::nullopt};
+  test::ScopedEnv xdg{"XDG_CONFIG_HOME", (dir / "xdg").string()};
+  Workspace() { test::write_text(dir / "pw", "Test1234"); }
+};
+
+json parse_or_fail(const test::ToolResult& r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE_FALSE(r.out.empty());
+  return json::parse(r.out);
+}
+
+constexpr const char* kNow = "2025-06-01T00:00:00Z";
+
+}  // namespace
+
+TEST_SUITE("cli config") {
+  TEST_CASE("a configuration file sets the store, key, actor and validation defaults") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    const fs::path d = test::test_data_dir();
+    // Paths in the file are relative to its folder.
+    test::write_text(w.dir / "etc" / "config.json",
+               json{{"store", "../data/store.db"},
+                    {"key_file", "../keys/master.key"},
+                    {"actor", "renewal-job"},
+                    {"jobs", 1},
+                    {"validation", {{"trust", {(d / "oces2-prod/root.crt.pem").string()}}, {"crls", {(d / "oces2-prod/crl-current.crl.pem").string()}}}}}
+                   .dump());
+    fs::create_directories(w.dir / "data");
+    fs::create_directories(w.dir / "keys");
+    const std::string cfg = "--config " + q(w.dir / "etc" / "config.json") + " ";
+    // store init honours the configured store path; its key file is given here.
+    REQUIRE(test::run_tool(cfg + "store init --key-file " + q(w.dir / "keys" / "master.key")).exit_code == 0);
+    CHECK(fs::exists(w.dir / "data" / "store.db"));
+    // The synthetic root is trusted only through the configuration: the import passes validation.
+    const json imp = parse_or_fail(test::run_tool(cfg + "import " + q(d / "oces2-prod/voces.p12") + " " +
+                                                  q(d / "odd/foces-revoked.p12") + " --password-file " + q(w.dir / "pw") +
+                                                  " --now " + kNow + " --json"));
+    CHECK(imp[0]["outcome"] == "imported");
+    CHECK(imp[1]["outcome"] == "refused");  // the configured CRL is used
+    const json audit = parse_or_fail(test::run_tool(cfg + "audit --json"));
+    CHECK(audit.back()["actor"] == "renewal-job");
+
+    // The key file named in the configuration wins over the one the store remembers.
+    fs::rename(w.dir / "keys" / "master.key", w.dir / "keys" / "moved.key");
+    CHECK(test::run_tool(cfg + "export " + imp[0]["fingerprint_sha256"].get<std::string>() + " --out " + q(w.dir / "x.p12") +
+                         " --password-file " + q(w.dir / "pw"))
+              .exit_code == 3);
+    test::write_text(w.dir / "etc" / "config.json", json{{"store", "../data/store.db"}, {"key_file", "../keys/moved.key"}}.dump());
+    CHECK(test::run_tool(cfg + "export " + imp[0]["fingerprint_sha256"].get<std::string>() + " --out " + q(w.dir / "x.p12") +
+                         " --password-file " + q(w.dir / "pw"))
+              .exit_code == 0);
+
+    // Found through $DPGCERT_CONFIG and through $XDG_CONFIG_HOME/dpgcert/config.json, too.
+    {
+      const test::ScopedEnv env("DPGCERT_CONFIG", (w.dir / "etc" / "config.json").string());
+      CHECK(parse_or_fail(test::run_tool("list --json")).size() == 1);
+    }
+    fs::create_directories(w.dir / "xdg" / "dpgcert");
+    fs::copy_file(w.dir / "etc" / "config.json", w.dir / "xdg" / "dpgcert" / "config.json");
+    test::write_text(w.dir / "xdg" / "dpgcert" / "config.json",
+               json{{"store", (w.dir / "data" / "store.db").string()}, {"key_file", (w.dir / "keys" / "moved.key").string()}}.dump());
+    CHECK(parse_or_fail(test::run_tool("list --json")).size() == 1);
+  }
+
+  TEST_CASE("flags and environment variables win over the configuration file") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    test::write_text(w.dir / "config.json", json{{"store", (w.dir / "configured.db").string()}, {"actor", "from-config"}}.dump());
+    const std::string cfg = "--config " + q(w.dir / "config.json") + " ";
+    REQUIRE(test::run_tool(cfg + "--store " + q(w.dir / "flag.db") + " store init --key-file " + q(w.dir / "k")).exit_code == 0);
+    CHECK(fs::exists(w.dir / "flag.db"));
+    CHECK_FALSE(fs::exists(w.dir / "configured.db"));
+    {
+      const test::ScopedEnv env("DPGCERT_STORE", (w.dir / "flag.db").string());
+      const json org = parse_or_fail(test::run_tool(cfg + "--actor from-flag org add 12345674 --name Testfirma --json"));
+      CHECK(org["created_by"] == "from-flag");
+      CHECK(parse_or_fail(test::run_tool(cfg + "org list --json")).size() == 1);
+    }
+    CHECK_FALSE(fs::exists(w.dir / "configured.db"));
+  }
+
+  TEST_CASE("a bad configuration file is a clear usage error naming the file") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    const std::map<std::string, std::string> bad{
+        {"unknown.json", R"({"stor": "x.db"})"},
+        {"broken.json", R"({"store": )"},
+        {"type.json", R"({"store": 42})"},
+        {"both.json", R"({"key_file": "k", "passphrase_env": "P"})"},
+        {"thresholds.json", R"({"thresholds": [90, -1]})"},
+        {"sink.json", R"({"sinks": [{"name": "x"}]})"},
+        {"validation.json", R"({"validation": {"trusted": []}})"},
+        {"array.json", R"([1, 2])"},
+    };
+    for (const auto& [name, text] : bad) {
+      CAPTURE(name);
+      test::write_text(w.dir / name, text);
+      const auto r = test::run_tool("--config " + q(w.dir / name) + " list");
+      CHECK(r.exit_code == 64);
+      CHECK(r.err.find(name) != std::string::npos);
+    }
+    const auto missing = test::run_tool("--config " + q(w.dir / "nope.json") + " list");
+    CHECK(missing.exit_code == 3);
+    CHECK(missing.err.find("nope.json") != std::string::npos);
+    // --help and the generators never read it.
+    CHECK(test::run_tool("--config " + q(w.dir / "broken.json") + " list --help").exit_code == 0);
+  }
+}
