@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace dpgcert::cli {
@@ -107,11 +108,42 @@ std::string sink_target(const SinkConfig& s) {
 
 }  // namespace
 
+/// Makes the store what the configuration file says before a check: its default thresholds, and
+/// its sinks (added when missing; one of the same name with other settings is an error, so a
+/// check never silently delivers somewhere else than the file says).
+void apply_configuration(Store& store, const StoreGlobal& global) {
+  if (global.thresholds) {
+    RenewalPolicy wanted;
+    wanted.thresholds_days = *global.thresholds;
+    validate(wanted);
+    std::optional<RenewalPolicy> current;
+    for (const RenewalPolicyEntry& e : store.renewal_policies()) {
+      if (!e.cvr) current = e.policy;
+    }
+    if (current != wanted) store.set_renewal_policy(std::nullopt, wanted, global.actor);
+  }
+  if (global.sinks.empty()) return;
+  const std::vector<SinkConfig> existing = store.sinks();
+  for (const StoreGlobal::Sink& s : global.sinks) {
+    const SinkConfig want = s.jsonl.empty() ? command_sink(s.name, s.argv, std::chrono::seconds(s.timeout))
+                                            : jsonl_sink(s.name, s.jsonl);
+    validate_sink(want);
+    const auto it = std::find_if(existing.begin(), existing.end(), [&](const SinkConfig& e) { return e.name == s.name; });
+    if (it == existing.end()) {
+      (void)store.add_sink(want, global.actor);
+    } else if (it->kind != want.kind || nlohmann::json::parse(it->settings) != nlohmann::json::parse(want.settings)) {
+      throw Error(ErrorCode::conflict, "sink '" + s.name + "' in the configuration differs from the store's; " +
+                                           "change one of them (dpgcert sink remove " + s.name + ")");
+    }
+  }
+}
+
 int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
   // A monitoring plugin: whatever stops it from running is 3 (UNKNOWN), usage errors included.
   try {
     const Time now = options.at.empty() ? options.common.now_time() : parse_rfc3339(options.at);
     auto store = open_cli_store(global, options.common);
+    apply_configuration(*store, global);
     Lifecycle lifecycle(*store);
     CheckOptions co;
     co.sinks = options.sinks;

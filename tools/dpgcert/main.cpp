@@ -366,6 +366,30 @@ int main(int argc, char** argv) {
     if (store_global.actor.empty() && config.actor) store_global.actor = *config.actor;
     store_global.key_file = config.key_file.value_or("");
     store_global.passphrase_env = config.passphrase_env.value_or("");
+    store_global.thresholds = config.thresholds;
+    for (const auto& js : config.sinks) {
+      StoreGlobal::Sink sink;
+      sink.name = js["name"].get<std::string>();
+      if (js.contains("jsonl")) {
+        sink.jsonl = js["jsonl"].get<std::string>();
+      } else {
+        sink.argv.push_back(js["command"].get<std::string>());
+        if (js.contains("args")) {
+          if (!js["args"].is_array()) throw dpgcert::Error(dpgcert::ErrorCode::invalid_argument, "configuration: sink \"" + sink.name + "\": \"args\" must be a list of strings");
+          for (const auto& a : js["args"]) {
+            if (!a.is_string()) throw dpgcert::Error(dpgcert::ErrorCode::invalid_argument, "configuration: sink \"" + sink.name + "\": \"args\" must be a list of strings");
+            sink.argv.push_back(a.get<std::string>());
+          }
+        }
+        if (js.contains("timeout")) {
+          if (!js["timeout"].is_number_integer() || js["timeout"].get<int>() <= 0) {
+            throw dpgcert::Error(dpgcert::ErrorCode::invalid_argument, "configuration: sink \"" + sink.name + "\": \"timeout\" is seconds > 0");
+          }
+          sink.timeout = js["timeout"].get<int>();
+        }
+      }
+      store_global.sinks.push_back(std::move(sink));
+    }
     if (verify.trust.empty()) verify.trust = config.trust;
     if (verify.untrusted.empty()) verify.untrusted = config.untrusted;
     if (verify.crls.empty()) verify.crls = config.crls;

@@ -28,6 +28,16 @@ struct StoreGlobal {
   /// used when DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE are not set (empty: what the store remembers).
   std::string key_file;
   std::string passphrase_env;
+  /// From the configuration file, for `check`: the store's default thresholds, and sinks to add
+  /// to the store when missing (the file states what should be; check makes it so first).
+  std::optional<std::vector<int>> thresholds;
+  struct Sink {
+    std::string name;
+    std::string jsonl;               ///< A file, or "-"; or empty for a command sink.
+    std::vector<std::string> argv;   ///< The command and its arguments.
+    int timeout = 30;
+  };
+  std::vector<Sink> sinks;
 };
 
 struct StoreInitOptions {
