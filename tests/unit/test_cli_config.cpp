@@ -133,3 +133,46 @@ TEST_SUITE("cli config") {
     CHECK(test::run_tool("--config " + q(w.dir / "broken.json") + " list --help").exit_code == 0);
   }
 }
+
+TEST_SUITE("cli config") {
+  TEST_CASE("check applies the configuration's thresholds and sinks to the store") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    const fs::path d = test::test_data_dir();
+    const fs::path events = w.dir / "events.jsonl";
+    test::write_text(w.dir / "config.json",
+                     json{{"store", "store.db"},
+                          {"thresholds", {600, 30, 0}},
+                          {"validation", {{"trust", {(d / "oces2-prod/root.crt.pem").string()}}}},
+                          {"sinks", {{{"name", "log"}, {"jsonl", "events.jsonl"}}}}}
+                         .dump());
+    const std::string cfg = "--config " + q(w.dir / "config.json") + " ";
+    REQUIRE(test::run_tool(cfg + "store init --key-file " + q(w.dir / "k")).exit_code == 0);
+    const json imp = parse_or_fail(test::run_tool(cfg + "import " + q(d / "oces2-prod/foces.p12") + " --password-file " +
+                                                  q(w.dir / "pw") + " --now " + kNow + " --json"));
+    REQUIRE(imp[0]["outcome"] == "imported");
+    // 579 days before expiry: past the configured 600-day threshold, not the built-in 90.
+    const auto r = test::run_tool(cfg + "check --json --at " + kNow);
+    CHECK(r.exit_code == 1);
+    const json event = parse_or_fail(r);
+    CHECK(event["kind"] == "expiring");
+    CHECK(event["stage_days"] == 600);
+    // Delivered to the configured sink, which is now one of the store's.
+    const std::string delivered = test::read_text(events);
+    CHECK(json::parse(delivered.substr(0, delivered.find('\n')))["id"] == event["id"]);
+    const json sinks = parse_or_fail(test::run_tool(cfg + "sink list --json"));
+    CHECK(sinks.dump().find("\"log\"") != std::string::npos);
+    const json policy = parse_or_fail(test::run_tool(cfg + "org policy default --json"));
+    CHECK(policy.dump().find("600") != std::string::npos);
+    // Again: nothing new, nothing added twice.
+    const auto again = test::run_tool(cfg + "check --json --at " + kNow);
+    CHECK(again.exit_code == 1);
+    CHECK(again.out.empty());
+    // A sink of the same name but other settings is a conflict, not a silent change.
+    test::write_text(w.dir / "config.json",
+                     json{{"store", "store.db"}, {"sinks", {{{"name", "log"}, {"jsonl", "other.jsonl"}}}}}.dump());
+    const auto conflict = test::run_tool(cfg + "check --json --at " + kNow);
+    CHECK(conflict.exit_code == 3);
+    CHECK(parse_or_fail(conflict)["error"]["code"] == "conflict");
+  }
+}
