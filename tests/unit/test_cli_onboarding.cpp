@@ -2,6 +2,8 @@
 // map, as a new user would run it from the README and --help; and the password map's rules.
 #include "support/test_support.hpp"
 
+#include <dpgcert/time.hpp>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 
 using namespace dpgcert;
 namespace fs = std::filesystem;
@@ -132,6 +135,64 @@ TEST_SUITE("cli onboarding") {
     const auto refused = w.run("import " + q(batch / "udloebet.p12") + " --password-file " + q(w.dir / "default.pw") + " " +
                                w.validation() + " --json");
     CHECK(refused.exit_code == 2);
+
+    // The scheduled check over what was onboarded: one event per certificate within 90 days of
+    // expiry (the stage is the smallest default threshold at or above its days left), "renewed"
+    // for kunde-02, which kunde-04 superseded in the mailbox post@filial.dk; exit 1 (warnings).
+    std::map<std::string, std::string> fingerprint_of;
+    for (const auto& x : results) {
+      if (!x["fingerprint_sha256"].is_null()) {
+        fingerprint_of[fs::path(x["file"].get<std::string>()).filename().string()] = x["fingerprint_sha256"];
+      }
+    }
+    std::map<std::string, std::pair<std::string, int>> want;  // fingerprint -> kind, stage
+    const Time now = parse_rfc3339(kNow);
+    for (const auto& e : expected) {
+      if (e["outcome"] != "imported") continue;
+      const std::string file = e["file"];
+      if (file == "kunde-02.p12") {
+        want[fingerprint_of[file]] = {"renewed", -1};
+        continue;
+      }
+      const long long days = (parse_rfc3339(e["not_after"].get<std::string>()) - now).count() / 86400;
+      if (days > 90) continue;
+      int stage = 90;
+      for (int t : {90, 60, 30, 14, 7, 1, 0}) {
+        if (days <= t) stage = t;
+      }
+      want[fingerprint_of[file]] = {"expiring", stage};
+    }
+    REQUIRE(want.size() == 3);  // kunde-01 (27 days), kunde-02 (renewed), kunde-04 (78 days)
+    const auto check = w.run(std::string("check --json --at ") + kNow);
+    CHECK(check.exit_code == 1);
+    std::istringstream event_lines(check.out);
+    std::size_t events = 0;
+    for (std::string line; std::getline(event_lines, line);) {
+      const json ev = json::parse(line);
+      ++events;
+      const std::string fp = ev["fingerprint_sha256"];
+      REQUIRE(want.contains(fp));
+      CHECK(ev["kind"] == want[fp].first);
+      if (want[fp].second >= 0) CHECK(ev["stage_days"] == want[fp].second);
+      for (const char* field : {"id", "kind", "stage_days", "days_left", "fingerprint_sha256", "cvr", "mailbox"}) {
+        CHECK_MESSAGE(ev.contains(field), field);
+      }
+    }
+    CHECK(events == want.size());
+    // Once per threshold: the same day again announces nothing.
+    const auto again_check = w.run(std::string("check --json --at ") + kNow);
+    CHECK(again_check.exit_code == 1);
+    CHECK(again_check.out.empty());
+    // A month later kunde-01 has expired (2025-06-28): one "expired" event, exit 2.
+    const auto later = w.run("check --json --at 2025-07-01T00:00:00Z");
+    CHECK(later.exit_code == 2);
+    CHECK(later.out.find("\"expired\"") != std::string::npos);
+    CHECK(later.out.find(fingerprint_of["kunde-01.p12"]) != std::string::npos);
+    // The digest names the organisations and what is due.
+    const auto digest = w.run("digest --now 2025-07-01T00:00:00Z");
+    CHECK(digest.exit_code == 0);
+    CHECK(digest.out.find("12345674") != std::string::npos);
+    CHECK(digest.out.find("25313763") != std::string::npos);
   }
 
   TEST_CASE("password maps: CSV quoting, JSON sources, and clear errors for bad maps") {
