@@ -287,6 +287,7 @@ int main(int argc, char** argv) {
   auto* digest_cmd = store_cmd(app, "digest", "Per organisation: what expires when, and whom to contact");
   digest_cmd->add_option("--org", digest_opts.org, "Only this organisation (CVR)");
   add_common(*digest_cmd, digest_opts.common);
+  digest_cmd->footer("Examples:\n  dpgcert digest\n  dpgcert digest --org 12345674 --json");
   store_runs.emplace_back(digest_cmd, [&] { return run_digest(store_global, digest_opts); });
 
   MetricsOptions metrics_opts;
@@ -320,11 +321,13 @@ int main(int argc, char** argv) {
   SinkListOptions sink_list;
   auto* sink_list_cmd = store_cmd(*sink_grp, "list", "List sinks with their pending and delivered events");
   add_common(*sink_list_cmd, sink_list.common);
+  sink_list_cmd->footer("Example:\n  dpgcert sink list --json");
   store_runs.emplace_back(sink_list_cmd, [&] { return run_sink_list(store_global, sink_list); });
   SinkRemoveOptions sink_remove;
   auto* sink_remove_cmd = store_cmd(*sink_grp, "remove", "Remove a sink and its pending deliveries");
   sink_remove_cmd->add_option("NAME", sink_remove.name, "The sink's name")->required();
   add_common(*sink_remove_cmd, sink_remove.common);
+  sink_remove_cmd->footer("Example:\n  dpgcert sink remove ticket");
   store_runs.emplace_back(sink_remove_cmd, [&] { return run_sink_remove(store_global, sink_remove); });
 
   OrgPolicyOptions org_policy;
@@ -335,6 +338,12 @@ int main(int argc, char** argv) {
   auto* policy_reset = org_policy_cmd->add_flag("--reset", org_policy.reset, "Remove the override");
   policy_set->excludes(policy_reset);
   add_common(*org_policy_cmd, org_policy.common);
+  org_policy_cmd->footer(
+      "Examples:\n"
+      "  dpgcert org policy 12345674\n"
+      "  dpgcert org policy 12345674 --thresholds 120,90,60,30,14,7,1,0\n"
+      "  dpgcert org policy default --thresholds 90,30,7,0\n"
+      "  dpgcert org policy 12345674 --reset");
   store_runs.emplace_back(org_policy_cmd, [&] { return run_org_policy(store_global, org_policy); });
   // ---- lifecycle commands (issue 7): END -----------------------------------------------------
 
