@@ -1,0 +1,615 @@
+/* dpgcert's C API: a stable C ABI over the C++ library, for gateways written in C or in any
+ * language with a C foreign-function interface.
+ *
+ * Conventions (libgit2 and Botan's FFI are the models; docs/c-api.md has examples):
+ *
+ * - Names are dpgcert_<noun>_<verb>. Objects are opaque handles; a function that makes one takes
+ *   the `**out` pointer first, sets *out to NULL before doing anything else, and sets it to a new
+ *   handle on success. Every handle is released with its _free() function; _free(NULL) does
+ *   nothing.
+ * - Functions return an int: DPGCERT_OK (0) on success, a negative dpgcert_status otherwise.
+ *   Codes -1 to -9 are the kinds of dpgcert::ErrorCode (bad password, malformed, ...); codes from
+ *   -100 on are the C layer's own (a NULL argument, a buffer too small, ...). A failed call leaves
+ *   its output untouched except as documented, and sets a message for dpgcert_error_last().
+ * - Bytes go in as (const uint8_t *data, size_t len). Bytes and text come out into the caller's
+ *   buffer: `*len` holds the buffer's size on entry and, on return, the number of bytes written
+ *   (text: including the terminating NUL) or, with DPGCERT_E_BUFFER_TOO_SMALL, the number needed.
+ *   Calling with buf NULL and *len 0 asks for the size.
+ * - Times are int64_t seconds since 1970-01-01T00:00:00Z (UTC).
+ * - Option structs start with a `version` field; initialise them with their _INIT macro and then
+ *   change fields. A NULL options pointer means the defaults.
+ * - Passwords are UTF-8 without NUL bytes, given as (bytes, length). The library copies them into
+ *   memory it wipes; the caller's copy is the caller's to wipe.
+ * - Text returned is UTF-8. Text passed in is NUL-terminated UTF-8.
+ *
+ * Thread safety: every function may be called from any thread. Certificates, identities, reports,
+ * lists and import results are read-only values and may be shared between threads. A store handle
+ * may be used by several threads at once. A PKCS#12 handle (it holds a private key) is to be used
+ * by one thread at a time. dpgcert_error_last() is per thread.
+ *
+ * Secrets (passwords, keys) never appear in an error message, a JSON document or a report.
+ */
+#ifndef DPGCERT_DPGCERT_H
+#define DPGCERT_DPGCERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(DPGCERT_C_BUILDING)
+#    define DPGCERT_C_API __declspec(dllexport)
+#  else
+#    define DPGCERT_C_API __declspec(dllimport)
+#  endif
+#else
+#  define DPGCERT_C_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- versions ----------------------------------------------------------------------------- */
+
+/** The version of the C ABI this header describes. It grows by one whenever a function, a struct
+ *  layout or a constant's meaning changes incompatibly; adding functions or constants, or fields at
+ *  the end of a versioned option struct, does not change it. The shared library's SONAME carries
+ *  it (libdpgcert-c.so.1). */
+#define DPGCERT_C_ABI_VERSION 1
+
+/** The dpgcert library version, "MAJOR.MINOR.PATCH" (semantic versioning). */
+DPGCERT_C_API const char *dpgcert_version(void);
+
+/** The C ABI version of the library loaded at run time; compare with DPGCERT_C_ABI_VERSION. */
+DPGCERT_C_API int dpgcert_abi_version(void);
+
+/* ---- status codes and errors ------------------------------------------------------------- */
+
+/** Return codes. 0 is success; the values are part of the ABI and never change. */
+typedef enum dpgcert_status {
+  DPGCERT_OK = 0,
+  /* -1 to -9: what went wrong in the library (dpgcert::ErrorCode, negated). */
+  DPGCERT_E_BAD_PASSWORD = -1,     /**< A password did not open the file, or the store's key is wrong. */
+  DPGCERT_E_MALFORMED = -2,        /**< Not the expected format, truncated, damaged. */
+  DPGCERT_E_UNSUPPORTED = -3,      /**< Well-formed, but uses something that is not available. */
+  DPGCERT_E_LIMIT_EXCEEDED = -4,   /**< Larger or costlier than the configured limits allow. */
+  DPGCERT_E_NOT_FOUND = -5,        /**< A named object does not exist, or an optional value is absent. */
+  DPGCERT_E_CONFLICT = -6,         /**< The change conflicts with what is stored. */
+  DPGCERT_E_IO = -7,               /**< A file or the operating system failed. */
+  DPGCERT_E_INVALID_ARGUMENT = -8, /**< An argument that cannot be right (a bad field id, a NUL in a password, ...). */
+  DPGCERT_E_INTERNAL = -9,         /**< A bug or an unexpected failure (including running out of memory). */
+  /* -100 and below: how the C API was called. */
+  DPGCERT_E_NULL_ARGUMENT = -100,    /**< A required pointer argument was NULL. */
+  DPGCERT_E_BUFFER_TOO_SMALL = -101, /**< The output buffer is too small; *len holds the size needed. */
+  DPGCERT_E_OUT_OF_RANGE = -102,     /**< An index past the end of a list. */
+  DPGCERT_E_VERSION = -103          /**< An option struct's version this library does not know. */
+} dpgcert_status;
+
+/** The message of the last call on this thread that failed, or "" when the last call succeeded.
+ *  Never NULL. The text is valid until the next dpgcert call on the same thread. */
+DPGCERT_C_API const char *dpgcert_error_last(void);
+
+/** The fixed name of a status code: "ok", "bad_password", "malformed", ..., "null_argument",
+ *  "buffer_too_small", "out_of_range", "version"; "unknown" for other values. */
+DPGCERT_C_API const char *dpgcert_error_name(int code);
+
+/* ---- enumerations ------------------------------------------------------------------------ */
+
+/** OCES generation. */
+typedef enum dpgcert_generation {
+  DPGCERT_GENERATION_NONE = 0,
+  DPGCERT_GENERATION_OCES2 = 1,
+  DPGCERT_GENERATION_OCES3 = 2
+} dpgcert_generation;
+
+/** OCES certificate type. */
+typedef enum dpgcert_certificate_type {
+  DPGCERT_TYPE_NONE = 0,
+  DPGCERT_TYPE_VOCES = 1,
+  DPGCERT_TYPE_FOCES = 2,
+  DPGCERT_TYPE_MOCES = 3,
+  DPGCERT_TYPE_POCES = 4,
+  DPGCERT_TYPE_ORGANISATION = 5,
+  DPGCERT_TYPE_EMPLOYEE = 6,
+  DPGCERT_TYPE_ROOT_CA = 7,
+  DPGCERT_TYPE_ISSUING_CA = 8
+} dpgcert_certificate_type;
+
+/** Production or test. */
+typedef enum dpgcert_environment {
+  DPGCERT_ENVIRONMENT_UNKNOWN = 0,
+  DPGCERT_ENVIRONMENT_PRODUCTION = 1,
+  DPGCERT_ENVIRONMENT_TEST = 2
+} dpgcert_environment;
+
+/** The verdict of one validation check. */
+typedef enum dpgcert_check_status {
+  DPGCERT_CHECK_PASS = 0,
+  DPGCERT_CHECK_WARN = 1,
+  DPGCERT_CHECK_FAIL = 2,
+  DPGCERT_CHECK_SKIP = 3
+} dpgcert_check_status;
+
+/** Where a certificate stands in a store. */
+typedef enum dpgcert_certificate_status {
+  DPGCERT_STATUS_ANY = -1, /**< In a query: any status. */
+  DPGCERT_STATUS_ACTIVE = 0,
+  DPGCERT_STATUS_SUPERSEDED = 1,
+  DPGCERT_STATUS_REVOKED = 2,
+  DPGCERT_STATUS_RETIRED = 3
+} dpgcert_certificate_status;
+
+/** What an import did. */
+typedef enum dpgcert_import_outcome {
+  DPGCERT_IMPORT_IMPORTED = 0,
+  DPGCERT_IMPORT_ALREADY_PRESENT = 1,
+  DPGCERT_IMPORT_REFUSED = 2
+} dpgcert_import_outcome;
+
+/** What a renewal event announces. */
+typedef enum dpgcert_event_kind {
+  DPGCERT_EVENT_KIND_EXPIRING = 0,         /**< A threshold before expiry was crossed. */
+  DPGCERT_EVENT_KIND_EXPIRED = 1,          /**< The threshold 0 was crossed: it has expired. */
+  DPGCERT_EVENT_KIND_RENEWED = 2,          /**< A newer certificate of its lineage superseded it. */
+  DPGCERT_EVENT_KIND_REVOKED = 3,          /**< Its status became revoked. */
+  DPGCERT_EVENT_KIND_VALIDATION_FAILED = 4 /**< It was forced in past a failing validation. */
+} dpgcert_event_kind;
+
+/** How urgent a certificate's renewal stage is (monitoring-plugin style). */
+typedef enum dpgcert_severity {
+  DPGCERT_SEVERITY_NONE = 0,
+  DPGCERT_SEVERITY_WARNING = 1,
+  DPGCERT_SEVERITY_CRITICAL = 2
+} dpgcert_severity;
+
+/** Which enumeration dpgcert_enum_name() names. */
+typedef enum dpgcert_enum {
+  DPGCERT_ENUM_GENERATION = 1,
+  DPGCERT_ENUM_CERTIFICATE_TYPE = 2,
+  DPGCERT_ENUM_ENVIRONMENT = 3,
+  DPGCERT_ENUM_CHECK_STATUS = 4,
+  DPGCERT_ENUM_CERTIFICATE_STATUS = 5,
+  DPGCERT_ENUM_IMPORT_OUTCOME = 6,
+  DPGCERT_ENUM_EVENT_KIND = 7,
+  DPGCERT_ENUM_SEVERITY = 8
+} dpgcert_enum;
+
+/** The fixed lowercase name of a value, as the C++ API and the JSON spell it ("oces2", "foces",
+ *  "production", "warn", "superseded", "already_present", ...); NULL for an unknown kind or value
+ *  (DPGCERT_STATUS_ANY has no name). */
+DPGCERT_C_API const char *dpgcert_enum_name(int kind, int value);
+
+/** A time that is not given (in dpgcert_query). */
+#define DPGCERT_NO_TIME INT64_MIN
+
+/* ---- opaque handles ---------------------------------------------------------------------- */
+
+typedef struct dpgcert_certificate dpgcert_certificate;           /**< An X.509 certificate. */
+typedef struct dpgcert_certificate_list dpgcert_certificate_list; /**< Certificates from a file. */
+typedef struct dpgcert_identity dpgcert_identity;                 /**< The OCES identity of a certificate. */
+typedef struct dpgcert_pkcs12 dpgcert_pkcs12;                     /**< An opened PKCS#12 bundle (holds a private key). */
+typedef struct dpgcert_report dpgcert_report;                     /**< A validation report. */
+typedef struct dpgcert_store dpgcert_store;                       /**< An inventory store. */
+typedef struct dpgcert_import_result dpgcert_import_result;       /**< What an import did. */
+typedef struct dpgcert_summary_list dpgcert_summary_list;         /**< Certificates a store query found. */
+typedef struct dpgcert_check_result dpgcert_check_result;         /**< What a renewal check did. */
+typedef struct dpgcert_event dpgcert_event;                       /**< A renewal event (borrowed, see below). */
+
+/* ---- certificates ------------------------------------------------------------------------ */
+
+/** Parses every certificate in DER, PEM (several blocks allowed) or bare base64 input.
+ *  Errors: DPGCERT_E_MALFORMED (no certificate, or a broken one), DPGCERT_E_LIMIT_EXCEEDED
+ *  (input over 1 MiB or more than 32 certificates), DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_certificates_load(dpgcert_certificate_list **out, const uint8_t *data, size_t len);
+DPGCERT_C_API void dpgcert_certificate_list_free(dpgcert_certificate_list *list);
+/** The number of certificates in the list. */
+DPGCERT_C_API int dpgcert_certificate_list_count(const dpgcert_certificate_list *list, size_t *count);
+/** A new handle to the certificate at `index` (file order); free it with dpgcert_certificate_free().
+ *  DPGCERT_E_OUT_OF_RANGE past the end. */
+DPGCERT_C_API int dpgcert_certificate_list_get(dpgcert_certificate **out, const dpgcert_certificate_list *list,
+                                               size_t index);
+
+DPGCERT_C_API void dpgcert_certificate_free(dpgcert_certificate *cert);
+/** The DER encoding. */
+DPGCERT_C_API int dpgcert_certificate_der(const dpgcert_certificate *cert, uint8_t *buf, size_t *len);
+/** PEM text ("-----BEGIN CERTIFICATE-----", 64-column base64, trailing newline). */
+DPGCERT_C_API int dpgcert_certificate_pem(const dpgcert_certificate *cert, char *buf, size_t *len);
+/** The subject as RFC 4514 text. */
+DPGCERT_C_API int dpgcert_certificate_subject(const dpgcert_certificate *cert, char *buf, size_t *len);
+/** The issuer as RFC 4514 text. */
+DPGCERT_C_API int dpgcert_certificate_issuer(const dpgcert_certificate *cert, char *buf, size_t *len);
+/** The serial number as lowercase hex without separators. */
+DPGCERT_C_API int dpgcert_certificate_serial(const dpgcert_certificate *cert, char *buf, size_t *len);
+/** The SHA-256 fingerprint of the DER as 64 lowercase hex digits (the key a store uses). */
+DPGCERT_C_API int dpgcert_certificate_fingerprint(const dpgcert_certificate *cert, char *buf, size_t *len);
+/** Start of the validity period. */
+DPGCERT_C_API int dpgcert_certificate_not_before(const dpgcert_certificate *cert, int64_t *out);
+/** End of the validity period. */
+DPGCERT_C_API int dpgcert_certificate_not_after(const dpgcert_certificate *cert, int64_t *out);
+/** The certificate as a JSON object (docs/cli-json.md), with its OCES identity under "oces". */
+DPGCERT_C_API int dpgcert_certificate_json(const dpgcert_certificate *cert, char *buf, size_t *len);
+/** The OCES identity of the certificate, recognising CAs by the built-in OCES catalogue. */
+DPGCERT_C_API int dpgcert_certificate_identity(dpgcert_identity **out, const dpgcert_certificate *cert);
+
+/* ---- OCES identity ----------------------------------------------------------------------- */
+
+/** The fields of an identity. The integer ones are read with dpgcert_identity_int(), the text
+ *  ones with dpgcert_identity_text(); the other function gives DPGCERT_E_INVALID_ARGUMENT. */
+typedef enum dpgcert_identity_field {
+  /* integers */
+  DPGCERT_IDENTITY_GENERATION = 1,  /**< dpgcert_generation */
+  DPGCERT_IDENTITY_TYPE = 2,        /**< dpgcert_certificate_type */
+  DPGCERT_IDENTITY_ENVIRONMENT = 3, /**< dpgcert_environment */
+  DPGCERT_IDENTITY_CVR_VALID = 4,   /**< 1 when the CVR's check digit is right, else 0; absent without a CVR */
+  /* text; absent (DPGCERT_E_NOT_FOUND) where it does not apply */
+  DPGCERT_IDENTITY_CVR = 20,
+  DPGCERT_IDENTITY_ID = 21,             /**< the id that goes with the type: UID, FID, RID, PID or UUID */
+  DPGCERT_IDENTITY_UID = 22,
+  DPGCERT_IDENTITY_FID = 23,
+  DPGCERT_IDENTITY_RID = 24,
+  DPGCERT_IDENTITY_PID = 25,
+  DPGCERT_IDENTITY_UUID = 26,
+  DPGCERT_IDENTITY_SUBJECT_SERIAL = 27, /**< the subject's serialNumber in full */
+  DPGCERT_IDENTITY_ORGANISATION = 28,
+  DPGCERT_IDENTITY_COMMON_NAME = 29,
+  DPGCERT_IDENTITY_EMAIL = 30,
+  DPGCERT_IDENTITY_ISSUING_CA = 31,     /**< the catalogue name of the issuing CA */
+  /* text, always present */
+  DPGCERT_IDENTITY_SUMMARY = 40, /**< one line for people, e.g. "OCES2 FOCES (function), test, CVR ..." */
+  DPGCERT_IDENTITY_JSON = 41     /**< the identity as JSON, warnings included */
+} dpgcert_identity_field;
+
+DPGCERT_C_API void dpgcert_identity_free(dpgcert_identity *identity);
+/** An integer field. DPGCERT_E_NOT_FOUND when absent, DPGCERT_E_INVALID_ARGUMENT for a text field. */
+DPGCERT_C_API int dpgcert_identity_int(const dpgcert_identity *identity, int field, int *out);
+/** A text field. DPGCERT_E_NOT_FOUND when absent, DPGCERT_E_INVALID_ARGUMENT for an integer field. */
+DPGCERT_C_API int dpgcert_identity_text(const dpgcert_identity *identity, int field, char *buf, size_t *len);
+
+/* ---- PKCS#12 ----------------------------------------------------------------------------- */
+
+/** Opens a PKCS#12 file (legacy RC2/3DES or modern AES/PBKDF2) with its password; password NULL
+ *  with password_len 0 is the empty password. The key derivation runs here, so this is the
+ *  expensive call (milliseconds).
+ *  Errors: DPGCERT_E_BAD_PASSWORD (wrong password), DPGCERT_E_MALFORMED (not PKCS#12, truncated,
+ *  trailing bytes), DPGCERT_E_UNSUPPORTED (an algorithm that is not available),
+ *  DPGCERT_E_LIMIT_EXCEEDED (size, iteration count, bags: refused before any key derivation),
+ *  DPGCERT_E_INVALID_ARGUMENT (a NUL byte in the password), DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_pkcs12_load(dpgcert_pkcs12 **out, const uint8_t *data, size_t len, const uint8_t *password,
+                                      size_t password_len);
+/** Frees the bundle and wipes its private key. */
+DPGCERT_C_API void dpgcert_pkcs12_free(dpgcert_pkcs12 *bundle);
+/** The end-entity certificate. DPGCERT_E_NOT_FOUND when the file has none (e.g. only CA certificates). */
+DPGCERT_C_API int dpgcert_pkcs12_leaf(dpgcert_certificate **out, const dpgcert_pkcs12 *bundle);
+/** The number of other certificates (the chain, from the leaf's issuer towards the root). */
+DPGCERT_C_API int dpgcert_pkcs12_chain_count(const dpgcert_pkcs12 *bundle, size_t *count);
+/** A new handle to the chain certificate at `index`. DPGCERT_E_OUT_OF_RANGE past the end. */
+DPGCERT_C_API int dpgcert_pkcs12_chain_get(dpgcert_certificate **out, const dpgcert_pkcs12 *bundle, size_t index);
+/** 1 when the private key matches the leaf, else 0 (also when either is absent). */
+DPGCERT_C_API int dpgcert_pkcs12_key_matches(const dpgcert_pkcs12 *bundle, int *out);
+/** The private key as PKCS#8 DER (a secret: wipe the buffer after use). DPGCERT_E_NOT_FOUND
+ *  when the file has no key. */
+DPGCERT_C_API int dpgcert_pkcs12_private_key(const dpgcert_pkcs12 *bundle, uint8_t *buf, size_t *len);
+/** The friendly name of the key (or else the leaf). DPGCERT_E_NOT_FOUND when there is none. */
+DPGCERT_C_API int dpgcert_pkcs12_friendly_name(const dpgcert_pkcs12 *bundle, char *buf, size_t *len);
+/** 1 when the file used legacy protection (RC2, 3DES, SHA-1 MAC, few iterations), else 0. */
+DPGCERT_C_API int dpgcert_pkcs12_legacy(const dpgcert_pkcs12 *bundle, int *out);
+/** How the file was protected, as JSON: legacy, legacy_reasons, mac, iterations, bags. */
+DPGCERT_C_API int dpgcert_pkcs12_profile_json(const dpgcert_pkcs12 *bundle, char *buf, size_t *len);
+
+/* ---- validation -------------------------------------------------------------------------- */
+
+/** Which policy a validation starts from. */
+typedef enum dpgcert_policy {
+  DPGCERT_POLICY_OCES_GATEWAY = 0, /**< An organisation/function certificate for a secure-mail gateway. */
+  DPGCERT_POLICY_GENERIC = 1       /**< Any PKI: no OCES profile, RFC 5280 policy processing. */
+} dpgcert_policy;
+
+#define DPGCERT_VALIDATE_OPTIONS_VERSION 1
+
+/** What to validate against. */
+typedef struct dpgcert_validate_options {
+  unsigned int version; /**< DPGCERT_VALIDATE_OPTIONS_VERSION */
+  /** The validation time; required by the validate functions (0 is refused with
+   *  DPGCERT_E_INVALID_ARGUMENT). In an import, 0 means the store clock's now. */
+  int64_t at;
+  int policy;              /**< dpgcert_policy */
+  int environment;         /**< Required environment; DPGCERT_ENVIRONMENT_UNKNOWN: not checked. */
+  const char *expected_cvr; /**< The CVR the certificate must carry; NULL: not checked. */
+  int min_days;            /**< Fewer days left than this warns; negative: the policy's default (30). */
+  /** Trust anchors: DER or PEM certificates (several PEM blocks allowed); NULL: the built-in OCES
+   *  roots. */
+  const uint8_t *trust;
+  size_t trust_len;
+  /** Untrusted intermediate CA certificates offered for path building (DER or PEM); NULL: none. */
+  const uint8_t *intermediates;
+  size_t intermediates_len;
+  /** CRLs (DER, or several PEM blocks); NULL: revocation is not checked. */
+  const uint8_t *crls;
+  size_t crls_len;
+} dpgcert_validate_options;
+
+#define DPGCERT_VALIDATE_OPTIONS_INIT \
+  { DPGCERT_VALIDATE_OPTIONS_VERSION, 0, DPGCERT_POLICY_OCES_GATEWAY, DPGCERT_ENVIRONMENT_UNKNOWN, NULL, -1, NULL, 0, NULL, 0, NULL, 0 }
+
+/** Validates a certificate (the PKCS#12 checks are skipped). A failed validation is a report with
+ *  verdict DPGCERT_CHECK_FAIL, not an error. Errors: DPGCERT_E_INVALID_ARGUMENT (no time, an
+ *  unknown policy or environment), DPGCERT_E_MALFORMED / DPGCERT_E_LIMIT_EXCEEDED (trust,
+ *  intermediates or CRL input), DPGCERT_E_VERSION, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_validate_certificate(dpgcert_report **out, const dpgcert_certificate *cert,
+                                               const dpgcert_validate_options *options);
+/** Validates an opened bundle: its leaf, its key and its protection; its chain joins the
+ *  intermediates. Errors as dpgcert_validate_certificate(). */
+DPGCERT_C_API int dpgcert_validate_pkcs12(dpgcert_report **out, const dpgcert_pkcs12 *bundle,
+                                          const dpgcert_validate_options *options);
+/** Validates a file's bytes as an onboarding check: a PKCS#12 file (a wrong password is a report
+ *  whose "pkcs12_opened" check fails) or a DER/PEM certificate. password NULL with password_len 0:
+ *  the empty and the absent password are tried. Errors as dpgcert_validate_certificate(), plus
+ *  DPGCERT_E_MALFORMED / DPGCERT_E_LIMIT_EXCEEDED for input that is neither. */
+DPGCERT_C_API int dpgcert_validate_bytes(dpgcert_report **out, const uint8_t *data, size_t len,
+                                         const uint8_t *password, size_t password_len,
+                                         const dpgcert_validate_options *options);
+
+DPGCERT_C_API void dpgcert_report_free(dpgcert_report *report);
+/** The worst status of the checks: DPGCERT_CHECK_FAIL, _WARN or _PASS. Pass and warn mean usable. */
+DPGCERT_C_API int dpgcert_report_verdict(const dpgcert_report *report, int *out);
+/** The number of checks; every report lists every check, in a fixed order. */
+DPGCERT_C_API int dpgcert_report_check_count(const dpgcert_report *report, size_t *count);
+/** The id of the check at `index` ("pkcs12_opened", "chain", "validity", ...). */
+DPGCERT_C_API int dpgcert_report_check_id(const dpgcert_report *report, size_t index, char *buf, size_t *len);
+/** The status (dpgcert_check_status) of the check at `index`. */
+DPGCERT_C_API int dpgcert_report_check_status(const dpgcert_report *report, size_t index, int *out);
+/** The message (a plain sentence saying why) of the check at `index`. */
+DPGCERT_C_API int dpgcert_report_check_message(const dpgcert_report *report, size_t index, char *buf, size_t *len);
+/** The index of the check with this id. DPGCERT_E_NOT_FOUND for an unknown id. */
+DPGCERT_C_API int dpgcert_report_find(const dpgcert_report *report, const char *id, size_t *index);
+/** The certificate validated. DPGCERT_E_NOT_FOUND when there was none (e.g. a wrong password). */
+DPGCERT_C_API int dpgcert_report_certificate(dpgcert_certificate **out, const dpgcert_report *report);
+/** The report as JSON (docs/validation.md). */
+DPGCERT_C_API int dpgcert_report_json(const dpgcert_report *report, char *buf, size_t *len);
+/** The report as a checklist for people (lines of at most 80 columns). */
+DPGCERT_C_API int dpgcert_report_text(const dpgcert_report *report, char *buf, size_t *len);
+
+/* ---- the store --------------------------------------------------------------------------- */
+
+#define DPGCERT_STORE_OPTIONS_VERSION 1
+
+/** How to open or create a store. */
+typedef struct dpgcert_store_options {
+  unsigned int version; /**< DPGCERT_STORE_OPTIONS_VERSION */
+  /** Open: read this key file instead of the one the store remembers. Create: the key file of a
+   *  new key-file store (made, mode 0600, when missing). NULL: as remembered / not a key file. */
+  const char *key_file;
+  /** The passphrase of a passphrase store (create: makes one); NULL: none. */
+  const uint8_t *passphrase;
+  size_t passphrase_len;
+  /** Who makes changes, for the audit log; NULL: the OS user. */
+  const char *actor;
+  /** 0: the system clock. Otherwise the store's clock stands still at this time (what-if runs, tests). */
+  int64_t now;
+  /** Argon2id cost when creating a passphrase store; 0: the default (64 MiB, 3 passes, 1 lane). */
+  uint32_t argon2_memory_kib;
+  uint32_t argon2_iterations;
+  uint32_t argon2_parallelism;
+} dpgcert_store_options;
+
+#define DPGCERT_STORE_OPTIONS_INIT { DPGCERT_STORE_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, 0, 0, 0 }
+
+/** Creates a new SQLite store at `path` (its folder must exist), sealed under a master key from
+ *  options->passphrase if given, else from options->key_file. Errors: DPGCERT_E_CONFLICT (a store
+ *  exists there), DPGCERT_E_NOT_FOUND (the folder does not exist), DPGCERT_E_INVALID_ARGUMENT
+ *  (neither a key file nor a passphrase), DPGCERT_E_IO, DPGCERT_E_NULL_ARGUMENT, DPGCERT_E_VERSION. */
+DPGCERT_C_API int dpgcert_store_create(dpgcert_store **out, const char *path, const dpgcert_store_options *options);
+/** Opens an existing store. Errors: DPGCERT_E_NOT_FOUND (no store there), DPGCERT_E_MALFORMED
+ *  (not a dpgcert store), DPGCERT_E_UNSUPPORTED (a newer schema), DPGCERT_E_IO,
+ *  DPGCERT_E_NULL_ARGUMENT, DPGCERT_E_VERSION. The master key is read only when first needed (a
+ *  wrong or unreadable one then gives DPGCERT_E_BAD_PASSWORD or DPGCERT_E_IO). */
+DPGCERT_C_API int dpgcert_store_open(dpgcert_store **out, const char *path, const dpgcert_store_options *options);
+DPGCERT_C_API void dpgcert_store_free(dpgcert_store *store);
+
+#define DPGCERT_IMPORT_OPTIONS_VERSION 1
+
+/** How to import a PKCS#12 file into a store. */
+typedef struct dpgcert_import_options {
+  unsigned int version;         /**< DPGCERT_IMPORT_OPTIONS_VERSION */
+  const char *organisation_cvr; /**< Attach to this organisation (created when missing); NULL: the certificate's CVR. */
+  const char *mailbox;          /**< Attach to this mailbox (created when missing); NULL: none. */
+  int force;                    /**< Non-zero: import even when the validation fails. */
+  const char *actor;            /**< Who imports; NULL: the store's actor. */
+  const char *source;           /**< Where the file came from (kept with the record); NULL: "api". */
+  /** What to validate against; NULL: the defaults at the store clock's now. */
+  const dpgcert_validate_options *validation;
+} dpgcert_import_options;
+
+#define DPGCERT_IMPORT_OPTIONS_INIT { DPGCERT_IMPORT_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL }
+
+/** Opens a PKCS#12 file with its password, validates it and stores it with the file and the
+ *  password sealed. Idempotent by fingerprint (DPGCERT_IMPORT_ALREADY_PRESENT); a failing
+ *  validation is DPGCERT_IMPORT_REFUSED unless forced (not an error). A newer certificate of the
+ *  same lineage supersedes older ones. Errors: as dpgcert_pkcs12_load() for the file,
+ *  DPGCERT_E_BAD_PASSWORD also for a wrong master key, DPGCERT_E_CONFLICT (the fingerprint is
+ *  stored for another organisation or mailbox), DPGCERT_E_INVALID_ARGUMENT (a bundle without a
+ *  key or leaf, a bad CVR or mailbox), DPGCERT_E_IO, DPGCERT_E_VERSION, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_import(dpgcert_import_result **out, dpgcert_store *store, const uint8_t *pkcs12,
+                                       size_t len, const uint8_t *password, size_t password_len,
+                                       const dpgcert_import_options *options);
+
+DPGCERT_C_API void dpgcert_import_result_free(dpgcert_import_result *result);
+/** The outcome (dpgcert_import_outcome). */
+DPGCERT_C_API int dpgcert_import_result_outcome(const dpgcert_import_result *result, int *out);
+/** The certificate's fingerprint (64 lowercase hex digits). */
+DPGCERT_C_API int dpgcert_import_result_fingerprint(const dpgcert_import_result *result, char *buf, size_t *len);
+/** The validation report. DPGCERT_E_NOT_FOUND for an already present certificate (not validated again). */
+DPGCERT_C_API int dpgcert_import_result_report(dpgcert_report **out, const dpgcert_import_result *result);
+/** How many certificates this import superseded. */
+DPGCERT_C_API int dpgcert_import_result_superseded_count(const dpgcert_import_result *result, size_t *count);
+/** The fingerprint of the superseded certificate at `index`. */
+DPGCERT_C_API int dpgcert_import_result_superseded(const dpgcert_import_result *result, size_t index, char *buf,
+                                                   size_t *len);
+
+#define DPGCERT_QUERY_VERSION 1
+
+/** A filter over a store's certificates; every given field must match. Results are ordered by
+ *  not_after, then fingerprint. */
+typedef struct dpgcert_query {
+  unsigned int version;         /**< DPGCERT_QUERY_VERSION */
+  const char *organisation_cvr; /**< NULL: any. */
+  const char *mailbox;          /**< NULL: any. */
+  int status;                   /**< dpgcert_certificate_status; DPGCERT_STATUS_ANY: any. */
+  int64_t not_after_before;     /**< not_after < this; DPGCERT_NO_TIME: no bound. */
+  int64_t not_after_from;       /**< not_after >= this; DPGCERT_NO_TIME: no bound. */
+  size_t limit;                 /**< 0: no limit. */
+  size_t offset;
+} dpgcert_query;
+
+#define DPGCERT_QUERY_INIT \
+  { DPGCERT_QUERY_VERSION, NULL, NULL, DPGCERT_STATUS_ANY, DPGCERT_NO_TIME, DPGCERT_NO_TIME, 0, 0 }
+
+/** The renewal question as a query: active certificates whose validity ends before `t`, expired
+ *  ones included (an index range, never a scan). Fill it in, then change other fields if needed. */
+#define DPGCERT_QUERY_EXPIRING_BEFORE(t) \
+  { DPGCERT_QUERY_VERSION, NULL, NULL, DPGCERT_STATUS_ACTIVE, (t), DPGCERT_NO_TIME, 0, 0 }
+
+/** The certificates matching `query` (NULL: all). Errors: DPGCERT_E_INVALID_ARGUMENT (an unknown
+ *  status), DPGCERT_E_IO, DPGCERT_E_VERSION, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_query(dpgcert_summary_list **out, const dpgcert_store *store,
+                                      const dpgcert_query *query);
+/** How many certificates match `query` (NULL: all; limit and offset are ignored). */
+DPGCERT_C_API int dpgcert_store_count(const dpgcert_store *store, const dpgcert_query *query, size_t *count);
+
+/** The fields of a certificate summary. Integer ones are read with dpgcert_summary_list_int(),
+ *  text ones with dpgcert_summary_list_text(). */
+typedef enum dpgcert_summary_field {
+  /* integers */
+  DPGCERT_SUMMARY_ID = 1,          /**< the store's record id */
+  DPGCERT_SUMMARY_STATUS = 2,      /**< dpgcert_certificate_status */
+  DPGCERT_SUMMARY_NOT_BEFORE = 3,  /**< Unix seconds */
+  DPGCERT_SUMMARY_NOT_AFTER = 4,   /**< Unix seconds */
+  DPGCERT_SUMMARY_GENERATION = 5,  /**< dpgcert_generation */
+  DPGCERT_SUMMARY_TYPE = 6,        /**< dpgcert_certificate_type */
+  DPGCERT_SUMMARY_ENVIRONMENT = 7, /**< dpgcert_environment */
+  /* text; absent (DPGCERT_E_NOT_FOUND) where it does not apply, except the fingerprint */
+  DPGCERT_SUMMARY_FINGERPRINT = 20,
+  DPGCERT_SUMMARY_ORGANISATION_CVR = 21, /**< the organisation it is attached to */
+  DPGCERT_SUMMARY_MAILBOX = 22,
+  DPGCERT_SUMMARY_CVR = 23,              /**< the CVR in the certificate */
+  DPGCERT_SUMMARY_OCES_ID = 24,          /**< UID / FID / RID / PID / UUID */
+  DPGCERT_SUMMARY_COMMON_NAME = 25
+} dpgcert_summary_field;
+
+DPGCERT_C_API void dpgcert_summary_list_free(dpgcert_summary_list *list);
+DPGCERT_C_API int dpgcert_summary_list_count(const dpgcert_summary_list *list, size_t *count);
+/** An integer field of the certificate at `index`. DPGCERT_E_INVALID_ARGUMENT for a text field. */
+DPGCERT_C_API int dpgcert_summary_list_int(const dpgcert_summary_list *list, size_t index, int field, int64_t *out);
+/** A text field of the certificate at `index`. DPGCERT_E_NOT_FOUND when absent,
+ *  DPGCERT_E_INVALID_ARGUMENT for an integer field. */
+DPGCERT_C_API int dpgcert_summary_list_text(const dpgcert_summary_list *list, size_t index, int field, char *buf,
+                                            size_t *len);
+
+/** The gateway's call: the active certificate of a mailbox (the newest if there are several),
+ *  unsealed and opened. On success *out is NULL when the mailbox has no active certificate.
+ *  Errors: DPGCERT_E_NOT_FOUND (no such mailbox), DPGCERT_E_BAD_PASSWORD (wrong master key),
+ *  DPGCERT_E_INVALID_ARGUMENT (a passphrase store opened without its passphrase),
+ *  DPGCERT_E_MALFORMED (damaged sealed data), DPGCERT_E_IO (e.g. an unreadable key file),
+ *  DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_current_bundle(dpgcert_pkcs12 **out, const dpgcert_store *store, const char *mailbox);
+
+/* ---- renewal tracking ---------------------------------------------------------------------- */
+
+/* The lifecycle layer (docs/lifecycle.md): a check at a given time records which renewal threshold
+ * (by default 90, 60, 30, 14, 7, 1 and 0 days before expiry) each active certificate has crossed
+ * and emits one event per threshold, plus one when a certificate is renewed, revoked or was forced
+ * in past a failing validation. Events go to the store's outbox in the same transaction and are
+ * delivered, at least once, to the sinks configured in the store: JSON Lines files, command hooks
+ * (`dpgcert sink add`), and in-process callbacks such as the one dpgcert_store_check() takes. */
+
+/** Adds an in-process callback sink named `name` (1-64 of [A-Za-z0-9._-]) to the store: events
+ *  emitted from now on are queued for it and handed to the callback that a dpgcert_store_check()
+ *  names it with. Errors: DPGCERT_E_CONFLICT (a sink of that name exists),
+ *  DPGCERT_E_INVALID_ARGUMENT (a bad name), DPGCERT_E_IO, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_add_callback_sink(dpgcert_store *store, const char *name);
+
+/** Called once per delivery of an event to the callback sink, on the thread running the check.
+ *  The event is valid only during the call. Return 0 when the event was handled; any other value
+ *  leaves it in the outbox, to be offered again by a later check (with backoff: 1 minute, doubled
+ *  per failed attempt, at most a day). A receiver deduplicates on the event id. */
+typedef int (*dpgcert_event_callback)(const dpgcert_event *event, void *payload);
+
+#define DPGCERT_CHECK_OPTIONS_VERSION 1
+
+/** How a check runs. */
+typedef struct dpgcert_check_options {
+  unsigned int version;      /**< DPGCERT_CHECK_OPTIONS_VERSION */
+  /** The callback sink the callback serves (see dpgcert_store_add_callback_sink); required with a
+   *  callback. NULL without one. */
+  const char *callback_sink;
+  /** Non-zero: deliver to the sinks after recording (the default). 0: record only. */
+  int deliver;
+} dpgcert_check_options;
+
+#define DPGCERT_CHECK_OPTIONS_INIT { DPGCERT_CHECK_OPTIONS_VERSION, NULL, 1 }
+
+/** Evaluates the certificates due at `now` and the pending status changes, records new stages and
+ *  their events in the outbox, then delivers what is due to the store's sinks - to `callback` for
+ *  the callback sink options->callback_sink (callback and payload may be NULL: no callback). A
+ *  failing sink or callback is an outcome (DPGCERT_CHECK_RESULT_FAILED), not an error. Errors:
+ *  DPGCERT_E_NOT_FOUND (the store has no callback sink named options->callback_sink),
+ *  DPGCERT_E_INVALID_ARGUMENT (a callback without a sink name, or a sink name without a callback),
+ *  DPGCERT_E_IO, DPGCERT_E_VERSION, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_check(dpgcert_check_result **out, dpgcert_store *store, int64_t now,
+                                      const dpgcert_check_options *options, dpgcert_event_callback callback,
+                                      void *payload);
+
+/** The numbers of a check. */
+typedef enum dpgcert_check_result_field {
+  DPGCERT_CHECK_RESULT_AT = 1,        /**< the check's time */
+  DPGCERT_CHECK_RESULT_EVALUATED = 2, /**< certificates evaluated (those due) */
+  DPGCERT_CHECK_RESULT_EMITTED = 3,   /**< new events */
+  DPGCERT_CHECK_RESULT_DELIVERED = 4, /**< deliveries acknowledged by the sinks in this run */
+  DPGCERT_CHECK_RESULT_FAILED = 5,    /**< delivery attempts that failed (to be retried) */
+  DPGCERT_CHECK_RESULT_WARNING = 6,   /**< active certificates in a warning stage afterwards */
+  DPGCERT_CHECK_RESULT_CRITICAL = 7,  /**< active certificates in a critical stage afterwards */
+  DPGCERT_CHECK_RESULT_WORST = 8      /**< dpgcert_severity: the worst of the new events and of the state */
+} dpgcert_check_result_field;
+
+DPGCERT_C_API void dpgcert_check_result_free(dpgcert_check_result *result);
+/** A number of the check (dpgcert_check_result_field). DPGCERT_E_INVALID_ARGUMENT for an unknown field. */
+DPGCERT_C_API int dpgcert_check_result_int(const dpgcert_check_result *result, int field, int64_t *out);
+/** The new event at `index` (0 to DPGCERT_CHECK_RESULT_EMITTED - 1, in emission order), owned by the
+ *  result: valid until dpgcert_check_result_free(). DPGCERT_E_OUT_OF_RANGE past the end. */
+DPGCERT_C_API int dpgcert_check_result_event(const dpgcert_check_result *result, size_t index,
+                                             const dpgcert_event **event);
+
+/** The fields of an event. Integer ones are read with dpgcert_event_int(), text ones with
+ *  dpgcert_event_text(). */
+typedef enum dpgcert_event_field {
+  /* integers */
+  DPGCERT_EVENT_KIND = 1,                /**< dpgcert_event_kind */
+  DPGCERT_EVENT_STAGE_DAYS = 2,          /**< the threshold crossed; absent for renewed, revoked, validation_failed */
+  DPGCERT_EVENT_DAYS_LEFT = 3,           /**< whole days to the effective expiry; negative once expired */
+  DPGCERT_EVENT_AT = 4,                  /**< when it was emitted (the check's time), Unix seconds */
+  DPGCERT_EVENT_EFFECTIVE_NOT_AFTER = 5, /**< the earliest notAfter of the certificate and its issuers */
+  DPGCERT_EVENT_NOT_AFTER = 6,           /**< the certificate's own notAfter */
+  DPGCERT_EVENT_CERTIFICATE_ID = 7,      /**< the store's record id */
+  /* text; absent (DPGCERT_E_NOT_FOUND) where it does not apply */
+  DPGCERT_EVENT_ID = 20,                 /**< the idempotency key: the same on every delivery */
+  DPGCERT_EVENT_FINGERPRINT = 21,        /**< the certificate's SHA-256 fingerprint (hex) */
+  DPGCERT_EVENT_CVR = 22,                /**< the CVR to act for: the organisation's, else the certificate's */
+  DPGCERT_EVENT_MAILBOX = 23,
+  DPGCERT_EVENT_COMMON_NAME = 24,
+  DPGCERT_EVENT_ORGANISATION_NAME = 25,
+  DPGCERT_EVENT_SUPERSEDED_BY = 26,      /**< renewed: the successor's fingerprint */
+  DPGCERT_EVENT_JSON = 27                /**< the event as the sinks receive it (docs/lifecycle.md) */
+} dpgcert_event_field;
+
+/** An integer field of an event. DPGCERT_E_NOT_FOUND when absent, DPGCERT_E_INVALID_ARGUMENT for a
+ *  text field. */
+DPGCERT_C_API int dpgcert_event_int(const dpgcert_event *event, int field, int64_t *out);
+/** A text field of an event. DPGCERT_E_NOT_FOUND when absent, DPGCERT_E_INVALID_ARGUMENT for an
+ *  integer field. */
+DPGCERT_C_API int dpgcert_event_text(const dpgcert_event *event, int field, char *buf, size_t *len);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DPGCERT_DPGCERT_H */

@@ -1,0 +1,133 @@
+// C API: renewal tracking - a check over a store, its events, and an in-process callback sink.
+#include "c_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+using namespace dpgcert;
+using namespace dpgcert::capi;
+
+extern "C" {
+
+int dpgcert_store_add_callback_sink(dpgcert_store* store, const char* name) {
+  return guarded(__func__, [&] {
+    require(store, "store");
+    (void)store->store->add_sink(callback_sink(std::string(in_text(name, "name"))));
+    return DPGCERT_OK;
+  });
+}
+
+int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_t now,
+                        const dpgcert_check_options* options, dpgcert_event_callback callback, void* payload) {
+  return guarded(__func__, [&] {
+    reset_out(out);
+    require(store, "store");
+    const dpgcert_check_options defaults = DPGCERT_CHECK_OPTIONS_INIT;
+    const dpgcert_check_options& o = options != nullptr ? *options : defaults;
+    check_version(o.version, DPGCERT_CHECK_OPTIONS_VERSION, "dpgcert_check_options");
+    if ((callback == nullptr) != (o.callback_sink == nullptr)) {
+      throw Error(ErrorCode::invalid_argument,
+                  "a callback needs options->callback_sink, the name of the callback sink it serves (and a name a callback)");
+    }
+    CheckOptions co;
+    co.deliver = o.deliver != 0;
+
+    Lifecycle lifecycle(*store->store);
+    if (callback != nullptr) {
+      const std::string name(o.callback_sink);
+      // Events are queued only for sinks configured in the store: a misspelt name would otherwise
+      // make the callback silently never run.
+      const auto sinks = store->store->sinks();
+      if (std::none_of(sinks.begin(), sinks.end(),
+                       [&](const SinkConfig& s) { return s.name == name && s.kind == SinkKind::callback; })) {
+        throw Error(ErrorCode::not_found, "the store has no callback sink named '" + name +
+                                              "' (add one with dpgcert_store_add_callback_sink)");
+      }
+      lifecycle.register_callback(name, [callback, payload](const Event& e) {
+        const dpgcert_event event{e};
+        const int rc = callback(&event, payload);
+        return rc == 0 ? SinkResult::ok() : SinkResult::retry("the C callback returned " + std::to_string(rc));
+      });
+    }
+    auto result = std::make_unique<dpgcert_check_result>();
+    result->result = lifecycle.check(from_unix(now), co);
+    for (const Event& e : result->result.emitted) result->events.push_back(dpgcert_event{e});
+    *out = result.release();
+    return DPGCERT_OK;
+  });
+}
+
+void dpgcert_check_result_free(dpgcert_check_result* result) { delete result; }
+
+int dpgcert_check_result_int(const dpgcert_check_result* result, int field, int64_t* out) {
+  return guarded(__func__, [&] {
+    require(result, "result");
+    const CheckResult& r = result->result;
+    switch (field) {
+      case DPGCERT_CHECK_RESULT_AT: return out_value(out, to_unix(r.at));
+      case DPGCERT_CHECK_RESULT_EVALUATED: return out_value(out, r.evaluated);
+      case DPGCERT_CHECK_RESULT_EMITTED: return out_value(out, r.emitted.size());
+      case DPGCERT_CHECK_RESULT_DELIVERED: return out_value(out, r.delivered());
+      case DPGCERT_CHECK_RESULT_FAILED: return out_value(out, r.failed());
+      case DPGCERT_CHECK_RESULT_WARNING: return out_value(out, r.state.warning);
+      case DPGCERT_CHECK_RESULT_CRITICAL: return out_value(out, r.state.critical);
+      case DPGCERT_CHECK_RESULT_WORST: return out_value(out, to_c(r.worst));
+      default: throw Error(ErrorCode::invalid_argument, "unknown field " + std::to_string(field));
+    }
+  });
+}
+
+int dpgcert_check_result_event(const dpgcert_check_result* result, size_t index, const dpgcert_event** event) {
+  return guarded(__func__, [&] {
+    if (event != nullptr) *event = nullptr;
+    require(result, "result");
+    require(event, "event");
+    check_index(index, result->events.size());
+    *event = &result->events[index];
+    return DPGCERT_OK;
+  });
+}
+
+int dpgcert_event_int(const dpgcert_event* event, int field, int64_t* out) {
+  return guarded(__func__, [&] {
+    require(event, "event");
+    const Event& e = event->event;
+    switch (field) {
+      case DPGCERT_EVENT_KIND: return out_value(out, to_c(e.kind));
+      case DPGCERT_EVENT_STAGE_DAYS:
+        if (!e.stage_days) throw Error(ErrorCode::not_found, "a " + std::string(to_string(e.kind)) + " event has no stage");
+        return out_value(out, *e.stage_days);
+      case DPGCERT_EVENT_DAYS_LEFT: return out_value(out, e.days_left);
+      case DPGCERT_EVENT_AT: return out_value(out, to_unix(e.at));
+      case DPGCERT_EVENT_EFFECTIVE_NOT_AFTER: return out_value(out, to_unix(e.effective_not_after));
+      case DPGCERT_EVENT_NOT_AFTER: return out_value(out, to_unix(e.certificate.not_after));
+      case DPGCERT_EVENT_CERTIFICATE_ID: return out_value(out, e.certificate.id);
+      default: throw Error(ErrorCode::invalid_argument, "field " + std::to_string(field) + " is not an integer field");
+    }
+  });
+}
+
+int dpgcert_event_text(const dpgcert_event* event, int field, char* buf, size_t* len) {
+  return guarded(__func__, [&] {
+    require(event, "event");
+    const Event& e = event->event;
+    switch (field) {
+      case DPGCERT_EVENT_ID: return out_text(e.id, buf, len);
+      case DPGCERT_EVENT_FINGERPRINT: return out_text(e.certificate.fingerprint, buf, len);
+      case DPGCERT_EVENT_CVR: return out_text(present(e.cvr(), "CVR"), buf, len);
+      case DPGCERT_EVENT_MAILBOX: return out_text(present(e.certificate.mailbox, "mailbox"), buf, len);
+      case DPGCERT_EVENT_COMMON_NAME: return out_text(present(e.certificate.common_name, "common name"), buf, len);
+      case DPGCERT_EVENT_ORGANISATION_NAME:
+        return out_text(present(e.organisation ? std::optional<std::string>(e.organisation->name)
+                                                : e.certificate.organisation_name,
+                                "organisation"),
+                        buf, len);
+      case DPGCERT_EVENT_SUPERSEDED_BY: return out_text(present(e.superseded_by, "successor"), buf, len);
+      case DPGCERT_EVENT_JSON: return out_text(to_json(e).dump(), buf, len);
+      default: throw Error(ErrorCode::invalid_argument, "field " + std::to_string(field) + " is not a text field");
+    }
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,10 @@
+# Runs a C test program with --list and compares its cases with EXPECTED (the ctest registrations).
+execute_process(COMMAND "${PROGRAM}" --list OUTPUT_VARIABLE listed RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} --list failed (${rc})")
+endif()
+string(STRIP "${listed}" listed)
+string(REPLACE "\n" ";" listed "${listed}")
+if(NOT listed STREQUAL EXPECTED)
+  message(FATAL_ERROR "${PROGRAM} has cases\n  ${listed}\nbut tests/c/CMakeLists.txt registers\n  ${EXPECTED}")
+endif()

@@ -1,0 +1,365 @@
+/* C API: renewal tracking - checks over a store, their events, and the callback sink. */
+#define _POSIX_C_SOURCE 200809L
+#include "c_test.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#define DAY INT64_C(86400)
+#define MAILBOX "faktura@testfirma.dk"
+#define SINK "c-test"
+
+typedef struct scratch {
+  char dir[256], db[300], key[300];
+} scratch;
+
+static scratch make_scratch(void) {
+  scratch s;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(s.dir, sizeof s.dir, "%s/dpgcert-c-check-XXXXXX", tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+  if (mkdtemp(s.dir) == NULL) {
+    perror("mkdtemp");
+    exit(2);
+  }
+  snprintf(s.db, sizeof s.db, "%s/store.db", s.dir);
+  snprintf(s.key, sizeof s.key, "%s/store.key", s.dir);
+  return s;
+}
+
+static void remove_scratch(const scratch *s) {
+  DIR *d = opendir(s->dir);
+  struct dirent *e;
+  char path[600];
+  if (d == NULL) return;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  rmdir(s->dir);
+}
+
+/* What the callback saw, and what it answers. */
+typedef struct seen {
+  int calls;
+  int answer;
+  int64_t last_kind;
+  char last_id[64];
+} seen;
+
+static int on_event(const dpgcert_event *event, void *payload) {
+  seen *s = (seen *)payload;
+  size_t len = sizeof s->last_id;
+  ++s->calls;
+  if (dpgcert_event_int(event, DPGCERT_EVENT_KIND, &s->last_kind) != DPGCERT_OK) return 99;
+  if (dpgcert_event_text(event, DPGCERT_EVENT_ID, s->last_id, &len) != DPGCERT_OK) return 99;
+  return s->answer;
+}
+
+static void import_file(dpgcert_store *store, const char *file, const char *mailbox, const uint8_t *root,
+                        size_t root_len) {
+  dpgcert_import_options io = DPGCERT_IMPORT_OPTIONS_INIT;
+  dpgcert_validate_options v = DPGCERT_VALIDATE_OPTIONS_INIT;
+  dpgcert_import_result *result = NULL;
+  size_t len = 0;
+  uint8_t *data = read_test_file(file, &len);
+  int outcome = -1;
+  v.at = TEST_TIME;
+  v.trust = root;
+  v.trust_len = root_len;
+  io.mailbox = mailbox;
+  io.validation = &v;
+  if (dpgcert_store_import(&result, store, data, len, TEST_PASSWORD_BYTES, TEST_PASSWORD_LEN, &io) != DPGCERT_OK ||
+      dpgcert_import_result_outcome(result, &outcome) != DPGCERT_OK || outcome != DPGCERT_IMPORT_IMPORTED) {
+    fprintf(stderr, "cannot import %s: %s\n", file, dpgcert_error_last());
+    exit(2);
+  }
+  dpgcert_import_result_free(result);
+  free(data);
+}
+
+/* A store (clock at TEST_TIME) with the certificate that ends 2025-06-20 in MAILBOX and the
+ * callback sink SINK. */
+static dpgcert_store *tracked_store(const scratch *s, uint8_t **root, size_t *root_len) {
+  dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
+  dpgcert_store *store = NULL;
+  o.key_file = s->key;
+  o.now = TEST_TIME;
+  *root = read_test_file("oces2-prod/root.crt.pem", root_len);
+  if (dpgcert_store_create(&store, s->db, &o) != DPGCERT_OK) {
+    fprintf(stderr, "cannot create a store: %s\n", dpgcert_error_last());
+    exit(2);
+  }
+  import_file(store, "odd/foces-expiring-soon.p12", MAILBOX, *root, *root_len);
+  if (dpgcert_store_add_callback_sink(store, SINK) != DPGCERT_OK) {
+    fprintf(stderr, "cannot add the sink: %s\n", dpgcert_error_last());
+    exit(2);
+  }
+  return store;
+}
+
+static int64_t result_int(const dpgcert_check_result *r, int field) {
+  int64_t v = -1;
+  if (dpgcert_check_result_int(r, field, &v) != DPGCERT_OK) return INT64_MIN;
+  return v;
+}
+
+static int64_t event_int(const dpgcert_event *e, int field) {
+  int64_t v = -1;
+  if (dpgcert_event_int(e, field, &v) != DPGCERT_OK) return INT64_MIN;
+  return v;
+}
+
+static char *event_text(const dpgcert_event *e, int field) {
+  char *text = NULL;
+  GET_TEXT(text, dpgcert_event_text(e, field, buf, lenp));
+  return text;
+}
+
+static int text_is(char *got, const char *want) {
+  int same = got != NULL && strcmp(got, want) == 0;
+  if (!same) fprintf(stderr, "got '%s', want '%s'\n", got != NULL ? got : "(none)", want);
+  free(got);
+  return same;
+}
+
+static void test_threshold_events_reach_the_callback(void) {
+  scratch s = make_scratch();
+  uint8_t *root = NULL;
+  size_t root_len = 0;
+  dpgcert_store *store = tracked_store(&s, &root, &root_len);
+  dpgcert_check_options o = DPGCERT_CHECK_OPTIONS_INIT;
+  dpgcert_check_result *r = NULL;
+  const dpgcert_event *e = NULL;
+  seen calls = {0, 0, -1, ""};
+  dpgcert_certificate *cert = load_test_certificate("odd/foces-expiring-soon.crt.pem");
+  char *fp = NULL, *id = NULL;
+
+  o.callback_sink = SINK;
+  /* 2025-06-01: 19 days left, so the 30-day threshold has been crossed: one event. */
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_AT) == TEST_TIME);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EVALUATED) >= 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_FAILED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_WARNING) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_CRITICAL) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_WORST) == DPGCERT_SEVERITY_WARNING);
+  CHECK(calls.calls == 1);
+  CHECK(calls.last_kind == DPGCERT_EVENT_KIND_EXPIRING);
+  REQUIRE_OK(dpgcert_check_result_event(r, 0, &e));
+  REQUIRE(e != NULL);
+  CHECK(event_int(e, DPGCERT_EVENT_KIND) == DPGCERT_EVENT_KIND_EXPIRING);
+  CHECK(event_int(e, DPGCERT_EVENT_STAGE_DAYS) == 30);
+  CHECK(event_int(e, DPGCERT_EVENT_DAYS_LEFT) == 19);
+  CHECK(event_int(e, DPGCERT_EVENT_AT) == TEST_TIME);
+  CHECK(event_int(e, DPGCERT_EVENT_NOT_AFTER) == INT64_C(1750377600)); /* 2025-06-20 */
+  /* Its issuers end later (2035, 2040): the effective expiry is the leaf's own. */
+  CHECK(event_int(e, DPGCERT_EVENT_EFFECTIVE_NOT_AFTER) == INT64_C(1750377600));
+  CHECK(event_int(e, DPGCERT_EVENT_CERTIFICATE_ID) > 0);
+  /* The callback saw this very event (the same id, the idempotency key). */
+  id = event_text(e, DPGCERT_EVENT_ID);
+  CHECK(id != NULL && strlen(id) == 32 && strcmp(id, calls.last_id) == 0);
+  free(id);
+  GET_TEXT(fp, dpgcert_certificate_fingerprint(cert, buf, lenp));
+  CHECK(text_is(event_text(e, DPGCERT_EVENT_FINGERPRINT), fp != NULL ? fp : "?"));
+  CHECK(text_is(event_text(e, DPGCERT_EVENT_CVR), "12345674"));
+  CHECK(text_is(event_text(e, DPGCERT_EVENT_MAILBOX), MAILBOX));
+  CHECK(text_is(event_text(e, DPGCERT_EVENT_COMMON_NAME), "sikkerpost snart udloebet"));
+  CHECK(text_is(event_text(e, DPGCERT_EVENT_ORGANISATION_NAME), "Testfirma A/S"));
+  {
+    char *json = event_text(e, DPGCERT_EVENT_JSON);
+    CHECK(json != NULL && strstr(json, "\"kind\":\"expiring\"") != NULL);
+    CHECK(json != NULL && fp != NULL && strstr(json, fp) != NULL);
+    free(json);
+  }
+  {
+    char small[8];
+    size_t len = sizeof small;
+    CHECK_RC(dpgcert_event_text(e, DPGCERT_EVENT_SUPERSEDED_BY, small, &len), DPGCERT_E_NOT_FOUND);
+  }
+  CHECK_OUT_TEXT(dpgcert_event_text(e, DPGCERT_EVENT_ID, buf, lenp));
+  CHECK_OUT_TEXT(dpgcert_event_text(e, DPGCERT_EVENT_JSON, buf, lenp));
+  dpgcert_check_result_free(r);
+
+  /* The same day again: the stage was announced, nothing new. */
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 3600, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 0);
+  CHECK(calls.calls == 1);
+  dpgcert_check_result_free(r);
+
+  free(fp);
+  free(root);
+  dpgcert_certificate_free(cert);
+  dpgcert_store_free(store);
+  remove_scratch(&s);
+}
+
+static void test_refused_events_come_back(void) {
+  scratch s = make_scratch();
+  uint8_t *root = NULL;
+  size_t root_len = 0;
+  dpgcert_store *store = tracked_store(&s, &root, &root_len);
+  dpgcert_check_options o = DPGCERT_CHECK_OPTIONS_INIT;
+  dpgcert_check_result *r = NULL;
+  seen calls = {0, 1, -1, ""};
+  char first_id[64];
+
+  o.callback_sink = SINK;
+  /* The callback says "not now" (non-zero): the delivery failed, the event stays in the outbox. */
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_FAILED) == 1);
+  CHECK(calls.calls == 1);
+  memcpy(first_id, calls.last_id, sizeof first_id);
+  dpgcert_check_result_free(r);
+  /* An hour later (past the retry delay) it is offered again, with the same id, and taken. */
+  calls.answer = 0;
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 3600, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 1);
+  CHECK(calls.calls == 2);
+  CHECK(strcmp(calls.last_id, first_id) == 0);
+  dpgcert_check_result_free(r);
+  /* Delivered: never again. */
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 7200, &o, on_event, &calls));
+  CHECK(calls.calls == 2);
+  dpgcert_check_result_free(r);
+  free(root);
+  dpgcert_store_free(store);
+  remove_scratch(&s);
+}
+
+static void test_renewal_expiry_and_record_only(void) {
+  scratch s = make_scratch();
+  uint8_t *root = NULL;
+  size_t root_len = 0;
+  dpgcert_store *store = tracked_store(&s, &root, &root_len);
+  dpgcert_check_options o = DPGCERT_CHECK_OPTIONS_INIT;
+  dpgcert_check_result *r = NULL;
+  const dpgcert_event *e = NULL;
+  seen calls = {0, 0, -1, ""};
+  dpgcert_certificate *renewal = load_test_certificate("oces2-prod/foces.crt.pem");
+  char *fp = NULL;
+
+  /* Without a callback (or its sink): the events are recorded and wait for the callback sink. */
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME, NULL, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 0);
+  dpgcert_check_result_free(r);
+
+  /* The renewal arrives for the mailbox: the old certificate is superseded and announced so. */
+  import_file(store, "oces2-prod/foces.p12", MAILBOX, root, root_len);
+  GET_TEXT(fp, dpgcert_certificate_fingerprint(renewal, buf, lenp));
+  o.callback_sink = SINK;
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + DAY, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  REQUIRE_OK(dpgcert_check_result_event(r, 0, &e));
+  CHECK(event_int(e, DPGCERT_EVENT_KIND) == DPGCERT_EVENT_KIND_RENEWED);
+  CHECK(event_int(e, DPGCERT_EVENT_STAGE_DAYS) == INT64_MIN); /* no stage: not found */
+  CHECK(text_is(event_text(e, DPGCERT_EVENT_SUPERSEDED_BY), fp != NULL ? fp : "?"));
+  /* The waiting expiring event and the renewal both reached the callback. */
+  CHECK(calls.calls == 2);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 2);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_WARNING) == 0); /* the renewal has years left */
+  dpgcert_check_result_free(r);
+
+  /* Three years on the renewal has expired; record only, deliver later. */
+  o.deliver = 0;
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 3 * 365 * DAY, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_CRITICAL) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_WORST) == DPGCERT_SEVERITY_CRITICAL);
+  REQUIRE_OK(dpgcert_check_result_event(r, 0, &e));
+  CHECK(event_int(e, DPGCERT_EVENT_KIND) == DPGCERT_EVENT_KIND_EXPIRED);
+  CHECK(event_int(e, DPGCERT_EVENT_STAGE_DAYS) == 0);
+  CHECK(event_int(e, DPGCERT_EVENT_DAYS_LEFT) < 0);
+  CHECK(calls.calls == 2);
+  dpgcert_check_result_free(r);
+  o.deliver = 1;
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 3 * 365 * DAY + 60, &o, on_event, &calls));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 1);
+  CHECK(calls.calls == 3 && calls.last_kind == DPGCERT_EVENT_KIND_EXPIRED);
+  dpgcert_check_result_free(r);
+
+  free(fp);
+  free(root);
+  dpgcert_certificate_free(renewal);
+  dpgcert_store_free(store);
+  remove_scratch(&s);
+}
+
+static void test_errors(void) {
+  scratch s = make_scratch();
+  uint8_t *root = NULL;
+  size_t root_len = 0;
+  dpgcert_store *store = tracked_store(&s, &root, &root_len);
+  dpgcert_check_options o = DPGCERT_CHECK_OPTIONS_INIT;
+  dpgcert_check_result *r = (dpgcert_check_result *)&r;
+  const dpgcert_event *e = (const dpgcert_event *)&e;
+  seen calls = {0, 0, -1, ""};
+  int64_t v = 0;
+  char small[8];
+  size_t len = sizeof small;
+
+  /* Sinks: a second one of the same name, a bad name, NULL arguments. */
+  CHECK_RC(dpgcert_store_add_callback_sink(store, SINK), DPGCERT_E_CONFLICT);
+  CHECK_ERROR_MENTIONS("dpgcert_store_add_callback_sink");
+  CHECK_RC(dpgcert_store_add_callback_sink(store, "no spaces allowed"), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_add_callback_sink(store, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_store_add_callback_sink(NULL, SINK), DPGCERT_E_NULL_ARGUMENT);
+
+  /* A callback needs its sink's name, a name needs a callback, the name must be a callback sink. */
+  CHECK_RC(dpgcert_store_check(&r, store, TEST_TIME, &o, on_event, &calls), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK(r == NULL);
+  o.callback_sink = SINK;
+  CHECK_RC(dpgcert_store_check(&r, store, TEST_TIME, &o, NULL, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  o.callback_sink = "misspelt";
+  CHECK_RC(dpgcert_store_check(&r, store, TEST_TIME, &o, on_event, &calls), DPGCERT_E_NOT_FOUND);
+  CHECK(strstr(dpgcert_error_last(), "misspelt") != NULL);
+  CHECK(calls.calls == 0);
+  o.callback_sink = SINK;
+  o.version = 0;
+  CHECK_RC(dpgcert_store_check(&r, store, TEST_TIME, &o, on_event, &calls), DPGCERT_E_VERSION);
+  o.version = DPGCERT_CHECK_OPTIONS_VERSION;
+  CHECK_RC(dpgcert_store_check(&r, NULL, TEST_TIME, &o, on_event, &calls), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_store_check(NULL, store, TEST_TIME, &o, on_event, &calls), DPGCERT_E_NULL_ARGUMENT);
+  CHECK(calls.calls == 0); /* nothing ran */
+
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME, &o, on_event, &calls));
+  CHECK_RC(dpgcert_check_result_int(r, 0, &v), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_check_result_int(r, 99, &v), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_check_result_int(r, DPGCERT_CHECK_RESULT_EMITTED, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_check_result_int(NULL, DPGCERT_CHECK_RESULT_EMITTED, &v), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_check_result_event(r, 1, &e), DPGCERT_E_OUT_OF_RANGE);
+  CHECK(e == NULL);
+  CHECK_RC(dpgcert_check_result_event(r, 0, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_check_result_event(NULL, 0, &e), DPGCERT_E_NULL_ARGUMENT);
+  REQUIRE_OK(dpgcert_check_result_event(r, 0, &e));
+  CHECK_RC(dpgcert_event_int(e, DPGCERT_EVENT_ID, &v), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_event_int(e, 0, &v), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_event_int(e, DPGCERT_EVENT_KIND, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_event_int(NULL, DPGCERT_EVENT_KIND, &v), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_event_text(e, DPGCERT_EVENT_KIND, small, &len), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_event_text(e, 99, small, &len), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_event_text(NULL, DPGCERT_EVENT_ID, small, &len), DPGCERT_E_NULL_ARGUMENT);
+  dpgcert_check_result_free(r);
+  dpgcert_check_result_free(NULL);
+  free(root);
+  dpgcert_store_free(store);
+  remove_scratch(&s);
+}
+
+static const c_test_case cases[] = {
+    {"threshold_events_reach_the_callback", test_threshold_events_reach_the_callback},
+    {"refused_events_come_back", test_refused_events_come_back},
+    {"renewal_expiry_and_record_only", test_renewal_expiry_and_record_only},
+    {"errors", test_errors},
+};
+C_TEST_MAIN(cases)
