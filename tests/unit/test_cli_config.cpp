@@ -119,7 +119,9 @@ TEST_SUITE("cli config") {
         {"validation.json", R"({"validation": {"trusted": []}})"},
         {"array.json", R"([1, 2])"},
     };
-    for (const auto& [name, text] : bad) {
+    for (const auto& entry : bad) {
+      const std::string& name = entry.first;  // (clang 14 cannot capture a structured binding)
+      const std::string& text = entry.second;
       CAPTURE(name);
       test::write_text(w.dir / name, text);
       const auto r = test::run_tool("--config " + q(w.dir / name) + " list");

@@ -249,7 +249,9 @@ TEST_SUITE("cli onboarding") {
         {"unset.csv", "file,password\nvoces.p12,env:DPGCERT_TEST_NOT_SET\n"},
         {"broken.json", "{\"voces.p12\": "},
     };
-    for (const auto& [name, text] : bad) {
+    for (const auto& kv : bad) {  // (clang 14 cannot capture structured bindings)
+      const auto& name = kv.first;
+      const auto& text = kv.second;
       CAPTURE(name);
       test::write_text(w.dir / name, text);
       const auto e = w.run("import " + q(w.dir / "in" / "voces.p12") + " --password-map " + q(w.dir / name) + " --json");

@@ -498,7 +498,9 @@ TEST_SUITE("oces") {
     for (const auto& [rel, e] : expected) listed.insert(rel);
     CHECK(on_disk == listed);
 
-    for (const auto& [rel, e] : expected) {
+    for (const auto& kv : expected) {  // (clang 14 cannot capture structured bindings)
+      const auto& rel = kv.first;
+      const auto& e = kv.second;
       CAPTURE(rel);
       if (is_pkcs12_sample(rel)) {
         const auto certs = p12_certificates(root / rel, "Test1234");
@@ -546,7 +548,9 @@ TEST_SUITE("oces") {
     const Identity tls = identify(load_one(shared / "samples/oces/oces3-certs/star.serviceplatformen.cer"));
     const nlohmann::json none = to_json(tls);
     CHECK(none.size() == 16);
-    for (const auto& [key, value] : none.items()) {
+    for (const auto& kv : none.items()) {  // (clang 14 cannot capture structured bindings)
+      const auto& key = kv.key();
+      const auto& value = kv.value();
       CAPTURE(key);
       if (key == "warnings") CHECK(value == nlohmann::json::array());
       else CHECK(value.is_null());
@@ -642,10 +646,12 @@ TEST_SUITE("oces") {
       }
     }
     // Every type in the synthetic PKI, both environments where the PKI has them.
-    for (const auto& [t, e] : std::set<std::pair<std::string, std::string>>{
+    for (const auto& kv : std::set<std::pair<std::string, std::string>>{
              {"voces", "production"}, {"foces", "production"}, {"moces", "production"}, {"poces", "production"},
              {"voces", "test"}, {"foces", "test"}, {"organisation", "production"}, {"organisation", "test"},
-             {"employee", "production"}}) {
+             {"employee", "production"}}) {  // (clang 14 cannot capture structured bindings)
+      const auto& t = kv.first;
+      const auto& e = kv.second;
       CAPTURE(t);
       CAPTURE(e);
       CHECK(seen.count({t, e}) == 1);
