@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset ci >/dev/null
 cmake --build --preset ci
-ctest --preset ci "$@"
+# Tests run side by side, one per core (the clang build, the longest, starts first).
+ctest --preset ci --parallel "$(nproc)" "$@"
