@@ -1,5 +1,9 @@
 /* The C test harness (see c_test.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "c_test.h"
+
+#include <dirent.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
@@ -109,4 +113,31 @@ int c_test_run(const c_test_case *cases, size_t count, int argc, char **argv) {
   }
   printf("%d failure(s) in %d case(s)\n", c_test_failures, ran);
   return c_test_failures == 0 ? 0 : 1;
+}
+
+scratch make_scratch(const char *prefix) {
+  scratch s;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(s.dir, sizeof s.dir, "%s/%s-XXXXXX", tmp != NULL && *tmp != '\0' ? tmp : "/tmp", prefix);
+  if (mkdtemp(s.dir) == NULL) {
+    perror("mkdtemp");
+    exit(2);
+  }
+  snprintf(s.db, sizeof s.db, "%s/store.db", s.dir);
+  snprintf(s.key, sizeof s.key, "%s/store.key", s.dir);
+  return s;
+}
+
+void remove_scratch(const scratch *s) {
+  DIR *d = opendir(s->dir);
+  struct dirent *e;
+  char path[600];
+  if (d == NULL) return;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
+    unlink(path);
+  }
+  closedir(d);
+  rmdir(s->dir);
 }

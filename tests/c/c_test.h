@@ -167,6 +167,17 @@ typedef struct c_test_case {
   void (*run)(void);
 } c_test_case;
 
+/** A scratch folder for a store: `dir` (made with mkdtemp under $TMPDIR or /tmp, named after
+ *  `prefix`), `db` and `key` inside it. Exits the program when the folder cannot be made. */
+typedef struct scratch {
+  char dir[256];
+  char db[300];
+  char key[300];
+} scratch;
+scratch make_scratch(const char *prefix);
+/** Removes the files in the scratch folder, then the folder. */
+void remove_scratch(const scratch *s);
+
 /** Runs every case (or the one named on the command line; --list prints the names); returns the
  *  process exit status. */
 int c_test_run(const c_test_case *cases, size_t count, int argc, char **argv);

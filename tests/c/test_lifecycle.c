@@ -2,43 +2,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "c_test.h"
 
-#include <dirent.h>
-#include <unistd.h>
 
 #define DAY INT64_C(86400)
 #define MAILBOX "faktura@testfirma.dk"
 #define SINK "c-test"
-
-typedef struct scratch {
-  char dir[256], db[300], key[300];
-} scratch;
-
-static scratch make_scratch(void) {
-  scratch s;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(s.dir, sizeof s.dir, "%s/dpgcert-c-check-XXXXXX", tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-  if (mkdtemp(s.dir) == NULL) {
-    perror("mkdtemp");
-    exit(2);
-  }
-  snprintf(s.db, sizeof s.db, "%s/store.db", s.dir);
-  snprintf(s.key, sizeof s.key, "%s/store.key", s.dir);
-  return s;
-}
-
-static void remove_scratch(const scratch *s) {
-  DIR *d = opendir(s->dir);
-  struct dirent *e;
-  char path[600];
-  if (d == NULL) return;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(s->dir);
-}
 
 /* What the callback saw, and what it answers. */
 typedef struct seen {
@@ -125,7 +92,7 @@ static int text_is(char *got, const char *want) {
 }
 
 static void test_threshold_events_reach_the_callback(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-check");
   uint8_t *root = NULL;
   size_t root_len = 0;
   dpgcert_store *store = tracked_store(&s, &root, &root_len);
@@ -199,7 +166,7 @@ static void test_threshold_events_reach_the_callback(void) {
 }
 
 static void test_refused_events_come_back(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-check");
   uint8_t *root = NULL;
   size_t root_len = 0;
   dpgcert_store *store = tracked_store(&s, &root, &root_len);
@@ -235,7 +202,7 @@ static void test_refused_events_come_back(void) {
 }
 
 static void test_renewal_expiry_and_record_only(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-check");
   uint8_t *root = NULL;
   size_t root_len = 0;
   dpgcert_store *store = tracked_store(&s, &root, &root_len);
@@ -296,7 +263,7 @@ static void test_renewal_expiry_and_record_only(void) {
 }
 
 static void test_errors(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-check");
   uint8_t *root = NULL;
   size_t root_len = 0;
   dpgcert_store *store = tracked_store(&s, &root, &root_len);

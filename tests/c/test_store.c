@@ -2,43 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "c_test.h"
 
-#include <dirent.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-typedef struct scratch {
-  char dir[256];
-  char db[300];
-  char key[300];
-} scratch;
-
-static scratch make_scratch(void) {
-  scratch s;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(s.dir, sizeof s.dir, "%s/dpgcert-c-store-XXXXXX", tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-  if (mkdtemp(s.dir) == NULL) {
-    perror("mkdtemp");
-    exit(2);
-  }
-  snprintf(s.db, sizeof s.db, "%s/store.db", s.dir);
-  snprintf(s.key, sizeof s.key, "%s/store.key", s.dir);
-  return s;
-}
-
-static void remove_scratch(const scratch *s) {
-  DIR *d = opendir(s->dir);
-  struct dirent *e;
-  char path[600];
-  if (d == NULL) return;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(s->dir);
-}
 
 static dpgcert_store *new_store(const scratch *s) {
   dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
@@ -98,7 +63,7 @@ static char *file_fingerprint(const char *cert_file) {
 }
 
 static void test_create_and_open(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
   dpgcert_store *store = new_store(&s), *again = (dpgcert_store *)&again;
   struct stat st;
@@ -135,7 +100,7 @@ static void test_create_and_open(void) {
 }
 
 static void test_create_and_open_errors(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
   dpgcert_store *store = (dpgcert_store *)&store;
   char path[600];
@@ -177,7 +142,7 @@ static void test_create_and_open_errors(void) {
 }
 
 static void test_passphrase_store(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
   dpgcert_import_options io = DPGCERT_IMPORT_OPTIONS_INIT;
@@ -228,7 +193,7 @@ static void test_passphrase_store(void) {
 }
 
 static void test_import_outcomes(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store *store = new_store(&s);
   dpgcert_import_options io = DPGCERT_IMPORT_OPTIONS_INIT;
@@ -298,7 +263,7 @@ static void test_import_outcomes(void) {
 }
 
 static void test_import_errors(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store *store = new_store(&s);
   dpgcert_import_options io = DPGCERT_IMPORT_OPTIONS_INIT;
@@ -351,7 +316,7 @@ static void test_import_errors(void) {
 }
 
 static void test_supersede_and_result_errors(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store *store = new_store(&s);
   dpgcert_import_options io = DPGCERT_IMPORT_OPTIONS_INIT;
@@ -442,7 +407,7 @@ static int64_t int_field(const dpgcert_summary_list *list, size_t i, int field) 
 }
 
 static void test_queries(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store *store = filled_store(&s, &p);
   dpgcert_summary_list *list = NULL;
@@ -552,7 +517,7 @@ static void test_queries(void) {
 }
 
 static void test_query_errors(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store *store = filled_store(&s, &p);
   dpgcert_summary_list *list = (dpgcert_summary_list *)&list;
@@ -594,7 +559,7 @@ static void test_query_errors(void) {
 }
 
 static void test_current_bundle(void) {
-  scratch s = make_scratch();
+  scratch s = make_scratch("dpgcert-c-store");
   pki p = read_pki();
   dpgcert_store *store = filled_store(&s, &p);
   dpgcert_pkcs12 *bundle = NULL;
@@ -633,7 +598,7 @@ static void test_current_bundle(void) {
 
   /* Opened with another store's key file, the master key is wrong. */
   {
-    scratch other = make_scratch();
+    scratch other = make_scratch("dpgcert-c-store");
     dpgcert_store *other_store = new_store(&other);
     dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
     dpgcert_store_free(other_store);

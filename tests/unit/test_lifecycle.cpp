@@ -54,20 +54,7 @@ ErrorCode code_of(F&& fn) {
   return ErrorCode::internal;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-lifecycle-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test::TempDir;
 
 ValidationReport passing(const Certificate& c) {
   ValidationReport r;
@@ -100,11 +87,11 @@ struct Env {
   SecretBytes password = test::pw("Hemmeligt-Kodeord-42");
   std::unique_ptr<Store> store;
 
-  Env() { store = Store::create(options(), vault::KeySource::key_file(dir.path / "store.key")); }
+  Env() { store = Store::create(options(), vault::KeySource::key_file(dir.path() / "store.key")); }
 
   [[nodiscard]] StoreOptions options() const {
     StoreOptions o;
-    o.path = dir.path / "store.db";
+    o.path = dir.path() / "store.db";
     o.actor = "tester";
     o.clock = clock;
     return o;
@@ -835,8 +822,8 @@ TEST_SUITE("lifecycle") {
 
   TEST_CASE("JSON Lines sink: one line per event, appended and synced - an unwritable path fails and is retried") {
     Env env;
-    const fs::path file = env.dir.path / "events.jsonl";
-    const fs::path blocker = env.dir.path / "not-a-folder";
+    const fs::path file = env.dir.path() / "events.jsonl";
+    const fs::path blocker = env.dir.path() / "not-a-folder";
     std::ofstream(blocker) << "a file where a folder should be";
     (void)env.store->add_sink(jsonl_sink("log", file.string()));
     (void)env.store->add_sink(jsonl_sink("broken", (blocker / "events.jsonl").string()));
@@ -884,9 +871,9 @@ TEST_SUITE("lifecycle") {
     Env env;
     env.org("12345674");
     env.mailbox("sikkerpost@kunde.dk", "12345674");
-    const fs::path out = env.dir.path / "hook-out";
+    const fs::path out = env.dir.path() / "hook-out";
     fs::create_directory(out);
-    const std::string hook = write_script(env.dir.path / "hook.sh",
+    const std::string hook = write_script(env.dir.path() / "hook.sh",
                                           "cat > '" + out.string() + "'/\"$DPGCERT_EVENT_ID\".json\n"
                                           "env > '" + out.string() + "'/\"$DPGCERT_EVENT_ID\".env\n");
     (void)env.store->add_sink(command_sink("hook", {hook}, std::chrono::seconds(10)));
@@ -918,10 +905,10 @@ TEST_SUITE("lifecycle") {
 
   TEST_CASE("command hook: a non-zero exit and a missing program mean retry later - a hook that ignores stdin is fine") {
     Env env;
-    const std::string failing = write_script(env.dir.path / "fail.sh", "cat >/dev/null\nexit 3\n");
-    const std::string deaf = write_script(env.dir.path / "deaf.sh", "exec true\n");
+    const std::string failing = write_script(env.dir.path() / "fail.sh", "cat >/dev/null\nexit 3\n");
+    const std::string deaf = write_script(env.dir.path() / "deaf.sh", "exec true\n");
     (void)env.store->add_sink(command_sink("fails", {failing}));
-    (void)env.store->add_sink(command_sink("missing", {(env.dir.path / "no-such-hook").string()}));
+    (void)env.store->add_sink(command_sink("missing", {(env.dir.path() / "no-such-hook").string()}));
     (void)env.store->add_sink(command_sink("deaf", {deaf}));
     (void)env.store->add_sink(command_sink("onpath", {"true"}));
     (void)env.put(leaf_until("a", days(20)));
@@ -945,9 +932,9 @@ TEST_SUITE("lifecycle") {
 
   TEST_CASE("command hook: a hook past its timeout is killed with its children and retried") {
     Env env;
-    const fs::path pid_file = env.dir.path / "child.pid";
+    const fs::path pid_file = env.dir.path() / "child.pid";
     const std::string slow =
-        write_script(env.dir.path / "slow.sh", "sleep 60 &\necho $! > '" + pid_file.string() + "'\nwait\n");
+        write_script(env.dir.path() / "slow.sh", "sleep 60 &\necho $! > '" + pid_file.string() + "'\nwait\n");
     (void)env.store->add_sink(command_sink("slow", {slow}, std::chrono::seconds(1)));
     (void)env.put(leaf_until("a", days(20)));
     Lifecycle lifecycle(*env.store);
@@ -1003,7 +990,7 @@ TEST_SUITE("lifecycle") {
     const auto stats = env.store->sink_stats();
     REQUIRE(stats.size() == 1);
     CHECK(stats[0].sink == "log");
-    testing::RawSqlite raw_db((env.dir.path / "store.db").string());
+    testing::RawSqlite raw_db((env.dir.path() / "store.db").string());
     CHECK(raw_db.text("SELECT count(*) FROM deliveries") == "1");
     const auto log = env.store->audit_log();
     CHECK(std::count_if(log.begin(), log.end(), [](const AuditEntry& e) { return e.action == "sink.add"; }) == 2);
@@ -1156,7 +1143,7 @@ TEST_SUITE("lifecycle") {
     Env env;
     (void)env.put(leaf_until("a", days(30)));
     Lifecycle lifecycle(*env.store);
-    const fs::path dir = env.dir.path / "textfile";
+    const fs::path dir = env.dir.path() / "textfile";
     fs::create_directory(dir);
     const fs::path file = dir / "dpgcert.prom";
     std::ofstream(file) << "old content\n";
@@ -1176,7 +1163,7 @@ TEST_SUITE("lifecycle") {
     (void)env.put(leaf_until("b", days(40)));
     lifecycle.write_metrics_file(file, kT0);
     CHECK(test::PromParser::parse(test::read_text(file)).family("x509_cert_not_after").samples.size() == 2);
-    CHECK(code_of([&] { lifecycle.write_metrics_file(env.dir.path / "missing" / "x.prom", kT0); }) == ErrorCode::io);
+    CHECK(code_of([&] { lifecycle.write_metrics_file(env.dir.path() / "missing" / "x.prom", kT0); }) == ErrorCode::io);
   }
 
   TEST_CASE("two processes checking at once emit each event once") {
@@ -1211,7 +1198,9 @@ TEST_SUITE("lifecycle") {
     // Per certificate: stages strictly descending, without repeats.
     std::map<std::string, std::vector<int>> stages;
     for (const auto& e : env.store->events()) stages[json::parse(e.payload)["fingerprint_sha256"]].push_back(*e.stage_days);
-    for (const auto& [fp, v] : stages) {
+    for (const auto& kv : stages) {  // (clang 14 cannot capture structured bindings)
+      const auto& fp = kv.first;
+      const auto& v = kv.second;
       CAPTURE(fp);
       CHECK(std::adjacent_find(v.begin(), v.end(), std::less_equal<>()) == v.end());
     }
@@ -1225,7 +1214,7 @@ TEST_SUITE("lifecycle") {
     Lifecycle lifecycle(*env.store);
     (void)lifecycle.check(kT0);
     CHECK(env.store->check_integrity().ok());
-    testing::RawSqlite raw((env.dir.path / "store.db").string());
+    testing::RawSqlite raw((env.dir.path() / "store.db").string());
     // The shape of the store's due query: SQLite reads a range of lifecycle_due, never the table.
     std::string plan;
     for (const auto& row : raw.rows("EXPLAIN QUERY PLAN SELECT c.id FROM lifecycle l JOIN certificates c ON "
@@ -1256,7 +1245,7 @@ TEST_SUITE("lifecycle") {
     auto clock = std::make_shared<FixedClock>(days(-10));
     auto options = [&] {
       StoreOptions o;
-      o.path = dir.path / "store.db";
+      o.path = dir.path() / "store.db";
       o.clock = clock;
       o.actor = "tester";
       return o;
@@ -1267,7 +1256,7 @@ TEST_SUITE("lifecycle") {
     std::string superseded_fp;
     std::string forced_fp;
     {
-      auto store = Store::create(options(), vault::KeySource::key_file(dir.path / "store.key"));
+      auto store = Store::create(options(), vault::KeySource::key_file(dir.path() / "store.key"));
       Organisation org;
       org.cvr = "12345674";
       org.name = "Kunde";
@@ -1289,7 +1278,7 @@ TEST_SUITE("lifecycle") {
     }
     {
       // Back to what the previous release wrote: schema 2, no lifecycle tables.
-      testing::RawSqlite raw((dir.path / "store.db").string());
+      testing::RawSqlite raw((dir.path() / "store.db").string());
       raw.exec("DROP TABLE lifecycle_counters; DROP TABLE deliveries; DROP TABLE sinks; DROP TABLE events;"
                "DROP TABLE lifecycle_pending; DROP TABLE lifecycle; DROP TABLE renewal_policies;"
                "DELETE FROM schema_version WHERE version = 3;");

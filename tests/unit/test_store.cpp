@@ -33,31 +33,18 @@ ErrorCode code_of(const auto& fn) {
   return ErrorCode::internal;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test::TempDir;
 
 StoreOptions options_in(const TempDir& dir, std::shared_ptr<FixedClock> clock = nullptr) {
   StoreOptions o;
-  o.path = dir.path / "store.db";
+  o.path = dir.path() / "store.db";
   o.actor = "tester";
   o.clock = clock ? std::move(clock) : std::make_shared<FixedClock>(kNow);
   return o;
 }
 
 std::unique_ptr<Store> new_store(const TempDir& dir, std::shared_ptr<FixedClock> clock = nullptr) {
-  return Store::create(options_in(dir, std::move(clock)), vault::KeySource::key_file(dir.path / "store.key"));
+  return Store::create(options_in(dir, std::move(clock)), vault::KeySource::key_file(dir.path() / "store.key"));
 }
 
 /// A report that passes, as a caller that validated beforehand would pass it.
@@ -110,7 +97,7 @@ TEST_SUITE("store") {
       CHECK(i.backend == "sqlite");
       CHECK(i.schema_version == Store::current_schema_version());
       CHECK(i.key_kind == vault::KeySourceKind::key_file);
-      CHECK(i.key_file == (dir.path / "store.key").string());
+      CHECK(i.key_file == (dir.path() / "store.key").string());
       CHECK(i.created_at == kNow);
       CHECK(i.certificates == 0);
       const auto log = s->audit_log();
@@ -119,9 +106,9 @@ TEST_SUITE("store") {
       CHECK(log[0].actor == "tester");
     }
     struct stat st {};
-    REQUIRE(::stat((dir.path / "store.db").c_str(), &st) == 0);
+    REQUIRE(::stat((dir.path() / "store.db").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    REQUIRE(::stat((dir.path / "store.key").c_str(), &st) == 0);
+    REQUIRE(::stat((dir.path() / "store.key").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
 
     auto again = Store::open(options_in(dir));
@@ -129,11 +116,11 @@ TEST_SUITE("store") {
     CHECK(code_of([&] { (void)new_store(dir); }) == ErrorCode::conflict);
 
     StoreOptions missing = options_in(dir);
-    missing.path = dir.path / "nothing.db";
+    missing.path = dir.path() / "nothing.db";
     CHECK(code_of([&] { (void)Store::open(std::move(missing)); }) == ErrorCode::not_found);
-    std::ofstream(dir.path / "junk.db") << std::string(8192, 'x');
+    std::ofstream(dir.path() / "junk.db") << std::string(8192, 'x');
     StoreOptions junk = options_in(dir);
-    junk.path = dir.path / "junk.db";
+    junk.path = dir.path() / "junk.db";
     CHECK(code_of([&] { (void)Store::open(std::move(junk)); }) == ErrorCode::malformed);
     StoreOptions pg = options_in(dir);
     pg.path = "postgresql://db/dpgcert";
@@ -509,9 +496,9 @@ TEST_SUITE("store") {
       auto s = new_store(dir);
       fp = put(*s, f, plain("x", -1, 100)).fingerprint;
     }
-    (void)vault::MasterKey::create_key_file(dir.path / "other.key");
+    (void)vault::MasterKey::create_key_file(dir.path() / "other.key");
     StoreOptions o = options_in(dir);
-    o.unlock.key_file = dir.path / "other.key";
+    o.unlock.key_file = dir.path() / "other.key";
     auto s = Store::open(std::move(o));
     CHECK(s->find(fp).has_value());  // reading the inventory needs no key
     CHECK(code_of([&] { s->verify_master_key(); }) == ErrorCode::bad_password);
@@ -561,7 +548,7 @@ TEST_SUITE("store") {
     const ImportResult a = put(*s, f, plain("a", -1, 100), {}, "password A");
     const ImportResult b = put(*s, f, plain("b", -1, 100), {}, "password B");
     {
-      testing::RawSqlite raw((dir.path / "store.db").string());
+      testing::RawSqlite raw((dir.path() / "store.db").string());
       const auto rows = raw.rows("SELECT certificate_id, pkcs12_key, pkcs12, password_key, password FROM secrets ORDER BY certificate_id");
       REQUIRE(rows.size() == 2);
       const long long ida = a.record->id;
@@ -586,11 +573,11 @@ TEST_SUITE("store") {
     auto s = new_store(dir);
     for (int i = 0; i < 3; ++i) fps.push_back(put(*s, f, plain("r" + std::to_string(i), -1, 100 + i)).fingerprint);
     const std::string q = "SELECT pkcs12_key, pkcs12, password_key, password FROM secrets ORDER BY certificate_id";
-    const auto before = testing::RawSqlite((dir.path / "store.db").string()).rows(q);
+    const auto before = testing::RawSqlite((dir.path() / "store.db").string()).rows(q);
 
-    const RotationResult r = s->rotate_master_key(vault::KeySource::key_file(dir.path / "new.key"), "rotator");
+    const RotationResult r = s->rotate_master_key(vault::KeySource::key_file(dir.path() / "new.key"), "rotator");
     CHECK(r.rewrapped == 6);
-    const auto after = testing::RawSqlite((dir.path / "store.db").string()).rows(q);
+    const auto after = testing::RawSqlite((dir.path() / "store.db").string()).rows(q);
     REQUIRE(after.size() == before.size());
     for (std::size_t i = 0; i < before.size(); ++i) {
       CHECK(after[i][1] == before[i][1]);  // PKCS#12 ciphertext untouched
@@ -599,16 +586,16 @@ TEST_SUITE("store") {
       CHECK(after[i][2] != before[i][2]);
     }
     CHECK(s->unseal(fps[1]).password.view() == "Test1234");
-    CHECK(s->info().key_file == (dir.path / "new.key").string());
+    CHECK(s->info().key_file == (dir.path() / "new.key").string());
     CHECK(s->info().key_rotated_at == kNow);
     CHECK(s->audit_log().back().action == "key.rotate");
-    CHECK(code_of([&] { (void)s->rotate_master_key(vault::KeySource::key_file(dir.path / "new.key")); }) ==
+    CHECK(code_of([&] { (void)s->rotate_master_key(vault::KeySource::key_file(dir.path() / "new.key")); }) ==
           ErrorCode::invalid_argument);
 
     // A new handle finds the new key by itself; the old key file is now the wrong key.
     CHECK(Store::open(options_in(dir))->unseal(fps[0]).password.view() == "Test1234");
     StoreOptions old = options_in(dir);
-    old.unlock.key_file = dir.path / "store.key";
+    old.unlock.key_file = dir.path() / "store.key";
     CHECK(code_of([&] { (void)Store::open(std::move(old))->unseal(fps[0]); }) == ErrorCode::bad_password);
 
     // Rotating to a passphrase works the same way.
@@ -624,7 +611,7 @@ TEST_SUITE("store") {
     auto a = new_store(dir);
     auto b = Store::open(options_in(dir));
     (void)put(*b, f, plain("before", -1, 100));  // b has unlocked the old key
-    (void)a->rotate_master_key(vault::KeySource::key_file(dir.path / "rotated.key"));
+    (void)a->rotate_master_key(vault::KeySource::key_file(dir.path() / "rotated.key"));
     const std::string fp = put(*b, f, plain("after", -1, 100)).fingerprint;  // b reloads the new key
     CHECK(a->unseal(fp).password.view() == "Test1234");
   }
@@ -636,7 +623,7 @@ TEST_SUITE("store") {
     const auto& key = f.leaf_key_pkcs8();
     // A distinctive chunk of the PKCS#8 key DER: the private scalar sits in its second half.
     const auto chunk = key.bytes().subspan(key.size() / 2, 24);
-    const fs::path db = dir.path / "store.db";
+    const fs::path db = dir.path() / "store.db";
     auto scan = [&] {
       for (const char* suffix : {"", "-wal", "-shm"}) {
         const auto bytes = file_bytes(db.string() + suffix);
@@ -666,7 +653,7 @@ TEST_SUITE("store") {
     }
     {
       // Turn the file back into schema version 1 (what the first release wrote).
-      testing::RawSqlite raw((dir.path / "store.db").string());
+      testing::RawSqlite raw((dir.path() / "store.db").string());
       raw.exec(
           "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
           "DELETE FROM schema_version WHERE version > 1;");
@@ -679,7 +666,7 @@ TEST_SUITE("store") {
       CHECK(s->audit_log().back().action == "store.migrate");
       CHECK(s->check_integrity().ok());
     }
-    testing::RawSqlite raw((dir.path / "store.db").string());
+    testing::RawSqlite raw((dir.path() / "store.db").string());
     CHECK(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log_no_update'") == "1");
     // The audit log is append-only in the database itself.
     CHECK(raw.fails("UPDATE audit_log SET actor = 'mallory'"));

@@ -30,24 +30,11 @@ namespace {
 const Time kNow = parse_rfc3339("2025-06-01T00:00:00Z");
 constexpr std::int64_t kDay = 86400;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-proc-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test::TempDir;
 
 StoreOptions options_in(const TempDir& dir) {
   StoreOptions o;
-  o.path = dir.path / "store.db";
+  o.path = dir.path() / "store.db";
   o.actor = "process-test";
   o.clock = std::make_shared<FixedClock>(kNow);
   return o;
@@ -109,7 +96,7 @@ TEST_SUITE("store_process") {
     testing::CertFactory f;
     const SecretBytes pw = test::pw("Test1234");
     {
-      auto s = Store::create(options_in(dir), vault::KeySource::key_file(dir.path / "store.key"));
+      auto s = Store::create(options_in(dir), vault::KeySource::key_file(dir.path() / "store.key"));
       Organisation o;
       o.cvr = "12345674";
       o.name = "Kunde A/S";
@@ -215,7 +202,7 @@ TEST_SUITE("store_process") {
     testing::CertFactory f;
     const SecretBytes pw = test::pw("Test1234");
     {
-      auto s = Store::create(options_in(dir), vault::KeySource::key_file(dir.path / "store.key"));
+      auto s = Store::create(options_in(dir), vault::KeySource::key_file(dir.path() / "store.key"));
       Organisation o;
       o.cvr = "12345674";
       o.name = "Kunde A/S";

@@ -26,20 +26,7 @@ ErrorCode code_of(const auto& fn) {
   return ErrorCode::internal;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-vault-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using test::TempDir;
 
 std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
@@ -115,7 +102,7 @@ TEST_SUITE("vault") {
 
   TEST_CASE("key files: created 0600 whatever the umask, never replaced - raw and hex forms read") {
     TempDir dir;
-    const fs::path file = dir.path / "store.key";
+    const fs::path file = dir.path() / "store.key";
     const mode_t old_umask = ::umask(0);
     const MasterKey created = MasterKey::create_key_file(file);
     ::umask(old_umask);
@@ -127,14 +114,14 @@ TEST_SUITE("vault") {
     CHECK(read.bytes().view() == created.bytes().view());
     CHECK(code_of([&] { (void)MasterKey::create_key_file(file); }) == ErrorCode::conflict);
 
-    const fs::path hex = dir.path / "hex.key";
+    const fs::path hex = dir.path() / "hex.key";
     std::ofstream(hex) << "000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F\n";
     const MasterKey h = MasterKey::read_key_file(hex);
     CHECK(h.bytes().bytes()[31] == std::byte{0x1f});
-    const fs::path bad = dir.path / "bad.key";
+    const fs::path bad = dir.path() / "bad.key";
     std::ofstream(bad) << "too short";
     CHECK(code_of([&] { (void)MasterKey::read_key_file(bad); }) == ErrorCode::malformed);
-    CHECK(code_of([&] { (void)MasterKey::read_key_file(dir.path / "missing.key"); }) == ErrorCode::not_found);
+    CHECK(code_of([&] { (void)MasterKey::read_key_file(dir.path() / "missing.key"); }) == ErrorCode::not_found);
   }
 
   TEST_CASE("passphrase keys: Argon2id, deterministic per salt and parameters") {
@@ -159,7 +146,7 @@ TEST_SUITE("vault") {
   TEST_CASE("establish and unlock: key file and passphrase sources, wrong key is bad_password") {
     TempDir dir;
     SUBCASE("key file (created when missing, found again through the header)") {
-      const fs::path file = dir.path / "k";
+      const fs::path file = dir.path() / "k";
       EstablishedKey made = establish_master_key(KeySource::key_file(file));
       CHECK(fs::exists(file));
       CHECK(made.header.kind == KeySourceKind::key_file);
@@ -171,7 +158,7 @@ TEST_SUITE("vault") {
       EstablishedKey reused = establish_master_key(KeySource::key_file(file));
       CHECK(reused.key.bytes().view() == made.key.bytes().view());
       // Another key file given as an override is refused as the wrong key.
-      const fs::path other = dir.path / "other";
+      const fs::path other = dir.path() / "other";
       (void)MasterKey::create_key_file(other);
       Unlock u;
       u.key_file = other;
