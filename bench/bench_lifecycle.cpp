@@ -218,30 +218,17 @@ BENCHMARK(BM_sqlite_scan_all_active_baseline)->Iterations(3)->Unit(benchmark::kM
 BENCHMARK(BM_check_1M_one_percent_due_record)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_check_1M_one_percent_due_deliver_jsonl)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-/// The console output, plus the real time of each run kept for the summary.
-class SummaryReporter final : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& r : runs) {
-      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
-      ms[r.run_name.function_name] = r.GetAdjustedRealTime() * 1e3 / benchmark::GetTimeUnitMultiplier(r.time_unit);
-    }
-  }
-  std::map<std::string, double> ms;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  SummaryReporter reporter;
+  dpgcert::bench::SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   auto get = [&](const char* name) {
-    const auto it = reporter.ms.find(name);
-    return it == reporter.ms.end() ? -1.0 : it->second;
+    const auto* r = reporter.find(name);
+    return r == nullptr ? -1.0 : r->real_ns / 1e6;  // ms
   };
   const double nothing = get("BM_check_1M_nothing_due");
   std::printf("check over %lld records, nothing due: %.2f ms (target < 1000 ms: %s); index probe %.3f ms; scan of "

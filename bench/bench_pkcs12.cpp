@@ -318,28 +318,6 @@ void BM_OpenSSL_PKCS12_parse(benchmark::State& state, std::vector<std::byte> dat
   }
 }
 
-/// The console output, plus CPU and real ns per operation of each run kept for the summary.
-class SummaryReporter final : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& r : runs) {
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (r.error_occurred || (r.run_type != Run::RT_Iteration && !median)) continue;
-      const double to_ns = 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
-      ns[r.run_name.function_name] = {r.GetAdjustedRealTime() * to_ns, r.GetAdjustedCPUTime() * to_ns};
-      const auto c = r.counters.find("load_over_floor");
-      if (c != r.counters.end()) paired[r.run_name.function_name] = c->second.value;
-    }
-  }
-  struct Times {
-    double real = 0;
-    double cpu = 0;
-  };
-  std::map<std::string, Times> ns;
-  std::map<std::string, double> paired;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -360,7 +338,7 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
   }
   std::fflush(stdout);
-  SummaryReporter reporter;
+  dpgcert::bench::SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
@@ -368,24 +346,24 @@ int main(int argc, char** argv) {
   std::printf("\nratios to the KDF floor (CPU time; real time in brackets); target load_pkcs12 <= 1.15x\n");
   for (const File& f : kFiles) {
     const std::string l = f.label;
-    const auto floor = reporter.ns.find("kdf_floor/" + l);
-    const auto load = reporter.ns.find("dpgcert_load_pkcs12/" + l);
-    const auto ossl = reporter.ns.find("OpenSSL_PKCS12_parse/" + l);
-    const auto paired = reporter.paired.find("paired_load_over_floor/" + l);
-    if (floor == reporter.ns.end()) continue;
-    std::printf("%-14s floor %9.1f us", f.label, floor->second.cpu / 1e3);
-    if (load != reporter.ns.end()) {
-      std::printf(" | load_pkcs12 %9.1f us %.3fx [%.3fx]", load->second.cpu / 1e3, load->second.cpu / floor->second.cpu,
-                  load->second.real / floor->second.real);
+    const auto* floor = reporter.find("kdf_floor/" + l);
+    const auto* load = reporter.find("dpgcert_load_pkcs12/" + l);
+    const auto* ossl = reporter.find("OpenSSL_PKCS12_parse/" + l);
+    const double* paired = reporter.counter("paired_load_over_floor/" + l, "load_over_floor");
+    if (floor == nullptr) continue;
+    std::printf("%-14s floor %9.1f us", f.label, floor->cpu_ns / 1e3);
+    if (load != nullptr) {
+      std::printf(" | load_pkcs12 %9.1f us %.3fx [%.3fx]", load->cpu_ns / 1e3, load->cpu_ns / floor->cpu_ns,
+                  load->real_ns / floor->real_ns);
     }
-    if (ossl != reporter.ns.end()) {
-      std::printf(" | PKCS12_parse %9.1f us %.3fx [%.3fx]", ossl->second.cpu / 1e3, ossl->second.cpu / floor->second.cpu,
-                  ossl->second.real / floor->second.real);
+    if (ossl != nullptr) {
+      std::printf(" | PKCS12_parse %9.1f us %.3fx [%.3fx]", ossl->cpu_ns / 1e3, ossl->cpu_ns / floor->cpu_ns,
+                  ossl->real_ns / floor->real_ns);
     }
     // The verdict uses the paired ratio (floor and load alternating in one loop) when it ran.
-    double verdict = load != reporter.ns.end() ? load->second.cpu / floor->second.cpu : 0;
-    if (paired != reporter.paired.end()) {
-      verdict = paired->second;
+    double verdict = load != nullptr ? load->cpu_ns / floor->cpu_ns : 0;
+    if (paired != nullptr) {
+      verdict = *paired;
       std::printf(" | paired %.3fx", verdict);
     }
     const bool met = verdict <= 1.15;

@@ -109,45 +109,25 @@ BENCHMARK(BM_dpgcert_validate_bundle)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_X509_verify_cert_crl_baseline)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_dpgcert_validate_bundle_crl)->Unit(benchmark::kMicrosecond);
 
-/// The console output, plus ns per operation of each run kept for the summary.
-class SummaryReporter final : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& r : runs) {
-      // One run, or the median of repetitions (--benchmark_repetitions=N).
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (r.error_occurred || (r.run_type != Run::RT_Iteration && !median)) continue;
-      const double to_ns = 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
-      ns[r.run_name.function_name] = {r.GetAdjustedRealTime() * to_ns, r.GetAdjustedCPUTime() * to_ns};
-    }
-  }
-  struct Times {
-    double real = 0;
-    double cpu = 0;
-  };
-  std::map<std::string, Times> ns;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  SummaryReporter reporter;
+  dpgcert::bench::SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   bool ok = true;
   const auto summary = [&](const char* what, const char* base, const char* mine) {
-    const auto b = reporter.ns.find(base);
-    const auto m = reporter.ns.find(mine);
-    if (b == reporter.ns.end() || m == reporter.ns.end()) return;
-    const bool fast = m->second.real < 1e6;
+    const auto* b = reporter.find(base);
+    const auto* m = reporter.find(mine);
+    if (b == nullptr || m == nullptr) return;
+    const bool fast = m->real_ns < 1e6;
     ok = ok && fast;
     std::printf("%s: X509_verify_cert %.0f ns/op (cpu %.0f), dpgcert validate %.0f ns/op (cpu %.0f), "
                 "ratio %.2fx (cpu %.2fx); target < 1 ms: %s\n",
-                what, b->second.real, b->second.cpu, m->second.real, m->second.cpu, m->second.real / b->second.real,
-                m->second.cpu / b->second.cpu, fast ? "met" : "MISSED");
+                what, b->real_ns, b->cpu_ns, m->real_ns, m->cpu_ns, m->real_ns / b->real_ns,
+                m->cpu_ns / b->cpu_ns, fast ? "met" : "MISSED");
   };
   summary("no CRL", "BM_X509_verify_cert_baseline", "BM_dpgcert_validate_bundle");
   summary("with CRL", "BM_X509_verify_cert_crl_baseline", "BM_dpgcert_validate_bundle_crl");

@@ -112,49 +112,27 @@ BENCHMARK(BM_dpgcert_from_der_foces)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_paired)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_paired_foces)->Unit(benchmark::kMicrosecond);
 
-/// The console output, plus CPU and real ns per operation of each run kept for the summary.
-class SummaryReporter final : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& r : runs) {
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (r.error_occurred || (r.run_type != Run::RT_Iteration && !median)) continue;
-      const double to_ns = 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
-      ns[r.run_name.function_name] = {r.GetAdjustedRealTime() * to_ns, r.GetAdjustedCPUTime() * to_ns};
-      const auto c = r.counters.find("rate_ratio");
-      if (c != r.counters.end()) paired[r.run_name.function_name] = c->second.value;
-    }
-  }
-  struct Times {
-    double real = 0;
-    double cpu = 0;
-  };
-  std::map<std::string, Times> ns;
-  std::map<std::string, double> paired;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  SummaryReporter reporter;
+  dpgcert::bench::SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   bool ok = true;
   std::printf("\nfrom_der rate / d2i_X509 rate (CPU time; real time in brackets); target >= 0.8\n");
   const auto summary = [&](const char* what, const char* base, const char* mine, const char* pair) {
-    const auto b = reporter.ns.find(base);
-    const auto m = reporter.ns.find(mine);
-    const auto p = reporter.paired.find(pair);
-    if (b == reporter.ns.end() || m == reporter.ns.end()) return;
+    const auto* b = reporter.find(base);
+    const auto* m = reporter.find(mine);
+    const double* p = reporter.counter(pair, "rate_ratio");
+    if (b == nullptr || m == nullptr) return;
     // The verdict uses the paired ratio (both parsers alternating in one loop) when it ran.
-    const double rate = p != reporter.paired.end() ? p->second : b->second.cpu / m->second.cpu;
+    const double rate = p != nullptr ? *p : b->cpu_ns / m->cpu_ns;
     ok = ok && rate >= 0.8;
-    std::printf("%-22s d2i_X509 %7.1f us | from_der %7.1f us | rate %.3f [%.3f]", what, b->second.cpu / 1e3,
-                m->second.cpu / 1e3, b->second.cpu / m->second.cpu, b->second.real / m->second.real);
-    if (p != reporter.paired.end()) std::printf(" | paired %.3f", p->second);
+    std::printf("%-22s d2i_X509 %7.1f us | from_der %7.1f us | rate %.3f [%.3f]", what, b->cpu_ns / 1e3,
+                m->cpu_ns / 1e3, b->cpu_ns / m->cpu_ns, b->real_ns / m->real_ns);
+    if (p != nullptr) std::printf(" | paired %.3f", *p);
     std::printf(" -> %s\n", rate >= 0.8 ? "met" : "MISSED");
   };
   summary("OCES3 org (RSA 3072)", "BM_d2i_X509_baseline", "BM_dpgcert_from_der", "BM_paired");

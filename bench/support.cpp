@@ -35,4 +35,30 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
+  ConsoleReporter::ReportRuns(runs);
+  for (const auto& r : runs) {
+    const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+    const bool single = r.run_type == Run::RT_Iteration && r.repetitions <= 1;
+    if (r.error_occurred || !(median || single)) continue;
+    const double to_ns = 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
+    Result result{r.GetAdjustedRealTime() * to_ns, r.GetAdjustedCPUTime() * to_ns, {}};
+    for (const auto& [name, c] : r.counters) result.counters[name] = c.value;
+    results_[r.run_name.function_name] = result;
+    if (!r.run_name.args.empty()) results_[r.run_name.function_name + "/" + r.run_name.args] = result;
+  }
+}
+
+const SummaryReporter::Result* SummaryReporter::find(const std::string& name) const {
+  const auto it = results_.find(name);
+  return it == results_.end() ? nullptr : &it->second;
+}
+
+const double* SummaryReporter::counter(const std::string& name, const std::string& counter) const {
+  const Result* r = find(name);
+  if (r == nullptr) return nullptr;
+  const auto it = r->counters.find(counter);
+  return it == r->counters.end() ? nullptr : &it->second;
+}
+
 }  // namespace dpgcert::bench

@@ -1,8 +1,12 @@
-// Helpers for the benchmarks: finding test data and reading files.
+// Helpers for the benchmarks: finding test data, reading files, scratch folders, and a reporter
+// that keeps what each benchmark measured for the program's verdict.
 #pragma once
+
+#include <benchmark/benchmark.h>
 
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,27 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+/// Google Benchmark's console output, plus what each benchmark measured, kept for the program's
+/// verdict: of its single run, or the median with --benchmark_repetitions=N. Found by the
+/// benchmark's name ("BM_x", or the name given to RegisterBenchmark) and, for a benchmark with
+/// arguments, by name and arguments ("BM_x/2").
+class SummaryReporter final : public benchmark::ConsoleReporter {
+ public:
+  struct Result {
+    double real_ns = 0;  ///< real time per iteration
+    double cpu_ns = 0;   ///< CPU time per iteration
+    std::map<std::string, double> counters;
+  };
+  void ReportRuns(const std::vector<Run>& runs) override;
+  /// What `name` measured, or nullptr when it did not run (filtered out, or failed).
+  [[nodiscard]] const Result* find(const std::string& name) const;
+  /// The counter `counter` of `name`, or nullptr.
+  [[nodiscard]] const double* counter(const std::string& name, const std::string& counter) const;
+
+ private:
+  std::map<std::string, Result> results_;
 };
 
 }  // namespace dpgcert::bench
