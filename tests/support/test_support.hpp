@@ -1,7 +1,10 @@
 // Shared helpers for dpgcert's tests: where test data lives, reading files, skipping cleanly.
 #pragma once
 
+#include <dpgcert/error.hpp>
 #include <dpgcert/secret.hpp>
+
+#include <doctest/doctest.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -21,6 +24,19 @@ std::optional<std::filesystem::path> shared_dir();
 std::vector<std::byte> read_file(const std::filesystem::path& path);
 std::string read_text(const std::filesystem::path& path);
 inline SecretBytes pw(std::string_view text) { return SecretBytes::from_text(text); }
+
+/// The code of the dpgcert::Error that `fn` throws; fails the test when it throws none (any other
+/// exception escapes, failing the test with its message).
+template <class F>
+ErrorCode code_of(F&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  FAIL("expected dpgcert::Error");
+  return ErrorCode::internal;
+}
 
 /// Writes `text` to `path` (binary), creating the parent folders.
 void write_text(const std::filesystem::path& path, std::string_view text);

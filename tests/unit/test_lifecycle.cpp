@@ -43,16 +43,7 @@ constexpr std::int64_t kDay = 86400;
 
 Time days(std::int64_t n) { return kT0 + std::chrono::days(n); }
 
-template <class F>
-ErrorCode code_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected dpgcert::Error");
-  return ErrorCode::internal;
-}
+using test::code_of;
 
 using test::TempDir;
 

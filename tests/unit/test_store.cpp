@@ -23,15 +23,7 @@ namespace {
 const Time kNow = parse_rfc3339("2025-06-01T00:00:00Z");
 constexpr std::int64_t kDay = 86400;
 
-ErrorCode code_of(const auto& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected dpgcert::Error");
-  return ErrorCode::internal;
-}
+using test::code_of;
 
 using test::TempDir;
 

@@ -28,15 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ErrorCode code_of(const auto& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected dpgcert::Error");
-  return ErrorCode::internal;
-}
+using test::code_of;
 
 std::string describe(const ValidationReport& r) {
   std::string out;

@@ -16,15 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ErrorCode code_of(const auto& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected dpgcert::Error");
-  return ErrorCode::internal;
-}
+using test::code_of;
 
 using test::TempDir;
 

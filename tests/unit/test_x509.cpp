@@ -16,15 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ErrorCode code_of(const auto& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected dpgcert::Error");
-  return ErrorCode::internal;
-}
+using test::code_of;
 
 std::string base64(std::span<const std::byte> der) {
   std::string out(4 * ((der.size() + 2) / 3) + 1, '\0');
