@@ -95,11 +95,9 @@ BENCHMARK(BM_bulk_import_1000)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->U
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (!dpgcert::bench::initialize(argc, argv)) return 1;
   dpgcert::bench::SummaryReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  reporter.run();
   const auto* one_run = reporter.find("BM_bulk_import_1000/1");
   const auto* two_run = reporter.find("BM_bulk_import_1000/2");
   if (one_run == nullptr || two_run == nullptr) return 0;

@@ -33,26 +33,7 @@ constexpr long long kRows = 1'000'000;
 constexpr long long kOrganisations = 5'000;
 constexpr long long kDue = kRows / 100;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "dpgcert-bench-lifecycle-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-StoreOptions options_in(const fs::path& dir) {
-  StoreOptions o;
-  o.path = dir / "store.db";
-  o.actor = "bench";
-  o.clock = std::make_shared<FixedClock>(kNow);
-  return o;
-}
+using bench::TempDir;
 
 /// The stage (CASE over the default thresholds) of a row whose notAfter is `na`, at kNow.
 std::string stage_sql(const std::string& na) {
@@ -68,13 +49,13 @@ std::string stage_sql(const std::string& na) {
 /// recorded and its next threshold in the future. notAfter is spread over four years around now;
 /// expired ones are superseded except one in a thousand (as in bench_store).
 struct MillionStore {
-  TempDir dir;
+  TempDir dir{"dpgcert-bench-lifecycle"};
   std::unique_ptr<Store> store;
   double fill_seconds = 0;
   MillionStore() {
-    store = Store::create(options_in(dir.path), vault::KeySource::key_file(dir.path / "store.key"));
+    store = Store::create(bench::store_options(dir.path(), kNow), vault::KeySource::key_file(dir.path() / "store.key"));
     const auto t0 = std::chrono::steady_clock::now();
-    testing::RawSqlite db((dir.path / "store.db").string());
+    testing::RawSqlite db((dir.path() / "store.db").string());
     const std::string now = std::to_string(to_unix(kNow));
     const std::string base = std::to_string(to_unix(kNow) - 365 * kDay);
     const std::string span = std::to_string(4 * 365 * kDay);
@@ -112,7 +93,7 @@ struct MillionStore {
             " SELECT id, not_after FROM certificates WHERE status <> 'active';"
             "COMMIT; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);");
     fill_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    (void)store->add_sink(jsonl_sink("log", (dir.path / "events.jsonl").string()));
+    (void)store->add_sink(jsonl_sink("log", (dir.path() / "events.jsonl").string()));
   }
 
   /// Puts 10,000 active certificates now in the 60-day stage one stage behind (as if the check had
@@ -120,18 +101,18 @@ struct MillionStore {
   /// round: the check leaves them at stage 60 again); clears the outbox of the previous round so
   /// their event ids are new again.
   void make_one_percent_due() {
-    testing::RawSqlite db((dir.path / "store.db").string());
+    testing::RawSqlite db((dir.path() / "store.db").string());
     db.exec("BEGIN; DELETE FROM deliveries; DELETE FROM events;"
             " UPDATE lifecycle SET stage = 90, severity = 1, next_due_at = effective_not_after - 60 * 86400"
             " WHERE certificate_id IN (SELECT certificate_id FROM lifecycle WHERE stage = 60"
             " ORDER BY certificate_id LIMIT " + std::to_string(kDue) + ");"
             "COMMIT;");
     std::error_code ec;
-    fs::remove(dir.path / "events.jsonl", ec);
+    fs::remove(dir.path() / "events.jsonl", ec);
   }
 
   [[nodiscard]] long long count(const std::string& sql) {
-    testing::RawSqlite db((dir.path / "store.db").string());
+    testing::RawSqlite db((dir.path() / "store.db").string());
     return std::stoll(db.text(sql));
   }
 };
@@ -181,7 +162,7 @@ void BM_check_1M_one_percent_due_deliver_jsonl(benchmark::State& state) { run_on
 /// Baseline: the index probe itself, by bare SQLite.
 void BM_sqlite_due_count_baseline(benchmark::State& state) {
   MillionStore& m = million();
-  testing::RawSqlite db((m.dir.path / "store.db").string());
+  testing::RawSqlite db((m.dir.path() / "store.db").string());
   testing::RawSqlite::Statement st(db, "SELECT count(*) FROM lifecycle WHERE next_due_at <= ?");
   for (auto _ : state) {
     st.bind(1, to_unix(kNow));
@@ -195,7 +176,7 @@ void BM_sqlite_due_count_baseline(benchmark::State& state) {
 /// worked out - no bookkeeping, no events, nothing recorded.
 void BM_sqlite_scan_all_active_baseline(benchmark::State& state) {
   MillionStore& m = million();
-  testing::RawSqlite db((m.dir.path / "store.db").string());
+  testing::RawSqlite db((m.dir.path() / "store.db").string());
   testing::RawSqlite::Statement st(db, "SELECT id, not_after FROM certificates NOT INDEXED WHERE status = 'active'");
   const RenewalPolicy policy = RenewalPolicy::defaults();
   std::size_t rows = 0;
@@ -221,11 +202,9 @@ BENCHMARK(BM_check_1M_one_percent_due_deliver_jsonl)->Iterations(3)->Unit(benchm
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (!dpgcert::bench::initialize(argc, argv)) return 1;
   dpgcert::bench::SummaryReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  reporter.run();
   auto get = [&](const char* name) {
     const auto* r = reporter.find(name);
     return r == nullptr ? -1.0 : r->real_ns / 1e6;  // ms

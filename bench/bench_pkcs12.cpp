@@ -321,8 +321,7 @@ void BM_OpenSSL_PKCS12_parse(benchmark::State& state, std::vector<std::byte> dat
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (!dpgcert::bench::initialize(argc, argv)) return 1;
   const auto dir = dpgcert::bench::test_data();
   for (const File& f : kFiles) {
     const auto data = dpgcert::bench::read_file(dir / f.path);
@@ -339,8 +338,7 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
   dpgcert::bench::SummaryReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  reporter.run();
 
   bool ok = true;
   std::printf("\nratios to the KDF floor (CPU time; real time in brackets); target load_pkcs12 <= 1.15x\n");

@@ -32,14 +32,6 @@ constexpr long long kQueryRows = 1'000'000;
 
 using bench::TempDir;
 
-StoreOptions options_in(const fs::path& dir) {
-  StoreOptions o;
-  o.path = dir / "store.db";
-  o.actor = "bench";
-  o.clock = std::make_shared<FixedClock>(kNow);
-  return o;
-}
-
 std::uintmax_t store_bytes(const fs::path& db) {
   std::uintmax_t total = 0;
   for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -92,7 +84,7 @@ void BM_store_import_10k(benchmark::State& state) {
     auto dir_owner = std::make_unique<TempDir>("dpgcert-bench-store");  // removed untimed, below
     const TempDir& dir = *dir_owner;
     {
-      auto store = Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
+      auto store = Store::create(bench::store_options(dir.path(), kNow), vault::KeySource::key_file(dir.path() / "store.key"));
       state.ResumeTiming();
       for (int i = 0; i < kImportCount; ++i) {
         ImportOptions o;
@@ -120,7 +112,7 @@ void BM_store_import_10k_with_validation(benchmark::State& state) {
     state.PauseTiming();
     auto dir_owner = std::make_unique<TempDir>("dpgcert-bench-store");  // removed untimed, below
     const TempDir& dir = *dir_owner;
-    auto store = Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
+    auto store = Store::create(bench::store_options(dir.path(), kNow), vault::KeySource::key_file(dir.path() / "store.key"));
     state.ResumeTiming();
     for (int i = 0; i < kImportCount; ++i) {
       ImportOptions o;
@@ -149,7 +141,7 @@ void BM_sqlite_insert_10k_baseline(benchmark::State& state) {
     state.PauseTiming();
     auto dir_owner = std::make_unique<TempDir>("dpgcert-bench-store");  // removed untimed, below
     const TempDir& dir = *dir_owner;
-    (void)Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
+    (void)Store::create(bench::store_options(dir.path(), kNow), vault::KeySource::key_file(dir.path() / "store.key"));
     {
       testing::RawSqlite db((dir.path() / "store.db").string());
       // The store's own connection settings.
@@ -216,7 +208,7 @@ struct MillionStore {
   std::unique_ptr<Store> store;
   double fill_seconds = 0;
   MillionStore() {
-    store = Store::create(options_in(dir.path()), vault::KeySource::key_file(dir.path() / "store.key"));
+    store = Store::create(bench::store_options(dir.path(), kNow), vault::KeySource::key_file(dir.path() / "store.key"));
     const auto t0 = std::chrono::steady_clock::now();
     testing::RawSqlite db((dir.path() / "store.db").string());
     const std::string now = std::to_string(to_unix(kNow));

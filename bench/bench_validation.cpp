@@ -112,11 +112,9 @@ BENCHMARK(BM_dpgcert_validate_bundle_crl)->Unit(benchmark::kMicrosecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (!dpgcert::bench::initialize(argc, argv)) return 1;
   dpgcert::bench::SummaryReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  reporter.run();
   bool ok = true;
   const auto summary = [&](const char* what, const char* base, const char* mine) {
     const auto* b = reporter.find(base);

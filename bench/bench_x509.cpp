@@ -115,11 +115,9 @@ BENCHMARK(BM_paired_foces)->Unit(benchmark::kMicrosecond);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (!dpgcert::bench::initialize(argc, argv)) return 1;
   dpgcert::bench::SummaryReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  reporter.run();
   bool ok = true;
   std::printf("\nfrom_der rate / d2i_X509 rate (CPU time; real time in brackets); target >= 0.8\n");
   const auto summary = [&](const char* what, const char* base, const char* mine, const char* pair) {

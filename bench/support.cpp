@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <iterator>
 #include <stdexcept>
 
@@ -33,6 +34,24 @@ TempDir::TempDir(const std::string& prefix) {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+StoreOptions store_options(const std::filesystem::path& dir, Time now) {
+  StoreOptions o;
+  o.path = dir / "store.db";
+  o.actor = "bench";
+  o.clock = std::make_shared<FixedClock>(now);
+  return o;
+}
+
+bool initialize(int& argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  return !benchmark::ReportUnrecognizedArguments(argc, argv);
+}
+
+void SummaryReporter::run() {
+  benchmark::RunSpecifiedBenchmarks(this);
+  benchmark::Shutdown();
 }
 
 void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {

@@ -2,6 +2,9 @@
 // that keeps what each benchmark measured for the program's verdict.
 #pragma once
 
+#include <dpgcert/store.hpp>
+#include <dpgcert/time.hpp>
+
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
@@ -16,6 +19,12 @@ namespace dpgcert::bench {
 /// tests/data/make_pki.sh.
 std::filesystem::path test_data();
 std::vector<std::byte> read_file(const std::filesystem::path& p);
+
+/// Options for a store in `dir` (store.db), with actor "bench" and a clock frozen at `now`.
+StoreOptions store_options(const std::filesystem::path& dir, Time now);
+
+/// Google Benchmark's own flags; false (after saying so) for an argument it does not know.
+bool initialize(int& argc, char** argv);
 
 /// A fresh private folder under the temporary directory, removed with everything in it.
 class TempDir {
@@ -42,6 +51,8 @@ class SummaryReporter final : public benchmark::ConsoleReporter {
     std::map<std::string, double> counters;
   };
   void ReportRuns(const std::vector<Run>& runs) override;
+  /// Runs the benchmarks the command line selects, reporting here, and shuts Google Benchmark down.
+  void run();
   /// What `name` measured, or nullptr when it did not run (filtered out, or failed).
   [[nodiscard]] const Result* find(const std::string& name) const;
   /// The counter `counter` of `name`, or nullptr.
