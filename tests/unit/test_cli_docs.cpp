@@ -147,7 +147,10 @@ TEST_SUITE("cli docs") {
                                       test::shell_quote(pw.string()) + " --now 2025-06-01T00:00:00Z");
         CHECK(r.exit_code != 64);
         std::istringstream lines(r.out);
+        const std::string path = (d / f).string();
         for (std::string line; std::getline(lines, line);) {
+          // The input's path is as long as the checkout's: it counts as a short name.
+          if (const auto at = line.find(path); at != std::string::npos) line.replace(at, path.size(), f);
           // Columns, not bytes: UTF-8 continuation bytes take no column.
           std::size_t columns = 0;
           for (unsigned char c : line) columns += (c & 0xC0) == 0x80 ? 0 : 1;
