@@ -1,5 +1,5 @@
-// Options of the lifecycle commands (issue 7): check, digest, metrics, sink add/list/remove and
-// org policy. The CLI11 wiring is in main.cpp; the commands are in lifecycle_commands.cpp.
+// Options of the lifecycle commands: check, digest, metrics, sink add/list/remove and
+// org policy. The CLI11 wiring is in lifecycle_cli.cpp; the commands are in lifecycle_commands.cpp.
 #pragma once
 
 #include "store_cli.hpp"

@@ -1,5 +1,6 @@
-// Options of the store commands (issue 6): store, org, mailbox, import, list, show, export, retire,
-// key, audit. The CLI11 wiring is in main.cpp; the commands are in store_commands.cpp.
+// Options of the store commands: store, org, mailbox, import, list, show, export, retire,
+// key, audit. The CLI11 wiring is in store_cli.cpp, inventory_cli.cpp, import_cli.cpp and
+// certificate_cli.cpp; the commands are in the matching *_commands.cpp files.
 #pragma once
 
 #include "cli.hpp"

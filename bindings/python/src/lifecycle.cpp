@@ -1,0 +1,164 @@
+// The lifecycle layer of the _dpgcert module: Event, CheckResult, and the renewal methods of Store.
+#include "module.hpp"
+
+#include <dpgcert/lifecycle.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace dpgcert::python {
+namespace {
+
+std::string event_repr(const Event& e) {
+  return "<Event " + std::string(to_string(e.kind)) + (e.stage_days ? " stage=" + std::to_string(*e.stage_days) : "") +
+         " days_left=" + std::to_string(e.days_left) + " " + e.certificate.fingerprint.substr(0, 16) +
+         (e.certificate.mailbox ? " mailbox=" + repr_text(*e.certificate.mailbox) : "") + " id=" + e.id + ">";
+}
+
+/// Python callables as the functions of callback sinks for one check. Each is called with the GIL
+/// taken, on the thread running the check (which released it). Returning acknowledges the event;
+/// raising an Exception leaves it for a later run, with the exception as the delivery's error.
+/// Anything else raised (KeyboardInterrupt, SystemExit) also leaves the event and is re-raised
+/// once the check is over.
+class PyCallbacks final {
+ public:
+  void add(std::string name, py::object fn) {
+    if (!PyCallable_Check(fn.ptr())) throw py::type_error("callbacks['" + name + "'] is not callable");
+    fns_.emplace_back(std::move(name), std::move(fn));
+  }
+  void register_with(Lifecycle& lifecycle) {
+    for (auto& [name, fn] : fns_) {
+      // A borrowed pointer: copies of the std::function are made without the GIL, and fns_ keeps
+      // the callable alive for the whole check.
+      PyObject* callable = fn.ptr();
+      lifecycle.register_callback(name, [this, callable](const Event& e) { return call(callable, e); });
+    }
+  }
+  [[nodiscard]] const auto& functions() const noexcept { return fns_; }
+  /// Re-raises what interrupted a callback, if anything did. With the GIL.
+  void rethrow() {
+    if (interrupted_) {
+      py::error_already_set e = std::move(*interrupted_);
+      interrupted_.reset();
+      throw e;
+    }
+  }
+
+ private:
+  SinkResult call(PyObject* callable, const Event& e) {
+    py::gil_scoped_acquire gil;
+    try {
+      const py::handle fn(callable);
+      fn(py::cast(e));
+      return SinkResult::ok();
+    } catch (py::error_already_set& err) {
+      const std::string why = std::string("the Python callback raised ") + err.what();
+      if (!err.matches(PyExc_Exception) && !interrupted_) interrupted_.emplace(std::move(err));
+      return SinkResult::retry(why);
+    }
+  }
+
+  std::vector<std::pair<std::string, py::object>> fns_;
+  std::optional<py::error_already_set> interrupted_;
+};
+
+}  // namespace
+
+void bind_lifecycle(py::module_& m) {
+  // ---- renewal tracking ----
+  py::class_<Event>(m, "Event",
+                    "A renewal event, as the sinks receive it. Never holds a secret. An immutable value.")
+      .def_readonly("id", &Event::id)
+      .def_property_readonly("kind", [](const Event& e) { return std::string(to_string(e.kind)); })
+      .def_readonly("stage_days", &Event::stage_days)
+      .def_property_readonly("at", [](const Event& e) { return to_datetime(e.at); })
+      .def_readonly("days_left", &Event::days_left)
+      .def_property_readonly("effective_not_after_utc", [](const Event& e) { return to_datetime(e.effective_not_after); })
+      .def_property_readonly("certificate", [](const Event& e) { return static_cast<const CertificateSummary&>(e.certificate); })
+      .def_property_readonly("fingerprint", [](const Event& e) { return e.certificate.fingerprint; })
+      .def_property_readonly("cvr", &Event::cvr)
+      .def_property_readonly("mailbox", [](const Event& e) { return e.certificate.mailbox; })
+      .def_property_readonly("organisation_name", [](const Event& e) -> std::optional<std::string> {
+        return e.organisation ? std::optional<std::string>(e.organisation->name) : e.certificate.organisation_name;
+      })
+      .def_readonly("superseded_by", &Event::superseded_by)
+      .def_readonly("failed_checks", &Event::failed_checks)
+      .def("to_json", [](const Event& e) { return to_json(e).dump(); },
+           "The event as JSON (text), the payload the sinks receive (docs/lifecycle.md).")
+      .def("__eq__", equality<Event>([](const auto& a, const auto& b) { return to_json(a) == to_json(b); }))
+      .def("__hash__", [](const Event& e) { return py::hash(py::str(e.id)); })
+      .def("__repr__", event_repr);
+
+  py::class_<CheckResult>(m, "CheckResult", "What Store.check() did.")
+      .def_property_readonly("at", [](const CheckResult& r) { return to_datetime(r.at); })
+      .def_readonly("emitted", &CheckResult::emitted)
+      .def_readonly("evaluated", &CheckResult::evaluated)
+      .def_property_readonly("delivered", &CheckResult::delivered)
+      .def_property_readonly("failed", &CheckResult::failed)
+      .def_property_readonly("warning", [](const CheckResult& r) { return r.state.warning; })
+      .def_property_readonly("critical", [](const CheckResult& r) { return r.state.critical; })
+      .def_property_readonly("worst", [](const CheckResult& r) { return std::string(to_string(r.worst)); })
+      .def("__repr__", [](const CheckResult& r) {
+        return "<CheckResult at=" + rfc3339(r.at) + " emitted=" + std::to_string(r.emitted.size()) +
+               " delivered=" + std::to_string(r.delivered()) + " failed=" + std::to_string(r.failed()) +
+               " worst=" + std::string(to_string(r.worst)) + ">";
+      });
+
+  py::reinterpret_borrow<py::class_<PyStore>>(m.attr("Store"))
+      .def(
+          "add_callback_sink",
+          [](const PyStore& self, const std::string& name) {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            (void)store->add_sink(callback_sink(name));
+          },
+          py::arg("name"),
+          "Adds an in-process callback sink: events emitted from now on are queued for it and handed to the "
+          "callable that Store.check(callbacks={name: ...}) gives. ConflictError when the name exists.")
+      .def(
+          "check",
+          [](const PyStore& self, const py::object& now, const std::optional<py::dict>& callbacks, bool deliver) {
+            const auto store = self.get();
+            const Time t = from_datetime(now, "now");
+            PyCallbacks fns;
+            if (callbacks) {
+              for (const auto& [name, fn] : *callbacks) {
+                if (!py::isinstance<py::str>(name)) throw py::type_error("callbacks must map sink names (str) to callables");
+                fns.add(name.cast<std::string>(), py::reinterpret_borrow<py::object>(fn));
+              }
+            }
+            CheckOptions o;
+            o.deliver = deliver;
+            CheckResult result;
+            {
+              Lifecycle lifecycle(*store);
+              fns.register_with(lifecycle);
+              py::gil_scoped_release unlocked;
+              // Events are queued only for sinks configured in the store: a misspelt name would
+              // otherwise make a callback silently never run.
+              if (!fns.functions().empty()) {
+                const auto sinks = store->sinks();
+                for (const auto& entry : fns.functions()) {
+                  const std::string& name = entry.first;
+                  if (std::none_of(sinks.begin(), sinks.end(), [&](const SinkConfig& s) {
+                        return s.name == name && s.kind == SinkKind::callback;
+                      })) {
+                    throw Error(ErrorCode::not_found, "the store has no callback sink named '" + name +
+                                                          "' (add one with Store.add_callback_sink)");
+                  }
+                }
+              }
+              result = lifecycle.check(t, o);
+            }
+            fns.rethrow();
+            return result;
+          },
+          py::arg("now"), py::kw_only(), py::arg("callbacks") = py::none(), py::arg("deliver") = true,
+          "The renewal check at the aware datetime `now`: records which threshold each due certificate has "
+          "crossed and the pending status changes, with one event each, then (unless deliver=False) delivers "
+          "what is due to the store's sinks - to callbacks[name] for the callback sink `name`. Returns a "
+          "CheckResult whose `emitted` lists the new events.");
+}
+
+}  // namespace dpgcert::python

@@ -1,0 +1,184 @@
+// Shared by the files of the _dpgcert module (one per layer, each with its bind_<layer>): the
+// conversions (times, bytes, passwords), the value helpers and the types more than one layer uses.
+// The conventions are in _dpgcert.cpp.
+#pragma once
+
+#include <dpgcert/error.hpp>
+#include <dpgcert/oces.hpp>
+#include <dpgcert/secret.hpp>
+#include <dpgcert/store.hpp>
+#include <dpgcert/time.hpp>
+#include <dpgcert/validation.hpp>
+#include <dpgcert/x509.hpp>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dpgcert::python {
+
+namespace py = pybind11;
+
+// ---- the layers (PYBIND11_MODULE calls them in this order) ---------------------------------
+
+/// Exceptions (dpgcert.Error and its subclasses) and the datetime C API (core.cpp).
+void bind_core(py::module_& m);
+/// Identity (oces.cpp).
+void bind_oces(py::module_& m);
+/// Certificate, load_certificates (x509.cpp).
+void bind_x509(py::module_& m);
+/// Pkcs12Bundle, load_pkcs12 (pkcs12.cpp).
+void bind_pkcs12(py::module_& m);
+/// Check, ValidationReport, CHECK_IDS, validate (validation.cpp).
+void bind_validation(py::module_& m);
+/// CertificateSummary, ImportResult, Store (store.cpp).
+void bind_store(py::module_& m);
+/// Event, CheckResult, and Store.add_callback_sink / Store.check (lifecycle.cpp; after bind_store).
+void bind_lifecycle(py::module_& m);
+
+// ---- time ------------------------------------------------------------------------------------
+
+/// An aware UTC datetime for a Time. OverflowError outside datetime's years 1-9999.
+[[nodiscard]] py::object to_datetime(Time t);
+/// A Time from an aware datetime (microseconds are dropped, rounding down). TypeError for
+/// anything that is not a datetime, ValueError for a naive one.
+[[nodiscard]] Time from_datetime(py::handle value, const char* name);
+[[nodiscard]] std::optional<Time> optional_time(const py::object& value, const char* name);
+[[nodiscard]] std::string rfc3339(Time t);
+
+// ---- bytes and secrets -----------------------------------------------------------------------
+
+/// A held buffer (bytes, bytearray, memoryview, ...): its memory stays valid and unresizable until
+/// released, so it can be read with the GIL released. Construct and destroy with the GIL held.
+class Buffer final {
+ public:
+  Buffer(py::handle obj, const char* name) {
+    if (PyUnicode_Check(obj.ptr())) {
+      throw py::type_error(std::string(name) + " must be bytes-like (bytes, bytearray, memoryview), not str");
+    }
+    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+  }
+  ~Buffer() { PyBuffer_Release(&view_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+    return {static_cast<const std::byte*>(view_.buf), static_cast<std::size_t>(view_.len)};
+  }
+
+ private:
+  Py_buffer view_{};
+};
+
+/// A password from bytes-like or str (UTF-8), copied into wiped memory. A NUL byte is refused, as
+/// in the C API (it almost always means a padded buffer).
+[[nodiscard]] SecretBytes password_from(py::handle obj, const char* name);
+[[nodiscard]] py::bytes to_bytes(std::span<const std::byte> b);
+
+// ---- values ----------------------------------------------------------------------------------
+
+[[nodiscard]] py::object not_implemented();
+[[nodiscard]] std::string repr_text(std::string_view s);
+
+/// Equality for a bound value type: NotImplemented for other types, as Python expects.
+template <class T, class Eq>
+auto equality(Eq eq) {
+  return [eq](const T& self, const py::object& other) -> py::object {
+    if (!py::isinstance<T>(other)) return not_implemented();
+    return py::bool_(eq(self, other.cast<const T&>()));
+  };
+}
+
+// ---- validation input ------------------------------------------------------------------------
+
+/// The validation arguments validate() and Store.import_pkcs12() share, as given from Python.
+struct ValidationArgs {
+  std::optional<Time> at;
+  std::string policy = "oces_gateway";
+  std::optional<std::string> environment;
+  std::optional<std::string> expected_cvr;
+  std::optional<int> min_days;
+  std::optional<std::vector<Certificate>> trust;
+  std::vector<Certificate> intermediates;
+  std::vector<std::vector<std::byte>> crls;
+
+  ValidationArgs(const py::object& at_, std::string policy_, std::optional<std::string> environment_,
+                 std::optional<std::string> expected_cvr_, std::optional<int> min_days_,
+                 std::optional<std::vector<Certificate>> trust_, std::vector<Certificate> intermediates_,
+                 const py::iterable& crls_)
+      : at(optional_time(at_, "at")),
+        policy(std::move(policy_)),
+        environment(std::move(environment_)),
+        expected_cvr(std::move(expected_cvr_)),
+        min_days(min_days_),
+        trust(std::move(trust_)),
+        intermediates(std::move(intermediates_)) {
+    if (PyBytes_Check(crls_.ptr()) || PyByteArray_Check(crls_.ptr())) {
+      throw py::type_error("crls must be a sequence of bytes objects (one per CRL file), not bytes");
+    }
+    for (const py::handle crl : crls_) {
+      const Buffer b(crl, "crls[]");
+      crls.emplace_back(b.bytes().begin(), b.bytes().end());
+    }
+  }
+
+  /// Builds the library's input; call without the GIL (parsing CRLs is work).
+  [[nodiscard]] ValidationInput input() const {
+    ValidationInput in;
+    if (at) in.at = *at;
+    if (policy == "oces_gateway") {
+      in.policy = ValidationPolicy::oces_gateway();
+    } else if (policy == "generic") {
+      in.policy = ValidationPolicy::generic();
+    } else {
+      throw Error(ErrorCode::invalid_argument, "policy must be 'oces_gateway' or 'generic', not '" + policy + "'");
+    }
+    if (environment) {
+      const auto env = oces::parse_environment(*environment);
+      if (!env || *env == oces::Environment::unknown) {
+        throw Error(ErrorCode::invalid_argument, "environment must be 'production' or 'test', not '" + *environment + "'");
+      }
+      in.policy.expected_environment = *env;
+    }
+    if (expected_cvr) in.policy.expected_cvr = *expected_cvr;
+    if (min_days) in.policy.min_days = *min_days;
+    if (trust) in.anchors = TrustAnchors::from_certificates(*trust);
+    in.intermediates = intermediates;
+    for (const auto& crl : crls) {
+      for (auto& c : load_crls(crl)) in.crls.push_back(std::move(c));
+    }
+    return in;
+  }
+};
+
+// ---- the store -------------------------------------------------------------------------------
+
+/// A Python Store: the C++ store behind a shared pointer, so close() in one thread never frees a
+/// store another thread is still using with the GIL released.
+class PyStore final {
+ public:
+  PyStore(std::shared_ptr<Store> store, std::string path) : store_(std::move(store)), path_(std::move(path)) {}
+
+  /// The store for one call (taken with the GIL held). InvalidArgumentError once closed.
+  [[nodiscard]] std::shared_ptr<Store> get() const {
+    if (!store_) throw Error(ErrorCode::invalid_argument, "the store '" + path_ + "' is closed");
+    return store_;
+  }
+  void close() { store_.reset(); }
+  [[nodiscard]] bool closed() const noexcept { return !store_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::shared_ptr<Store> store_;
+  std::string path_;
+};
+
+}  // namespace dpgcert::python

@@ -1,0 +1,236 @@
+// The store layer of the _dpgcert module: CertificateSummary, ImportResult, Store.
+#include "module.hpp"
+
+#include <dpgcert/pkcs12.hpp>
+#include <dpgcert/vault.hpp>
+
+namespace dpgcert::python {
+namespace {
+
+StoreOptions store_options(const std::filesystem::path& path, const std::optional<std::filesystem::path>& key_file,
+                           const py::object& passphrase, const std::optional<std::string>& actor,
+                           const py::object& now) {
+  StoreOptions o;
+  o.path = path;
+  if (key_file) o.unlock.key_file = *key_file;
+  if (!passphrase.is_none()) o.unlock.passphrase = password_from(passphrase, "passphrase");
+  if (actor) o.actor = *actor;
+  if (const auto t = optional_time(now, "now")) o.clock = std::make_shared<FixedClock>(*t);
+  return o;
+}
+
+CertificateQuery make_query(const std::optional<std::string>& organisation_cvr, const std::optional<std::string>& mailbox,
+                            const std::optional<std::string>& status, const py::object& not_after_before,
+                            const py::object& not_after_from, std::size_t limit, std::size_t offset) {
+  CertificateQuery q;
+  q.organisation_cvr = organisation_cvr;
+  q.mailbox = mailbox;
+  if (status) {
+    q.status = parse_certificate_status(*status);
+    if (!q.status) {
+      throw Error(ErrorCode::invalid_argument,
+                  "status must be 'active', 'superseded', 'revoked' or 'retired', not '" + *status + "'");
+    }
+  }
+  q.not_after_before = optional_time(not_after_before, "not_after_before");
+  q.not_after_from = optional_time(not_after_from, "not_after_from");
+  q.limit = limit;
+  q.offset = offset;
+  return q;
+}
+
+std::string summary_repr(const CertificateSummary& s) {
+  return "<CertificateSummary " + s.fingerprint.substr(0, 16) + " " + std::string(to_string(s.status)) +
+         " not_valid_after=" + rfc3339(s.not_after) + (s.mailbox ? " mailbox=" + repr_text(*s.mailbox) : "") +
+         (s.common_name ? " common_name=" + repr_text(*s.common_name) : "") + ">";
+}
+
+bool same_summary(const CertificateSummary& a, const CertificateSummary& b) {
+  return a.id == b.id && a.fingerprint == b.fingerprint && a.status == b.status && a.not_before == b.not_before &&
+         a.not_after == b.not_after && a.organisation_cvr == b.organisation_cvr && a.mailbox == b.mailbox &&
+         a.cvr == b.cvr && a.generation == b.generation && a.type == b.type && a.environment == b.environment &&
+         a.oces_id == b.oces_id && a.common_name == b.common_name;
+}
+
+}  // namespace
+
+void bind_store(py::module_& m) {
+  // ---- the store ----
+  py::class_<CertificateSummary>(m, "CertificateSummary", "A certificate as a store lists it. An immutable value.")
+      .def_readonly("id", &CertificateSummary::id)
+      .def_readonly("fingerprint", &CertificateSummary::fingerprint)
+      .def_property_readonly("status", [](const CertificateSummary& s) { return std::string(to_string(s.status)); })
+      .def_property_readonly("not_valid_before_utc", [](const CertificateSummary& s) { return to_datetime(s.not_before); })
+      .def_property_readonly("not_valid_after_utc", [](const CertificateSummary& s) { return to_datetime(s.not_after); })
+      .def_readonly("organisation_cvr", &CertificateSummary::organisation_cvr)
+      .def_readonly("mailbox", &CertificateSummary::mailbox)
+      .def_readonly("cvr", &CertificateSummary::cvr)
+      .def_property_readonly("generation", [](const CertificateSummary& s) { return std::string(oces::to_string(s.generation)); })
+      .def_property_readonly("type", [](const CertificateSummary& s) { return std::string(oces::to_string(s.type)); })
+      .def_property_readonly("environment", [](const CertificateSummary& s) { return std::string(oces::to_string(s.environment)); })
+      .def_readonly("oces_id", &CertificateSummary::oces_id)
+      .def_readonly("common_name", &CertificateSummary::common_name)
+      .def("__eq__", equality<CertificateSummary>(same_summary))
+      .def("__hash__", [](const CertificateSummary& s) {
+        return py::hash(py::make_tuple(s.id, s.fingerprint, std::string(to_string(s.status))));
+      })
+      .def("__repr__", summary_repr);
+
+  py::class_<ImportResult>(m, "ImportResult", "What Store.import_pkcs12() did.")
+      .def_property_readonly("outcome", [](const ImportResult& r) { return std::string(to_string(r.outcome)); })
+      .def_readonly("fingerprint", &ImportResult::fingerprint)
+      .def_readonly("report", &ImportResult::report)
+      .def_property_readonly("summary", [](const ImportResult& r) -> std::optional<CertificateSummary> {
+        if (!r.record) return std::nullopt;
+        return static_cast<const CertificateSummary&>(*r.record);
+      })
+      .def_readonly("superseded", &ImportResult::superseded)
+      .def("__repr__", [](const ImportResult& r) {
+        return "<ImportResult " + std::string(to_string(r.outcome)) + " " + r.fingerprint.substr(0, 16) +
+               (r.superseded.empty() ? "" : " superseded=" + std::to_string(r.superseded.size())) + ">";
+      });
+
+  py::class_<PyStore>(m, "Store",
+                      "An inventory store (SQLite): organisations, mailboxes and certificates with their PKCS#12 "
+                      "file and password sealed. May be shared between threads.")
+      .def(py::init([](const std::filesystem::path& path, const std::optional<std::filesystem::path>& key_file,
+                       const py::object& passphrase, const std::optional<std::string>& actor, const py::object& now) {
+             StoreOptions o = store_options(path, key_file, passphrase, actor, now);
+             std::shared_ptr<Store> s;
+             {
+               py::gil_scoped_release unlocked;
+               s = Store::open(std::move(o));
+             }
+             return std::make_unique<PyStore>(std::move(s), path.string());
+           }),
+           py::arg("path"), py::kw_only(), py::arg("key_file") = py::none(), py::arg("passphrase") = py::none(),
+           py::arg("actor") = py::none(), py::arg("now") = py::none(),
+           "Opens an existing store. `key_file`/`passphrase` override what the store remembers about its master "
+           "key; `now` (an aware datetime) freezes the store's clock.")
+      .def_static(
+          "create",
+          [](const std::filesystem::path& path, const std::optional<std::filesystem::path>& key_file,
+             const py::object& passphrase, std::optional<std::uint32_t> argon2_memory_kib,
+             std::optional<std::uint32_t> argon2_iterations, std::optional<std::uint32_t> argon2_parallelism,
+             const std::optional<std::string>& actor, const py::object& now) {
+            StoreOptions o = store_options(path, key_file, passphrase, actor, now);
+            std::optional<vault::KeySource> key;
+            if (o.unlock.passphrase) {
+              vault::Argon2Params params = vault::Argon2Params::defaults();
+              if (argon2_memory_kib) params.memory_kib = *argon2_memory_kib;
+              if (argon2_iterations) params.iterations = *argon2_iterations;
+              if (argon2_parallelism) params.parallelism = *argon2_parallelism;
+              key = vault::KeySource::passphrase(o.unlock.passphrase->clone(), params);
+            } else if (key_file) {
+              key = vault::KeySource::key_file(*key_file);
+            } else {
+              throw Error(ErrorCode::invalid_argument, "a new store needs key_file or passphrase");
+            }
+            std::shared_ptr<Store> s;
+            {
+              py::gil_scoped_release unlocked;
+              s = Store::create(std::move(o), *key);
+            }
+            return PyStore(std::move(s), path.string());
+          },
+          py::arg("path"), py::kw_only(), py::arg("key_file") = py::none(), py::arg("passphrase") = py::none(),
+          py::arg("argon2_memory_kib") = py::none(), py::arg("argon2_iterations") = py::none(),
+          py::arg("argon2_parallelism") = py::none(), py::arg("actor") = py::none(), py::arg("now") = py::none(),
+          "Creates a new store sealed under a key file (made when missing) or a passphrase (Argon2id).")
+      .def_property_readonly("path", &PyStore::path)
+      .def_property_readonly("closed", &PyStore::closed)
+      .def(
+          "import_pkcs12",
+          [](const PyStore& self, const py::object& data, const py::object& password,
+             std::optional<std::string> organisation_cvr, std::optional<std::string> mailbox, bool force,
+             std::optional<std::string> actor, std::optional<std::string> source, const py::object& at,
+             std::string policy, std::optional<std::string> environment, std::optional<std::string> expected_cvr,
+             std::optional<int> min_days, std::optional<std::vector<Certificate>> trust,
+             std::vector<Certificate> intermediates, const py::iterable& crls) {
+            const auto store = self.get();
+            const Buffer b(data, "data");
+            const SecretBytes pw = password_from(password, "password");
+            const ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
+                                      std::move(trust), std::move(intermediates), crls);
+            ImportOptions o;
+            o.organisation_cvr = std::move(organisation_cvr);
+            o.mailbox = std::move(mailbox);
+            o.force = force;
+            if (actor) o.actor = *actor;
+            if (source) o.source = *source;
+            py::gil_scoped_release unlocked;
+            o.validation = args.input();  // `at` unset: the store clock's now
+            const Pkcs12Bundle bundle = load_pkcs12(b.bytes(), pw);
+            return store->import(bundle, b.bytes(), pw, o);
+          },
+          py::arg("data"), py::arg("password"), py::kw_only(), py::arg("organisation_cvr") = py::none(),
+          py::arg("mailbox") = py::none(), py::arg("force") = false, py::arg("actor") = py::none(),
+          py::arg("source") = py::none(), py::arg("at") = py::none(), py::arg("policy") = "oces_gateway",
+          py::arg("environment") = py::none(), py::arg("expected_cvr") = py::none(), py::arg("min_days") = py::none(),
+          py::arg("trust") = py::none(), py::arg("intermediates") = std::vector<Certificate>{},
+          py::arg("crls") = py::tuple(),
+          "Opens a PKCS#12 file, validates it (at `at`, default the store's now) and stores it with its password "
+          "sealed. Idempotent by fingerprint; a failing report is refused unless `force`.")
+      .def(
+          "query",
+          [](const PyStore& self, const std::optional<std::string>& organisation_cvr,
+             const std::optional<std::string>& mailbox, const std::optional<std::string>& status,
+             const py::object& not_after_before, const py::object& not_after_from, std::size_t limit,
+             std::size_t offset) {
+            const auto store = self.get();
+            const CertificateQuery q =
+                make_query(organisation_cvr, mailbox, status, not_after_before, not_after_from, limit, offset);
+            py::gil_scoped_release unlocked;
+            return store->query(q);
+          },
+          py::kw_only(), py::arg("organisation_cvr") = py::none(), py::arg("mailbox") = py::none(),
+          py::arg("status") = py::none(), py::arg("not_after_before") = py::none(),
+          py::arg("not_after_from") = py::none(), py::arg("limit") = 0, py::arg("offset") = 0,
+          "Certificates matching every given filter, ordered by expiry then fingerprint.")
+      .def(
+          "count",
+          [](const PyStore& self, const std::optional<std::string>& organisation_cvr,
+             const std::optional<std::string>& mailbox, const std::optional<std::string>& status,
+             const py::object& not_after_before, const py::object& not_after_from) {
+            const auto store = self.get();
+            const CertificateQuery q = make_query(organisation_cvr, mailbox, status, not_after_before, not_after_from, 0, 0);
+            py::gil_scoped_release unlocked;
+            return store->count(q);
+          },
+          py::kw_only(), py::arg("organisation_cvr") = py::none(), py::arg("mailbox") = py::none(),
+          py::arg("status") = py::none(), py::arg("not_after_before") = py::none(),
+          py::arg("not_after_from") = py::none(), "How many certificates match the filters.")
+      .def(
+          "expiring_before",
+          [](const PyStore& self, const py::object& t) {
+            const auto store = self.get();
+            const CertificateQuery q = CertificateQuery::expiring_before(from_datetime(t, "t"));
+            py::gil_scoped_release unlocked;
+            return store->query(q);
+          },
+          py::arg("t"),
+          "Active certificates whose validity ends before `t`, expired ones included: the renewal question.")
+      .def(
+          "current_bundle",
+          [](const PyStore& self, const std::string& mailbox) -> std::unique_ptr<Pkcs12Bundle> {
+            const auto store = self.get();
+            std::optional<UnsealedBundle> current;
+            {
+              py::gil_scoped_release unlocked;
+              current = store->current_bundle(mailbox);
+            }
+            if (!current) return nullptr;
+            return std::make_unique<Pkcs12Bundle>(std::move(current->bundle));
+          },
+          py::arg("mailbox"),
+          "The active certificate of a mailbox, unsealed and opened; None when it has none. "
+          "NotFoundError for an unknown mailbox.")
+      .def("close", &PyStore::close, "Closes the store; later calls raise InvalidArgumentError.")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PyStore& self, const py::args&) { self.close(); })
+      .def("__repr__", [](const PyStore& s) {
+        return "<Store " + repr_text(s.path()) + (s.closed() ? " closed" : "") + ">";
+      });
+}
+
+}  // namespace dpgcert::python

@@ -1,0 +1,47 @@
+// Shared by the store command files: opening the store, running a command body, and output
+// helpers (tables and JSON of certificates).
+#pragma once
+
+#include "store_cli.hpp"
+
+#include <dpgcert/store.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dpgcert::cli {
+
+/// The options to open the store the global options name: --now as its clock, the
+/// DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE overrides, else the configuration file's key source.
+[[nodiscard]] StoreOptions store_options(const StoreGlobal& g, const Common& common);
+/// Opens the store the global options name (open_cli_store).
+[[nodiscard]] std::unique_ptr<Store> open_store(const StoreGlobal& g, const Common& common);
+/// Runs a command body; errors become a message and exit code 3 (64 for usage errors).
+int guarded(const Common& common, const std::function<int()>& body);
+
+/// A JSON string, or null.
+[[nodiscard]] nlohmann::json opt(const std::optional<std::string>& v);
+/// "2026-11-15".
+[[nodiscard]] std::string date_only(Time t);
+/// `s` padded to `width`; a longer value keeps one space before the next column.
+[[nodiscard]] std::string pad(std::string s, std::size_t width);
+/// Whole days from `now` to `not_after`, rounded towards the past.
+[[nodiscard]] long long days_left(Time not_after, Time now);
+/// A certificate summary as the store commands print it in JSON.
+[[nodiscard]] nlohmann::json summary_json(const CertificateSummary& s, Time now);
+/// `text` parsed as JSON, or as a string when it is not JSON.
+[[nodiscard]] nlohmann::json parse_or_text(const std::string& text);
+/// Cuts `s` to at most `width` characters (UTF-8 code points, never inside one), marking the cut
+/// with "~".
+[[nodiscard]] std::string clip(const std::string& s, std::size_t width);
+/// The certificate table of list and org show: 80 columns, soonest expiry first, the fingerprint
+/// cut to 8 digits (enough for show, export and retire), dates in UTC with how far away they are.
+void print_summary_table(const std::vector<CertificateSummary>& rows, Time now);
+
+}  // namespace dpgcert::cli
