@@ -83,6 +83,12 @@ std::optional<std::filesystem::path> tool_path() {
   return std::nullopt;
 }
 
+std::string numbered(std::string_view prefix, long long n) {
+  std::string out(prefix);
+  out += std::to_string(n);
+  return out;
+}
+
 std::string shell_quote(std::string_view arg) {
   std::string out = "'";
   for (char c : arg) {

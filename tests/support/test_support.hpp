@@ -81,6 +81,9 @@ std::optional<std::filesystem::path> tool_path();
 ToolResult run_tool(const std::string& args, const std::string& input = {});
 /// Quotes one argument for the shell.
 std::string shell_quote(std::string_view arg);
+/// `prefix` followed by `n` in decimal ("c" and 7: "c7"). Built by appending: GCC 12 at -O2/-O3
+/// raises a false -Wrestrict inside `"c" + std::to_string(n)` (GCC bug 105651).
+std::string numbered(std::string_view prefix, long long n);
 
 }  // namespace dpgcert::test
 

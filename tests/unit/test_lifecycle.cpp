@@ -147,7 +147,12 @@ std::vector<std::string> ids_of(const std::vector<Event>& events) {
 std::vector<std::string> kinds_of(const std::vector<Event>& events) {
   std::vector<std::string> out;
   for (const Event& e : events) {
-    out.push_back(std::string(to_string(e.kind)) + (e.stage_days ? "/" + std::to_string(*e.stage_days) : ""));
+    std::string kind(to_string(e.kind));
+    if (e.stage_days) {
+      kind += '/';
+      kind += std::to_string(*e.stage_days);
+    }
+    out.push_back(std::move(kind));
   }
   return out;
 }
@@ -641,7 +646,7 @@ TEST_SUITE("lifecycle") {
   TEST_CASE("the outbox: events recorded but not delivered (a crash after the commit) go out on the next run") {
     Env env;
     (void)env.store->add_sink(callback_sink("cb"));
-    for (int i = 0; i < 5; ++i) (void)env.put(leaf_until("c" + std::to_string(i), days(10 + i)));
+    for (int i = 0; i < 5; ++i) (void)env.put(leaf_until(test::numbered("c", i), days(10 + i)));
     std::vector<std::string> recorded;
     {
       Lifecycle first(*env.store);  // a process that dies between commit and delivery
@@ -704,7 +709,7 @@ TEST_SUITE("lifecycle") {
     (void)env.store->add_sink(callback_sink("flaky"));
     std::mt19937 rng(42);
     for (int i = 0; i < 150; ++i) {
-      (void)env.put(leaf_until("c" + std::to_string(i), days(20 + static_cast<int>(rng() % 100)) + std::chrono::seconds(rng() % kDay)));
+      (void)env.put(leaf_until(test::numbered("c", i), days(20 + static_cast<int>(rng() % 100)) + std::chrono::seconds(rng() % kDay)));
     }
     Lifecycle lifecycle(*env.store);
     Collector got;
@@ -789,7 +794,7 @@ TEST_SUITE("lifecycle") {
   TEST_CASE("callback sinks: deliveries wait while no function is registered - a throwing callback is retried") {
     Env env;
     (void)env.store->add_sink(callback_sink("cb"));
-    for (int i = 0; i < 3; ++i) (void)env.put(leaf_until("c" + std::to_string(i), days(10)));
+    for (int i = 0; i < 3; ++i) (void)env.put(leaf_until(test::numbered("c", i), days(10)));
     Lifecycle without(*env.store);
     const CheckResult r = without.check(kT0);
     CHECK(r.emitted.size() == 3);
@@ -1161,7 +1166,7 @@ TEST_SUITE("lifecycle") {
     Env env;
     std::mt19937 rng(5);
     for (int i = 0; i < 120; ++i) {
-      (void)env.put(leaf_until("c" + std::to_string(i), days(5 + static_cast<int>(rng() % 60)) + std::chrono::seconds(rng() % kDay)));
+      (void)env.put(leaf_until(test::numbered("c", i), days(5 + static_cast<int>(rng() % 60)) + std::chrono::seconds(rng() % kDay)));
     }
     auto other = Store::open(env.options());
     std::vector<Event> a;

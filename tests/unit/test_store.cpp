@@ -673,7 +673,7 @@ TEST_SUITE("store") {
     std::vector<testing::Made> made;
     testing::CertFactory f;
     const SecretBytes pw = test::pw("Test1234");
-    for (int i = 0; i < 40; ++i) made.push_back(f.made(plain("t" + std::to_string(i), -1, 10 + i), pw));
+    for (int i = 0; i < 40; ++i) made.push_back(f.made(plain(test::numbered("t", i), -1, 10 + i), pw));
     std::atomic<int> errors{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {

@@ -744,7 +744,7 @@ TEST_SUITE("validation") {
       std::fclose(f);
     }
     const auto run = [&](const std::string& args, std::string* out = nullptr) {
-      const std::string cmd = "'" + tool.string() + "' verify " + args + " 2>/dev/null";
+      const std::string cmd = test::shell_quote(tool.string()) + " verify " + args + " 2>/dev/null";
       std::FILE* p = ::popen(cmd.c_str(), "r");
       REQUIRE(p != nullptr);
       std::string text;
