@@ -1,5 +1,5 @@
 // Reading PKCS#12: framing and limits first, then the MAC, then decryption, bag by bag.
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -67,7 +67,7 @@ std::optional<std::vector<std::byte>> local_key_id_of(const PKCS12_SAFEBAG* bag)
 SafeBagStackPtr decode_safe_contents(const unsigned char* data, std::size_t len, std::size_t room,
                                      std::size_t max_bags) {
   if (len > static_cast<std::size_t>(LONG_MAX)) return nullptr;
-  const auto count = ber::count_elements({reinterpret_cast<const std::byte*>(data), len}, room);
+  const auto count = der::count_elements({reinterpret_cast<const std::byte*>(data), len}, room);
   if (count && *count > room) {
     throw Error(ErrorCode::limit_exceeded, "PKCS#12: more than " + std::to_string(max_bags) + " bags");
   }
@@ -100,19 +100,19 @@ std::vector<std::byte> certificate_der(const PKCS12_SAFEBAG* bag, const std::str
   const int n = i2d_PKCS12_SAFEBAG(bag, &buf);
   if (n <= 0) throw_openssl(ErrorCode::malformed, where + ": cannot read the certificate bag");
   const std::unique_ptr<unsigned char, Deleter<openssl_free>> owner(buf);
-  ber::Reader r({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(n)});
+  der::Reader r({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(n)});
   std::optional<std::span<const std::byte>> cert;
-  if (auto safe_bag = r.read(ber::kSequence)) {
-    ber::Reader sb(*safe_bag);
-    if (sb.read(ber::kOid)) {
+  if (auto safe_bag = r.read(der::kSequence)) {
+    der::Reader sb(*safe_bag);
+    if (sb.read(der::kOid)) {
       if (auto value = sb.read(0, 2, true)) {
-        ber::Reader v(*value);
-        if (auto cert_bag = v.read(ber::kSequence)) {
-          ber::Reader cb(*cert_bag);
-          if (cb.read(ber::kOid)) {
+        der::Reader v(*value);
+        if (auto cert_bag = v.read(der::kSequence)) {
+          der::Reader cb(*cert_bag);
+          if (cb.read(der::kOid)) {
             if (auto cert_value = cb.read(0, 2, true)) {
-              ber::Reader cv(*cert_value);
-              cert = cv.read(ber::kOctetString);
+              der::Reader cv(*cert_value);
+              cert = cv.read(der::kOctetString);
             }
           }
         }
@@ -193,20 +193,20 @@ void Walk::read_structure() {
   if (data_.front() != std::byte{0x30}) {
     throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (it does not start with a SEQUENCE)");
   }
-  const ber::ScanResult scan = ber::scan(data_, limits_.max_nesting);
+  const der::ScanResult scan = der::scan(data_, limits_.max_nesting);
   if (scan.string_nesting_exceeded) throw Error(ErrorCode::limit_exceeded, "PKCS#12: " + scan.problem);
-  if (scan.status == ber::Status::truncated) throw Error(ErrorCode::malformed, "PKCS#12: " + scan.problem);
-  if (scan.status != ber::Status::ok) throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (" + scan.problem + ")");
+  if (scan.status == der::Status::truncated) throw Error(ErrorCode::malformed, "PKCS#12: " + scan.problem);
+  if (scan.status != der::Status::ok) throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (" + scan.problem + ")");
   if (scan.length < data_.size()) {
     throw Error(ErrorCode::malformed,
                 "PKCS#12: trailing " + std::to_string(data_.size() - scan.length) + " bytes after the structure");
   }
   // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
-  ber::Header outer;
-  ber::Header first;
-  if (ber::read_header(data_, outer) != ber::Status::ok ||
-      ber::read_header(data_.subspan(outer.header_length), first) != ber::Status::ok ||
-      first.tag_class != 0 || first.tag != ber::kInteger || first.constructed) {
+  der::Header outer;
+  der::Header first;
+  if (der::read_header(data_, outer) != der::Status::ok ||
+      der::read_header(data_.subspan(outer.header_length), first) != der::Status::ok ||
+      first.tag_class != 0 || first.tag != der::kInteger || first.constructed) {
     throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (no version number; a certificate or other DER?)");
   }
   const auto version = data_.subspan(outer.header_length + first.header_length, first.content_length);
