@@ -1,5 +1,6 @@
 // load_any(): telling PKCS#12 from certificates (DER, PEM, bare base64).
 #include "core/der.hpp"
+#include "core/file_io.hpp"
 #include "pkcs12/pkcs12_util.hpp"
 #include "x509/base64.hpp"
 
@@ -55,7 +56,7 @@ LoadedFile load_any(std::span<const std::byte> data, const SecretBytes* password
 }
 
 LoadedFile load_any_file(const std::filesystem::path& path, const SecretBytes* password, const Context& ctx) {
-  const auto data = detail::read_input_file(path, ctx);
+  const auto data = detail::read_file(path, {.limit = ctx.limits().max_input_bytes});
   return load_any(data, password, ctx);
 }
 

@@ -1,5 +1,6 @@
 // Reading PKCS#12: framing and limits first, then the MAC, then decryption, bag by bag.
 #include "core/der.hpp"
+#include "core/file_io.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <climits>
 #include <cctype>
-#include <fstream>
 
 namespace dpgcert {
 namespace {
@@ -515,23 +515,6 @@ BundleParts Walk::collect() {
   return parts;
 }
 
-std::vector<std::byte> read_whole_file(const std::filesystem::path& path, const Context& ctx) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(ErrorCode::io, "cannot read " + path.string() + ": " + ec.message());
-  if (size > ctx.limits().max_input_bytes) {
-    throw Error(ErrorCode::limit_exceeded, path.string() + ": file of " + std::to_string(size) +
-                                               " bytes exceeds the limit of " +
-                                               std::to_string(ctx.limits().max_input_bytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::io, "cannot open " + path.string());
-  std::vector<std::byte> data(static_cast<std::size_t>(size));
-  in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  if (static_cast<std::size_t>(in.gcount()) != data.size()) throw Error(ErrorCode::io, "cannot read " + path.string());
-  return data;
-}
-
 }  // namespace
 
 Pkcs12Bundle load_pkcs12(std::span<const std::byte> data, const SecretBytes& password, const Context& ctx) {
@@ -549,14 +532,8 @@ Pkcs12Profile inspect_pkcs12_profile(std::span<const std::byte> data, const Cont
 }
 
 Pkcs12Bundle load_pkcs12_file(const std::filesystem::path& path, const SecretBytes& password, const Context& ctx) {
-  const auto data = read_whole_file(path, ctx);
+  const auto data = detail::read_file(path, {.limit = ctx.limits().max_input_bytes});
   return load_pkcs12(data, password, ctx);
 }
-
-namespace detail {
-std::vector<std::byte> read_input_file(const std::filesystem::path& path, const Context& ctx) {
-  return read_whole_file(path, ctx);
-}
-}  // namespace detail
 
 }  // namespace dpgcert
