@@ -1,19 +1,13 @@
 // Metrics in the Prometheus text exposition format (0.0.4), with the per-certificate gauges of the
 // widely used x509-certificate-exporter (same names and label names, so existing dashboards and
 // alerts work) plus dpgcert's own counters. For node_exporter's textfile collector or a scrape.
+#include "core/file_io.hpp"
 #include "lifecycle/lifecycle_impl.hpp"
 
 #include <dpgcert/error.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <ostream>
 #include <set>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace dpgcert {
 namespace {
@@ -92,10 +86,6 @@ void labelled_counter(std::ostream& out, std::string_view name, std::string_view
   }
 }
 
-[[noreturn]] void io_error(const std::string& what, const std::filesystem::path& path, int err) {
-  throw Error(ErrorCode::io, "metrics: cannot " + what + " '" + path.string() + "': " + std::strerror(err));
-}
-
 }  // namespace
 
 void Lifecycle::write_metrics(std::ostream& out, Time now) const {
@@ -151,43 +141,9 @@ void Lifecycle::write_metrics(std::ostream& out, Time now) const {
 }
 
 void Lifecycle::write_metrics_file(const std::filesystem::path& path, Time now) const {
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  // Appended piecewise: g++ 12 at -O3 warns (falsely, -Wrestrict) about "." + std::string.
-  std::string tmp_name(1, '.');
-  tmp_name += path.filename().string();
-  tmp_name += ".tmp.";
-  tmp_name += std::to_string(::getpid());
-  const std::filesystem::path tmp = dir / tmp_name;
-  // Created exclusively (no symlink followed, nothing of another's replaced), readable by the
-  // collector whatever the umask.
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) io_error("create", tmp, errno);
-  (void)::fchmod(fd, 0644);
-  ::close(fd);
-  try {
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      write_metrics(f, now);
-      f.flush();
-      if (!f) io_error("write", tmp, errno);
-    }
-    const int sync_fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-    if (sync_fd < 0 || ::fsync(sync_fd) != 0) {
-      const int err = errno;
-      if (sync_fd >= 0) ::close(sync_fd);
-      io_error("flush", tmp, err);
-    }
-    ::close(sync_fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) io_error("replace", path, errno);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // The rename itself reaches the disk with the directory.
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
+  // Readable by the collector whatever the umask; a reader never sees half a file.
+  detail::replace_file(
+      path, [&](std::ostream& out) { write_metrics(out, now); }, {.mode = 0644, .what = "metrics file"});
 }
 
 }  // namespace dpgcert

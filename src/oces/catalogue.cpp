@@ -1,3 +1,4 @@
+#include "core/file_io.hpp"
 #include "oces/catalogue_data.hpp"
 #include "oces/oces_util.hpp"
 
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <iterator>
 
@@ -135,21 +135,6 @@ Catalogue load_builtin() {
   }
 }
 
-std::vector<std::byte> read_file(const std::filesystem::path& path, const Context& ctx) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(ErrorCode::io, "cannot read " + path.string() + ": " + ec.message());
-  if (size > ctx.limits().max_input_bytes) {
-    throw Error(ErrorCode::limit_exceeded, path.string() + " is larger than the input limit");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::io, "cannot open " + path.string());
-  std::vector<std::byte> out(static_cast<std::size_t>(size));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  if (static_cast<std::size_t>(in.gcount()) != out.size()) throw Error(ErrorCode::io, "cannot read " + path.string());
-  return out;
-}
-
 }  // namespace
 
 CatalogueEntry CatalogueEntry::describe(Certificate ca) {
@@ -175,10 +160,11 @@ Catalogue Catalogue::from_certificates(std::span<const Certificate> cas) {
 
 Catalogue Catalogue::load_directory(const std::filesystem::path& dir, const Context& ctx) {
   const auto index_path = dir / "catalogue.json";
-  const auto index = read_file(index_path, ctx);
+  const dpgcert::detail::ReadFileOptions bounded{.limit = ctx.limits().max_input_bytes};
+  const auto index = dpgcert::detail::read_file(index_path, bounded);
   const std::string_view text(reinterpret_cast<const char*>(index.data()), index.size());
-  return parse_index(
-      text, [&](const std::string& file) { return read_file(dir / file, ctx); }, ctx, index_path.string());
+  const auto read = [&](const std::string& file) { return dpgcert::detail::read_file(dir / file, bounded); };
+  return parse_index(text, read, ctx, index_path.string());
 }
 
 const Catalogue& Catalogue::builtin() {

@@ -1,5 +1,5 @@
 // Pkcs12Bundle: choosing the leaf, ordering the chain, and the protection profile's verdict.
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -27,8 +27,8 @@ bool is_space(unsigned char c) noexcept {  // as OpenSSL's ossl_isspace
 /// collapsed to one space, lower case. nullopt when the value is not ASCII text of a string type
 /// that OpenSSL canonicalizes as such (UTF8String, PrintableString, IA5String, VisibleString).
 std::optional<std::string> canonical_ascii(Bytes value) {
-  detail::ber::Header h;
-  if (detail::ber::read_header(value, h) != detail::ber::Status::ok || h.tag_class != 0 || h.constructed ||
+  detail::der::Header h;
+  if (detail::der::read_header(value, h) != detail::der::Status::ok || h.tag_class != 0 || h.constructed ||
       h.indefinite || !(h.tag == 12 || h.tag == 19 || h.tag == 22 || h.tag == 26)) {
     return std::nullopt;
   }
@@ -56,10 +56,10 @@ struct RawRdn {
 };
 
 bool split_name(Bytes name, std::vector<RawRdn>& out) {
-  detail::ber::Reader outer(name);
-  const auto seq = outer.read(detail::ber::kSequence);
+  detail::der::Reader outer(name);
+  const auto seq = outer.read(detail::der::kSequence);
   if (!seq || !outer.empty()) return false;
-  detail::ber::Reader rdns(*seq);
+  detail::der::Reader rdns(*seq);
   Bytes rest = *seq;
   while (!rdns.empty()) {
     const auto set_header = rdns.peek();
@@ -68,13 +68,13 @@ bool split_name(Bytes name, std::vector<RawRdn>& out) {
     RawRdn rdn;
     rdn.encoding = rest.first(set_header->header_length + set_header->content_length);
     rest = rest.subspan(rdn.encoding.size());
-    detail::ber::Reader avas(*set);
+    detail::der::Reader avas(*set);
     while (!avas.empty()) {
-      const auto ava = avas.read(detail::ber::kSequence);
+      const auto ava = avas.read(detail::der::kSequence);
       if (!ava) return false;
-      detail::ber::Reader fields(*ava);
+      detail::der::Reader fields(*ava);
       const auto oid_header = fields.peek();
-      if (!oid_header || oid_header->tag != detail::ber::kOid || oid_header->tag_class != 0 || !fields.skip()) return false;
+      if (!oid_header || oid_header->tag != detail::der::kOid || oid_header->tag_class != 0 || !fields.skip()) return false;
       const auto value_header = fields.peek();
       if (!value_header) return false;
       const Bytes oid = ava->first(oid_header->header_length + oid_header->content_length);

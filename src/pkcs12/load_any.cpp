@@ -1,5 +1,6 @@
 // load_any(): telling PKCS#12 from certificates (DER, PEM, bare base64).
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
+#include "core/file_io.hpp"
 #include "pkcs12/pkcs12_util.hpp"
 #include "x509/base64.hpp"
 
@@ -10,14 +11,14 @@ namespace {
 /// certificate's first element is a SEQUENCE). Tolerates truncation so that a cut-off PKCS#12
 /// file is reported as a broken PKCS#12 file, not as a broken certificate.
 bool looks_like_pkcs12(std::span<const std::byte> data) noexcept {
-  detail::ber::Header outer;
-  const auto st = detail::ber::read_header(data, outer);
-  if (outer.header_length == 0 || st == detail::ber::Status::invalid) return false;
-  if (outer.tag_class != 0 || outer.tag != detail::ber::kSequence || !outer.constructed) return false;
-  detail::ber::Header first;
-  const auto st2 = detail::ber::read_header(data.subspan(outer.header_length), first);
-  if (first.header_length == 0 || st2 == detail::ber::Status::invalid) return false;
-  return first.tag_class == 0 && first.tag == detail::ber::kInteger && !first.constructed;
+  detail::der::Header outer;
+  const auto st = detail::der::read_header(data, outer);
+  if (outer.header_length == 0 || st == detail::der::Status::invalid) return false;
+  if (outer.tag_class != 0 || outer.tag != detail::der::kSequence || !outer.constructed) return false;
+  detail::der::Header first;
+  const auto st2 = detail::der::read_header(data.subspan(outer.header_length), first);
+  if (first.header_length == 0 || st2 == detail::der::Status::invalid) return false;
+  return first.tag_class == 0 && first.tag == detail::der::kInteger && !first.constructed;
 }
 
 LoadedFile from_pkcs12(std::span<const std::byte> data, const SecretBytes* password, const Context& ctx) {
@@ -55,7 +56,7 @@ LoadedFile load_any(std::span<const std::byte> data, const SecretBytes* password
 }
 
 LoadedFile load_any_file(const std::filesystem::path& path, const SecretBytes* password, const Context& ctx) {
-  const auto data = detail::read_input_file(path, ctx);
+  const auto data = detail::read_file(path, {.limit = ctx.limits().max_input_bytes});
   return load_any(data, password, ctx);
 }
 

@@ -94,10 +94,6 @@ void check_pbe_available(const PbeDescription& pbe, OSSL_LIB_CTX* libctx, const 
 /// count, limit_exceeded for one beyond 64 bits.
 [[nodiscard]] std::uint64_t iteration_count(const ASN1_INTEGER* value, const std::string& where);
 
-/// Reads a whole file, refusing one larger than the context's input limit before reading it.
-/// Throws Error(io) or Error(limit_exceeded).
-[[nodiscard]] std::vector<std::byte> read_input_file(const std::filesystem::path& path, const Context& ctx);
-
 /// The legacy reason for an encryption name ("RC2-40-CBC encryption"), if it is a legacy cipher.
 [[nodiscard]] std::optional<std::string> legacy_cipher_reason(const std::string& encryption);
 

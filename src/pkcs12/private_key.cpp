@@ -1,5 +1,5 @@
 // PrivateKey: a PKCS#8 key kept encoded; public components compared without OpenSSL's decoders.
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -12,7 +12,7 @@
 namespace dpgcert {
 namespace {
 
-using detail::ber::Reader;
+using detail::der::Reader;
 using Bytes = std::span<const std::byte>;
 
 bool is_rsa(int nid) noexcept { return nid == NID_rsaEncryption || nid == NID_rsassaPss; }
@@ -32,35 +32,35 @@ struct RsaPublic {
 /// Modulus and public exponent of an RSAPrivateKey (RFC 8017 A.1.2): version, n, e, ...
 std::optional<RsaPublic> rsa_from_private(Bytes der) noexcept {
   Reader outer(der);
-  const auto seq = outer.read(detail::ber::kSequence);
+  const auto seq = outer.read(detail::der::kSequence);
   if (!seq) return std::nullopt;
   Reader r(*seq);
-  const auto version = r.read(detail::ber::kInteger);
-  const auto n = r.read(detail::ber::kInteger);
-  const auto e = r.read(detail::ber::kInteger);
+  const auto version = r.read(detail::der::kInteger);
+  const auto n = r.read(detail::der::kInteger);
+  const auto e = r.read(detail::der::kInteger);
   if (!version || !n || !e) return std::nullopt;
-  return RsaPublic{detail::ber::integer_magnitude(*n), detail::ber::integer_magnitude(*e)};
+  return RsaPublic{detail::der::integer_magnitude(*n), detail::der::integer_magnitude(*e)};
 }
 
 /// Modulus and public exponent of an RSAPublicKey (RFC 8017 A.1.1).
 std::optional<RsaPublic> rsa_from_public(Bytes der) noexcept {
   Reader outer(der);
-  const auto seq = outer.read(detail::ber::kSequence);
+  const auto seq = outer.read(detail::der::kSequence);
   if (!seq) return std::nullopt;
   Reader r(*seq);
-  const auto n = r.read(detail::ber::kInteger);
-  const auto e = r.read(detail::ber::kInteger);
+  const auto n = r.read(detail::der::kInteger);
+  const auto e = r.read(detail::der::kInteger);
   if (!n || !e) return std::nullopt;
-  return RsaPublic{detail::ber::integer_magnitude(*n), detail::ber::integer_magnitude(*e)};
+  return RsaPublic{detail::der::integer_magnitude(*n), detail::der::integer_magnitude(*e)};
 }
 
 /// The public point of an ECPrivateKey (RFC 5915), when present.
 std::optional<Bytes> ec_point_from_private(Bytes der) noexcept {
   Reader outer(der);
-  const auto seq = outer.read(detail::ber::kSequence);
+  const auto seq = outer.read(detail::der::kSequence);
   if (!seq) return std::nullopt;
   Reader r(*seq);
-  if (!r.read(detail::ber::kInteger) || !r.read(detail::ber::kOctetString)) return std::nullopt;
+  if (!r.read(detail::der::kInteger) || !r.read(detail::der::kOctetString)) return std::nullopt;
   while (!r.empty()) {
     const auto h = r.peek();
     if (!h) return std::nullopt;
@@ -68,7 +68,7 @@ std::optional<Bytes> ec_point_from_private(Bytes der) noexcept {
       const auto wrapped = r.read(1, 2, true);
       if (!wrapped) return std::nullopt;
       Reader inner(*wrapped);
-      const auto bits = inner.read(detail::ber::kBitString);
+      const auto bits = inner.read(detail::der::kBitString);
       if (!bits || bits->empty() || bits->front() != std::byte{0}) return std::nullopt;
       return bits->subspan(1);
     }
@@ -95,7 +95,7 @@ bool has_parameters(const X509_ALGOR* alg) noexcept {
 /// Compares a decoded DSA key's public value with a certificate's DSAPublicKey INTEGER.
 bool dsa_public_value_equals(const EVP_PKEY* key, Bytes cert_key) {
   Reader r(cert_key);
-  const auto y = r.read(detail::ber::kInteger);
+  const auto y = r.read(detail::der::kInteger);
   BIGNUM* raw = nullptr;
   if (!y || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PUB_KEY, &raw) != 1) {
     detail::clear_openssl_errors();
@@ -104,7 +104,7 @@ bool dsa_public_value_equals(const EVP_PKEY* key, Bytes cert_key) {
   const detail::Owned<BIGNUM, BN_free> pub(raw);
   std::vector<std::byte> mine(static_cast<std::size_t>(BN_num_bytes(pub.get())));
   BN_bn2bin(pub.get(), reinterpret_cast<unsigned char*>(mine.data()));
-  return same(detail::ber::integer_magnitude(mine), detail::ber::integer_magnitude(*y));
+  return same(detail::der::integer_magnitude(mine), detail::der::integer_magnitude(*y));
 }
 
 int bit_length(Bytes magnitude) noexcept {
@@ -149,12 +149,12 @@ bool spki_from_der(Bytes cert_der, SpkiView& out) {
   const auto fields = detail::certificate_fields(cert_der);
   if (!fields) return false;
   Reader outer(fields->spki);
-  const auto spki = outer.read(detail::ber::kSequence);
+  const auto spki = outer.read(detail::der::kSequence);
   if (!spki) return false;
   Reader r(*spki);
   const auto alg_header = r.peek();
   if (!alg_header || !r.skip()) return false;
-  const auto bits = r.read(detail::ber::kBitString);
+  const auto bits = r.read(detail::der::kBitString);
   if (!bits || bits->empty() || (*bits)[0] != std::byte{0} || !r.empty()) return false;
   const Bytes alg_der = spki->first(alg_header->header_length + alg_header->content_length);
   const auto* p = reinterpret_cast<const unsigned char*>(alg_der.data());

@@ -1,5 +1,6 @@
 // Reading PKCS#12: framing and limits first, then the MAC, then decryption, bag by bag.
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
+#include "core/file_io.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <climits>
 #include <cctype>
-#include <fstream>
 
 namespace dpgcert {
 namespace {
@@ -67,7 +67,7 @@ std::optional<std::vector<std::byte>> local_key_id_of(const PKCS12_SAFEBAG* bag)
 SafeBagStackPtr decode_safe_contents(const unsigned char* data, std::size_t len, std::size_t room,
                                      std::size_t max_bags) {
   if (len > static_cast<std::size_t>(LONG_MAX)) return nullptr;
-  const auto count = ber::count_elements({reinterpret_cast<const std::byte*>(data), len}, room);
+  const auto count = der::count_elements({reinterpret_cast<const std::byte*>(data), len}, room);
   if (count && *count > room) {
     throw Error(ErrorCode::limit_exceeded, "PKCS#12: more than " + std::to_string(max_bags) + " bags");
   }
@@ -100,19 +100,19 @@ std::vector<std::byte> certificate_der(const PKCS12_SAFEBAG* bag, const std::str
   const int n = i2d_PKCS12_SAFEBAG(bag, &buf);
   if (n <= 0) throw_openssl(ErrorCode::malformed, where + ": cannot read the certificate bag");
   const std::unique_ptr<unsigned char, Deleter<openssl_free>> owner(buf);
-  ber::Reader r({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(n)});
+  der::Reader r({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(n)});
   std::optional<std::span<const std::byte>> cert;
-  if (auto safe_bag = r.read(ber::kSequence)) {
-    ber::Reader sb(*safe_bag);
-    if (sb.read(ber::kOid)) {
+  if (auto safe_bag = r.read(der::kSequence)) {
+    der::Reader sb(*safe_bag);
+    if (sb.read(der::kOid)) {
       if (auto value = sb.read(0, 2, true)) {
-        ber::Reader v(*value);
-        if (auto cert_bag = v.read(ber::kSequence)) {
-          ber::Reader cb(*cert_bag);
-          if (cb.read(ber::kOid)) {
+        der::Reader v(*value);
+        if (auto cert_bag = v.read(der::kSequence)) {
+          der::Reader cb(*cert_bag);
+          if (cb.read(der::kOid)) {
             if (auto cert_value = cb.read(0, 2, true)) {
-              ber::Reader cv(*cert_value);
-              cert = cv.read(ber::kOctetString);
+              der::Reader cv(*cert_value);
+              cert = cv.read(der::kOctetString);
             }
           }
         }
@@ -193,20 +193,20 @@ void Walk::read_structure() {
   if (data_.front() != std::byte{0x30}) {
     throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (it does not start with a SEQUENCE)");
   }
-  const ber::ScanResult scan = ber::scan(data_, limits_.max_nesting);
+  const der::ScanResult scan = der::scan(data_, limits_.max_nesting);
   if (scan.string_nesting_exceeded) throw Error(ErrorCode::limit_exceeded, "PKCS#12: " + scan.problem);
-  if (scan.status == ber::Status::truncated) throw Error(ErrorCode::malformed, "PKCS#12: " + scan.problem);
-  if (scan.status != ber::Status::ok) throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (" + scan.problem + ")");
+  if (scan.status == der::Status::truncated) throw Error(ErrorCode::malformed, "PKCS#12: " + scan.problem);
+  if (scan.status != der::Status::ok) throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (" + scan.problem + ")");
   if (scan.length < data_.size()) {
     throw Error(ErrorCode::malformed,
                 "PKCS#12: trailing " + std::to_string(data_.size() - scan.length) + " bytes after the structure");
   }
   // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
-  ber::Header outer;
-  ber::Header first;
-  if (ber::read_header(data_, outer) != ber::Status::ok ||
-      ber::read_header(data_.subspan(outer.header_length), first) != ber::Status::ok ||
-      first.tag_class != 0 || first.tag != ber::kInteger || first.constructed) {
+  der::Header outer;
+  der::Header first;
+  if (der::read_header(data_, outer) != der::Status::ok ||
+      der::read_header(data_.subspan(outer.header_length), first) != der::Status::ok ||
+      first.tag_class != 0 || first.tag != der::kInteger || first.constructed) {
     throw Error(ErrorCode::malformed, "PKCS#12: not a PKCS#12 file (no version number; a certificate or other DER?)");
   }
   const auto version = data_.subspan(outer.header_length + first.header_length, first.content_length);
@@ -515,23 +515,6 @@ BundleParts Walk::collect() {
   return parts;
 }
 
-std::vector<std::byte> read_whole_file(const std::filesystem::path& path, const Context& ctx) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(ErrorCode::io, "cannot read " + path.string() + ": " + ec.message());
-  if (size > ctx.limits().max_input_bytes) {
-    throw Error(ErrorCode::limit_exceeded, path.string() + ": file of " + std::to_string(size) +
-                                               " bytes exceeds the limit of " +
-                                               std::to_string(ctx.limits().max_input_bytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::io, "cannot open " + path.string());
-  std::vector<std::byte> data(static_cast<std::size_t>(size));
-  in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  if (static_cast<std::size_t>(in.gcount()) != data.size()) throw Error(ErrorCode::io, "cannot read " + path.string());
-  return data;
-}
-
 }  // namespace
 
 Pkcs12Bundle load_pkcs12(std::span<const std::byte> data, const SecretBytes& password, const Context& ctx) {
@@ -549,14 +532,8 @@ Pkcs12Profile inspect_pkcs12_profile(std::span<const std::byte> data, const Cont
 }
 
 Pkcs12Bundle load_pkcs12_file(const std::filesystem::path& path, const SecretBytes& password, const Context& ctx) {
-  const auto data = read_whole_file(path, ctx);
+  const auto data = detail::read_file(path, {.limit = ctx.limits().max_input_bytes});
   return load_pkcs12(data, password, ctx);
 }
-
-namespace detail {
-std::vector<std::byte> read_input_file(const std::filesystem::path& path, const Context& ctx) {
-  return read_whole_file(path, ctx);
-}
-}  // namespace detail
 
 }  // namespace dpgcert

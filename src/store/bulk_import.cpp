@@ -1,5 +1,5 @@
 // Bulk onboarding: a pool of workers, each reading, opening and importing one file at a time.
-#include "validation/validation_impl.hpp"
+#include "core/file_io.hpp"
 
 #include <dpgcert/bulk_import.hpp>
 #include <dpgcert/pkcs12.hpp>
@@ -20,7 +20,7 @@ BulkImportResult import_one(Store& store, BulkImportItem& item, std::size_t inde
   r.index = index;
   r.path = item.path;
   try {
-    const auto bytes = detail::read_bounded_file(item.path, ctx.limits().max_input_bytes);
+    const auto bytes = detail::read_file(item.path, {.limit = ctx.limits().max_input_bytes});
     const Pkcs12Bundle bundle = load_pkcs12(bytes, item.password, ctx);
     ImportOptions o = defaults;
     if (item.organisation_cvr) o.organisation_cvr = item.organisation_cvr;

@@ -2,6 +2,8 @@
 // contention retried inside (BEGIN IMMEDIATE for writes, busy timeout, whole-transaction retry).
 #include "store/sqlite_store.hpp"
 
+#include "core/file_io.hpp"
+
 #include "store/import_plan.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_db.hpp"
@@ -1412,20 +1414,10 @@ class SqliteStore final : public Store {
 /// Creates the database file exclusively with mode 0600 (SQLite gives -wal and -shm the same mode).
 /// Returns whether this call created it.
 bool create_database_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    (void)::fchmod(fd, 0600);
-    ::close(fd);
-    return true;
-  }
-  const int err = errno;
-  if (err == EEXIST) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && st.st_size == 0) return false;  // an empty file: use it
-    throw Error(ErrorCode::conflict, "store: '" + path.string() + "' already exists");
-  }
-  throw Error(err == ENOENT ? ErrorCode::not_found : ErrorCode::io,
-              "store: cannot create '" + path.string() + "': " + std::strerror(err));
+  if (detail::try_create_file(path, {}, {.mode = 0600, .if_missing = ErrorCode::not_found, .what = "store"})) return true;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size == 0) return false;  // an empty file: use it
+  throw Error(ErrorCode::conflict, "store: '" + path.string() + "' already exists");
 }
 
 void remove_database_files(const std::filesystem::path& path) noexcept {

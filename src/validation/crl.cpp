@@ -1,4 +1,5 @@
 // CRLs: parsing DER and PEM, entries with dates and reasons.
+#include "core/der.hpp"
 #include "validation/validation_impl.hpp"
 #include "x509/base64.hpp"
 #include "x509/name_util.hpp"
@@ -84,7 +85,7 @@ void check_count(std::size_t n, const Context& ctx) {
 std::vector<Crl> from_concatenated_der(std::span<const std::byte> data, const Context& ctx) {
   std::vector<Crl> out;
   while (!data.empty()) {
-    const std::size_t len = detail::der_element_length(data);
+    const std::size_t len = detail::der::element_length(data);
     if (len == 0) {
       throw Error(ErrorCode::malformed, out.empty() ? "CRL: not DER or PEM"
                                                     : "CRL: trailing bytes after CRL " + std::to_string(out.size()));

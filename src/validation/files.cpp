@@ -1,29 +1,12 @@
 // Reading certificates and CRLs from files and folders.
+#include "core/file_io.hpp"
 #include "validation/validation_impl.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 
 namespace dpgcert {
 namespace detail {
-
-std::vector<std::byte> read_bounded_file(const std::filesystem::path& path, std::size_t limit) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw Error(ErrorCode::io, "cannot read '" + path.string() + "': " + ec.message());
-  if (size > limit) {
-    throw Error(ErrorCode::limit_exceeded, "'" + path.string() + "' is " + std::to_string(size) +
-                                               " bytes, more than the input limit of " + std::to_string(limit));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::io, "cannot open '" + path.string() + "'");
-  std::vector<std::byte> data(static_cast<std::size_t>(size));
-  if (!data.empty() && !in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()))) {
-    throw Error(ErrorCode::io, "cannot read '" + path.string() + "'");
-  }
-  return data;
-}
 
 std::vector<FoundFile> expand_paths(std::span<const std::filesystem::path> paths,
                                     std::initializer_list<std::string_view> extensions) {
@@ -72,7 +55,7 @@ std::vector<T> load_all(std::span<const std::filesystem::path> paths, std::initi
                         std::initializer_list<std::string_view> primary, const Context& ctx, Load load) {
   std::vector<T> out;
   for (const auto& file : detail::expand_paths(paths, extensions)) {
-    const auto data = detail::read_bounded_file(file.path, ctx.limits().max_input_bytes);
+    const auto data = detail::read_file(file.path, {.limit = ctx.limits().max_input_bytes});
     try {
       auto items = load(data);
       out.insert(out.end(), items.begin(), items.end());

@@ -24,8 +24,6 @@ using X509StoreCtxPtr = Owned<X509_STORE_CTX, X509_STORE_CTX_free>;
 /// Big-endian magnitude of an ASN1_INTEGER without leading zeros (one 0 byte for zero).
 [[nodiscard]] std::vector<std::byte> asn1_integer_bytes(const ASN1_INTEGER* i);
 
-/// Reads a whole file, refusing more than `limit` bytes. Throws Error(io) / Error(limit_exceeded).
-[[nodiscard]] std::vector<std::byte> read_bounded_file(const std::filesystem::path& path, std::size_t limit);
 struct FoundFile {
   std::filesystem::path path;
   bool in_folder = false;  ///< Found by listing a folder (not named by the caller).

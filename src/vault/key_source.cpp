@@ -1,5 +1,7 @@
 // Master-key sources: key files (created 0600) and passphrases (Argon2id), and the header a store
 // keeps to find the key again.
+#include "core/file_io.hpp"
+
 #include <dpgcert/error.hpp>
 #include <dpgcert/vault.hpp>
 
@@ -17,8 +19,6 @@ namespace {
 constexpr std::size_t kSaltSize = 16;
 constexpr std::size_t kMaxKeyFile = 4096;
 
-std::string errno_text(int err) { return std::strerror(err); }
-
 int hex_value(std::byte b) noexcept {
   const auto c = static_cast<char>(b);
   if (c >= '0' && c <= '9') return c - '0';
@@ -29,37 +29,7 @@ int hex_value(std::byte b) noexcept {
 
 /// Reads at most kMaxKeyFile bytes into a secret buffer.
 SecretBytes read_small_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    throw Error(err == ENOENT ? ErrorCode::not_found : ErrorCode::io,
-                "vault: cannot open key file '" + path.string() + "': " + errno_text(err));
-  }
-  SecretBytes buf = SecretBytes::zeroed(kMaxKeyFile + 1);
-  std::size_t n = 0;
-  while (n < buf.size()) {
-    const ssize_t r = ::read(fd, buf.data() + n, buf.size() - n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      throw Error(ErrorCode::io, "vault: cannot read key file '" + path.string() + "': " + errno_text(err));
-    }
-    if (r == 0) break;
-    n += static_cast<std::size_t>(r);
-  }
-  ::close(fd);
-  return SecretBytes(buf.bytes().first(n));
-}
-
-void fsync_parent(const std::filesystem::path& path) {
-  std::filesystem::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
+  return detail::read_secret_file(path, {.limit = kMaxKeyFile, .if_missing = ErrorCode::not_found, .what = "key file"});
 }
 
 std::filesystem::path absolute_path(const std::filesystem::path& p) {
@@ -93,33 +63,8 @@ MasterKey MasterKey::read_key_file(const std::filesystem::path& path) {
 }
 
 MasterKey MasterKey::create_key_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    throw Error(err == EEXIST ? ErrorCode::conflict : ErrorCode::io,
-                "vault: cannot create key file '" + path.string() + "': " + errno_text(err));
-  }
   MasterKey key = generate();
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(path.c_str());
-    throw Error(ErrorCode::io, "vault: cannot " + std::string(what) + " key file '" + path.string() + "': " + errno_text(err));
-  };
-  // The umask can only narrow 0600; fchmod makes sure of the mode whatever the umask.
-  if (::fchmod(fd, 0600) != 0) fail("protect");
-  std::size_t written = 0;
-  while (written < key_size) {
-    const ssize_t w = ::write(fd, key.bytes().data() + written, key_size - written);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    written += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0) fail("flush");
-  ::close(fd);
-  fsync_parent(path);
+  detail::create_file(path, key.bytes().bytes(), {.mode = 0600, .what = "key file"});
   return key;
 }
 

@@ -51,25 +51,4 @@ std::optional<std::vector<std::byte>> base64_decode(std::string_view text) {
   return out;
 }
 
-std::size_t der_element_length(std::span<const std::byte> data) noexcept {
-  if (data.size() < 2) return 0;
-  std::size_t pos = 1;
-  if ((static_cast<unsigned>(data[0]) & 0x1f) == 0x1f) {  // high tag number form
-    while (pos < data.size() && (static_cast<unsigned>(data[pos]) & 0x80) != 0) ++pos;
-    ++pos;
-  }
-  if (pos >= data.size()) return 0;
-  const auto first = static_cast<unsigned>(data[pos++]);
-  std::size_t len = 0;
-  if (first < 0x80) {
-    len = first;
-  } else {
-    const unsigned count = first & 0x7f;
-    if (count == 0 || count > sizeof(std::size_t) || pos + count > data.size()) return 0;  // indefinite or too long
-    for (unsigned i = 0; i < count; ++i) len = (len << 8) | static_cast<unsigned>(data[pos++]);
-  }
-  if (len > data.size() - pos) return 0;
-  return pos + len;
-}
-
 }  // namespace dpgcert::detail

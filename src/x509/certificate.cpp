@@ -1,4 +1,4 @@
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
 #include "x509/certificate_impl.hpp"
 #include "x509/name_util.hpp"
 
@@ -172,38 +172,6 @@ detail::X509Ptr parse_x509(std::span<const std::byte> der, const Context& ctx) {
   return x;
 }
 
-/// Whether every constructed element in `in` has a definite length that fits its parent.
-bool definite_der(std::span<const std::byte> in, std::size_t depth) noexcept {
-  while (!in.empty()) {
-    detail::ber::Header h;
-    if (detail::ber::read_header(in, h) != detail::ber::Status::ok || h.indefinite) return false;
-    if (h.constructed) {
-      if (depth >= 32 || !definite_der(in.subspan(h.header_length, h.content_length), depth + 1)) return false;
-    }
-    in = in.subspan(h.header_length + h.content_length);
-  }
-  return true;
-}
-
-/// The whole next element (header included) if it has the tag; advances `in`.
-std::optional<std::span<const std::byte>> take(std::span<const std::byte>& in, std::uint8_t tag_class,
-                                               std::uint32_t tag, bool constructed) noexcept {
-  detail::ber::Header h;
-  if (detail::ber::read_header(in, h) != detail::ber::Status::ok || h.indefinite || h.tag_class != tag_class ||
-      h.tag != tag || h.constructed != constructed) {
-    return std::nullopt;
-  }
-  const auto whole = in.first(h.header_length + h.content_length);
-  in = in.subspan(whole.size());
-  return whole;
-}
-
-std::span<const std::byte> content_of(std::span<const std::byte> element) noexcept {
-  detail::ber::Header h;
-  (void)detail::ber::read_header(element, h);
-  return element.subspan(h.header_length);
-}
-
 }  // namespace
 
 Certificate Certificate::from_der(std::span<const std::byte> der, const Context& ctx) {
@@ -237,47 +205,40 @@ Certificate certificate_from_x509(X509Ptr x509, const Context& ctx) {
 
 }  // namespace detail
 
-std::optional<detail::CertificateFields> Certificate::Impl::fields(std::span<const std::byte> der) noexcept {
-  using namespace detail;
-  constexpr std::uint8_t universal = 0;
-  constexpr std::uint8_t context = 2;
-  std::span<const std::byte> in = der;
-  const auto cert = take(in, universal, ber::kSequence, true);
-  if (!cert || !in.empty()) return std::nullopt;
-  std::span<const std::byte> c = content_of(*cert);
-  const auto tbs = take(c, universal, ber::kSequence, true);
-  if (!tbs || !take(c, universal, ber::kSequence, true) || !take(c, universal, ber::kBitString, false) || !c.empty()) {
-    return std::nullopt;
+std::optional<detail::CertificateFields> Certificate::Impl::fields(std::span<const std::byte> encoding) noexcept {
+  using namespace detail::der;
+  Reader outer(encoding);
+  const auto cert = outer.read(kSequence);
+  if (!cert || !outer.empty()) return std::nullopt;
+  Reader c(*cert);
+  const auto tbs = c.read(kSequence);
+  if (!tbs || !c.read(kSequence) || !c.read(kBitString) || !c.empty()) return std::nullopt;
+  Reader t(*tbs);
+  const auto first = t.peek();
+  if (first && first->tag_class == kContextSpecific && first->tag == 0) {
+    if (!t.read(0, kContextSpecific, true)) return std::nullopt;  // [0] EXPLICIT Version
   }
-  std::span<const std::byte> t = content_of(*tbs);
-  ber::Header h;
-  if (ber::read_header(t, h) == ber::Status::ok && h.tag_class == context && h.tag == 0) {
-    if (!take(t, context, 0, true)) return std::nullopt;  // [0] EXPLICIT Version
-  }
-  CertificateFields f;
   std::optional<std::span<const std::byte>> issuer, subject, spki;
-  if (!take(t, universal, ber::kInteger, false) || !take(t, universal, ber::kSequence, true) ||
-      !(issuer = take(t, universal, ber::kSequence, true)) || !take(t, universal, ber::kSequence, true) ||
-      !(subject = take(t, universal, ber::kSequence, true)) || !(spki = take(t, universal, ber::kSequence, true))) {
+  if (!t.read(kInteger) || !t.read(kSequence) || !(issuer = t.read_element(kSequence, kUniversal, true)) ||
+      !t.read(kSequence) || !(subject = t.read_element(kSequence, kUniversal, true)) ||
+      !(spki = t.read_element(kSequence, kUniversal, true))) {
     return std::nullopt;
   }
   // issuerUniqueID [1], subjectUniqueID [2] (IMPLICIT BIT STRING), extensions [3] EXPLICIT.
   for (std::uint32_t tag = 1; tag <= 3 && !t.empty(); ++tag) {
-    if (ber::read_header(t, h) != ber::Status::ok || h.tag_class != context) return std::nullopt;
-    if (h.tag < tag) return std::nullopt;
-    if (h.tag > tag) continue;
-    if (!take(t, context, tag, h.constructed) || (tag == 3 && !h.constructed)) return std::nullopt;
+    const auto h = t.peek();
+    if (!h || h->tag_class != kContextSpecific) return std::nullopt;
+    if (h->tag < tag) return std::nullopt;
+    if (h->tag > tag) continue;
+    if (!t.read(tag, kContextSpecific, h->constructed) || (tag == 3 && !h->constructed)) return std::nullopt;
   }
   if (!t.empty()) return std::nullopt;
-  f.issuer = *issuer;
-  f.subject = *subject;
-  f.spki = *spki;
-  return f;
+  return detail::CertificateFields{*issuer, *subject, *spki};
 }
 
 Certificate Certificate::Impl::deferred(std::vector<std::byte> der, const Context& ctx) {
   check_size(der.size(), ctx);
-  if (!fields(der) || !definite_der(der, 0)) {
+  if (!fields(der) || !detail::der::definite(der, 32)) {
     throw Error(ErrorCode::malformed, "certificate: not a DER X.509 certificate (bad framing or structure)");
   }
   auto impl = std::make_shared<Certificate::Impl>();

@@ -1,4 +1,5 @@
 // Loading certificates from DER, PEM and bare base64.
+#include "core/der.hpp"
 #include "x509/base64.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -24,7 +25,7 @@ bool is_certificate_label(std::string_view label) {
 std::vector<Certificate> from_concatenated_der(std::span<const std::byte> data, const Context& ctx) {
   std::vector<Certificate> out;
   while (!data.empty()) {
-    const std::size_t len = detail::der_element_length(data);
+    const std::size_t len = detail::der::element_length(data);
     if (len == 0) {
       throw Error(ErrorCode::malformed, out.empty() ? "certificate: not DER, PEM or base64"
                                                     : "certificate: trailing bytes after certificate " +
@@ -71,7 +72,7 @@ std::vector<Certificate> load_certificates_pem(std::string_view text, const Cont
     if (!der) throw Error(ErrorCode::malformed, "PEM: certificate " + std::to_string(out.size() + 1) + " is not valid base64");
     if (label == "TRUSTED CERTIFICATE") {
       // OpenSSL's trusted form: the certificate followed by trust settings; keep the certificate.
-      const std::size_t len = detail::der_element_length(*der);
+      const std::size_t len = detail::der::element_length(*der);
       if (len == 0) throw Error(ErrorCode::malformed, "PEM: broken TRUSTED CERTIFICATE block");
       out.push_back(Certificate::from_der(std::span(*der).first(len), ctx));
     } else {

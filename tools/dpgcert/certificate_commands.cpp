@@ -1,18 +1,14 @@
 // dpgcert list / show / export / retire.
 #include "store_support.hpp"
 
+#include "core/file_io.hpp"
+
 #include <dpgcert/context.hpp>
 #include <dpgcert/json.hpp>
 #include <dpgcert/pkcs12.hpp>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace dpgcert::cli {
 namespace {
@@ -37,29 +33,6 @@ json record_json(const CertificateRecord& r, Time now) {
   j["status_changed_at"] = format_rfc3339(r.status_changed_at);
   j["certificate"] = certificate_json(r.certificate);  // with "oces": the identity
   return j;
-}
-
-/// Writes a new file with mode 0600; never replaces an existing one.
-void write_new_file(const std::string& path, std::span<const std::byte> data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    throw Error(err == EEXIST ? ErrorCode::conflict : ErrorCode::io,
-                "cannot create '" + path + "': " + std::strerror(err));
-  }
-  std::size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      throw Error(ErrorCode::io, "cannot write '" + path + "': " + std::strerror(err));
-    }
-    off += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw Error(ErrorCode::io, "cannot flush '" + path + "'");
 }
 
 }  // namespace
@@ -142,7 +115,8 @@ int run_export(const StoreGlobal& global, const ExportOptions& options) {
     const Pkcs12WriteOptions wo =
         options.profile == "legacy" ? Pkcs12WriteOptions::legacy_compatible() : Pkcs12WriteOptions::modern();
     const auto bytes = write_pkcs12(u.bundle, password, wo);
-    write_new_file(options.out, bytes);
+    // A new file, mode 0600; never replaces (or follows) anything already there.
+    detail::create_file(options.out, bytes, {.mode = 0600});
     if (options.common.json) {
       print_json({{"fingerprint_sha256", u.record.fingerprint}, {"file", options.out}, {"profile", options.profile}});
     } else {

@@ -70,10 +70,6 @@ struct VerifyOptions {
 /// 3 could not run, 64 usage.
 int run_verify(const VerifyOptions& options);
 
-/// Reads a whole file, bounded by `limit` bytes (Error(limit_exceeded) past it, Error(io) when it
-/// cannot be read).
-[[nodiscard]] std::vector<std::byte> read_input_file(const std::string& path, std::size_t limit);
-
 /// Prints {"error": {...}} (JSON mode) or "dpgcert: error (code): message" to stderr.
 void print_error(const Common& common, const Error& error);
 

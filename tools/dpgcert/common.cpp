@@ -63,22 +63,6 @@ Time Common::now_time() const {
   return parse_rfc3339(now);
 }
 
-std::vector<std::byte> read_input_file(const std::string& path, std::size_t limit) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(ErrorCode::io, "cannot open '" + path + "': " + std::strerror(errno));
-  const auto size = static_cast<std::size_t>(in.tellg());
-  if (size > limit) {
-    throw Error(ErrorCode::limit_exceeded, "'" + path + "' is " + std::to_string(size) +
-                                               " bytes, more than the input limit of " + std::to_string(limit));
-  }
-  in.seekg(0);
-  std::vector<std::byte> data(size);
-  if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(size))) {
-    throw Error(ErrorCode::io, "cannot read '" + path + "'");
-  }
-  return data;
-}
-
 void print_error(const Common& common, const Error& error) {
   if (common.json) {
     print_json(nlohmann::json{{"error", {{"code", std::string(to_string(error.code()))}, {"message", error.what()}}}});

@@ -1,20 +1,21 @@
 // Finding and reading the tool's configuration file.
 #include "config.hpp"
 
+#include "core/file_io.hpp"
+
 #include <dpgcert/error.hpp>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace dpgcert::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+/// A configuration file is a few hundred bytes; anything near this is not one.
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 
 std::vector<fs::path> default_locations() {
   std::vector<fs::path> out;
@@ -50,13 +51,10 @@ std::vector<std::string> paths_of(const json& j, const fs::path& file, const std
 }
 
 Config parse(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::io, "cannot read configuration '" + file.string() + "': " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
+  const auto text = detail::read_file(file, {.limit = kMaxConfigBytes, .what = "configuration"});
   json j;
   try {
-    j = json::parse(text.str());
+    j = json::parse(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
   } catch (const json::parse_error& e) {
     bad(file, "not valid JSON (byte " + std::to_string(e.byte) + ")");
   }

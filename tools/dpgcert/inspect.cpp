@@ -1,5 +1,6 @@
 // dpgcert inspect: what is this file?
 #include "cli.hpp"
+#include "core/file_io.hpp"
 #include "onboarding.hpp"
 
 #include <dpgcert/context.hpp>
@@ -52,7 +53,7 @@ int run_inspect(const InspectOptions& options) {
   const Context& ctx = Context::shared();
   try {
     const Time now = options.common.now_time();
-    const auto data = read_input_file(options.file, ctx.limits().max_input_bytes);
+    const auto data = detail::read_file(options.file, {.limit = ctx.limits().max_input_bytes});
     const std::optional<SecretBytes> password = password_for(options.password, data, options.file);
     const LoadedFile loaded = load_any(data, password ? &*password : nullptr, ctx);
 

@@ -1,15 +1,15 @@
 // The password map, password prompts, colour and the progress bar of the tool.
 #include "onboarding.hpp"
 
+#include "core/file_io.hpp"
+
 #include <dpgcert/pkcs12.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 
 #include <fcntl.h>
@@ -22,17 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::size_t kMaxMapBytes = 16 * 1024 * 1024;
 
-SecretBytes read_secret_file(const fs::path& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(ErrorCode::io, "cannot read " + what + " '" + path.string() + "': " + std::strerror(errno));
-  const auto size = static_cast<std::size_t>(in.tellg());
-  if (size > kMaxMapBytes) throw Error(ErrorCode::limit_exceeded, what + " '" + path.string() + "' is larger than 16 MiB");
-  in.seekg(0);
-  SecretBytes buf = SecretBytes::zeroed(size);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(size))) {
-    throw Error(ErrorCode::io, "cannot read " + what + " '" + path.string() + "'");
-  }
-  return buf;
+SecretBytes read_secret_file(const fs::path& path, std::string_view what) {
+  return detail::read_secret_file(path, {.limit = kMaxMapBytes, .what = what});
 }
 
 /// Without one trailing "\n" or "\r\n".

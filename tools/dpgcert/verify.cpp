@@ -1,5 +1,6 @@
 // dpgcert verify: can the gateway use this certificate? The onboarding checklist.
 #include "cli.hpp"
+#include "core/file_io.hpp"
 #include "onboarding.hpp"
 
 #include <dpgcert/context.hpp>
@@ -48,7 +49,7 @@ int run_verify(const VerifyOptions& options) {
     if (!options.untrusted.empty()) input.intermediates = load_certificate_files(as_paths(options.untrusted), ctx);
     if (!options.crls.empty()) input.crls = load_crl_files(as_paths(options.crls), ctx);
 
-    const auto data = read_input_file(options.file, ctx.limits().max_input_bytes);
+    const auto data = detail::read_file(options.file, {.limit = ctx.limits().max_input_bytes});
     const std::optional<SecretBytes> password = password_for(options.password, data, options.file);
     const ValidationReport report = validate_bytes(data, password ? &*password : nullptr, input, ctx);
 

@@ -1,6 +1,6 @@
-#include "pkcs12/ber.hpp"
+#include "core/der.hpp"
 
-namespace dpgcert::detail::ber {
+namespace dpgcert::detail::der {
 namespace {
 
 constexpr std::size_t kMaxDepth = 64;
@@ -163,13 +163,43 @@ bool Reader::skip() noexcept {
 
 std::optional<std::span<const std::byte>> Reader::read(std::uint32_t tag, std::uint8_t tag_class,
                                                        bool constructed) noexcept {
+  const bool want_constructed = constructed || (tag_class == kUniversal && tag == kSequence);
+  const auto whole = read_element(tag, tag_class, want_constructed);
+  if (!whole) return std::nullopt;
+  return content_of(*whole);
+}
+
+std::optional<std::span<const std::byte>> Reader::read_element(std::uint32_t tag, std::uint8_t tag_class,
+                                                               bool constructed) noexcept {
   const auto h = peek();
-  if (!h || h->tag != tag || h->tag_class != tag_class) return std::nullopt;
-  const bool want_constructed = constructed || (tag_class == 0 && tag == kSequence);
-  if (h->constructed != want_constructed) return std::nullopt;
-  auto content = in_.subspan(h->header_length, h->content_length);
-  in_ = in_.subspan(h->header_length + h->content_length);
-  return content;
+  if (!h || h->tag != tag || h->tag_class != tag_class || h->constructed != constructed) return std::nullopt;
+  const auto whole = in_.first(h->header_length + h->content_length);
+  in_ = in_.subspan(whole.size());
+  return whole;
+}
+
+std::size_t element_length(std::span<const std::byte> in) noexcept {
+  Header h;
+  if (read_header(in, h) != Status::ok || h.indefinite) return 0;
+  return h.header_length + h.content_length;
+}
+
+bool definite(std::span<const std::byte> in, std::size_t max_depth) noexcept {
+  while (!in.empty()) {
+    Header h;
+    if (read_header(in, h) != Status::ok || h.indefinite) return false;
+    if (h.constructed && (max_depth == 0 || !definite(in.subspan(h.header_length, h.content_length), max_depth - 1))) {
+      return false;
+    }
+    in = in.subspan(h.header_length + h.content_length);
+  }
+  return true;
+}
+
+std::span<const std::byte> content_of(std::span<const std::byte> element) noexcept {
+  Header h;
+  if (read_header(element, h) != Status::ok || h.indefinite) return {};
+  return element.subspan(h.header_length, h.content_length);
 }
 
 std::span<const std::byte> integer_magnitude(std::span<const std::byte> content) noexcept {
@@ -177,4 +207,4 @@ std::span<const std::byte> integer_magnitude(std::span<const std::byte> content)
   return content;
 }
 
-}  // namespace dpgcert::detail::ber
+}  // namespace dpgcert::detail::der

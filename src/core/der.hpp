@@ -1,4 +1,6 @@
-// Private: a small BER/DER reader for framing checks, sniffing and reading key components.
+// Private: the one bounded BER/DER reader of dpgcert (framing checks, sniffing, reading known
+// structures such as certificates, key components and PKCS#12 bags). Every read is bounded by its
+// input and fails softly; nothing here allocates except ScanResult's message.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +9,7 @@
 #include <span>
 #include <string>
 
-namespace dpgcert::detail::ber {
+namespace dpgcert::detail::der {
 
 /// Universal tags used by dpgcert.
 inline constexpr std::uint32_t kInteger = 2;
@@ -49,15 +51,33 @@ struct ScanResult {
 /// past `stop_after`.
 [[nodiscard]] std::optional<std::size_t> count_elements(std::span<const std::byte> in, std::size_t stop_after) noexcept;
 
+/// The total length (header and content) of the definite-length element at the start of `in`, or 0
+/// when it is not a complete, well-framed element (content is not looked into).
+[[nodiscard]] std::size_t element_length(std::span<const std::byte> in) noexcept;
+
+/// Whether `in` is a sequence of definite-length elements, each fitting its parent, down to
+/// `max_depth` levels of constructed elements (DER framing; an indefinite length anywhere fails).
+[[nodiscard]] bool definite(std::span<const std::byte> in, std::size_t max_depth) noexcept;
+
+/// The content of the well-framed element at the start of `element` (empty when it is not one).
+[[nodiscard]] std::span<const std::byte> content_of(std::span<const std::byte> element) noexcept;
+
+/// Class numbers of a tag (the two high bits of its first byte).
+inline constexpr std::uint8_t kUniversal = 0;
+inline constexpr std::uint8_t kContextSpecific = 2;
+
 /// A cursor over DER content for reading known structures; every read fails softly.
 class Reader {
  public:
   explicit Reader(std::span<const std::byte> in) noexcept : in_(in) {}
   [[nodiscard]] bool empty() const noexcept { return in_.empty(); }
   /// Reads the next definite-length element; returns its content if it has the given universal
-  /// (or, with tag_class 2, context-specific) tag.
+  /// (or, with tag_class 2, context-specific) tag. A universal SEQUENCE is always constructed.
   [[nodiscard]] std::optional<std::span<const std::byte>> read(std::uint32_t tag, std::uint8_t tag_class = 0,
                                                                bool constructed = false) noexcept;
+  /// As read(), but returns the whole element (header included) and takes `constructed` as given.
+  [[nodiscard]] std::optional<std::span<const std::byte>> read_element(std::uint32_t tag, std::uint8_t tag_class,
+                                                                       bool constructed) noexcept;
   /// Peeks at the next element's header.
   [[nodiscard]] std::optional<Header> peek() const noexcept;
   /// Skips the next definite-length element.
@@ -70,4 +90,4 @@ class Reader {
 /// Strips leading zero bytes from an INTEGER's content (its magnitude for non-negative values).
 [[nodiscard]] std::span<const std::byte> integer_magnitude(std::span<const std::byte> content) noexcept;
 
-}  // namespace dpgcert::detail::ber
+}  // namespace dpgcert::detail::der
