@@ -5,6 +5,7 @@
 # not (each part of the API in <dpgcert/c/*.h>); every header under dpgcert/c must be among them.
 #   cmake -DINCLUDE_DIR=... -DHEADER=dpgcert/dpgcert.h -DLIBRARY=... -DNM=... -DTESTS="a.c;b.c"
 #         -P check_api.cmake
+cmake_minimum_required(VERSION 3.25)  # if(IN_LIST), list(POP_FRONT) in script mode
 set(headers "")
 set(pending "${HEADER}")
 while(pending)
