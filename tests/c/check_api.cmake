@@ -1,8 +1,40 @@
 # The C API's surface, checked three ways: every function the header declares is exported by the
 # library, the library exports nothing else (hidden visibility holds), and every function is
 # called by the C tests.
-#   cmake -DHEADER=... -DLIBRARY=... -DNM=... -DTESTS="a.c;b.c" -P check_api.cmake
-file(STRINGS "${HEADER}" declarations REGEX "^DPGCERT_C_API ")
+# The declarations are read from HEADER and every <dpgcert/...> header it includes, directly or
+# not (each part of the API in <dpgcert/c/*.h>); every header under dpgcert/c must be among them.
+#   cmake -DINCLUDE_DIR=... -DHEADER=dpgcert/dpgcert.h -DLIBRARY=... -DNM=... -DTESTS="a.c;b.c"
+#         -P check_api.cmake
+cmake_minimum_required(VERSION 3.25)  # if(IN_LIST), list(POP_FRONT) in script mode
+set(headers "")
+set(pending "${HEADER}")
+while(pending)
+  list(POP_FRONT pending header)
+  if(header IN_LIST headers)
+    continue()
+  endif()
+  if(NOT EXISTS "${INCLUDE_DIR}/${header}")
+    message(FATAL_ERROR "${header} (included by the C API's headers) is not in ${INCLUDE_DIR}")
+  endif()
+  list(APPEND headers "${header}")
+  file(STRINGS "${INCLUDE_DIR}/${header}" includes REGEX "^#include <dpgcert/[^>]+>")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE "^#include <(dpgcert/[^>]+)>.*$" "\\1" included "${line}")
+    list(APPEND pending "${included}")
+  endforeach()
+endwhile()
+file(GLOB parts RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/dpgcert/c/*.h")
+set(not_included ${parts})
+list(REMOVE_ITEM not_included ${headers})
+if(not_included)
+  message(FATAL_ERROR "${HEADER} does not include (directly or not): ${not_included}")
+endif()
+
+set(declarations "")
+foreach(header IN LISTS headers)
+  file(STRINGS "${INCLUDE_DIR}/${header}" lines REGEX "^DPGCERT_C_API ")
+  list(APPEND declarations ${lines})
+endforeach()
 set(declared "")
 foreach(line IN LISTS declarations)
   if(line MATCHES "(dpgcert_[a-z0-9_]+)\\(")
@@ -12,7 +44,7 @@ endforeach()
 list(SORT declared)
 list(LENGTH declared count)
 if(count LESS 50)
-  message(FATAL_ERROR "found only ${count} functions in ${HEADER}")
+  message(FATAL_ERROR "found only ${count} functions in ${headers}")
 endif()
 
 execute_process(COMMAND "${NM}" -D --defined-only "${LIBRARY}" OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
@@ -36,7 +68,7 @@ if(NOT exported STREQUAL declared)
   list(REMOVE_ITEM missing ${exported})
   set(extra ${exported})
   list(REMOVE_ITEM extra ${declared})
-  message(FATAL_ERROR "exports differ from dpgcert.h\n  not exported: ${missing}\n  exported but not declared: ${extra}")
+  message(FATAL_ERROR "exports differ from the declarations in ${headers}\n  not exported: ${missing}\n  exported but not declared: ${extra}")
 endif()
 
 set(sources "")
@@ -54,4 +86,4 @@ endforeach()
 if(untested)
   message(FATAL_ERROR "C functions no C test calls: ${untested}")
 endif()
-message(STATUS "${count} C functions: all exported, nothing else exported, all called by the tests")
+message(STATUS "${count} C functions in ${headers}: all exported, nothing else exported, all called by the tests")

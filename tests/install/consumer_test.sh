@@ -39,7 +39,8 @@ out2=$(LD_LIBRARY_PATH="$prefix/lib" "$work/pc-inspect" "$pem")
 # 4. the C API (issue 9): examples/c through find_package (dpgcert::c) and through pkg-config
 if [[ -n "${DPGCERT_EXAMPLES:-}" && -d "$DPGCERT_EXAMPLES/c" ]]; then
   cc=${DPGCERT_CC:-cc}
-  for f in include/dpgcert/dpgcert.h lib/pkgconfig/dpgcert-c.pc; do
+  for f in include/dpgcert/dpgcert.h include/dpgcert/c/{export,certificate,identity,pkcs12,validation}.h \
+           lib/pkgconfig/dpgcert-c.pc; do
     [[ -e "$prefix/$f" ]] || { echo "not installed: $f"; exit 1; }
   done
   cso=$(ls "$prefix"/lib/libdpgcert-c.so.* | head -n 1)

@@ -35,15 +35,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(_WIN32)
-#  if defined(DPGCERT_C_BUILDING)
-#    define DPGCERT_C_API __declspec(dllexport)
-#  else
-#    define DPGCERT_C_API __declspec(dllimport)
-#  endif
-#else
-#  define DPGCERT_C_API __attribute__((visibility("default")))
-#endif
+#include <dpgcert/c/export.h>
+
+/* The sections on certificates, OCES identities, PKCS#12 and validation, each in its own header. */
+#include <dpgcert/c/certificate.h>
+#include <dpgcert/c/identity.h>
+#include <dpgcert/c/pkcs12.h>
+#include <dpgcert/c/validation.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -95,40 +93,8 @@ DPGCERT_C_API const char *dpgcert_error_name(int code);
 
 /* ---- enumerations ------------------------------------------------------------------------ */
 
-/** OCES generation. */
-typedef enum dpgcert_generation {
-  DPGCERT_GENERATION_NONE = 0,
-  DPGCERT_GENERATION_OCES2 = 1,
-  DPGCERT_GENERATION_OCES3 = 2
-} dpgcert_generation;
-
-/** OCES certificate type. */
-typedef enum dpgcert_certificate_type {
-  DPGCERT_TYPE_NONE = 0,
-  DPGCERT_TYPE_VOCES = 1,
-  DPGCERT_TYPE_FOCES = 2,
-  DPGCERT_TYPE_MOCES = 3,
-  DPGCERT_TYPE_POCES = 4,
-  DPGCERT_TYPE_ORGANISATION = 5,
-  DPGCERT_TYPE_EMPLOYEE = 6,
-  DPGCERT_TYPE_ROOT_CA = 7,
-  DPGCERT_TYPE_ISSUING_CA = 8
-} dpgcert_certificate_type;
-
-/** Production or test. */
-typedef enum dpgcert_environment {
-  DPGCERT_ENVIRONMENT_UNKNOWN = 0,
-  DPGCERT_ENVIRONMENT_PRODUCTION = 1,
-  DPGCERT_ENVIRONMENT_TEST = 2
-} dpgcert_environment;
-
-/** The verdict of one validation check. */
-typedef enum dpgcert_check_status {
-  DPGCERT_CHECK_PASS = 0,
-  DPGCERT_CHECK_WARN = 1,
-  DPGCERT_CHECK_FAIL = 2,
-  DPGCERT_CHECK_SKIP = 3
-} dpgcert_check_status;
+/* dpgcert_generation, dpgcert_certificate_type and dpgcert_environment are in <dpgcert/c/identity.h>,
+ * dpgcert_check_status is in <dpgcert/c/validation.h>. */
 
 /** Where a certificate stands in a store. */
 typedef enum dpgcert_certificate_status {
@@ -184,190 +150,14 @@ DPGCERT_C_API const char *dpgcert_enum_name(int kind, int value);
 
 /* ---- opaque handles ---------------------------------------------------------------------- */
 
-typedef struct dpgcert_certificate dpgcert_certificate;           /**< An X.509 certificate. */
-typedef struct dpgcert_certificate_list dpgcert_certificate_list; /**< Certificates from a file. */
-typedef struct dpgcert_identity dpgcert_identity;                 /**< The OCES identity of a certificate. */
-typedef struct dpgcert_pkcs12 dpgcert_pkcs12;                     /**< An opened PKCS#12 bundle (holds a private key). */
-typedef struct dpgcert_report dpgcert_report;                     /**< A validation report. */
+/* dpgcert_certificate, dpgcert_certificate_list, dpgcert_identity, dpgcert_pkcs12 and dpgcert_report are
+ * declared with their functions in <dpgcert/c/certificate.h>, identity.h, pkcs12.h and validation.h. */
+
 typedef struct dpgcert_store dpgcert_store;                       /**< An inventory store. */
 typedef struct dpgcert_import_result dpgcert_import_result;       /**< What an import did. */
 typedef struct dpgcert_summary_list dpgcert_summary_list;         /**< Certificates a store query found. */
 typedef struct dpgcert_check_result dpgcert_check_result;         /**< What a renewal check did. */
 typedef struct dpgcert_event dpgcert_event;                       /**< A renewal event (borrowed, see below). */
-
-/* ---- certificates ------------------------------------------------------------------------ */
-
-/** Parses every certificate in DER, PEM (several blocks allowed) or bare base64 input.
- *  Errors: DPGCERT_E_MALFORMED (no certificate, or a broken one), DPGCERT_E_LIMIT_EXCEEDED
- *  (input over 1 MiB or more than 32 certificates), DPGCERT_E_NULL_ARGUMENT. */
-DPGCERT_C_API int dpgcert_certificates_load(dpgcert_certificate_list **out, const uint8_t *data, size_t len);
-DPGCERT_C_API void dpgcert_certificate_list_free(dpgcert_certificate_list *list);
-/** The number of certificates in the list. */
-DPGCERT_C_API int dpgcert_certificate_list_count(const dpgcert_certificate_list *list, size_t *count);
-/** A new handle to the certificate at `index` (file order); free it with dpgcert_certificate_free().
- *  DPGCERT_E_OUT_OF_RANGE past the end. */
-DPGCERT_C_API int dpgcert_certificate_list_get(dpgcert_certificate **out, const dpgcert_certificate_list *list,
-                                               size_t index);
-
-DPGCERT_C_API void dpgcert_certificate_free(dpgcert_certificate *cert);
-/** The DER encoding. */
-DPGCERT_C_API int dpgcert_certificate_der(const dpgcert_certificate *cert, uint8_t *buf, size_t *len);
-/** PEM text ("-----BEGIN CERTIFICATE-----", 64-column base64, trailing newline). */
-DPGCERT_C_API int dpgcert_certificate_pem(const dpgcert_certificate *cert, char *buf, size_t *len);
-/** The subject as RFC 4514 text. */
-DPGCERT_C_API int dpgcert_certificate_subject(const dpgcert_certificate *cert, char *buf, size_t *len);
-/** The issuer as RFC 4514 text. */
-DPGCERT_C_API int dpgcert_certificate_issuer(const dpgcert_certificate *cert, char *buf, size_t *len);
-/** The serial number as lowercase hex without separators. */
-DPGCERT_C_API int dpgcert_certificate_serial(const dpgcert_certificate *cert, char *buf, size_t *len);
-/** The SHA-256 fingerprint of the DER as 64 lowercase hex digits (the key a store uses). */
-DPGCERT_C_API int dpgcert_certificate_fingerprint(const dpgcert_certificate *cert, char *buf, size_t *len);
-/** Start of the validity period. */
-DPGCERT_C_API int dpgcert_certificate_not_before(const dpgcert_certificate *cert, int64_t *out);
-/** End of the validity period. */
-DPGCERT_C_API int dpgcert_certificate_not_after(const dpgcert_certificate *cert, int64_t *out);
-/** The certificate as a JSON object (docs/cli-json.md), with its OCES identity under "oces". */
-DPGCERT_C_API int dpgcert_certificate_json(const dpgcert_certificate *cert, char *buf, size_t *len);
-/** The OCES identity of the certificate, recognising CAs by the built-in OCES catalogue. */
-DPGCERT_C_API int dpgcert_certificate_identity(dpgcert_identity **out, const dpgcert_certificate *cert);
-
-/* ---- OCES identity ----------------------------------------------------------------------- */
-
-/** The fields of an identity. The integer ones are read with dpgcert_identity_int(), the text
- *  ones with dpgcert_identity_text(); the other function gives DPGCERT_E_INVALID_ARGUMENT. */
-typedef enum dpgcert_identity_field {
-  /* integers */
-  DPGCERT_IDENTITY_GENERATION = 1,  /**< dpgcert_generation */
-  DPGCERT_IDENTITY_TYPE = 2,        /**< dpgcert_certificate_type */
-  DPGCERT_IDENTITY_ENVIRONMENT = 3, /**< dpgcert_environment */
-  DPGCERT_IDENTITY_CVR_VALID = 4,   /**< 1 when the CVR's check digit is right, else 0; absent without a CVR */
-  /* text; absent (DPGCERT_E_NOT_FOUND) where it does not apply */
-  DPGCERT_IDENTITY_CVR = 20,
-  DPGCERT_IDENTITY_ID = 21,             /**< the id that goes with the type: UID, FID, RID, PID or UUID */
-  DPGCERT_IDENTITY_UID = 22,
-  DPGCERT_IDENTITY_FID = 23,
-  DPGCERT_IDENTITY_RID = 24,
-  DPGCERT_IDENTITY_PID = 25,
-  DPGCERT_IDENTITY_UUID = 26,
-  DPGCERT_IDENTITY_SUBJECT_SERIAL = 27, /**< the subject's serialNumber in full */
-  DPGCERT_IDENTITY_ORGANISATION = 28,
-  DPGCERT_IDENTITY_COMMON_NAME = 29,
-  DPGCERT_IDENTITY_EMAIL = 30,
-  DPGCERT_IDENTITY_ISSUING_CA = 31,     /**< the catalogue name of the issuing CA */
-  /* text, always present */
-  DPGCERT_IDENTITY_SUMMARY = 40, /**< one line for people, e.g. "OCES2 FOCES (function), test, CVR ..." */
-  DPGCERT_IDENTITY_JSON = 41     /**< the identity as JSON, warnings included */
-} dpgcert_identity_field;
-
-DPGCERT_C_API void dpgcert_identity_free(dpgcert_identity *identity);
-/** An integer field. DPGCERT_E_NOT_FOUND when absent, DPGCERT_E_INVALID_ARGUMENT for a text field. */
-DPGCERT_C_API int dpgcert_identity_int(const dpgcert_identity *identity, int field, int *out);
-/** A text field. DPGCERT_E_NOT_FOUND when absent, DPGCERT_E_INVALID_ARGUMENT for an integer field. */
-DPGCERT_C_API int dpgcert_identity_text(const dpgcert_identity *identity, int field, char *buf, size_t *len);
-
-/* ---- PKCS#12 ----------------------------------------------------------------------------- */
-
-/** Opens a PKCS#12 file (legacy RC2/3DES or modern AES/PBKDF2) with its password; password NULL
- *  with password_len 0 is the empty password. The key derivation runs here, so this is the
- *  expensive call (milliseconds).
- *  Errors: DPGCERT_E_BAD_PASSWORD (wrong password), DPGCERT_E_MALFORMED (not PKCS#12, truncated,
- *  trailing bytes), DPGCERT_E_UNSUPPORTED (an algorithm that is not available),
- *  DPGCERT_E_LIMIT_EXCEEDED (size, iteration count, bags: refused before any key derivation),
- *  DPGCERT_E_INVALID_ARGUMENT (a NUL byte in the password), DPGCERT_E_NULL_ARGUMENT. */
-DPGCERT_C_API int dpgcert_pkcs12_load(dpgcert_pkcs12 **out, const uint8_t *data, size_t len, const uint8_t *password,
-                                      size_t password_len);
-/** Frees the bundle and wipes its private key. */
-DPGCERT_C_API void dpgcert_pkcs12_free(dpgcert_pkcs12 *bundle);
-/** The end-entity certificate. DPGCERT_E_NOT_FOUND when the file has none (e.g. only CA certificates). */
-DPGCERT_C_API int dpgcert_pkcs12_leaf(dpgcert_certificate **out, const dpgcert_pkcs12 *bundle);
-/** The number of other certificates (the chain, from the leaf's issuer towards the root). */
-DPGCERT_C_API int dpgcert_pkcs12_chain_count(const dpgcert_pkcs12 *bundle, size_t *count);
-/** A new handle to the chain certificate at `index`. DPGCERT_E_OUT_OF_RANGE past the end. */
-DPGCERT_C_API int dpgcert_pkcs12_chain_get(dpgcert_certificate **out, const dpgcert_pkcs12 *bundle, size_t index);
-/** 1 when the private key matches the leaf, else 0 (also when either is absent). */
-DPGCERT_C_API int dpgcert_pkcs12_key_matches(const dpgcert_pkcs12 *bundle, int *out);
-/** The private key as PKCS#8 DER (a secret: wipe the buffer after use). DPGCERT_E_NOT_FOUND
- *  when the file has no key. */
-DPGCERT_C_API int dpgcert_pkcs12_private_key(const dpgcert_pkcs12 *bundle, uint8_t *buf, size_t *len);
-/** The friendly name of the key (or else the leaf). DPGCERT_E_NOT_FOUND when there is none. */
-DPGCERT_C_API int dpgcert_pkcs12_friendly_name(const dpgcert_pkcs12 *bundle, char *buf, size_t *len);
-/** 1 when the file used legacy protection (RC2, 3DES, SHA-1 MAC, few iterations), else 0. */
-DPGCERT_C_API int dpgcert_pkcs12_legacy(const dpgcert_pkcs12 *bundle, int *out);
-/** How the file was protected, as JSON: legacy, legacy_reasons, mac, iterations, bags. */
-DPGCERT_C_API int dpgcert_pkcs12_profile_json(const dpgcert_pkcs12 *bundle, char *buf, size_t *len);
-
-/* ---- validation -------------------------------------------------------------------------- */
-
-/** Which policy a validation starts from. */
-typedef enum dpgcert_policy {
-  DPGCERT_POLICY_OCES_GATEWAY = 0, /**< An organisation/function certificate for a secure-mail gateway. */
-  DPGCERT_POLICY_GENERIC = 1       /**< Any PKI: no OCES profile, RFC 5280 policy processing. */
-} dpgcert_policy;
-
-#define DPGCERT_VALIDATE_OPTIONS_VERSION 1
-
-/** What to validate against. */
-typedef struct dpgcert_validate_options {
-  unsigned int version; /**< DPGCERT_VALIDATE_OPTIONS_VERSION */
-  /** The validation time; required by the validate functions (0 is refused with
-   *  DPGCERT_E_INVALID_ARGUMENT). In an import, 0 means the store clock's now. */
-  int64_t at;
-  int policy;              /**< dpgcert_policy */
-  int environment;         /**< Required environment; DPGCERT_ENVIRONMENT_UNKNOWN: not checked. */
-  const char *expected_cvr; /**< The CVR the certificate must carry; NULL: not checked. */
-  int min_days;            /**< Fewer days left than this warns; negative: the policy's default (30). */
-  /** Trust anchors: DER or PEM certificates (several PEM blocks allowed); NULL: the built-in OCES
-   *  roots. */
-  const uint8_t *trust;
-  size_t trust_len;
-  /** Untrusted intermediate CA certificates offered for path building (DER or PEM); NULL: none. */
-  const uint8_t *intermediates;
-  size_t intermediates_len;
-  /** CRLs (DER, or several PEM blocks); NULL: revocation is not checked. */
-  const uint8_t *crls;
-  size_t crls_len;
-} dpgcert_validate_options;
-
-#define DPGCERT_VALIDATE_OPTIONS_INIT \
-  { DPGCERT_VALIDATE_OPTIONS_VERSION, 0, DPGCERT_POLICY_OCES_GATEWAY, DPGCERT_ENVIRONMENT_UNKNOWN, NULL, -1, NULL, 0, NULL, 0, NULL, 0 }
-
-/** Validates a certificate (the PKCS#12 checks are skipped). A failed validation is a report with
- *  verdict DPGCERT_CHECK_FAIL, not an error. Errors: DPGCERT_E_INVALID_ARGUMENT (no time, an
- *  unknown policy or environment), DPGCERT_E_MALFORMED / DPGCERT_E_LIMIT_EXCEEDED (trust,
- *  intermediates or CRL input), DPGCERT_E_VERSION, DPGCERT_E_NULL_ARGUMENT. */
-DPGCERT_C_API int dpgcert_validate_certificate(dpgcert_report **out, const dpgcert_certificate *cert,
-                                               const dpgcert_validate_options *options);
-/** Validates an opened bundle: its leaf, its key and its protection; its chain joins the
- *  intermediates. Errors as dpgcert_validate_certificate(). */
-DPGCERT_C_API int dpgcert_validate_pkcs12(dpgcert_report **out, const dpgcert_pkcs12 *bundle,
-                                          const dpgcert_validate_options *options);
-/** Validates a file's bytes as an onboarding check: a PKCS#12 file (a wrong password is a report
- *  whose "pkcs12_opened" check fails) or a DER/PEM certificate. password NULL with password_len 0:
- *  the empty and the absent password are tried. Errors as dpgcert_validate_certificate(), plus
- *  DPGCERT_E_MALFORMED / DPGCERT_E_LIMIT_EXCEEDED for input that is neither. */
-DPGCERT_C_API int dpgcert_validate_bytes(dpgcert_report **out, const uint8_t *data, size_t len,
-                                         const uint8_t *password, size_t password_len,
-                                         const dpgcert_validate_options *options);
-
-DPGCERT_C_API void dpgcert_report_free(dpgcert_report *report);
-/** The worst status of the checks: DPGCERT_CHECK_FAIL, _WARN or _PASS. Pass and warn mean usable. */
-DPGCERT_C_API int dpgcert_report_verdict(const dpgcert_report *report, int *out);
-/** The number of checks; every report lists every check, in a fixed order. */
-DPGCERT_C_API int dpgcert_report_check_count(const dpgcert_report *report, size_t *count);
-/** The id of the check at `index` ("pkcs12_opened", "chain", "validity", ...). */
-DPGCERT_C_API int dpgcert_report_check_id(const dpgcert_report *report, size_t index, char *buf, size_t *len);
-/** The status (dpgcert_check_status) of the check at `index`. */
-DPGCERT_C_API int dpgcert_report_check_status(const dpgcert_report *report, size_t index, int *out);
-/** The message (a plain sentence saying why) of the check at `index`. */
-DPGCERT_C_API int dpgcert_report_check_message(const dpgcert_report *report, size_t index, char *buf, size_t *len);
-/** The index of the check with this id. DPGCERT_E_NOT_FOUND for an unknown id. */
-DPGCERT_C_API int dpgcert_report_find(const dpgcert_report *report, const char *id, size_t *index);
-/** The certificate validated. DPGCERT_E_NOT_FOUND when there was none (e.g. a wrong password). */
-DPGCERT_C_API int dpgcert_report_certificate(dpgcert_certificate **out, const dpgcert_report *report);
-/** The report as JSON (docs/validation.md). */
-DPGCERT_C_API int dpgcert_report_json(const dpgcert_report *report, char *buf, size_t *len);
-/** The report as a checklist for people (lines of at most 80 columns). */
-DPGCERT_C_API int dpgcert_report_text(const dpgcert_report *report, char *buf, size_t *len);
 
 /* ---- the store --------------------------------------------------------------------------- */
 
