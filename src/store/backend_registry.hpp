@@ -6,6 +6,7 @@
 
 #include "store/backend.hpp"
 
+#include <dpgcert/export.hpp>
 #include <dpgcert/store.hpp>
 
 #include <functional>
@@ -32,7 +33,7 @@ using BackendFactory = std::function<std::unique_ptr<Backend>(const Location& lo
 void register_backend(std::string scheme, BackendFactory factory);
 
 /// The registered schemes, sorted.
-[[nodiscard]] std::vector<std::string> registered_backends();
+[[nodiscard]] DPGCERT_API std::vector<std::string> registered_backends();
 
 /// Splits options.location (or, when empty, options.path) into scheme and rest. A text starting
 /// with a registered scheme and ':', or with any scheme and "://", names a backend; any other
