@@ -93,7 +93,7 @@ struct MillionStore {
             " SELECT id, not_after FROM certificates WHERE status <> 'active';"
             "COMMIT; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);");
     fill_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    (void)store->add_sink(jsonl_sink("log", (dir.path() / "events.jsonl").string()));
+    (void)Lifecycle(*store).add_sink(jsonl_sink("log", (dir.path() / "events.jsonl").string()));
   }
 
   /// Puts 10,000 active certificates now in the 60-day stage one stage behind (as if the check had

@@ -13,7 +13,7 @@ extern "C" {
 int dpgcert_store_add_callback_sink(dpgcert_store* store, const char* name) {
   return guarded(__func__, [&] {
     require(store, "store");
-    (void)store->store->add_sink(callback_sink(std::string(in_text(name, "name"))));
+    (void)Lifecycle(*store->store).add_sink(callback_sink(std::string(in_text(name, "name"))));
     return DPGCERT_OK;
   });
 }
@@ -38,7 +38,7 @@ int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_
       const std::string name(o.callback_sink);
       // Events are queued only for sinks configured in the store: a misspelt name would otherwise
       // make the callback silently never run.
-      const auto sinks = store->store->sinks();
+      const auto sinks = lifecycle.sinks();
       if (std::none_of(sinks.begin(), sinks.end(),
                        [&](const SinkConfig& s) { return s.name == name && s.kind == SinkKind::callback; })) {
         throw Error(ErrorCode::not_found, "the store has no callback sink named '" + name +

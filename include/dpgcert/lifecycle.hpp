@@ -15,6 +15,8 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
+#include <span>
+#include <utility>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -27,6 +29,187 @@
 #include <vector>
 
 namespace dpgcert {
+
+// ---- the vocabulary: policies, kinds, severities, tracked certificates, the outbox, sinks ----
+
+/// The days before expiry at which renewal events are emitted. A threshold of 0 means "expired".
+struct RenewalPolicy {
+  /// Strictly descending, each 0..3650 days, 1..32 of them.
+  std::vector<int> thresholds_days{90, 60, 30, 14, 7, 1, 0};
+  /// 90, 60, 30, 14, 7, 1 and 0 days.
+  [[nodiscard]] static RenewalPolicy defaults() { return {}; }
+  bool operator==(const RenewalPolicy&) const = default;
+};
+
+/// Throws Error(invalid_argument) unless the policy has 1..32 thresholds, strictly descending
+/// (no duplicates), each between 0 and 3650 days.
+DPGCERT_API void validate(const RenewalPolicy& policy);
+/// "120,90,60,30,14,7,1,0" (days; spaces allowed) to a validated policy. Error(invalid_argument).
+[[nodiscard]] DPGCERT_API RenewalPolicy parse_renewal_policy(std::string_view text);
+/// "90,60,30,14,7,1,0".
+[[nodiscard]] DPGCERT_API std::string to_string(const RenewalPolicy& policy);
+
+/// A stored renewal policy: an organisation's override, or the store's default.
+struct RenewalPolicyEntry {
+  std::optional<std::string> cvr;  ///< Absent: the store's default, for organisations without their own.
+  RenewalPolicy policy;
+  Time updated_at{};
+  std::string updated_by;
+};
+
+/// What a renewal event announces.
+enum class EventKind {
+  expiring,           ///< A threshold before expiry was crossed (the event carries the stage).
+  expired,            ///< The threshold 0 was crossed: the certificate has expired.
+  renewed,            ///< A newer certificate of its lineage superseded it.
+  revoked,            ///< Its status became revoked.
+  validation_failed,  ///< An active certificate whose stored validation report failed (a forced import).
+};
+
+/// "expiring", "expired", "renewed", "revoked", "validation_failed".
+[[nodiscard]] DPGCERT_API std::string_view to_string(EventKind kind) noexcept;
+/// The inverse of to_string(); std::nullopt for other text.
+[[nodiscard]] DPGCERT_API std::optional<EventKind> parse_event_kind(std::string_view text) noexcept;
+
+/// How urgent a certificate's stage is (monitoring-plugin style).
+enum class Severity {
+  none = 0,      ///< No threshold crossed.
+  warning = 1,   ///< Within a warning stage.
+  critical = 2,  ///< Expired, or within the policy's last stage before expiry.
+};
+
+/// "none", "warning", "critical".
+[[nodiscard]] DPGCERT_API std::string_view to_string(Severity severity) noexcept;
+
+/// A certificate as the lifecycle layer tracks it: the summary plus what events and metrics need.
+struct TrackedCertificate : CertificateSummary {
+  std::string issuer;  ///< RFC 4514.
+  std::string serial;  ///< Lowercase hex.
+  std::optional<std::string> organisation_name;
+  /// The earliest notAfter of the leaf and the chain it was imported with (an expiring issuing CA
+  /// ends the leaf's usefulness too). Certificates stored before the lifecycle layer: the leaf's.
+  Time effective_not_after{};
+  std::optional<int> stage;         ///< The last threshold announced (days); absent: none yet.
+  Severity severity = Severity::none;  ///< Of the recorded stage.
+  /// When the next threshold is crossed; the epoch for "evaluate at the next check" (new imports,
+  /// changed policies); absent when nothing is left to announce or the certificate is not active.
+  std::optional<Time> next_due_at;
+};
+
+/// Which tracked certificates to read: keyset-paged by record id.
+struct TrackedQuery {
+  std::optional<std::string> organisation_cvr;  ///< Attached to this organisation.
+  bool active_only = true;
+  std::int64_t after_id = 0;  ///< Only ids greater than this (the last id of the previous page).
+  std::size_t limit = 1000;   ///< Page size (1..100,000).
+};
+
+/// A status change waiting to be announced (recorded by import and set_status).
+struct PendingStatusChange {
+  TrackedCertificate certificate;
+  EventKind kind = EventKind::renewed;       ///< renewed, revoked or validation_failed.
+  Time since{};                              ///< When the status changed.
+  std::optional<std::string> superseded_by;  ///< For renewed: the successor's fingerprint.
+};
+
+/// An event in the outbox.
+struct OutboxEvent {
+  std::int64_t seq = 0;  ///< The store's order of emission (set by the store).
+  std::string id;        ///< The stable idempotency key: one event per id, ever.
+  EventKind kind = EventKind::expiring;
+  std::optional<int> stage_days;
+  std::int64_t certificate_id = 0;
+  Time created_at{};
+  std::string payload;  ///< The event as compact JSON; never secrets.
+};
+
+/// One change the lifecycle layer records, with the event it emits (if any).
+struct LifecycleChange {
+  enum class Cause {
+    stage,    ///< A certificate's stage bookkeeping changes.
+    pending,  ///< A pending status change is announced (and removed).
+  };
+  Cause cause = Cause::stage;
+  std::int64_t certificate_id = 0;
+  // Cause::stage: applied only while the stored stage and next_due_at are still the expected ones
+  // (another process may have moved them meanwhile); then both are replaced.
+  std::optional<int> expected_stage;
+  std::optional<Time> expected_next_due_at;
+  std::optional<int> stage;
+  Severity severity = Severity::none;
+  std::optional<Time> next_due_at;
+  // Cause::pending: applied only while this kind is still pending for the certificate.
+  EventKind pending_kind = EventKind::renewed;
+  /// Written to the outbox with one delivery per configured sink, unless its id is there already.
+  std::optional<OutboxEvent> event;
+};
+
+/// What committing a batch of LifecycleChange did.
+struct LifecycleCommitResult {
+  std::vector<std::size_t> emitted;  ///< Indices of the changes whose event is new in the outbox.
+  std::size_t applied = 0;           ///< Changes applied.
+  std::size_t skipped = 0;           ///< Changes skipped: their expectation no longer held.
+};
+
+/// How a sink delivers events.
+enum class SinkKind {
+  callback,  ///< A function registered at run time under the sink's name (Lifecycle::register_callback).
+  jsonl,     ///< JSON Lines appended to a file (or standard output).
+  command,   ///< A program run with the event as JSON on stdin.
+};
+
+/// "callback", "jsonl", "command".
+[[nodiscard]] DPGCERT_API std::string_view to_string(SinkKind kind) noexcept;
+/// The inverse of to_string(); std::nullopt for other text.
+[[nodiscard]] DPGCERT_API std::optional<SinkKind> parse_sink_kind(std::string_view text) noexcept;
+
+/// A configured sink. Events emitted while it is configured get a delivery to it.
+struct SinkConfig {
+  std::string name;             ///< 1-64 of [A-Za-z0-9._-]; the key.
+  SinkKind kind = SinkKind::jsonl;
+  std::string settings = "{}";  ///< A JSON object; its members depend on the kind (docs/lifecycle.md).
+  // Set by the store:
+  Time created_at{};
+  std::string created_by;
+};
+
+/// One delivery of an event to a sink, claimed for an attempt.
+struct Delivery {
+  std::string sink;
+  OutboxEvent event;
+  int attempts = 0;  ///< Attempts so far, this one included.
+};
+
+/// The outcome of one delivery attempt.
+struct DeliveryOutcome {
+  std::int64_t event_seq = 0;
+  std::string sink;
+  bool delivered = false;
+  Time retry_at{};    ///< Not delivered: when to try again.
+  std::string error;  ///< Not delivered: why (never secrets).
+};
+
+/// Where a sink's deliveries stand.
+struct SinkStats {
+  std::string sink;
+  std::size_t pending = 0;    ///< Deliveries not yet acknowledged.
+  std::size_t delivered = 0;  ///< Deliveries acknowledged.
+  std::optional<Time> next_attempt_at;  ///< The earliest pending delivery's.
+  std::optional<std::string> last_error;  ///< Of the most recently failed pending delivery.
+};
+
+/// The lifecycle layer's counters; they only grow (metrics expose them as Prometheus counters).
+struct LifecycleCounters {
+  std::vector<std::pair<std::string, std::uint64_t>> emitted;    ///< By event kind.
+  std::vector<std::pair<std::string, std::uint64_t>> delivered;  ///< By sink.
+  std::vector<std::pair<std::string, std::uint64_t>> failed;     ///< Failed attempts, by sink.
+};
+
+/// How many active certificates are in a warning or critical stage.
+struct SeverityCounts {
+  std::size_t warning = 0;
+  std::size_t critical = 0;
+};
 
 // ---- the policy arithmetic ------------------------------------------------------------------
 
@@ -211,7 +394,7 @@ class DPGCERT_API Lifecycle final {
   Lifecycle& operator=(const Lifecycle&) = delete;
 
   /// Registers the function of a callback sink (replacing one registered before). The sink must
-  /// also be configured in the store (callback_sink(name), Store::add_sink) for events to be
+  /// also be configured in the store (callback_sink(name), add_sink) for events to be
   /// queued for it.
   void register_callback(const std::string& name, EventCallback callback);
 
@@ -221,6 +404,37 @@ class DPGCERT_API Lifecycle final {
   CheckResult check(Time now, const CheckOptions& options = {});
   /// Delivers what is due at `now` without evaluating anything.
   std::vector<DeliveryAttempt> deliver(Time now, const CheckOptions& options = {});
+
+  // -- renewal policies (kept in the store) --
+  /// Sets (or with std::nullopt removes) the renewal policy of an organisation, or with no CVR the
+  /// store's default. Certificates it applies to are evaluated again at the next check (no event
+  /// is repeated: a stage already announced stays announced). Error(not_found) for an unknown
+  /// organisation, Error(invalid_argument) for an invalid policy.
+  void set_renewal_policy(std::optional<std::string_view> cvr, const std::optional<RenewalPolicy>& policy,
+                          std::string_view actor = {});
+  /// Every stored policy: the store's default first (if set), then organisations by CVR.
+  [[nodiscard]] std::vector<RenewalPolicyEntry> renewal_policies() const;
+
+  // -- sinks (kept in the store) --
+  /// Adds a sink. Error(conflict) when the name exists, Error(invalid_argument) for a bad name or
+  /// settings that are not a JSON object.
+  SinkConfig add_sink(const SinkConfig& sink, std::string_view actor = {});
+  /// Removes a sink with its pending deliveries. Error(not_found).
+  void remove_sink(std::string_view name, std::string_view actor = {});
+  /// Every sink, by name.
+  [[nodiscard]] std::vector<SinkConfig> sinks() const;
+  /// Per sink: pending and delivered deliveries, the next attempt, the last error.
+  [[nodiscard]] std::vector<SinkStats> sink_stats() const;
+
+  // -- what is recorded --
+  /// Tracked certificates in record-id order, one page (see TrackedQuery).
+  [[nodiscard]] std::vector<TrackedCertificate> tracked(const TrackedQuery& query) const;
+  /// Events in the outbox with seq > after_seq, oldest first, at most `limit` (0: all).
+  [[nodiscard]] std::vector<OutboxEvent> events(std::int64_t after_seq = 0, std::size_t limit = 0) const;
+  /// Events emitted by kind, deliveries and failed attempts by sink.
+  [[nodiscard]] LifecycleCounters counters() const;
+  /// Active certificates by the severity of their recorded stage.
+  [[nodiscard]] SeverityCounts severity_counts() const;
 
   /// The policy that applies to an organisation (its own, else the store's default, else the
   /// built-in one); with no CVR, the store's default.

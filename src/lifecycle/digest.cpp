@@ -60,7 +60,7 @@ void for_each_active(const Store& store, const std::optional<std::string>& cvr, 
   q.organisation_cvr = cvr;
   q.limit = kPage;
   for (;;) {
-    std::vector<TrackedCertificate> page = store.tracked(q);
+    std::vector<TrackedCertificate> page = lifecycle_detail::tracked(store, q);
     if (page.empty()) break;
     q.after_id = page.back().id;
     for (TrackedCertificate& c : page) f(std::move(c));

@@ -135,6 +135,39 @@ void Lifecycle::register_callback(const std::string& name, EventCallback callbac
   impl_->callbacks[name] = std::move(callback);
 }
 
+void Lifecycle::set_renewal_policy(std::optional<std::string_view> cvr, const std::optional<RenewalPolicy>& policy,
+                                   std::string_view actor) {
+  lifecycle_detail::set_renewal_policy(impl_->store, cvr, policy, actor);
+}
+
+std::vector<RenewalPolicyEntry> Lifecycle::renewal_policies() const {
+  return lifecycle_detail::renewal_policies(impl_->store);
+}
+
+SinkConfig Lifecycle::add_sink(const SinkConfig& sink, std::string_view actor) {
+  return lifecycle_detail::add_sink(impl_->store, sink, actor);
+}
+
+void Lifecycle::remove_sink(std::string_view name, std::string_view actor) {
+  lifecycle_detail::remove_sink(impl_->store, name, actor);
+}
+
+std::vector<SinkConfig> Lifecycle::sinks() const { return lifecycle_detail::sinks(impl_->store); }
+
+std::vector<SinkStats> Lifecycle::sink_stats() const { return lifecycle_detail::sink_stats(impl_->store); }
+
+std::vector<TrackedCertificate> Lifecycle::tracked(const TrackedQuery& query) const {
+  return lifecycle_detail::tracked(impl_->store, query);
+}
+
+std::vector<OutboxEvent> Lifecycle::events(std::int64_t after_seq, std::size_t limit) const {
+  return lifecycle_detail::events(impl_->store, after_seq, limit);
+}
+
+LifecycleCounters Lifecycle::counters() const { return lifecycle_detail::counters(impl_->store); }
+
+SeverityCounts Lifecycle::severity_counts() const { return lifecycle_detail::severity_counts(impl_->store); }
+
 RenewalPolicy Lifecycle::policy_for(std::optional<std::string_view> cvr) const {
   const Policies policies = Policies::load(impl_->store);
   if (!cvr) return policies.default_policy();
@@ -154,7 +187,7 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
   // against a row that another process keeps moving back.
   std::unordered_set<std::int64_t> seen;
   for (;;) {
-    const std::vector<TrackedCertificate> due = store.lifecycle_due(now, options.batch);
+    const std::vector<TrackedCertificate> due = lifecycle_detail::due(store, now, options.batch);
     std::vector<LifecycleChange> changes;
     std::vector<std::optional<Event>> events;
     for (const TrackedCertificate& c : due) {
@@ -165,13 +198,13 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
     }
     if (changes.empty()) break;
     result.evaluated += changes.size();
-    const LifecycleCommitResult committed = store.lifecycle_commit(changes);
+    const LifecycleCommitResult committed = lifecycle_detail::commit(store, changes);
     for (std::size_t i : committed.emitted) result.emitted.push_back(std::move(*events[i]));
   }
 
   // 2. Status changes the inventory recorded: renewed, revoked, validation_failed.
   for (;;) {
-    const std::vector<PendingStatusChange> pending = store.lifecycle_pending(options.batch);
+    const std::vector<PendingStatusChange> pending = lifecycle_detail::pending(store, options.batch);
     if (pending.empty()) break;
     std::vector<LifecycleChange> changes;
     std::vector<Event> events;
@@ -189,7 +222,7 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
       changes.push_back(std::move(change));
       events.push_back(std::move(e));
     }
-    const LifecycleCommitResult committed = store.lifecycle_commit(changes);
+    const LifecycleCommitResult committed = lifecycle_detail::commit(store, changes);
     for (std::size_t i : committed.emitted) result.emitted.push_back(std::move(events[i]));
     if (committed.applied == 0) break;  // another process announced them meanwhile
   }
@@ -198,7 +231,7 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
   if (options.deliver) result.deliveries = deliver(now, options);
 
   // 4. The verdict: the events of this run and the state they leave.
-  result.state = store.severity_counts();
+  result.state = lifecycle_detail::severity_counts(store);
   Severity worst = result.state.critical > 0 ? Severity::critical
                    : result.state.warning > 0 ? Severity::warning
                                               : Severity::none;
@@ -210,7 +243,7 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
 std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& options) {
   if (options.batch == 0) throw Error(ErrorCode::invalid_argument, "lifecycle: the batch size must be positive");
   Store& store = impl_->store;
-  const std::vector<SinkConfig> configured = store.sinks();
+  const std::vector<SinkConfig> configured = lifecycle_detail::sinks(store);
   for (const std::string& wanted : options.sinks) {
     const bool known = std::any_of(configured.begin(), configured.end(), [&](const SinkConfig& s) { return s.name == wanted; });
     if (!known) throw Error(ErrorCode::not_found, "lifecycle: no sink named '" + wanted + "'");
@@ -236,7 +269,7 @@ std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& op
   // Claimed deliveries are not due again before now + lease, failed ones not before now + delay:
   // each is attempted at most once per run, and the loop ends.
   for (;;) {
-    const std::vector<Delivery> claimed = store.claim_deliveries(now, options.lease, names, options.batch);
+    const std::vector<Delivery> claimed = lifecycle_detail::claim_deliveries(store, now, options.lease, names, options.batch);
     if (claimed.empty()) break;
     std::vector<DeliveryOutcome> outcomes(claimed.size());
     // Per sink, in claim order (a JSON Lines sink syncs once per batch).
@@ -263,7 +296,7 @@ std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& op
         }
       }
     }
-    store.settle_deliveries(outcomes, now);
+    lifecycle_detail::settle_deliveries(store, outcomes, now);
     for (std::size_t i = 0; i < claimed.size(); ++i) {
       DeliveryAttempt a;
       a.sink = claimed[i].sink;

@@ -4,6 +4,7 @@
 
 #include <dpgcert/lifecycle.hpp>
 
+#include "lifecycle/bookkeeping.hpp"
 #include "lifecycle/names.hpp"
 
 #include <map>

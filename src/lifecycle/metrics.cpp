@@ -62,7 +62,7 @@ void certificate_family(std::ostream& out, const Store& store, std::string_view 
   TrackedQuery q;
   q.limit = kPage;
   for (;;) {
-    const std::vector<TrackedCertificate> page = store.tracked(q);
+    const std::vector<TrackedCertificate> page = lifecycle_detail::tracked(store, q);
     if (page.empty()) break;
     q.after_id = page.back().id;
     for (const TrackedCertificate& c : page) out << name << certificate_labels(c) << ' ' << value(c) << '\n';
@@ -108,7 +108,7 @@ void Lifecycle::write_metrics(std::ostream& out, Time now) const {
 
   // Counters: every kind and every sink gets a series, zero included, so rate() works from the
   // start. A removed sink keeps its series: counters never go back.
-  const LifecycleCounters counters = store.lifecycle_counters();
+  const LifecycleCounters counters = lifecycle_detail::counters(store);
   std::set<std::string> kinds;
   for (EventKind k : {EventKind::expiring, EventKind::expired, EventKind::renewed, EventKind::revoked,
                       EventKind::validation_failed}) {
@@ -116,7 +116,7 @@ void Lifecycle::write_metrics(std::ostream& out, Time now) const {
   }
   labelled_counter(out, "dpgcert_events_emitted_total", "counter", "Renewal events written to the outbox, by kind.",
                    "kind", kinds, counters.emitted);
-  const std::vector<SinkStats> stats = store.sink_stats();
+  const std::vector<SinkStats> stats = lifecycle_detail::sink_stats(store);
   std::set<std::string> sinks;
   for (const SinkStats& s : stats) sinks.insert(s.sink);
   for (const auto& [name, n] : counters.delivered) sinks.insert(name);
@@ -134,7 +134,7 @@ void Lifecycle::write_metrics(std::ostream& out, Time now) const {
   }
   labelled_counter(out, "dpgcert_deliveries_pending", "gauge", "Event deliveries waiting for a sink, by sink.",
                    "sink", configured, pending);
-  const SeverityCounts sev = store.severity_counts();
+  const SeverityCounts sev = lifecycle_detail::severity_counts(store);
   labelled_counter(out, "dpgcert_certificates_in_stage", "gauge",
                    "Active certificates whose announced stage is a warning or critical one.", "severity",
                    {"critical", "warning"}, {{"critical", sev.critical}, {"warning", sev.warning}});

@@ -56,7 +56,7 @@ namespace lifecycle_detail {
 
 Policies Policies::load(const Store& store) {
   Policies p;
-  for (RenewalPolicyEntry& e : store.renewal_policies()) {
+  for (RenewalPolicyEntry& e : lifecycle_detail::renewal_policies(store)) {
     if (e.cvr) {
       p.by_cvr_.emplace(std::move(*e.cvr), std::move(e.policy));
     } else {

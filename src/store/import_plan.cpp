@@ -55,7 +55,6 @@ PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const Valida
   p.serial = leaf.serial_hex();
   p.not_before = to_unix(leaf.not_before());
   p.not_after = to_unix(leaf.not_after());
-  p.effective_not_after = to_unix(effective_not_after(leaf, bundle.chain(), report.chain));
   p.key_algorithm = leaf.public_key().algorithm;
   p.key_bits = leaf.public_key().bits;
   p.der.assign(leaf.der().begin(), leaf.der().end());
@@ -78,37 +77,6 @@ PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const Valida
     p.organisation_display_name = *p.common_name;
   }
   return p;
-}
-
-Time effective_not_after(const Certificate& leaf, const std::vector<Certificate>& bundle_chain,
-                         const std::vector<Certificate>& report_chain) {
-  // Longer than any real path; a loop of certificates naming each other ends here too.
-  constexpr int kMaxDepth = 16;
-  Time earliest = leaf.not_after();
-  const Certificate* current = &leaf;
-  for (int depth = 0; depth < kMaxDepth && !current->is_self_issued(); ++depth) {
-    const Certificate* issuer = nullptr;
-    for (const auto* pool : {&bundle_chain, &report_chain}) {
-      for (const Certificate& c : *pool) {
-        if (!(c == *current) && c.subject() == current->issuer()) {
-          issuer = &c;
-          break;
-        }
-      }
-      if (issuer != nullptr) break;
-    }
-    if (issuer == nullptr) break;
-    earliest = std::min(earliest, issuer->not_after());
-    current = issuer;
-  }
-  return earliest;
-}
-
-CheckStatus parse_check_status(std::string_view text) noexcept {
-  if (text == "pass") return CheckStatus::pass;
-  if (text == "warn") return CheckStatus::warn;
-  if (text == "skip") return CheckStatus::skip;
-  return CheckStatus::fail;
 }
 
 bool is_cvr(std::string_view cvr) noexcept {

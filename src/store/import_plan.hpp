@@ -28,8 +28,6 @@ struct PreparedCertificate {
   std::string serial;
   std::int64_t not_before = 0;
   std::int64_t not_after = 0;
-  /// The earliest notAfter of the leaf and the issuers on its path (see effective_not_after()).
-  std::int64_t effective_not_after = 0;
   std::string key_algorithm;
   int key_bits = 0;
   std::vector<std::byte> der;
@@ -52,15 +50,6 @@ struct PreparedCertificate {
 /// Computes the stored fields. The bundle must have a leaf.
 [[nodiscard]] PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const ValidationReport& report,
                                                       const ImportOptions& options);
-
-/// The earliest notAfter of the leaf and of its issuers, found by name in the bundle's chain and in
-/// the path the report's validation built (which may add the trust anchor): an issuing CA that
-/// expires first ends the leaf's usefulness too. Unrelated certificates in the bundle do not count.
-[[nodiscard]] Time effective_not_after(const Certificate& leaf, const std::vector<Certificate>& bundle_chain,
-                                       const std::vector<Certificate>& report_chain);
-
-/// "pass", "warn", "fail", "skip" back to CheckStatus (fail for anything else).
-[[nodiscard]] CheckStatus parse_check_status(std::string_view text) noexcept;
 
 /// Whether a certificate valid [nb1, na1] is newer than one valid [nb2, na2]: later notBefore,
 /// then later notAfter.

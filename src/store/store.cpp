@@ -1,35 +1,52 @@
-// The backend-neutral parts of the store: names, the OS user, choosing a backend.
-#include <dpgcert/error.hpp>
-#include <dpgcert/store.hpp>
+// The store's domain logic, written once over the backend interface: opening (backend by
+// location), organisations, mailboxes, reading certificates, status changes, the audit log, info
+// and integrity. Imports are in import.cpp; sealing, unsealing and key rotation in sealing.cpp.
+#include "store/store_impl.hpp"
 
-#include "store/schema.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/backend_registry.hpp"
+#include "store/hooks.hpp"
+#include "store/import_plan.hpp"
+#include "store/sqlite/schema.hpp"
+
+#include <dpgcert/error.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 #include <vector>
 
 namespace dpgcert {
 namespace {
 
-// A location naming another backend (e.g. "postgresql://..."): not available yet.
-void refuse_other_backends(const std::filesystem::path& path) {
-  const std::string s = path.string();
-  if (s.starts_with("postgresql://") || s.starts_with("postgres://")) {
-    throw Error(ErrorCode::unsupported, "store: the PostgreSQL backend is not available in this version");
+using store_detail::is_cvr;
+using store_detail::lowercase;
+
+void check_organisation(const Organisation& org) {
+  if (!is_cvr(org.cvr)) throw Error(ErrorCode::invalid_argument, "store: a CVR number is 8 digits, not '" + org.cvr + "'");
+  if (org.name.empty()) throw Error(ErrorCode::invalid_argument, "store: the organisation needs a name");
+  for (const auto& c : org.contacts) {
+    if (c.email.find('@') == std::string::npos) {
+      throw Error(ErrorCode::invalid_argument, "store: contact e-mail '" + c.email + "' has no '@'");
+    }
   }
-  if (s.empty()) throw Error(ErrorCode::invalid_argument, "store: no store path given");
 }
 
-// Ten years ahead is further than any certificate lives; 32 stages are more than anyone announces.
-constexpr int kMaxThresholdDays = 3650;
-constexpr std::size_t kMaxThresholds = 32;
+bool is_hex(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::vector<store::StoreHooks*>& hooks_list() noexcept {
+  static std::vector<store::StoreHooks*> hooks;
+  return hooks;
+}
 
 }  // namespace
+
+// ---- names ----------------------------------------------------------------------------------
 
 std::string_view to_string(CertificateStatus status) noexcept {
   switch (status) {
@@ -58,102 +75,6 @@ std::string_view to_string(ImportOutcome outcome) noexcept {
   return "refused";
 }
 
-std::string_view to_string(EventKind kind) noexcept {
-  switch (kind) {
-    case EventKind::expiring: return "expiring";
-    case EventKind::expired: return "expired";
-    case EventKind::renewed: return "renewed";
-    case EventKind::revoked: return "revoked";
-    case EventKind::validation_failed: return "validation_failed";
-  }
-  return "expiring";
-}
-
-std::optional<EventKind> parse_event_kind(std::string_view text) noexcept {
-  for (EventKind k : {EventKind::expiring, EventKind::expired, EventKind::renewed, EventKind::revoked,
-                      EventKind::validation_failed}) {
-    if (text == to_string(k)) return k;
-  }
-  return std::nullopt;
-}
-
-std::string_view to_string(Severity severity) noexcept {
-  switch (severity) {
-    case Severity::none: return "none";
-    case Severity::warning: return "warning";
-    case Severity::critical: return "critical";
-  }
-  return "none";
-}
-
-std::string_view to_string(SinkKind kind) noexcept {
-  switch (kind) {
-    case SinkKind::callback: return "callback";
-    case SinkKind::jsonl: return "jsonl";
-    case SinkKind::command: return "command";
-  }
-  return "jsonl";
-}
-
-std::optional<SinkKind> parse_sink_kind(std::string_view text) noexcept {
-  for (SinkKind k : {SinkKind::callback, SinkKind::jsonl, SinkKind::command}) {
-    if (text == to_string(k)) return k;
-  }
-  return std::nullopt;
-}
-
-void validate(const RenewalPolicy& policy) {
-  const auto& t = policy.thresholds_days;
-  if (t.empty() || t.size() > kMaxThresholds) {
-    throw Error(ErrorCode::invalid_argument, "renewal policy: give 1 to " + std::to_string(kMaxThresholds) +
-                                                 " thresholds, not " + std::to_string(t.size()));
-  }
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    if (t[i] < 0 || t[i] > kMaxThresholdDays) {
-      throw Error(ErrorCode::invalid_argument, "renewal policy: a threshold is 0 to " +
-                                                   std::to_string(kMaxThresholdDays) + " days, not " +
-                                                   std::to_string(t[i]));
-    }
-    if (i > 0 && t[i] >= t[i - 1]) {
-      throw Error(ErrorCode::invalid_argument,
-                  "renewal policy: thresholds must be strictly descending without repeats (" + std::to_string(t[i - 1]) +
-                      " then " + std::to_string(t[i]) + ")");
-    }
-  }
-}
-
-RenewalPolicy parse_renewal_policy(std::string_view text) {
-  RenewalPolicy p;
-  p.thresholds_days.clear();
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', pos), text.size());
-    std::string_view item = text.substr(pos, comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    int days = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), days);
-    if (item.empty() || ec != std::errc{} || end != item.data() + item.size()) {
-      throw Error(ErrorCode::invalid_argument, "renewal policy: '" + std::string(item) +
-                                                   "' is not a number of days (give e.g. 90,60,30,14,7,1,0)");
-    }
-    p.thresholds_days.push_back(days);
-    if (p.thresholds_days.size() > kMaxThresholds) break;  // validate() says so
-    pos = comma + 1;
-  }
-  validate(p);
-  return p;
-}
-
-std::string to_string(const RenewalPolicy& policy) {
-  std::string out;
-  for (int d : policy.thresholds_days) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(d);
-  }
-  return out;
-}
-
 std::string os_user_name() {
   const uid_t uid = ::geteuid();
   long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
@@ -168,18 +89,331 @@ std::string os_user_name() {
   return "uid:" + std::to_string(uid);
 }
 
+// ---- hooks ----------------------------------------------------------------------------------
+
+void store::register_hooks(StoreHooks& hooks) {
+  auto& list = hooks_list();
+  if (std::find(list.begin(), list.end(), &hooks) == list.end()) list.push_back(&hooks);
+}
+
+const std::vector<store::StoreHooks*>& store::registered_hooks() noexcept { return hooks_list(); }
+
+// ---- helpers --------------------------------------------------------------------------------
+
+std::string store_detail::check_address(std::string_view address) {
+  const std::string a = lowercase(address);
+  const auto at = a.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == a.size() || a.find_first_of(" \t\r\n<>,;") != std::string::npos) {
+    throw Error(ErrorCode::invalid_argument, "store: '" + std::string(address) + "' is not a mailbox address");
+  }
+  return a;
+}
+
+std::string store_detail::normalise_fingerprint(std::string_view fingerprint) {
+  std::string fp;
+  for (char c : fingerprint) {
+    if (c == ':') continue;  // "AB:CD:..." as some tools print it
+    fp += c;
+  }
+  fp = lowercase(fp);
+  if (!is_hex(fp) || fp.size() > 64) {
+    throw Error(ErrorCode::invalid_argument, "store: '" + std::string(fingerprint) + "' is not a SHA-256 fingerprint");
+  }
+  if (fp.size() < 8) throw Error(ErrorCode::invalid_argument, "store: a fingerprint prefix needs at least 8 hex digits");
+  return fp;
+}
+
+std::optional<std::int64_t> store_detail::resolve_fingerprint(store::Transaction& tx, const std::string& fp) {
+  if (fp.size() == 64) return tx.certificate_id(fp);
+  const std::vector<std::int64_t> ids = tx.certificate_ids_by_prefix(fp, 2);
+  if (ids.empty()) return std::nullopt;
+  if (ids.size() > 1) throw Error(ErrorCode::conflict, "store: fingerprint prefix " + fp + " is ambiguous");
+  return ids.front();
+}
+
+Store::Impl::Impl(StoreOptions opts, std::unique_ptr<store::Backend> b)
+    : options(std::move(opts)),
+      clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
+      ctx(options.context != nullptr ? options.context : &Context::shared()),
+      default_actor(options.actor.empty() ? os_user_name() : options.actor),
+      backend(std::move(b)) {}
+
+void Store::Impl::audit(store::Transaction& tx, Time at, std::string_view actor, std::string_view action,
+                        std::string_view kind, std::string_view key, const nlohmann::json& details) {
+  AuditEntry e;
+  e.at = at;
+  e.actor = std::string(actor);
+  e.action = std::string(action);
+  e.object_kind = std::string(kind);
+  e.object_key = std::string(key);
+  e.details = details.dump();
+  tx.append_audit(e);
+}
+
+// ---- opening --------------------------------------------------------------------------------
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 Store::~Store() = default;
 
 int Store::current_schema_version() noexcept { return sqlite::latest_schema_version(); }
 
 std::unique_ptr<Store> Store::create(StoreOptions options, const vault::KeySource& key) {
-  refuse_other_backends(options.path);
-  return sqlite::create_store(std::move(options), key);
+  std::unique_ptr<store::Backend> backend = store::open_backend(options, true);
+  std::unique_ptr<Impl> impl;
+  try {
+    const vault::EstablishedKey established = vault::establish_master_key(key);
+    impl = std::make_unique<Impl>(std::move(options), std::move(backend));
+    Impl& s = *impl;
+    std::lock_guard lock(s.mu);
+    const Time t = s.now();
+    s.transact(true, [&](store::Transaction& tx) {
+      tx.create_schema(t);
+      tx.write_key_header(established.header, t, false);
+      Impl::audit(tx, t, s.default_actor, "store.init", "store", s.backend->location(),
+                  {{"schema_version", s.backend->latest_schema_version()},
+                   {"key_source", vault::to_string(established.header.kind)}});
+    });
+    s.unlocked.emplace(vault::MasterKey::from_bytes(established.key.bytes().bytes()));
+    s.vault_check = established.header.check;
+    return std::unique_ptr<Store>(new Store(std::move(impl)));
+  } catch (...) {
+    (impl ? *impl->backend : *backend).abandon();
+    throw;
+  }
 }
 
 std::unique_ptr<Store> Store::open(StoreOptions options) {
-  refuse_other_backends(options.path);
-  return sqlite::open_store(std::move(options));
+  std::unique_ptr<store::Backend> backend = store::open_backend(options, false);
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(backend));
+  Impl& s = *impl;
+  std::lock_guard lock(s.mu);
+  const std::string location = s.backend->location();
+  const int latest = s.backend->latest_schema_version();
+  const int version = s.transact(false, [&](store::Transaction& tx) { return tx.schema_version(); });
+  if (version < 0) throw Error(ErrorCode::malformed, "store: '" + location + "' is not a dpgcert store");
+  if (version > latest) {
+    throw Error(ErrorCode::unsupported, "store: '" + location + "' has schema version " + std::to_string(version) +
+                                            ", newer than this dpgcert knows (" + std::to_string(latest) + ")");
+  }
+  if (version < latest) {
+    const Time t = s.now();
+    s.transact(true, [&](store::Transaction& tx) {
+      const int v = tx.schema_version();  // another process may have migrated meanwhile
+      if (v < latest) {
+        tx.migrate(v, t);
+        Impl::audit(tx, t, s.default_actor, "store.migrate", "store", location, {{"from", v}, {"to", latest}});
+      }
+    });
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+// ---- organisations and mailboxes ------------------------------------------------------------
+
+Organisation Store::add_organisation(const Organisation& org, std::string_view actor) {
+  check_organisation(org);
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  const Time t = s.now();
+  const std::string who = s.actor_or_default(actor);
+  return s.transact(true, [&](store::Transaction& tx) {
+    if (tx.organisation_id(org.cvr)) throw Error(ErrorCode::conflict, "store: an organisation with CVR " + org.cvr + " exists");
+    (void)tx.insert_organisation(org, t, who);
+    Impl::audit(tx, t, who, "organisation.add", "organisation", org.cvr,
+                {{"name", org.name}, {"contacts", org.contacts.size()}});
+    return *tx.organisation(org.cvr);
+  });
+}
+
+Organisation Store::update_organisation(const Organisation& org, std::string_view actor) {
+  check_organisation(org);
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  const Time t = s.now();
+  const std::string who = s.actor_or_default(actor);
+  return s.transact(true, [&](store::Transaction& tx) {
+    const auto id = tx.organisation_id(org.cvr);
+    if (!id) throw Error(ErrorCode::not_found, "store: no organisation with CVR " + org.cvr);
+    tx.update_organisation(*id, org, t);
+    Impl::audit(tx, t, who, "organisation.update", "organisation", org.cvr,
+                {{"name", org.name}, {"contacts", org.contacts.size()}});
+    return *tx.organisation(org.cvr);
+  });
+}
+
+std::optional<Organisation> Store::find_organisation(std::string_view cvr) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.organisation(cvr); });
+}
+
+std::vector<Organisation> Store::list_organisations() const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) {
+    const std::vector<std::string> cvrs = tx.organisation_cvrs();
+    std::vector<Organisation> out;
+    out.reserve(cvrs.size());
+    for (const auto& cvr : cvrs) out.push_back(*tx.organisation(cvr));
+    return out;
+  });
+}
+
+Mailbox Store::add_mailbox(const Mailbox& mailbox, std::string_view actor) {
+  const std::string address = store_detail::check_address(mailbox.address);
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  const Time t = s.now();
+  const std::string who = s.actor_or_default(actor);
+  return s.transact(true, [&](store::Transaction& tx) {
+    const auto org = tx.organisation_id(mailbox.organisation_cvr);
+    if (!org) throw Error(ErrorCode::not_found, "store: no organisation with CVR " + mailbox.organisation_cvr);
+    if (tx.mailbox_ref(address)) throw Error(ErrorCode::conflict, "store: mailbox " + address + " exists");
+    (void)tx.insert_mailbox(address, mailbox.ad_group, *org, t, who);
+    Impl::audit(tx, t, who, "mailbox.add", "mailbox", address,
+                {{"organisation", mailbox.organisation_cvr}, {"ad_group", mailbox.ad_group}});
+    return *tx.mailbox(address);
+  });
+}
+
+Mailbox Store::update_mailbox(const Mailbox& mailbox, std::string_view actor) {
+  const std::string address = lowercase(mailbox.address);
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  const Time t = s.now();
+  const std::string who = s.actor_or_default(actor);
+  return s.transact(true, [&](store::Transaction& tx) {
+    const auto row = tx.mailbox_ref(address);
+    if (!row) throw Error(ErrorCode::not_found, "store: no mailbox " + address);
+    tx.update_mailbox(row->id, mailbox.ad_group);
+    Impl::audit(tx, t, who, "mailbox.update", "mailbox", address, {{"ad_group", mailbox.ad_group}});
+    return *tx.mailbox(address);
+  });
+}
+
+std::optional<Mailbox> Store::find_mailbox(std::string_view address) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.mailbox(lowercase(address)); });
+}
+
+std::vector<Mailbox> Store::list_mailboxes(std::optional<std::string_view> organisation_cvr) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.mailboxes(organisation_cvr); });
+}
+
+// ---- certificates ---------------------------------------------------------------------------
+
+std::optional<CertificateRecord> Store::find(std::string_view fingerprint) const {
+  const std::string fp = store_detail::normalise_fingerprint(fingerprint);
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) -> std::optional<CertificateRecord> {
+    const auto id = store_detail::resolve_fingerprint(tx, fp);
+    if (!id) return std::nullopt;
+    return tx.record(*id, nullptr, *s.ctx);
+  });
+}
+
+std::vector<CertificateSummary> Store::query(const CertificateQuery& q) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.summaries(q); });
+}
+
+std::size_t Store::count(const CertificateQuery& q) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.count(q); });
+}
+
+std::string Store::query_plan(const CertificateQuery& q) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.plan(q); });
+}
+
+CertificateRecord Store::set_status(std::string_view fingerprint, CertificateStatus status, std::string_view reason,
+                                    std::string_view actor) {
+  if (status != CertificateStatus::retired && status != CertificateStatus::revoked) {
+    throw Error(ErrorCode::invalid_argument, "store: a certificate can only be set to retired or revoked");
+  }
+  const std::string fp = store_detail::normalise_fingerprint(fingerprint);
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  const Time t = s.now();
+  const std::string who = s.actor_or_default(actor);
+  return s.transact(true, [&](store::Transaction& tx) {
+    const auto id = store_detail::resolve_fingerprint(tx, fp);
+    if (!id) throw Error(ErrorCode::not_found, "store: no certificate " + std::string(fingerprint));
+    CertificateRecord before = tx.record(*id, nullptr, *s.ctx);
+    if (before.status == status) return before;
+    tx.set_status(*id, status, std::nullopt, t);
+    for (store::StoreHooks* h : store::registered_hooks()) h->on_status_change(tx, *id, status, t);
+    Impl::audit(tx, t, who, "certificate.status", "certificate", before.fingerprint,
+                {{"from", to_string(before.status)}, {"to", to_string(status)}, {"reason", reason}});
+    return tx.record(*id, &before.certificate, *s.ctx);
+  });
+}
+
+// ---- the log, the store ---------------------------------------------------------------------
+
+std::vector<AuditEntry> Store::audit_log(std::int64_t after_id, std::size_t limit) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.audit_log(after_id, limit); });
+}
+
+StoreInfo Store::info() const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) {
+    StoreInfo i;
+    i.backend = std::string(s.backend->name());
+    i.location = s.backend->location();
+    i.schema_version = tx.schema_version();
+    const auto h = tx.key_header();
+    if (!h) throw Error(ErrorCode::malformed, "store: the store has no master-key header");
+    i.key_kind = h->kind;
+    if (h->kind == vault::KeySourceKind::key_file) {
+      i.key_file = h->key_file;
+    } else {
+      i.argon2 = h->argon2;
+    }
+    const store::KeyDates d = tx.key_dates();
+    i.created_at = d.created_at;
+    i.key_rotated_at = d.rotated_at;
+    const store::RowCounts c = tx.counts();
+    i.organisations = c.organisations;
+    i.mailboxes = c.mailboxes;
+    i.certificates = c.certificates;
+    return i;
+  });
+}
+
+IntegrityReport Store::check_integrity() const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) {
+    IntegrityReport r;
+    tx.database_problems(r.problems);
+    for (const auto& fp : tx.certificates_lacking(store::Lack::secret, 100)) {
+      r.problems.push_back("certificate " + fp + " has no sealed secret");
+    }
+    for (const auto& fp : tx.certificates_lacking(store::Lack::documents, 100)) {
+      r.problems.push_back("certificate " + fp + " has no documents (DER, report)");
+    }
+    for (const auto& fp : tx.certificates_lacking(store::Lack::import_line, 100)) {
+      r.problems.push_back("certificate " + fp + " has no import line in the audit log");
+    }
+    for (const auto& fp : tx.certificates_lacking(store::Lack::successor, 100)) {
+      r.problems.push_back("certificate " + fp + " is superseded by nothing");
+    }
+    for (store::StoreHooks* h : store::registered_hooks()) h->check(tx, r.problems);
+    return r;
+  });
 }
 
 }  // namespace dpgcert

@@ -406,8 +406,8 @@ TEST_SUITE("lifecycle") {
     }
     CHECK(worst == std::vector<Severity>{Severity::warning, Severity::warning, Severity::warning, Severity::warning,
                                          Severity::warning, Severity::critical, Severity::critical});
-    CHECK(env.store->events().size() == 7);
-    const auto counters = env.store->lifecycle_counters();
+    CHECK(Lifecycle(*env.store).events().size() == 7);
+    const auto counters = Lifecycle(*env.store).counters();
     REQUIRE(counters.emitted.size() == 2);
     CHECK(counters.emitted[0] == std::make_pair(std::string("expired"), std::uint64_t{1}));
     CHECK(counters.emitted[1] == std::make_pair(std::string("expiring"), std::uint64_t{6}));
@@ -432,7 +432,7 @@ TEST_SUITE("lifecycle") {
     CHECK(r.emitted[0].stage_days == 7);
     CHECK(r.emitted[0].days_left == 3);
     CHECK(kinds_of(lifecycle.check(end + std::chrono::days(30)).emitted) == std::vector<std::string>{"expired/0"});
-    CHECK(env.store->events().size() == 3);
+    CHECK(Lifecycle(*env.store).events().size() == 3);
     (void)rec;
   }
 
@@ -451,7 +451,7 @@ TEST_SUITE("lifecycle") {
     const CertificateRecord plain = env.put_with_chain(leaf_until("leaf2", days(400)), {stray});
 
     TrackedQuery q;
-    const auto tracked = env.store->tracked(q);
+    const auto tracked = Lifecycle(*env.store).tracked(q);
     REQUIRE(tracked.size() == 2);
     CHECK(tracked[0].fingerprint == rec.fingerprint);
     CHECK(tracked[0].effective_not_after == days(60));
@@ -496,7 +496,7 @@ TEST_SUITE("lifecycle") {
     CHECK(e.days_left == 49);
     CHECK(r.worst == Severity::none);  // the new one is far from expiry: all is well again
     for (int d = 2; d <= 80; ++d) CHECK(lifecycle.check(days(d)).emitted.empty());
-    CHECK(env.store->events().size() == 2);
+    CHECK(Lifecycle(*env.store).events().size() == 2);
   }
 
   TEST_CASE("revoked and retired certificates: revoked is announced once, retired is silent") {
@@ -572,7 +572,7 @@ TEST_SUITE("lifecycle") {
       o.organisation_cvr = "22222222";
       return o;
     }());
-    env.store->set_renewal_policy(std::string_view("11111111"), RenewalPolicy{{120, 45, 0}});
+    Lifecycle(*env.store).set_renewal_policy(std::string_view("11111111"), RenewalPolicy{{120, 45, 0}});
     Lifecycle lifecycle(*env.store);
     CHECK(lifecycle.policy_for(std::string_view("11111111")).thresholds_days == std::vector<int>{120, 45, 0});
     CHECK(lifecycle.policy_for(std::string_view("22222222")) == RenewalPolicy::defaults());
@@ -583,13 +583,13 @@ TEST_SUITE("lifecycle") {
     CHECK(r.emitted[0].stage_days == 120);
 
     // A store default for everyone without an override: b is evaluated again, a is not touched.
-    env.store->set_renewal_policy(std::nullopt, RenewalPolicy{{100, 30, 0}});
+    Lifecycle(*env.store).set_renewal_policy(std::nullopt, RenewalPolicy{{100, 30, 0}});
     r = lifecycle.check(kT0);
     CHECK(r.evaluated == 1);
     REQUIRE(r.emitted.size() == 1);
     CHECK(r.emitted[0].certificate.fingerprint == b.fingerprint);
     CHECK(r.emitted[0].stage_days == 100);
-    const auto policies = env.store->renewal_policies();
+    const auto policies = Lifecycle(*env.store).renewal_policies();
     REQUIRE(policies.size() == 2);
     CHECK_FALSE(policies[0].cvr.has_value());
     CHECK(policies[0].policy.thresholds_days == std::vector<int>{100, 30, 0});
@@ -597,17 +597,17 @@ TEST_SUITE("lifecycle") {
     CHECK(policies[1].updated_by == "tester");
 
     // Back to the built-in default: announced stages stay announced, nothing repeats.
-    env.store->set_renewal_policy(std::nullopt, std::nullopt);
+    Lifecycle(*env.store).set_renewal_policy(std::nullopt, std::nullopt);
     CHECK(lifecycle.check(kT0).emitted.empty());
     CHECK(kinds_of(lifecycle.check(days(39)).emitted) == std::vector<std::string>{"expiring/60"});  // b
     CHECK(kinds_of(lifecycle.check(days(54)).emitted) == std::vector<std::string>{"expiring/45"});  // a
 
     const std::size_t audit = env.store->audit_log().size();
-    CHECK(code_of([&] { env.store->set_renewal_policy(std::string_view("99999999"), RenewalPolicy::defaults()); }) ==
+    CHECK(code_of([&] { Lifecycle(*env.store).set_renewal_policy(std::string_view("99999999"), RenewalPolicy::defaults()); }) ==
           ErrorCode::not_found);
-    CHECK(code_of([&] { env.store->set_renewal_policy(std::string_view("11111111"), RenewalPolicy{{30, 60}}); }) ==
+    CHECK(code_of([&] { Lifecycle(*env.store).set_renewal_policy(std::string_view("11111111"), RenewalPolicy{{30, 60}}); }) ==
           ErrorCode::invalid_argument);
-    CHECK(code_of([&] { env.store->set_renewal_policy(std::nullopt, RenewalPolicy{{}}); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { Lifecycle(*env.store).set_renewal_policy(std::nullopt, RenewalPolicy{{}}); }) == ErrorCode::invalid_argument);
     CHECK(env.store->audit_log().size() == audit);  // refused changes leave no trace
     const auto log = env.store->audit_log();
     CHECK(std::count_if(log.begin(), log.end(), [](const AuditEntry& e) { return e.action == "policy.set"; }) == 2);
@@ -631,7 +631,7 @@ TEST_SUITE("lifecycle") {
     CHECK(e.certificate.issuer.find("dpgcert Store Test CA") != std::string::npos);
     CHECK(e.certificate.serial == rec.serial);
 
-    const auto outbox = env.store->events();
+    const auto outbox = Lifecycle(*env.store).events();
     REQUIRE(outbox.size() == 1);
     const json payload = json::parse(outbox[0].payload);
     CHECK(payload["organisation"]["contacts"][0]["email"] == "it@kunde.dk");
@@ -645,7 +645,7 @@ TEST_SUITE("lifecycle") {
 
   TEST_CASE("the outbox: events recorded but not delivered (a crash after the commit) go out on the next run") {
     Env env;
-    (void)env.store->add_sink(callback_sink("cb"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("cb"));
     for (int i = 0; i < 5; ++i) (void)env.put(leaf_until(test::numbered("c", i), days(10 + i)));
     std::vector<std::string> recorded;
     {
@@ -657,7 +657,7 @@ TEST_SUITE("lifecycle") {
       CHECK(r.deliveries.empty());
       recorded = ids_of(r.emitted);
     }
-    CHECK(env.store->sink_stats()[0].pending == 5);
+    CHECK(Lifecycle(*env.store).sink_stats()[0].pending == 5);
     // The next run, in another process with its own store handle.
     auto reopened = Store::open(env.options());
     Lifecycle next(*reopened);
@@ -670,13 +670,13 @@ TEST_SUITE("lifecycle") {
     std::sort(delivered.begin(), delivered.end());
     std::sort(recorded.begin(), recorded.end());
     CHECK(delivered == recorded);
-    CHECK(reopened->sink_stats()[0].pending == 0);
-    CHECK(reopened->sink_stats()[0].delivered == 5);
+    CHECK(Lifecycle(*reopened).sink_stats()[0].pending == 0);
+    CHECK(Lifecycle(*reopened).sink_stats()[0].delivered == 5);
   }
 
   TEST_CASE("a run that dies after claiming deliveries leaves them to a run after the lease, same ids") {
     Env env;
-    (void)env.store->add_sink(callback_sink("cb"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("cb"));
     (void)env.put(leaf_until("c", days(10)));
     Lifecycle lifecycle(*env.store);
     CheckOptions record_only;
@@ -684,7 +684,7 @@ TEST_SUITE("lifecycle") {
     const CheckResult r = lifecycle.check(kT0, record_only);
     REQUIRE(r.emitted.size() == 1);
     const std::vector<std::string> names{"cb"};
-    const auto claimed = env.store->claim_deliveries(kT0, std::chrono::minutes(15), names, 100);
+    const auto claimed = lifecycle_detail::claim_deliveries(*env.store, kT0, std::chrono::minutes(15), names, 100);
     REQUIRE(claimed.size() == 1);
     CHECK(claimed[0].attempts == 1);
     CHECK(claimed[0].event.id == r.emitted[0].id);
@@ -700,13 +700,13 @@ TEST_SUITE("lifecycle") {
     CHECK(got.received[0].id == r.emitted[0].id);
     CHECK(to_json(got.received[0]) == to_json(r.emitted[0]));
     CHECK(lifecycle.deliver(kT0 + std::chrono::days(5)).empty());  // acknowledged: never again
-    CHECK(code_of([&] { (void)env.store->claim_deliveries(kT0, std::chrono::seconds(0), names, 1); }) ==
+    CHECK(code_of([&] { (void)lifecycle_detail::claim_deliveries(*env.store, kT0, std::chrono::seconds(0), names, 1); }) ==
           ErrorCode::invalid_argument);
   }
 
   TEST_CASE("a sink that fails half the time receives every event once as a logical event") {
     Env env;
-    (void)env.store->add_sink(callback_sink("flaky"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("flaky"));
     std::mt19937 rng(42);
     for (int i = 0; i < 150; ++i) {
       (void)env.put(leaf_until(test::numbered("c", i), days(20 + static_cast<int>(rng() % 100)) + std::chrono::seconds(rng() % kDay)));
@@ -728,11 +728,11 @@ TEST_SUITE("lifecycle") {
     }
     // Enough runs after the last event: hourly, then until nothing is pending.
     Time t = days(130);
-    for (int run = 0; run < 200 && env.store->sink_stats()[0].pending > 0; ++run) {
+    for (int run = 0; run < 200 && Lifecycle(*env.store).sink_stats()[0].pending > 0; ++run) {
       t += std::chrono::hours(1);
       (void)lifecycle.deliver(t);
     }
-    CHECK(env.store->sink_stats()[0].pending == 0);
+    CHECK(Lifecycle(*env.store).sink_stats()[0].pending == 0);
     CHECK(failures > emitted.size() / 3);  // it really failed about half the time
 
     // Every event received, duplicates only with the same id and the same content.
@@ -748,7 +748,7 @@ TEST_SUITE("lifecycle") {
     for (const auto& [id, j] : first_seen) received_ids.insert(id);
     CHECK(received_ids == emitted_ids);
     CHECK(got.received.size() == emitted.size() + failures);  // one success per event, the rest retries
-    const auto counters = env.store->lifecycle_counters();
+    const auto counters = Lifecycle(*env.store).counters();
     REQUIRE(counters.delivered.size() == 1);
     CHECK(counters.delivered[0].second == emitted.size());
     REQUIRE(counters.failed.size() == 1);
@@ -757,7 +757,7 @@ TEST_SUITE("lifecycle") {
 
   TEST_CASE("failed deliveries back off: not retried before their time, then retried") {
     Env env;
-    (void)env.store->add_sink(callback_sink("cb"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("cb"));
     (void)env.put(leaf_until("c", days(10)));
     Lifecycle lifecycle(*env.store);
     Collector got;
@@ -770,7 +770,7 @@ TEST_SUITE("lifecycle") {
     CHECK(r.deliveries[0].error == "collector says no");
     CHECK(r.deliveries[0].retry_at == kT0 + std::chrono::minutes(1));
     CHECK(r.failed() == 1);
-    const auto stats = env.store->sink_stats();
+    const auto stats = Lifecycle(*env.store).sink_stats();
     CHECK(stats[0].pending == 1);
     CHECK(stats[0].last_error == "collector says no");
     CHECK(stats[0].next_attempt_at == kT0 + std::chrono::minutes(1));
@@ -787,20 +787,20 @@ TEST_SUITE("lifecycle") {
     CHECK(a[0].delivered);
     CHECK(a[0].attempt == 3);
     CHECK(got.received.size() == 3);
-    CHECK(env.store->sink_stats()[0].pending == 0);
-    CHECK_FALSE(env.store->sink_stats()[0].last_error.has_value());
+    CHECK(Lifecycle(*env.store).sink_stats()[0].pending == 0);
+    CHECK_FALSE(Lifecycle(*env.store).sink_stats()[0].last_error.has_value());
   }
 
   TEST_CASE("callback sinks: deliveries wait while no function is registered - a throwing callback is retried") {
     Env env;
-    (void)env.store->add_sink(callback_sink("cb"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("cb"));
     for (int i = 0; i < 3; ++i) (void)env.put(leaf_until(test::numbered("c", i), days(10)));
     Lifecycle without(*env.store);
     const CheckResult r = without.check(kT0);
     CHECK(r.emitted.size() == 3);
     CHECK(r.deliveries.empty());  // not attempted, not failed: waiting for a process that has it
-    CHECK(env.store->sink_stats()[0].pending == 3);
-    CHECK(env.store->lifecycle_counters().failed.empty());
+    CHECK(Lifecycle(*env.store).sink_stats()[0].pending == 3);
+    CHECK(Lifecycle(*env.store).counters().failed.empty());
 
     Lifecycle throwing(*env.store);
     throwing.register_callback("cb", [](const Event&) -> SinkResult { throw std::runtime_error("mail server down"); });
@@ -821,8 +821,8 @@ TEST_SUITE("lifecycle") {
     const fs::path file = env.dir.path() / "events.jsonl";
     const fs::path blocker = env.dir.path() / "not-a-folder";
     std::ofstream(blocker) << "a file where a folder should be";
-    (void)env.store->add_sink(jsonl_sink("log", file.string()));
-    (void)env.store->add_sink(jsonl_sink("broken", (blocker / "events.jsonl").string()));
+    (void)Lifecycle(*env.store).add_sink(jsonl_sink("log", file.string()));
+    (void)Lifecycle(*env.store).add_sink(jsonl_sink("broken", (blocker / "events.jsonl").string()));
     (void)env.put(leaf_until("a", days(20)));
     (void)env.put(leaf_until("b", days(80)));
     Lifecycle lifecycle(*env.store);
@@ -872,7 +872,7 @@ TEST_SUITE("lifecycle") {
     const std::string hook = write_script(env.dir.path() / "hook.sh",
                                           "cat > '" + out.string() + "'/\"$DPGCERT_EVENT_ID\".json\n"
                                           "env > '" + out.string() + "'/\"$DPGCERT_EVENT_ID\".env\n");
-    (void)env.store->add_sink(command_sink("hook", {hook}, std::chrono::seconds(10)));
+    (void)Lifecycle(*env.store).add_sink(command_sink("hook", {hook}, std::chrono::seconds(10)));
     const CertificateRecord rec = env.put(leaf_until("Sikker post", days(25)), into("sikkerpost@kunde.dk"));
     ::setenv("DPGCERT_PASSPHRASE", "do-not-leak-this", 1);
     ::setenv("DPGCERT_KEY_FILE", "/secret/path.key", 1);
@@ -903,10 +903,10 @@ TEST_SUITE("lifecycle") {
     Env env;
     const std::string failing = write_script(env.dir.path() / "fail.sh", "cat >/dev/null\nexit 3\n");
     const std::string deaf = write_script(env.dir.path() / "deaf.sh", "exec true\n");
-    (void)env.store->add_sink(command_sink("fails", {failing}));
-    (void)env.store->add_sink(command_sink("missing", {(env.dir.path() / "no-such-hook").string()}));
-    (void)env.store->add_sink(command_sink("deaf", {deaf}));
-    (void)env.store->add_sink(command_sink("onpath", {"true"}));
+    (void)Lifecycle(*env.store).add_sink(command_sink("fails", {failing}));
+    (void)Lifecycle(*env.store).add_sink(command_sink("missing", {(env.dir.path() / "no-such-hook").string()}));
+    (void)Lifecycle(*env.store).add_sink(command_sink("deaf", {deaf}));
+    (void)Lifecycle(*env.store).add_sink(command_sink("onpath", {"true"}));
     (void)env.put(leaf_until("a", days(20)));
     Lifecycle lifecycle(*env.store);
     const CheckResult r = lifecycle.check(kT0);
@@ -919,7 +919,7 @@ TEST_SUITE("lifecycle") {
     CHECK(by_sink["missing"].error.find("cannot run") != std::string::npos);
     CHECK(by_sink["deaf"].delivered);
     CHECK(by_sink["onpath"].delivered);
-    const auto stats = env.store->sink_stats();
+    const auto stats = Lifecycle(*env.store).sink_stats();
     for (const SinkStats& s : stats) {
       CAPTURE(s.sink);
       CHECK(s.pending == ((s.sink == "fails" || s.sink == "missing") ? 1u : 0u));
@@ -931,7 +931,7 @@ TEST_SUITE("lifecycle") {
     const fs::path pid_file = env.dir.path() / "child.pid";
     const std::string slow =
         write_script(env.dir.path() / "slow.sh", "sleep 60 &\necho $! > '" + pid_file.string() + "'\nwait\n");
-    (void)env.store->add_sink(command_sink("slow", {slow}, std::chrono::seconds(1)));
+    (void)Lifecycle(*env.store).add_sink(command_sink("slow", {slow}, std::chrono::seconds(1)));
     (void)env.put(leaf_until("a", days(20)));
     Lifecycle lifecycle(*env.store);
     const auto started = std::chrono::steady_clock::now();
@@ -944,14 +944,14 @@ TEST_SUITE("lifecycle") {
     const pid_t child = static_cast<pid_t>(std::stol(test::read_text(pid_file)));
     for (int i = 0; i < 100 && !process_gone(child); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     CHECK(process_gone(child));
-    CHECK(env.store->sink_stats()[0].pending == 1);
+    CHECK(Lifecycle(*env.store).sink_stats()[0].pending == 1);
   }
 
   TEST_CASE("sinks: names and settings are validated - unknown sinks for a run are refused - removal drops pending") {
     Env env;
-    CHECK(code_of([&] { (void)env.store->add_sink(jsonl_sink("", "/tmp/x")); }) == ErrorCode::invalid_argument);
-    CHECK(code_of([&] { (void)env.store->add_sink(jsonl_sink("has space", "/tmp/x")); }) == ErrorCode::invalid_argument);
-    CHECK(code_of([&] { (void)env.store->add_sink(jsonl_sink(std::string(65, 'a'), "/tmp/x")); }) ==
+    CHECK(code_of([&] { (void)Lifecycle(*env.store).add_sink(jsonl_sink("", "/tmp/x")); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)Lifecycle(*env.store).add_sink(jsonl_sink("has space", "/tmp/x")); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)Lifecycle(*env.store).add_sink(jsonl_sink(std::string(65, 'a'), "/tmp/x")); }) ==
           ErrorCode::invalid_argument);
     CHECK(code_of([] { (void)jsonl_sink("x", ""); }) == ErrorCode::invalid_argument);
     CHECK(code_of([] { (void)command_sink("x", {}); }) == ErrorCode::invalid_argument);
@@ -962,17 +962,17 @@ TEST_SUITE("lifecycle") {
     raw.name = "raw";
     raw.kind = SinkKind::jsonl;
     raw.settings = "[1,2]";
-    CHECK(code_of([&] { (void)env.store->add_sink(raw); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)Lifecycle(*env.store).add_sink(raw); }) == ErrorCode::invalid_argument);
     raw.settings = "{\"path\": 3}";
     CHECK(code_of([&] { validate_sink(raw); }) == ErrorCode::invalid_argument);
 
-    const SinkConfig added = env.store->add_sink(jsonl_sink("log", "relative/events.jsonl"));
+    const SinkConfig added = Lifecycle(*env.store).add_sink(jsonl_sink("log", "relative/events.jsonl"));
     CHECK(json::parse(added.settings)["path"].get<std::string>().front() == '/');  // made absolute
     CHECK(added.created_by == "tester");
-    CHECK(code_of([&] { (void)env.store->add_sink(callback_sink("log")); }) == ErrorCode::conflict);
-    CHECK(code_of([&] { env.store->remove_sink("nope"); }) == ErrorCode::not_found);
+    CHECK(code_of([&] { (void)Lifecycle(*env.store).add_sink(callback_sink("log")); }) == ErrorCode::conflict);
+    CHECK(code_of([&] { Lifecycle(*env.store).remove_sink("nope"); }) == ErrorCode::not_found);
 
-    (void)env.store->add_sink(callback_sink("cb"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("cb"));
     (void)env.put(leaf_until("a", days(20)));
     Lifecycle lifecycle(*env.store);
     CheckOptions only;
@@ -981,9 +981,9 @@ TEST_SUITE("lifecycle") {
     CheckOptions record;
     record.deliver = false;
     (void)lifecycle.check(kT0, record);
-    CHECK(env.store->sink_stats().size() == 2);
-    env.store->remove_sink("cb");
-    const auto stats = env.store->sink_stats();
+    CHECK(Lifecycle(*env.store).sink_stats().size() == 2);
+    Lifecycle(*env.store).remove_sink("cb");
+    const auto stats = Lifecycle(*env.store).sink_stats();
     REQUIRE(stats.size() == 1);
     CHECK(stats[0].sink == "log");
     testing::RawSqlite raw_db((env.dir.path() / "store.db").string());
@@ -995,8 +995,8 @@ TEST_SUITE("lifecycle") {
 
   TEST_CASE("--sink for one run: only that sink is served, the others wait") {
     Env env;
-    (void)env.store->add_sink(callback_sink("a"));
-    (void)env.store->add_sink(callback_sink("b"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("a"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("b"));
     (void)env.put(leaf_until("x", days(20)));
     Lifecycle lifecycle(*env.store);
     Collector got_a;
@@ -1023,7 +1023,7 @@ TEST_SUITE("lifecycle") {
     const CertificateRecord later = env.put(leaf_until("later", days(200)), into("a@kunde.dk"));
     const CertificateRecord sooner = env.put(leaf_until("sooner", days(10)), into("b@kunde.dk"));
     const CertificateRecord loose = env.put(leaf_until("loose", days(-2)));
-    env.store->set_renewal_policy(std::string_view("12345674"), RenewalPolicy{{250, 30, 0}});
+    Lifecycle(*env.store).set_renewal_policy(std::string_view("12345674"), RenewalPolicy{{250, 30, 0}});
     Lifecycle lifecycle(*env.store);
 
     const Digest d = lifecycle.digest(kT0);
@@ -1074,7 +1074,7 @@ TEST_SUITE("lifecycle") {
     env.clock->set(days(1));
     const CertificateRecord replaced = env.put(leaf_until("replaced", days(40)));
     (void)env.store->set_status(replaced.fingerprint, CertificateStatus::retired);
-    (void)env.store->add_sink(callback_sink("cb"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("cb"));
     Lifecycle lifecycle(*env.store);
     Collector got;
     lifecycle.register_callback("cb", got.callback());
@@ -1190,10 +1190,10 @@ TEST_SUITE("lifecycle") {
     std::set<std::string> ids;
     for (const Event& e : a) ids.insert(e.id);
     for (const Event& e : b) CHECK(ids.insert(e.id).second);  // nobody announced what the other did
-    CHECK(ids.size() == env.store->events().size());
+    CHECK(ids.size() == Lifecycle(*env.store).events().size());
     // Per certificate: stages strictly descending, without repeats.
     std::map<std::string, std::vector<int>> stages;
-    for (const auto& e : env.store->events()) stages[json::parse(e.payload)["fingerprint_sha256"]].push_back(*e.stage_days);
+    for (const auto& e : Lifecycle(*env.store).events()) stages[json::parse(e.payload)["fingerprint_sha256"]].push_back(*e.stage_days);
     for (const auto& kv : stages) {  // (clang 14 cannot capture structured bindings)
       const auto& fp = kv.first;
       const auto& v = kv.second;
@@ -1285,7 +1285,7 @@ TEST_SUITE("lifecycle") {
     CHECK(store->check_integrity().ok());
     TrackedQuery all;
     all.active_only = false;
-    const auto tracked = store->tracked(all);
+    const auto tracked = Lifecycle(*store).tracked(all);
     REQUIRE(tracked.size() == 3);
     for (const auto& t : tracked) CHECK(t.effective_not_after == t.not_after);
     Lifecycle lifecycle(*store);
@@ -1298,7 +1298,7 @@ TEST_SUITE("lifecycle") {
     // Opening again runs nothing twice.
     store.reset();
     auto again = Store::open(options());
-    CHECK(again->events().size() == 2);
+    CHECK(Lifecycle(*again).events().size() == 2);
     CHECK(again->check_integrity().ok());
   }
 
@@ -1322,12 +1322,12 @@ TEST_SUITE("lifecycle") {
     for (int m = 0; m < kMailboxes; ++m) env.mailbox(mailbox_of(m), cvr_of(m % kOrgs));
     const RenewalPolicy custom{{120, 60, 30, 7, 0}};
     const RenewalPolicy changed{{100, 50, 20, 10, 5, 2, 0}};
-    for (int o = 3; o < kOrgs; o += 10) env.store->set_renewal_policy(std::string_view(cvr_of(o)), custom);
+    for (int o = 3; o < kOrgs; o += 10) Lifecycle(*env.store).set_renewal_policy(std::string_view(cvr_of(o)), custom);
     auto policy_of = [&](int org, int day) {
       if ((org == 7 || org == 17) && day >= kPolicyChangeDay) return changed;
       return org % 10 == 3 ? custom : RenewalPolicy::defaults();
     };
-    (void)env.store->add_sink(callback_sink("collector"));
+    (void)Lifecycle(*env.store).add_sink(callback_sink("collector"));
 
     // ---- the model ----
     enum class St { active, superseded, revoked, retired };
@@ -1454,7 +1454,7 @@ TEST_SUITE("lifecycle") {
         }
       }
       if (d == kPolicyChangeDay) {
-        for (int o : {7, 17}) env.store->set_renewal_policy(std::string_view(cvr_of(o)), changed);
+        for (int o : {7, 17}) Lifecycle(*env.store).set_renewal_policy(std::string_view(cvr_of(o)), changed);
       }
       if (d >= kGapFirst && d <= kGapLast) continue;
 
@@ -1500,7 +1500,7 @@ TEST_SUITE("lifecycle") {
     // No duplicate, none missed, each delivered once, the outbox holds exactly these.
     std::set<std::string> unique_ids(emitted_ids.begin(), emitted_ids.end());
     CHECK(unique_ids.size() == emitted_ids.size());
-    CHECK(env.store->events().size() == emitted_ids.size());
+    CHECK(Lifecycle(*env.store).events().size() == emitted_ids.size());
     CHECK(collector.received.size() == emitted_ids.size());
     std::set<std::string> received;
     for (const Event& e : collector.received) received.insert(e.id);

@@ -112,25 +112,26 @@ std::string sink_target(const SinkConfig& s) {
 /// its sinks (added when missing; one of the same name with other settings is an error, so a
 /// check never silently delivers somewhere else than the file says).
 void apply_configuration(Store& store, const StoreGlobal& global) {
+  Lifecycle lifecycle(store);
   if (global.thresholds) {
     RenewalPolicy wanted;
     wanted.thresholds_days = *global.thresholds;
     validate(wanted);
     std::optional<RenewalPolicy> current;
-    for (const RenewalPolicyEntry& e : store.renewal_policies()) {
+    for (const RenewalPolicyEntry& e : lifecycle.renewal_policies()) {
       if (!e.cvr) current = e.policy;
     }
-    if (current != wanted) store.set_renewal_policy(std::nullopt, wanted, global.actor);
+    if (current != wanted) lifecycle.set_renewal_policy(std::nullopt, wanted, global.actor);
   }
   if (global.sinks.empty()) return;
-  const std::vector<SinkConfig> existing = store.sinks();
+  const std::vector<SinkConfig> existing = lifecycle.sinks();
   for (const StoreGlobal::Sink& s : global.sinks) {
     const SinkConfig want = s.jsonl.empty() ? command_sink(s.name, s.argv, std::chrono::seconds(s.timeout))
                                             : jsonl_sink(s.name, s.jsonl);
     validate_sink(want);
     const auto it = std::find_if(existing.begin(), existing.end(), [&](const SinkConfig& e) { return e.name == s.name; });
     if (it == existing.end()) {
-      (void)store.add_sink(want, global.actor);
+      (void)lifecycle.add_sink(want, global.actor);
     } else if (it->kind != want.kind || nlohmann::json::parse(it->settings) != nlohmann::json::parse(want.settings)) {
       throw Error(ErrorCode::conflict, "sink '" + s.name + "' in the configuration differs from the store's; " +
                                            "change one of them (dpgcert sink remove " + s.name + ")");
@@ -226,7 +227,7 @@ int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
       sink = callback_sink(options.name);
     }
     auto store = open_cli_store(global, options.common);
-    const SinkConfig added = store->add_sink(sink);
+    const SinkConfig added = Lifecycle(*store).add_sink(sink);
     if (options.common.json) {
       print_json(sink_json(added, std::nullopt));
     } else {
@@ -240,8 +241,8 @@ int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
 int run_sink_list(const StoreGlobal& global, const SinkListOptions& options) {
   return run_guarded(options.common, [&] {
     auto store = open_cli_store(global, options.common);
-    const std::vector<SinkConfig> sinks = store->sinks();
-    const std::vector<SinkStats> stats = store->sink_stats();
+    const std::vector<SinkConfig> sinks = Lifecycle(*store).sinks();
+    const std::vector<SinkStats> stats = Lifecycle(*store).sink_stats();
     auto stats_of = [&](const std::string& name) -> std::optional<SinkStats> {
       for (const SinkStats& s : stats) {
         if (s.sink == name) return s;
@@ -272,7 +273,7 @@ int run_sink_list(const StoreGlobal& global, const SinkListOptions& options) {
 int run_sink_remove(const StoreGlobal& global, const SinkRemoveOptions& options) {
   return run_guarded(options.common, [&] {
     auto store = open_cli_store(global, options.common);
-    store->remove_sink(options.name);
+    Lifecycle(*store).remove_sink(options.name);
     if (options.common.json) {
       print_json({{"removed", options.name}});
     } else {
@@ -292,15 +293,15 @@ int run_org_policy(const StoreGlobal& global, const OrgPolicyOptions& options) {
         store_default ? std::nullopt : std::optional<std::string_view>(options.cvr);
     auto store = open_cli_store(global, options.common);
     if (!options.thresholds.empty()) {
-      store->set_renewal_policy(cvr, parse_renewal_policy(options.thresholds));
+      Lifecycle(*store).set_renewal_policy(cvr, parse_renewal_policy(options.thresholds));
     } else if (options.reset) {
-      store->set_renewal_policy(cvr, std::nullopt);
+      Lifecycle(*store).set_renewal_policy(cvr, std::nullopt);
     } else if (cvr && !store->find_organisation(*cvr)) {
       throw Error(ErrorCode::not_found, "no organisation with CVR " + options.cvr);
     }
     // What applies now, and where it comes from.
     std::string source = "built-in";
-    for (const RenewalPolicyEntry& e : store->renewal_policies()) {
+    for (const RenewalPolicyEntry& e : Lifecycle(*store).renewal_policies()) {
       if (e.cvr && cvr && *e.cvr == *cvr) source = "organisation";
       if (!e.cvr && source == "built-in") source = "store default";
     }

@@ -111,7 +111,7 @@ void bind_lifecycle(py::module_& m) {
           [](const PyStore& self, const std::string& name) {
             const auto store = self.get();
             py::gil_scoped_release unlocked;
-            (void)store->add_sink(callback_sink(name));
+            (void)Lifecycle(*store).add_sink(callback_sink(name));
           },
           py::arg("name"),
           "Adds an in-process callback sink: events emitted from now on are queued for it and handed to the "
@@ -138,7 +138,7 @@ void bind_lifecycle(py::module_& m) {
               // Events are queued only for sinks configured in the store: a misspelt name would
               // otherwise make a callback silently never run.
               if (!fns.functions().empty()) {
-                const auto sinks = store->sinks();
+                const auto sinks = lifecycle.sinks();
                 for (const auto& entry : fns.functions()) {
                   const std::string& name = entry.first;
                   if (std::none_of(sinks.begin(), sinks.end(), [&](const SinkConfig& s) {

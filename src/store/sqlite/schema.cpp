@@ -1,6 +1,6 @@
 // The store's schema, migration by migration. All times are integer Unix seconds (UTC).
 // See docs/store.md for the model and docs/lifecycle.md for the tables of migration 3.
-#include "store/schema.hpp"
+#include "store/sqlite/schema.hpp"
 
 namespace dpgcert::sqlite {
 namespace {

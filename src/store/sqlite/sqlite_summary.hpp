@@ -2,7 +2,7 @@
 // queries and the lifecycle bookkeeping. Private to the store layer.
 #pragma once
 
-#include "store/sqlite_db.hpp"
+#include "store/sqlite/sqlite_db.hpp"
 
 #include <dpgcert/store.hpp>
 

@@ -1,0 +1,217 @@
+// Store::import: validate → lineage → seal → audit, in one write transaction, idempotent by
+// fingerprint; the registered hooks (the lifecycle layer) see the new row in the same transaction.
+#include "store/hooks.hpp"
+#include "store/import_plan.hpp"
+#include "store/store_impl.hpp"
+
+#include <dpgcert/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+namespace dpgcert {
+namespace {
+
+using store_detail::is_cvr;
+using store_detail::seal_context;
+
+using OrgRef = std::optional<std::pair<std::int64_t, std::string>>;
+
+/// For an already stored fingerprint: the already_present result, or Error(conflict) when the
+/// options attach it elsewhere than it is.
+std::optional<ImportResult> existing_import(store::Transaction& tx, const Context& ctx, const std::string& fp,
+                                            const ImportOptions& options, const std::optional<std::string>& address) {
+  const auto id = tx.certificate_id(fp);
+  if (!id) return std::nullopt;
+  CertificateRecord rec = tx.record(*id, nullptr, ctx);
+  if (options.organisation_cvr && rec.organisation_cvr != options.organisation_cvr) {
+    throw Error(ErrorCode::conflict, "store: certificate " + fp + " is already stored, attached to " +
+                                         (rec.organisation_cvr ? "CVR " + *rec.organisation_cvr : "no organisation"));
+  }
+  if (address && rec.mailbox != address) {
+    throw Error(ErrorCode::conflict, "store: certificate " + fp + " is already stored, attached to " +
+                                         (rec.mailbox ? "mailbox " + *rec.mailbox : "no mailbox"));
+  }
+  ImportResult r;
+  r.outcome = ImportOutcome::already_present;
+  r.fingerprint = fp;
+  r.record = std::move(rec);
+  return r;
+}
+
+/// (id, CVR) of the organisation to attach to, created when missing.
+OrgRef resolve_organisation(store::Transaction& tx, const ImportOptions& options,
+                            const store_detail::PreparedCertificate& p, Time t, const std::string& who) {
+  std::optional<std::string> cvr = options.organisation_cvr;
+  if (!cvr && p.cvr && is_cvr(*p.cvr)) cvr = p.cvr;
+  if (!cvr) return std::nullopt;
+  if (auto id = tx.organisation_id(*cvr)) return std::make_pair(*id, *cvr);
+  Organisation org;
+  org.cvr = *cvr;
+  org.name = p.organisation_display_name.empty() ? "CVR " + *cvr : p.organisation_display_name;
+  const std::int64_t id = tx.insert_organisation(org, t, who);
+  Store::Impl::audit(tx, t, who, "organisation.add", "organisation", *cvr,
+                     {{"name", org.name}, {"contacts", 0}, {"automatic", true}});
+  return std::make_pair(id, *cvr);
+}
+
+/// The mailbox id to attach to, created (under the organisation) when missing. May fill in the
+/// organisation from the mailbox.
+std::optional<std::int64_t> resolve_mailbox(store::Transaction& tx, const std::optional<std::string>& address,
+                                            OrgRef& org, Time t, const std::string& who) {
+  if (!address) return std::nullopt;
+  if (auto row = tx.mailbox_ref(*address)) {
+    if (org && org->first != row->organisation_id) {
+      throw Error(ErrorCode::conflict, "store: mailbox " + *address + " belongs to another organisation than CVR " +
+                                           org->second);
+    }
+    if (!org) {
+      if (auto cvr = tx.organisation_cvr(row->organisation_id)) org = std::make_pair(row->organisation_id, *cvr);
+    }
+    return row->id;
+  }
+  if (!org) {
+    throw Error(ErrorCode::invalid_argument, "store: mailbox " + *address +
+                                                 " does not exist and no organisation is known to create it under");
+  }
+  const std::int64_t id = tx.insert_mailbox(*address, "", org->first, t, who);
+  Store::Impl::audit(tx, t, who, "mailbox.add", "mailbox", *address,
+                     {{"organisation", org->second}, {"ad_group", ""}, {"automatic", true}});
+  return id;
+}
+
+/// The active certificates of the same lineage: of the same mailbox, of the same CVR and OCES2
+/// UID/FID, or with the same OCES3 subject.
+std::map<std::int64_t, store::LineageCandidate> find_lineage(store::Transaction& tx,
+                                                             const store_detail::PreparedCertificate& p,
+                                                             std::optional<std::int64_t> mailbox) {
+  std::vector<store::LineageCandidate> found;
+  if (mailbox) tx.active_by_mailbox(*mailbox, found);
+  if (p.generation == "oces2" && p.cvr && p.oces_id && p.oces_id_kind &&
+      (*p.oces_id_kind == "uid" || *p.oces_id_kind == "fid")) {
+    tx.active_by_oces2_id(*p.cvr, *p.oces_id_kind, *p.oces_id, found);
+  }
+  if (p.generation == "oces3") tx.active_by_oces3_subject(p.subject, found);
+  std::map<std::int64_t, store::LineageCandidate> out;
+  for (auto& c : found) out.emplace(c.id, std::move(c));
+  return out;
+}
+
+}  // namespace
+
+ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const SecretBytes& password,
+                           const ImportOptions& options) {
+  if (!bundle.leaf()) throw Error(ErrorCode::invalid_argument, "store: the bundle has no end-entity certificate");
+  if (bundle.private_key() == nullptr) throw Error(ErrorCode::invalid_argument, "store: the bundle has no private key");
+  if (pkcs12.empty()) throw Error(ErrorCode::invalid_argument, "store: the PKCS#12 bytes are empty");
+  if (options.organisation_cvr && !is_cvr(*options.organisation_cvr)) {
+    throw Error(ErrorCode::invalid_argument, "store: a CVR number is 8 digits, not '" + *options.organisation_cvr + "'");
+  }
+  Impl& s = *impl_;
+  std::optional<std::string> address;
+  if (options.mailbox) address = store_detail::check_address(*options.mailbox);
+  const std::string fp = bundle.leaf()->fingerprint_hex();
+  const std::string who = s.actor_or_default(options.actor);
+
+  // Idempotent: a known fingerprint changes nothing (and costs no validation). With a report
+  // given there is no validation to spare, and the write transaction checks again anyway.
+  if (!options.report) {
+    std::lock_guard lock(s.mu);
+    auto existing =
+        s.transact(false, [&](store::Transaction& tx) { return existing_import(tx, *s.ctx, fp, options, address); });
+    if (existing) return std::move(*existing);
+  }
+
+  ImportResult result;
+  result.fingerprint = fp;
+  ValidationReport report =
+      options.report ? *options.report : store_detail::validate_for_import(bundle, options, s.now(), *s.ctx);
+  if (!report.ok() && !options.force) {
+    result.outcome = ImportOutcome::refused;
+    result.report = std::move(report);
+    return result;
+  }
+  const store_detail::PreparedCertificate prep = store_detail::prepare_certificate(bundle, report, options);
+  result.report = std::move(report);
+  const std::vector<Certificate>& report_chain = result.report->chain;
+
+  std::lock_guard lock(s.mu);
+  s.ensure_vault();  // unlocking (maybe Argon2id) happens before the write lock is taken
+  const Time t = s.now();
+  struct Done {
+    std::optional<ImportResult> existing;
+    std::optional<CertificateRecord> record;
+    std::vector<std::string> superseded;
+  };
+  Done done = s.transact(true, [&](store::Transaction& tx) {
+    Done d;
+    if (auto again = existing_import(tx, *s.ctx, fp, options, address)) {  // imported meanwhile by another process
+      d.existing = std::move(again);
+      return d;
+    }
+    auto org = resolve_organisation(tx, options, prep, t, who);
+    const auto mailbox = resolve_mailbox(tx, address, org, t, who);
+    const std::int64_t id = tx.next_certificate_id();
+
+    // Lineage: which active certificates does this one replace (or is it itself replaced)?
+    std::map<std::int64_t, store::LineageCandidate> candidates;
+    if (prep.initial_status == CertificateStatus::active) candidates = find_lineage(tx, prep, mailbox);
+    store::CertificateInsert row;
+    row.id = id;
+    row.prepared = &prep;
+    row.status = prep.initial_status;
+    row.lineage_id = id;
+    row.added_at = t;
+    row.added_by = who;
+    if (org) row.organisation_id = org->first;
+    row.mailbox_id = mailbox;
+    const store::LineageCandidate* newest = nullptr;
+    for (const auto& [cid, c] : candidates) {
+      if (newest == nullptr || store_detail::newer(c.not_before, c.not_after, newest->not_before, newest->not_after)) {
+        newest = &c;
+      }
+    }
+    if (newest != nullptr) {
+      row.lineage_id = newest->lineage_id;
+      if (!store_detail::newer(prep.not_before, prep.not_after, newest->not_before, newest->not_after)) {
+        row.status = CertificateStatus::superseded;  // an older certificate arriving late
+        row.superseded_by = newest->id;
+      }
+    }
+    tx.insert_certificate(row);
+    const store::ImportedCertificate imported{id, *bundle.leaf(), bundle.chain(), report_chain, row.status, prep.forced, t};
+    for (store::StoreHooks* h : store::registered_hooks()) h->on_import(tx, imported);
+    if (row.status == CertificateStatus::active) {
+      for (const auto& [cid, c] : candidates) {
+        tx.set_status(cid, CertificateStatus::superseded, id, t);
+        for (store::StoreHooks* h : store::registered_hooks()) h->on_status_change(tx, cid, CertificateStatus::superseded, t);
+        Impl::audit(tx, t, who, "certificate.supersede", "certificate", c.fingerprint, {{"superseded_by", fp}});
+        d.superseded.push_back(c.fingerprint);
+      }
+    }
+    const vault::Vault& v = s.vault_in(tx);
+    store::SealedSecrets sealed;
+    sealed.pkcs12 = v.seal(pkcs12, seal_context(id, fp, "pkcs12"));
+    sealed.password = v.seal(password.bytes(), seal_context(id, fp, "password"));
+    tx.insert_secrets(id, sealed);
+    nlohmann::json details{{"status", to_string(row.status)},
+                           {"organisation", org ? nlohmann::json(org->second) : nlohmann::json(nullptr)},
+                           {"mailbox", address ? nlohmann::json(*address) : nlohmann::json(nullptr)},
+                           {"verdict", to_string(prep.verdict)},
+                           {"forced", prep.forced},
+                           {"source", prep.source},
+                           {"superseded", d.superseded}};
+    if (row.superseded_by) details["superseded_by"] = newest->fingerprint;
+    Impl::audit(tx, t, who, "certificate.import", "certificate", fp, details);
+    d.record = tx.record(id, &*bundle.leaf(), *s.ctx);
+    return d;
+  });
+  if (done.existing) return std::move(*done.existing);
+  result.outcome = ImportOutcome::imported;
+  result.record = std::move(done.record);
+  result.superseded = std::move(done.superseded);
+  return result;
+}
+
+}  // namespace dpgcert

@@ -1,0 +1,296 @@
+// The store conformance suite: the store's behaviour through the backend seam (locations, import,
+// idempotency, lineage, sealing, audit, rotation, the lifecycle's outbox rows, a failed creation,
+// concurrent handles), run once per backend built. A backend proves itself by passing it.
+#include "support/test_support.hpp"
+#include "store/cert_factory.hpp"
+
+#include "store/backend_registry.hpp"
+
+#include <dpgcert/error.hpp>
+#include <dpgcert/lifecycle.hpp>
+#include <dpgcert/store.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <utility>
+
+using namespace dpgcert;
+
+namespace {
+
+const Time kNow = parse_rfc3339("2025-06-01T00:00:00Z");
+constexpr std::int64_t kDay = 86400;
+
+using test::code_of;
+using test::TempDir;
+
+/// How the suite makes a fresh location for a backend in a temporary folder; backends this
+/// environment cannot provide (not built in, or no server) have none.
+std::optional<std::string> location_for(const std::string& backend, const TempDir& dir) {
+  if (backend == "sqlite") return "sqlite:" + (dir.path() / "store.db").string();
+  return std::nullopt;
+}
+
+/// Runs `body(location)` once per registered backend this environment can provide (each failure
+/// names its backend); the others must refuse to open with Error(unsupported).
+void for_each_backend(const std::function<void(const std::string& backend, const TempDir& dir,
+                                               const std::string& location)>& body) {
+  const std::vector<std::string> backends = store::registered_backends();
+  REQUIRE(std::find(backends.begin(), backends.end(), "sqlite") != backends.end());
+  for (const std::string& b : backends) {
+    INFO("backend: ", b);
+    TempDir dir;
+    const auto location = location_for(b, dir);
+    if (!location) {
+      StoreOptions o;
+      o.location = b + "://nowhere/dpgcert";
+      CHECK(code_of([&] { (void)Store::open(std::move(o)); }) == ErrorCode::unsupported);
+      continue;
+    }
+    body(b, dir, *location);
+  }
+}
+
+StoreOptions options_at(const std::string& location, std::shared_ptr<FixedClock> clock) {
+  StoreOptions o;
+  o.location = location;
+  o.actor = "tester";
+  o.clock = std::move(clock);
+  return o;
+}
+
+ValidationReport passing(const Certificate& c) {
+  ValidationReport r;
+  r.verdict = CheckStatus::pass;
+  r.at = kNow;
+  r.certificate = c;
+  r.identity = oces::identify(c);
+  return r;
+}
+
+testing::LeafSpec spec(const std::string& cn, std::int64_t nb_days, std::int64_t na_days) {
+  testing::LeafSpec s;
+  s.common_name = cn;
+  s.not_before = to_unix(kNow) + nb_days * kDay;
+  s.not_after = to_unix(kNow) + na_days * kDay;
+  return s;
+}
+
+/// A store at `location` with an organisation and a mailbox.
+struct Fixture {
+  std::shared_ptr<FixedClock> clock = std::make_shared<FixedClock>(kNow);
+  testing::CertFactory factory;
+  std::unique_ptr<Store> store;
+
+  Fixture(const TempDir& dir, const std::string& location) {
+    store = Store::create(options_at(location, clock), vault::KeySource::key_file(dir.path() / "store.key"));
+    Organisation o;
+    o.cvr = "12345674";
+    o.name = "Kunde A/S";
+    (void)store->add_organisation(o);
+    Mailbox m;
+    m.address = "sikkerpost@kunde.dk";
+    m.organisation_cvr = "12345674";
+    (void)store->add_mailbox(m);
+  }
+
+  ImportResult put(const testing::LeafSpec& s, std::string_view password = "Test1234") {
+    const SecretBytes pw = test::pw(password);
+    testing::Made made = factory.made(s, pw);
+    ImportOptions o;
+    o.mailbox = "sikkerpost@kunde.dk";
+    o.report = passing(made.certificate);
+    return store->import(made.bundle, made.pkcs12, pw, o);
+  }
+
+  [[nodiscard]] std::vector<std::string> actions() const {
+    std::vector<std::string> out;
+    for (const AuditEntry& e : store->audit_log()) out.push_back(e.action);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("store_conformance") {
+  TEST_CASE("locations: a path, sqlite:PATH and sqlite:///abs name one store; other schemes say what is missing") {
+    TempDir dir;
+    const std::string path = (dir.path() / "s.db").string();
+    StoreOptions o;
+    o.path = path;
+    o.clock = std::make_shared<FixedClock>(kNow);
+    (void)Store::create(std::move(o), vault::KeySource::key_file(dir.path() / "k.key"));
+    for (const std::string& location : {path, "sqlite:" + path, "sqlite://" + path}) {
+      CAPTURE(location);
+      StoreOptions again;
+      again.location = location;
+      const StoreInfo info = Store::open(std::move(again))->info();
+      CHECK(info.backend == "sqlite");
+      CHECK(info.location == path);
+    }
+    StoreOptions pg;
+    pg.location = "postgresql://db.example/dpgcert";
+    try {
+      (void)Store::open(std::move(pg));
+      FAIL("a postgresql:// location opened");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::unsupported);
+      CHECK(std::string(e.what()).find("store: backend 'postgresql' is not built into this dpgcert") != std::string::npos);
+    }
+    StoreOptions other;
+    other.location = "mongodb://x/y";
+    CHECK(code_of([&] { (void)Store::create(std::move(other), vault::KeySource::key_file(dir.path() / "k2.key")); }) ==
+          ErrorCode::unsupported);
+    StoreOptions host;
+    host.location = "sqlite://host/db";
+    CHECK(code_of([&] { (void)Store::open(std::move(host)); }) == ErrorCode::invalid_argument);
+  }
+
+  TEST_CASE("import, idempotency, lineage, sealing and audit") {
+    for_each_backend([](const std::string& backend, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      CHECK(f.store->info().backend == backend);
+      const ImportResult old = f.put(spec("Gammel", -400, 200), "Old-Pass-1");
+      REQUIRE(old.outcome == ImportOutcome::imported);
+      const ImportResult renewed = f.put(spec("Ny", -10, 900), "New-Pass-2");
+      REQUIRE(renewed.outcome == ImportOutcome::imported);
+      CHECK(renewed.superseded == std::vector<std::string>{old.fingerprint});
+      CHECK(renewed.record->lineage_id == old.record->lineage_id);
+
+      const auto before = f.store->find(old.fingerprint);
+      REQUIRE(before);
+      CHECK(before->status == CertificateStatus::superseded);
+      CHECK(before->superseded_by == renewed.fingerprint);
+
+      // Idempotent by fingerprint: the same certificate again changes nothing.
+      const SecretBytes pw = test::pw("Third-3");
+      testing::Made third = f.factory.made(spec("Tredje", -5, 100), pw);
+      ImportOptions o;
+      o.report = passing(third.certificate);
+      REQUIRE(f.store->import(third.bundle, third.pkcs12, pw, o).outcome == ImportOutcome::imported);
+      const std::size_t lines = f.store->audit_log().size();
+      CHECK(f.store->import(third.bundle, third.pkcs12, pw, o).outcome == ImportOutcome::already_present);
+      CHECK(f.store->audit_log().size() == lines);
+      const auto present = f.store->find(old.fingerprint.substr(0, 12));
+      REQUIRE(present);
+      CHECK(present->fingerprint == old.fingerprint);
+
+      // Sealing: the gateway gets the newest bundle with its own password.
+      const auto current = f.store->current_bundle("SIKKERPOST@kunde.dk");
+      REQUIRE(current);
+      CHECK(current->record.fingerprint == renewed.fingerprint);
+      CHECK(current->password.view() == test::pw("New-Pass-2").view());
+      const UnsealedBundle u = f.store->unseal(old.fingerprint);
+      CHECK(u.password.view() == test::pw("Old-Pass-1").view());
+
+      const auto actions = f.actions();
+      CHECK(std::count(actions.begin(), actions.end(), "certificate.import") == 3);
+      CHECK(std::count(actions.begin(), actions.end(), "certificate.supersede") == 1);
+      CHECK(f.store->count(CertificateQuery::expiring_before(kNow + std::chrono::days(1000))) == 2);
+      CHECK(f.store->check_integrity().ok());
+
+      const CertificateRecord retired = f.store->set_status(renewed.fingerprint, CertificateStatus::retired, "test");
+      CHECK(retired.status == CertificateStatus::retired);
+      CHECK_FALSE(f.store->current_bundle("sikkerpost@kunde.dk"));
+      CHECK(f.store->check_integrity().ok());
+    });
+  }
+
+  TEST_CASE("key rotation re-wraps every data key and the secrets still open") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      const ImportResult a = f.put(spec("A", -10, 300), "Pass-A");
+      const RotationResult r = f.store->rotate_master_key(vault::KeySource::key_file(dir.path() / "next.key"));
+      CHECK(r.rewrapped == 2);
+      CHECK(f.store->unseal(a.fingerprint).password.view() == test::pw("Pass-A").view());
+      CHECK(f.store->info().key_rotated_at == kNow);
+      CHECK(f.actions().back() == "key.rotate");
+      // Another handle, given the new key, opens the secrets too.
+      StoreOptions o = options_at(location, f.clock);
+      o.unlock.key_file = dir.path() / "next.key";
+      CHECK(Store::open(std::move(o))->unseal(a.fingerprint).password.view() == test::pw("Pass-A").view());
+    });
+  }
+
+  TEST_CASE("the lifecycle's rows: tracking, pending changes, the outbox with deliveries, counters") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      Lifecycle lifecycle(*f.store);
+      std::vector<Event> received;
+      lifecycle.register_callback("cb", [&](const Event& e) {
+        received.push_back(e);
+        return SinkResult::ok();
+      });
+      (void)lifecycle.add_sink(callback_sink("cb"));
+      const ImportResult old = f.put(spec("Gammel", -1000, 20));
+      (void)f.put(spec("Ny", -1, 1000));
+      CHECK(lifecycle.tracked({}).size() == 1);  // active ones
+
+      const CheckResult r = lifecycle.check(kNow);
+      // The old one was superseded: announced as renewed; the new one is far from expiry.
+      REQUIRE(r.emitted.size() == 1);
+      CHECK(r.emitted[0].kind == EventKind::renewed);
+      CHECK(r.emitted[0].certificate.fingerprint == old.fingerprint);
+      CHECK(received.size() == 1);
+      const auto events = lifecycle.events();
+      REQUIRE(events.size() == 1);
+      CHECK(events[0].id == r.emitted[0].id);
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].delivered == 1);
+      CHECK(stats[0].pending == 0);
+      const LifecycleCounters counters = lifecycle.counters();
+      REQUIRE(counters.emitted.size() == 1);
+      CHECK(counters.emitted[0] == std::make_pair(std::string("renewed"), std::uint64_t{1}));
+
+      // Nothing new on a second run: every event is written once.
+      CHECK(lifecycle.check(kNow).emitted.empty());
+      lifecycle.set_renewal_policy(std::nullopt, parse_renewal_policy("2000,0"));
+      CHECK(lifecycle.renewal_policies().size() == 1);
+      const CheckResult staged = lifecycle.check(kNow);
+      REQUIRE(staged.emitted.size() == 1);
+      CHECK(staged.emitted[0].stage_days == 2000);
+      CHECK(lifecycle.severity_counts().critical == 1);  // 2000 is the last stage before expiry
+      CHECK(f.store->check_integrity().ok());
+      lifecycle.remove_sink("cb");
+      CHECK(lifecycle.sinks().empty());
+    });
+  }
+
+  TEST_CASE("a creation that fails leaves nothing behind; two handles import at once without errors") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      StoreOptions bad = options_at(location, std::make_shared<FixedClock>(kNow));
+      // A key file in a folder that does not exist: the key cannot be established.
+      CHECK(code_of([&] { (void)Store::create(std::move(bad), vault::KeySource::key_file(dir.path() / "no" / "k.key")); }) !=
+            ErrorCode::conflict);
+      Fixture f(dir, location);  // the location is free again
+      auto other = Store::open(options_at(location, f.clock));
+      std::atomic<int> errors{0};
+      std::vector<testing::Made> made;
+      const SecretBytes pw = test::pw("Test1234");
+      for (int i = 0; i < 16; ++i) made.push_back(f.factory.made(spec("C" + std::to_string(i), -i, 300 + i), pw));
+      auto run = [&](Store& s, int first) {
+        for (int i = first; i < 16; i += 2) {
+          try {
+            ImportOptions o;
+            o.report = passing(made[static_cast<std::size_t>(i)].certificate);
+            (void)s.import(made[static_cast<std::size_t>(i)].bundle, made[static_cast<std::size_t>(i)].pkcs12, pw, o);
+          } catch (const std::exception&) {
+            ++errors;
+          }
+        }
+      };
+      std::thread a([&] { run(*f.store, 0); });
+      std::thread b([&] { run(*other, 1); });
+      a.join();
+      b.join();
+      CHECK(errors == 0);
+      CHECK(f.store->info().certificates == 16);
+      CHECK(other->check_integrity().ok());
+    });
+  }
+}
