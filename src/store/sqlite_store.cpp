@@ -91,9 +91,9 @@ class SqliteStore final : public Store {
       migrate_in_transaction(0, t);
       write_key_header(key.header, t, false);
       audit(t, default_actor_, "store.init", "store", options_.path.string(),
-            {{"schema_version", latest_schema_version()}, {"key_source", vault::to_string(key.header.kind)}});
+            {{"schema_version", latest_schema_version()}, {"key_source", key.header.kind}});
     });
-    vault_.emplace(vault::MasterKey::from_bytes(key.key.bytes().bytes()));
+    vault_.emplace(key.wrapper);
     vault_check_ = key.header.check;
   }
 
@@ -576,11 +576,11 @@ class SqliteStore final : public Store {
   RotationResult rotate_master_key(const vault::KeySource& next, std::string_view actor) override {
     std::lock_guard lock(mu_);
     ensure_vault(true);
-    vault::EstablishedKey est = vault::establish_master_key(next);
-    if (est.key.bytes().view() == vault_->master_key().bytes().view()) {
+    vault::EstablishedKey est = vault::establish_key(next);
+    if (vault_->wrapper().same_key(*est.wrapper)) {
       throw Error(ErrorCode::invalid_argument, "store: the new master key is the current one");
     }
-    const vault::Vault target(vault::MasterKey::from_bytes(est.key.bytes().bytes()));
+    const vault::Vault target(est.wrapper);
     const Time t = now();
     const std::string who = actor_or_default(actor);
     const vault::KeyHeader old = transact(false, [&] { return read_key_header(); });
@@ -626,13 +626,13 @@ class SqliteStore final : public Store {
       }
       write_key_header(est.header, t, true);
       audit(t, who, "key.rotate", "key", "master",
-            {{"from", vault::to_string(old.kind)},
-             {"to", vault::to_string(est.header.kind)},
-             {"key_file", est.header.key_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(est.header.key_file)},
+            {{"from", old.kind},
+             {"to", est.header.kind},
+             {"params", nlohmann::json::parse(est.header.params)},
              {"rewrapped", res.rewrapped}});
       return res;
     });
-    vault_.emplace(vault::MasterKey::from_bytes(est.key.bytes().bytes()));
+    vault_.emplace(est.wrapper);
     vault_check_ = est.header.check;
     return r;
   }
@@ -667,11 +667,7 @@ class SqliteStore final : public Store {
       i.schema_version = schema_version_in_transaction();
       const vault::KeyHeader h = read_key_header();
       i.key_kind = h.kind;
-      if (h.kind == vault::KeySourceKind::key_file) {
-        i.key_file = h.key_file;
-      } else {
-        i.argon2 = h.argon2;
-      }
+      i.key_params = h.params;
       auto st = db_->prepare("SELECT created_at, rotated_at FROM master_key WHERE id = 1");
       if (st.step()) {
         i.created_at = from_unix(st.integer(0));
@@ -866,46 +862,19 @@ class SqliteStore final : public Store {
   // -- master key --
 
   vault::KeyHeader read_key_header() const {
-    auto st = db_->prepare(
-        "SELECT kind, key_file, argon2_memory_kib, argon2_iterations, argon2_parallelism, salt, check_value "
-        "FROM master_key WHERE id = 1");
+    auto st = db_->prepare("SELECT kind, params, check_value FROM master_key WHERE id = 1");
     if (!st.step()) throw Error(ErrorCode::malformed, "store: the store has no master-key header");
-    vault::KeyHeader h;
-    const auto kind = vault::parse_key_source_kind(st.text(0));
-    if (!kind) throw Error(ErrorCode::malformed, "store: unknown master-key kind '" + st.text(0) + "'");
-    h.kind = *kind;
-    h.key_file = st.optional_text(1).value_or("");
-    h.argon2.memory_kib = static_cast<std::uint32_t>(st.optional_integer(2).value_or(0));
-    h.argon2.iterations = static_cast<std::uint32_t>(st.optional_integer(3).value_or(0));
-    h.argon2.parallelism = static_cast<std::uint32_t>(st.optional_integer(4).value_or(0));
-    h.salt = st.blob(5);
-    h.check = st.blob(6);
-    return h;
+    return {st.text(0), st.text(1), st.blob(2)};
   }
 
   void write_key_header(const vault::KeyHeader& h, Time t, bool rotation) {
-    const bool pass = h.kind == vault::KeySourceKind::passphrase;
-    std::optional<std::int64_t> mem, iter, par;
-    if (pass) {
-      mem = h.argon2.memory_kib;
-      iter = h.argon2.iterations;
-      par = h.argon2.parallelism;
-    }
-    auto st = db_->prepare(
-        rotation ? "UPDATE master_key SET kind = ?1, key_file = ?2, argon2_memory_kib = ?3, argon2_iterations = ?4, "
-                   "argon2_parallelism = ?5, salt = ?6, check_value = ?7, rotated_at = ?8 WHERE id = 1"
-                 : "INSERT INTO master_key (id, kind, key_file, argon2_memory_kib, argon2_iterations, "
-                   "argon2_parallelism, salt, check_value, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    st.bind(1, vault::to_string(h.kind));
-    if (pass) {
-      st.bind_null(2);
-      st.bind(6, h.salt);
-    } else {
-      st.bind(2, h.key_file);
-      st.bind_null(6);
-    }
-    st.bind(3, mem).bind(4, iter).bind(5, par).bind(7, h.check).bind(8, to_unix(t));
-    st.run();
+    db_->prepare(rotation ? "UPDATE master_key SET kind = ?1, params = ?2, check_value = ?3, rotated_at = ?4 WHERE id = 1"
+                          : "INSERT INTO master_key (id, kind, params, check_value, created_at) VALUES (1, ?1, ?2, ?3, ?4)")
+        .bind(1, h.kind)
+        .bind(2, h.params)
+        .bind(3, h.check)
+        .bind(4, to_unix(t))
+        .run();
   }
 
   /// Unlocks the master key on first use (outside any write transaction: Argon2id may take a
@@ -914,7 +883,7 @@ class SqliteStore final : public Store {
     if (vault_ && !recheck) return;  // vault_in_transaction() notices a rotation
     const vault::KeyHeader h = transact(false, [&] { return read_key_header(); });
     if (vault_ && vault_check_ == h.check) return;
-    vault_.emplace(vault::unlock_master_key(h, options_.unlock));
+    vault_.emplace(vault::open_key(h, options_.unlock));
     vault_check_ = h.check;
   }
 
@@ -926,7 +895,7 @@ class SqliteStore final : public Store {
     const auto check = st.blob(0);
     if (!vault_ || check != vault_check_) {
       const vault::KeyHeader h = read_key_header();
-      vault_.emplace(vault::unlock_master_key(h, options_.unlock));
+      vault_.emplace(vault::open_key(h, options_.unlock));
       vault_check_ = h.check;
     }
     return *vault_;
@@ -1440,7 +1409,7 @@ std::unique_ptr<Store> create_store(StoreOptions options, const vault::KeySource
   const std::filesystem::path path = options.path;
   const bool created = create_database_file(path);  // first: an existing store must not cost a key file
   try {
-    const vault::EstablishedKey established = vault::establish_master_key(key);
+    const vault::EstablishedKey established = vault::establish_key(key);
     auto store = std::make_unique<SqliteStore>(std::move(options), Connection::Mode::create);
     store->initialise(established);
     return store;
