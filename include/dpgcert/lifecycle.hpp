@@ -115,8 +115,29 @@ using EventCallback = std::function<SinkResult(const Event&)>;
 /// is killed) means "retry later".
 [[nodiscard]] DPGCERT_API SinkConfig command_sink(std::string name, std::vector<std::string> argv,
                                                   std::chrono::seconds timeout = std::chrono::seconds(30));
-/// Checks a sink's kind-specific settings. Error(invalid_argument).
+/// Checks a sink's kind-specific settings. Error(invalid_argument), also for a kind not in the
+/// sink registry.
 DPGCERT_API void validate_sink(const SinkConfig& sink);
+
+/// One member of a sink kind's settings object, described for the tool's options and the
+/// configuration file.
+struct SinkOption {
+  enum class Type { string, path, strings, seconds };
+  std::string key;   ///< The member of the settings JSON object ("path", "argv").
+  Type type = Type::string;
+  std::string help;  ///< One line.
+  bool required = false;
+};
+
+/// A sink kind of the registry: its name (SinkConfig::kind), a summary and its settings.
+struct SinkKindInfo {
+  std::string name;
+  std::string summary;
+  std::vector<SinkOption> options;
+};
+
+/// The sink kinds built into this dpgcert, by name ("callback", "command", "jsonl").
+[[nodiscard]] DPGCERT_API std::vector<SinkKindInfo> sink_kinds();
 
 // ---- check ----------------------------------------------------------------------------------
 

@@ -528,7 +528,7 @@ class SqliteStore final : public Store {
     return transact(true, [&] {
       SinkConfig added = lifecycle_sql::add_sink(*db_, sink, to_unix(t), who);
       audit(t, who, "sink.add", "sink", added.name,
-            {{"kind", to_string(added.kind)}, {"settings", nlohmann::json::parse(added.settings)}});
+            {{"kind", added.kind}, {"settings", nlohmann::json::parse(added.settings)}});
       return added;
     });
   }

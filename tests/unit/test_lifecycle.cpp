@@ -956,7 +956,7 @@ TEST_SUITE("lifecycle") {
     CHECK(code_of([] { (void)command_sink("x", {"true"}, std::chrono::seconds(7200)); }) == ErrorCode::invalid_argument);
     SinkConfig raw;
     raw.name = "raw";
-    raw.kind = SinkKind::jsonl;
+    raw.kind = "jsonl";
     raw.settings = "[1,2]";
     CHECK(code_of([&] { (void)env.store->add_sink(raw); }) == ErrorCode::invalid_argument);
     raw.settings = "{\"path\": 3}";
