@@ -40,7 +40,7 @@ int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_
       // make the callback silently never run.
       const auto sinks = lifecycle.sinks();
       if (std::none_of(sinks.begin(), sinks.end(),
-                       [&](const SinkConfig& s) { return s.name == name && s.kind == SinkKind::callback; })) {
+                       [&](const SinkConfig& s) { return s.name == name && s.kind == "callback"; })) {
         throw Error(ErrorCode::not_found, "the store has no callback sink named '" + name +
                                               "' (add one with dpgcert_store_add_callback_sink)");
       }

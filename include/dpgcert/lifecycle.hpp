@@ -151,22 +151,12 @@ struct LifecycleCommitResult {
   std::size_t skipped = 0;           ///< Changes skipped: their expectation no longer held.
 };
 
-/// How a sink delivers events.
-enum class SinkKind {
-  callback,  ///< A function registered at run time under the sink's name (Lifecycle::register_callback).
-  jsonl,     ///< JSON Lines appended to a file (or standard output).
-  command,   ///< A program run with the event as JSON on stdin.
-};
-
-/// "callback", "jsonl", "command".
-[[nodiscard]] DPGCERT_API std::string_view to_string(SinkKind kind) noexcept;
-/// The inverse of to_string(); std::nullopt for other text.
-[[nodiscard]] DPGCERT_API std::optional<SinkKind> parse_sink_kind(std::string_view text) noexcept;
-
 /// A configured sink. Events emitted while it is configured get a delivery to it.
 struct SinkConfig {
   std::string name;             ///< 1-64 of [A-Za-z0-9._-]; the key.
-  SinkKind kind = SinkKind::jsonl;
+  /// How it delivers: a kind registered with the sink registry (sink_kinds(): "jsonl", "command",
+  /// "callback", ...). The store keeps it as text: 1 to 32 of a-z, 0-9, '_'.
+  std::string kind = "jsonl";
   std::string settings = "{}";  ///< A JSON object; its members depend on the kind (docs/lifecycle.md).
   // Set by the store:
   Time created_at{};
@@ -298,8 +288,29 @@ using EventCallback = std::function<SinkResult(const Event&)>;
 /// is killed) means "retry later".
 [[nodiscard]] DPGCERT_API SinkConfig command_sink(std::string name, std::vector<std::string> argv,
                                                   std::chrono::seconds timeout = std::chrono::seconds(30));
-/// Checks a sink's kind-specific settings. Error(invalid_argument).
+/// Checks a sink's kind-specific settings. Error(invalid_argument), also for a kind not in the
+/// sink registry.
 DPGCERT_API void validate_sink(const SinkConfig& sink);
+
+/// One member of a sink kind's settings object, described for the tool's options and the
+/// configuration file.
+struct SinkOption {
+  enum class Type { string, path, strings, seconds };
+  std::string key;   ///< The member of the settings JSON object ("path", "argv").
+  Type type = Type::string;
+  std::string help;  ///< One line.
+  bool required = false;
+};
+
+/// A sink kind of the registry: its name (SinkConfig::kind), a summary and its settings.
+struct SinkKindInfo {
+  std::string name;
+  std::string summary;
+  std::vector<SinkOption> options;
+};
+
+/// The sink kinds built into this dpgcert, by name ("callback", "command", "jsonl").
+[[nodiscard]] DPGCERT_API std::vector<SinkKindInfo> sink_kinds();
 
 // ---- check ----------------------------------------------------------------------------------
 

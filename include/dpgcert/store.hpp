@@ -211,9 +211,10 @@ struct StoreInfo {
   std::string backend;   ///< The backend's name: "sqlite".
   std::string location;  ///< Where the data lives (SQLite: the database file).
   int schema_version = 0;
-  vault::KeySourceKind key_kind = vault::KeySourceKind::key_file;
-  std::optional<std::string> key_file;          ///< For key_file stores.
-  std::optional<vault::Argon2Params> argon2;    ///< For passphrase stores.
+  std::string key_kind;            ///< The key wrapper's kind: "key_file", "passphrase", ...
+  std::string key_params = "{}";   ///< What the store records to re-open it (a JSON object; no secret):
+                                   ///< key_file {"path"}; passphrase {"algorithm", "memory_kib",
+                                   ///< "iterations", "parallelism", "salt"}.
   Time created_at{};
   std::optional<Time> key_rotated_at;
   std::size_t organisations = 0;

@@ -1,13 +1,16 @@
-// Sealing of secrets at rest: envelope encryption with AES-256-GCM under a master key that comes
-// from a key file or a passphrase (Argon2id). Botan does the cryptography; no Botan type is here.
+// Sealing of secrets at rest: envelope encryption with AES-256-GCM data keys, wrapped by a key
+// wrapper (a key file or a passphrase with Argon2id; a token later). Botan does the cryptography;
+// no Botan type is here.
 #pragma once
 
 #include <dpgcert/export.hpp>
+#include <dpgcert/key_wrapper.hpp>
 #include <dpgcert/secret.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,7 +20,8 @@
 /// Envelope encryption of secrets (see docs/store.md, "Sealing").
 ///
 /// Every secret is encrypted with AES-256-GCM under its own random 256-bit data key; the data key
-/// is encrypted ("wrapped") with AES-256-GCM under the master key. Both encryptions bind a context
+/// is wrapped by a KeyWrapper (the software one: AES-256-GCM under the master key from a key file or
+/// a passphrase). Both encryptions bind a context
 /// string (the store uses the record id and the field name) as associated data, so a ciphertext
 /// moved to another record does not open. Rotating the master key re-wraps data keys and leaves
 /// ciphertexts byte for byte as they were.
@@ -44,7 +48,8 @@ struct Argon2Params {
 /// cannot make opening it take forever. Beyond: Error(limit_exceeded).
 inline constexpr Argon2Params max_argon2_params{4u * 1024 * 1024, 64, 64};
 
-/// A 256-bit master key. Move-only; wiped on destruction; owned by one thread at a time.
+/// A 256-bit master key of the software key wrapper. Move-only; wiped on destruction; owned by one
+/// thread at a time.
 class DPGCERT_API MasterKey final {
  public:
   /// A fresh random key (from the operating system's generator).
@@ -72,11 +77,6 @@ class DPGCERT_API MasterKey final {
 
   /// The key bytes.
   [[nodiscard]] const SecretBytes& bytes() const noexcept { return key_; }
-  /// A key check value: a known constant sealed under this key (45 bytes, random nonce). Stored
-  /// beside sealed data, it lets a wrong key be told apart from damaged data before any is opened.
-  [[nodiscard]] std::vector<std::byte> check_value() const;
-  /// Whether `check` was made by check_value() of this key.
-  [[nodiscard]] bool matches(std::span<const std::byte> check) const;
 
  private:
   explicit MasterKey(SecretBytes key) noexcept : key_(std::move(key)) {}
@@ -85,19 +85,24 @@ class DPGCERT_API MasterKey final {
 
 /// A secret sealed by Vault::seal(). Not secret itself: both parts are ciphertexts.
 struct SealedSecret {
-  /// The data key, wrapped by the master key: version byte, 12-byte nonce, 32 bytes, 16-byte tag.
+  /// The data key, wrapped by the key wrapper. The software wrapper's format: version byte,
+  /// 12-byte nonce, 32 bytes, 16-byte tag.
   std::vector<std::byte> wrapped_key;
   /// The secret under the data key: version byte, 12-byte nonce, the bytes, 16-byte tag.
   std::vector<std::byte> ciphertext;
   bool operator==(const SealedSecret&) const = default;
 };
 
-/// Seals and opens secrets under one master key.
+/// Seals and opens secrets with data keys wrapped by one key wrapper.
 ///
 /// Thread safety: const methods may be called from several threads at once.
 class DPGCERT_API Vault final {
  public:
-  explicit Vault(MasterKey key) noexcept : key_(std::move(key)) {}
+  /// A vault whose data keys `wrapper` wraps. Error(invalid_argument) when it is null.
+  explicit Vault(std::shared_ptr<const KeyWrapper> wrapper);
+  /// A vault over the software wrapper holding `key` (kind "raw": it is not recorded by a store;
+  /// for embedding and tests).
+  explicit Vault(MasterKey key);
 
   /// Encrypts `plaintext` under a new data key; both encryptions bind `context` (e.g.
   /// "certificate:42:pkcs12"). The empty plaintext is allowed.
@@ -109,15 +114,16 @@ class DPGCERT_API Vault final {
   /// the ciphertext does not authenticate under its data key (altered or swapped).
   [[nodiscard]] SecretBytes open(const SealedSecret& sealed, std::string_view context) const;
 
-  /// Re-wraps a data key from this vault's master key to `target`'s, for the same context; the
+  /// Re-wraps a data key from this vault's wrapper to `target`'s, for the same context; the
   /// ciphertext is not touched and stays valid. Throws as open().
   [[nodiscard]] std::vector<std::byte> rewrap(std::span<const std::byte> wrapped_key, std::string_view context,
                                               const Vault& target) const;
 
-  [[nodiscard]] const MasterKey& master_key() const noexcept { return key_; }
+  /// The key wrapper.
+  [[nodiscard]] const KeyWrapper& wrapper() const noexcept { return *wrapper_; }
 
  private:
-  MasterKey key_;
+  std::shared_ptr<const KeyWrapper> wrapper_;
 };
 
 /// `n` random bytes from the operating system's generator.
@@ -125,70 +131,66 @@ class DPGCERT_API Vault final {
 
 // ---- where the master key comes from ------------------------------------------------------
 
-/// The kind of master-key source a store was set up with.
-enum class KeySourceKind { key_file, passphrase };
-
-/// "key_file", "passphrase".
-[[nodiscard]] DPGCERT_API std::string_view to_string(KeySourceKind kind) noexcept;
-/// The inverse of to_string(); std::nullopt for other text.
-[[nodiscard]] DPGCERT_API std::optional<KeySourceKind> parse_key_source_kind(std::string_view text) noexcept;
-
-/// A source for a new master key (store creation, key rotation). Move-only (it may hold a
-/// passphrase).
+/// A source for a new master key (store creation, key rotation): a key-wrapper kind, its settings
+/// and, for some kinds, a secret. Move-only (it may hold a passphrase).
 class DPGCERT_API KeySource final {
  public:
-  /// A key file; made (32 random bytes, mode 0600) when it does not exist yet.
-  [[nodiscard]] static KeySource key_file(std::filesystem::path path);
-  /// A passphrase, stretched with Argon2id under a new random salt.
+  /// Kind "key_file": a key file; made (32 random bytes, mode 0600) when it does not exist yet.
+  /// Error(invalid_argument) for an empty path.
+  [[nodiscard]] static KeySource key_file(const std::filesystem::path& path);
+  /// Kind "passphrase": a passphrase, stretched with Argon2id under a new random salt.
+  /// Error(invalid_argument) for an empty passphrase.
   [[nodiscard]] static KeySource passphrase(SecretBytes passphrase, Argon2Params params = Argon2Params::defaults());
+  /// Any registered kind: `settings` is a JSON object the kind understands (key_file:
+  /// {"path": ...}; passphrase: {"memory_kib", "iterations", "parallelism"}), `secret` what the
+  /// kind needs besides (a passphrase, a PIN). Error(invalid_argument) for an empty kind or settings
+  /// that are not a JSON object.
+  [[nodiscard]] static KeySource of(std::string kind, std::string settings = "{}", SecretBytes secret = {});
 
-  [[nodiscard]] KeySourceKind kind() const noexcept { return kind_; }
-  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-  [[nodiscard]] const SecretBytes& passphrase_bytes() const noexcept { return passphrase_; }
-  [[nodiscard]] const Argon2Params& argon2() const noexcept { return argon2_; }
+  [[nodiscard]] const std::string& kind() const noexcept { return kind_; }
+  /// The settings: a JSON object as text.
+  [[nodiscard]] const std::string& settings() const noexcept { return settings_; }
+  [[nodiscard]] const SecretBytes& secret() const noexcept { return secret_; }
 
  private:
   KeySource() = default;
-  KeySourceKind kind_ = KeySourceKind::key_file;
-  std::filesystem::path path_;
-  SecretBytes passphrase_;
-  Argon2Params argon2_;
+  std::string kind_;
+  std::string settings_ = "{}";
+  SecretBytes secret_;
 };
 
-/// What a store remembers about its master key: the source, never the key. A value.
+/// What a store remembers about its master key: the wrapper's kind and parameters, never the key.
+/// A value.
 struct KeyHeader {
-  KeySourceKind kind = KeySourceKind::key_file;
-  /// key_file: the absolute path of the key file.
-  std::string key_file;
-  /// passphrase: the Argon2id parameters and salt (16 bytes).
-  Argon2Params argon2;
-  std::vector<std::byte> salt;
-  /// MasterKey::check_value() of the key.
-  std::vector<std::byte> check;
+  std::string kind;            ///< KeyWrapper::kind(), e.g. "key_file".
+  std::string params = "{}";   ///< KeyWrapper::describe(): a JSON object as text.
+  std::vector<std::byte> check;  ///< KeyWrapper::check_value().
 };
 
 /// Overrides for unlocking, e.g. from DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE. Each applies only to
-/// a header of its kind.
+/// a header of a kind that uses it.
 struct Unlock {
   std::optional<std::filesystem::path> key_file;  ///< Read this key file instead of the remembered one.
   std::optional<SecretBytes> passphrase;          ///< The passphrase (a passphrase header needs one).
 };
 
-/// A master key with the header to store beside the data it seals.
+/// A new key wrapper with the header to store beside the data it seals.
 struct EstablishedKey {
-  MasterKey key;
+  std::shared_ptr<const KeyWrapper> wrapper;
   KeyHeader header;
 };
 
-/// Makes the master key for a new store or a rotation: reads the key file, or creates it when it
-/// does not exist; or derives a key from the passphrase under a new salt. Throws as
-/// MasterKey::read_key_file(), create_key_file() and from_passphrase().
-[[nodiscard]] DPGCERT_API EstablishedKey establish_master_key(const KeySource& source);
+/// Makes the key wrapper for a new store or a rotation (establish_key_wrapper()): the software
+/// kinds read the key file or create it when it does not exist, or derive a key from the
+/// passphrase under a new salt. Throws as the kind's factory (MasterKey::read_key_file(),
+/// create_key_file(), from_passphrase() for the software kinds), Error(unsupported) for a kind
+/// not built in.
+[[nodiscard]] DPGCERT_API EstablishedKey establish_key(const KeySource& source);
 
-/// Recovers the master key a header describes and checks it against the header's check value.
-/// Throws Error(bad_password) when the key file or passphrase yields another key,
-/// Error(invalid_argument) when a passphrase header gets no passphrase, otherwise as
-/// MasterKey::read_key_file() and from_passphrase().
-[[nodiscard]] DPGCERT_API MasterKey unlock_master_key(const KeyHeader& header, const Unlock& unlock = {});
+/// Re-opens the key wrapper a header describes and checks it against the header's check value.
+/// Throws Error(bad_password) when it holds another key (wrong key file or passphrase),
+/// Error(invalid_argument) when a passphrase header gets no passphrase, Error(unsupported) for a
+/// kind not built in, otherwise as the kind's factory.
+[[nodiscard]] DPGCERT_API std::shared_ptr<const KeyWrapper> open_key(const KeyHeader& header, const Unlock& unlock = {});
 
 }  // namespace dpgcert::vault

@@ -259,7 +259,7 @@ std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& op
         continue;
       }
       const auto cb = impl_->callbacks.find(s.name);
-      if (s.kind == SinkKind::callback && cb == impl_->callbacks.end()) continue;
+      if (s.kind == "callback" && cb == impl_->callbacks.end()) continue;
       runners.emplace(s.name, lifecycle_detail::make_runner(s, cb == impl_->callbacks.end() ? nullptr : &cb->second));
       names.push_back(s.name);
     }

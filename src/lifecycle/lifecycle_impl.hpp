@@ -44,7 +44,8 @@ class SinkRunner {
 
 /// The runner for a configured sink; `callback` is the registered function of a callback sink.
 /// A sink whose settings are unusable gets a runner that fails every delivery with the reason.
-[[nodiscard]] std::unique_ptr<SinkRunner> make_runner(const SinkConfig& sink, const EventCallback* callback);
+/// Exported (though private) for the sink conformance suite.
+[[nodiscard]] DPGCERT_API std::unique_ptr<SinkRunner> make_runner(const SinkConfig& sink, const EventCallback* callback);
 
 }  // namespace lifecycle_detail
 

@@ -44,22 +44,6 @@ std::string_view to_string(Severity severity) noexcept {
   return "none";
 }
 
-std::string_view to_string(SinkKind kind) noexcept {
-  switch (kind) {
-    case SinkKind::callback: return "callback";
-    case SinkKind::jsonl: return "jsonl";
-    case SinkKind::command: return "command";
-  }
-  return "jsonl";
-}
-
-std::optional<SinkKind> parse_sink_kind(std::string_view text) noexcept {
-  for (SinkKind k : {SinkKind::callback, SinkKind::jsonl, SinkKind::command}) {
-    if (text == to_string(k)) return k;
-  }
-  return std::nullopt;
-}
-
 void validate(const RenewalPolicy& policy) {
   const auto& t = policy.thresholds_days;
   if (t.empty() || t.size() > kMaxThresholds) {

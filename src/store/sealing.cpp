@@ -52,7 +52,7 @@ void Store::Impl::ensure_vault(bool recheck) const {
   if (unlocked && !recheck) return;  // vault_in() notices a rotation
   const vault::KeyHeader h = transact(false, [&](store::Transaction& tx) { return header_of(tx); });
   if (unlocked && vault_check == h.check) return;
-  unlocked.emplace(vault::unlock_master_key(h, options.unlock));
+  unlocked.emplace(vault::open_key(h, options.unlock));
   vault_check = h.check;
 }
 
@@ -61,7 +61,7 @@ const vault::Vault& Store::Impl::vault_in(store::Transaction& tx) const {
   if (!check) throw Error(ErrorCode::malformed, "store: the store has no master-key header");
   if (!unlocked || *check != vault_check) {
     const vault::KeyHeader h = header_of(tx);
-    unlocked.emplace(vault::unlock_master_key(h, options.unlock));
+    unlocked.emplace(vault::open_key(h, options.unlock));
     vault_check = h.check;
   }
   return *unlocked;
@@ -106,11 +106,11 @@ RotationResult Store::rotate_master_key(const vault::KeySource& next, std::strin
   Impl& s = *impl_;
   std::lock_guard lock(s.mu);
   s.ensure_vault(true);
-  vault::EstablishedKey est = vault::establish_master_key(next);
-  if (est.key.bytes().view() == s.unlocked->master_key().bytes().view()) {
+  vault::EstablishedKey est = vault::establish_key(next);
+  if (s.unlocked->wrapper().same_key(*est.wrapper)) {
     throw Error(ErrorCode::invalid_argument, "store: the new master key is the current one");
   }
-  const vault::Vault target(vault::MasterKey::from_bytes(est.key.bytes().bytes()));
+  const vault::Vault target(est.wrapper);
   const Time t = s.now();
   const std::string who = s.actor_or_default(actor);
   const vault::KeyHeader old = s.transact(false, [&](store::Transaction& tx) { return header_of(tx); });
@@ -138,13 +138,13 @@ RotationResult Store::rotate_master_key(const vault::KeySource& next, std::strin
     }
     tx.write_key_header(est.header, t, true);
     Impl::audit(tx, t, who, "key.rotate", "key", "master",
-                {{"from", vault::to_string(old.kind)},
-                 {"to", vault::to_string(est.header.kind)},
-                 {"key_file", est.header.key_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(est.header.key_file)},
+                {{"from", old.kind},
+                 {"to", est.header.kind},
+                 {"params", nlohmann::json::parse(est.header.params)},
                  {"rewrapped", res.rewrapped}});
     return res;
   });
-  s.unlocked.emplace(vault::MasterKey::from_bytes(est.key.bytes().bytes()));
+  s.unlocked.emplace(est.wrapper);
   s.vault_check = est.header.check;
   return r;
 }

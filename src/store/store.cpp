@@ -162,7 +162,7 @@ std::unique_ptr<Store> Store::create(StoreOptions options, const vault::KeySourc
   std::unique_ptr<store::Backend> backend = store::open_backend(options, true);
   std::unique_ptr<Impl> impl;
   try {
-    const vault::EstablishedKey established = vault::establish_master_key(key);
+    const vault::EstablishedKey established = vault::establish_key(key);
     impl = std::make_unique<Impl>(std::move(options), std::move(backend));
     Impl& s = *impl;
     std::lock_guard lock(s.mu);
@@ -172,9 +172,9 @@ std::unique_ptr<Store> Store::create(StoreOptions options, const vault::KeySourc
       tx.write_key_header(established.header, t, false);
       Impl::audit(tx, t, s.default_actor, "store.init", "store", s.backend->location(),
                   {{"schema_version", s.backend->latest_schema_version()},
-                   {"key_source", vault::to_string(established.header.kind)}});
+                   {"key_source", established.header.kind}});
     });
-    s.unlocked.emplace(vault::MasterKey::from_bytes(established.key.bytes().bytes()));
+    s.unlocked.emplace(established.wrapper);
     s.vault_check = established.header.check;
     return std::unique_ptr<Store>(new Store(std::move(impl)));
   } catch (...) {
@@ -377,11 +377,7 @@ StoreInfo Store::info() const {
     const auto h = tx.key_header();
     if (!h) throw Error(ErrorCode::malformed, "store: the store has no master-key header");
     i.key_kind = h->kind;
-    if (h->kind == vault::KeySourceKind::key_file) {
-      i.key_file = h->key_file;
-    } else {
-      i.argon2 = h->argon2;
-    }
+    i.key_params = h->params;
     const store::KeyDates d = tx.key_dates();
     i.created_at = d.created_at;
     i.key_rotated_at = d.rotated_at;

@@ -1,9 +1,11 @@
-// Master-key sources: key files (created 0600) and passphrases (Argon2id), and the header a store
-// keeps to find the key again.
+// Master-key sources: key files (created 0600), key sources by kind, and establishing and
+// re-opening a key wrapper from the header a store keeps.
 #include "core/file_io.hpp"
 
 #include <dpgcert/error.hpp>
 #include <dpgcert/vault.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -16,7 +18,6 @@
 namespace dpgcert::vault {
 namespace {
 
-constexpr std::size_t kSaltSize = 16;
 constexpr std::size_t kMaxKeyFile = 4096;
 
 int hex_value(std::byte b) noexcept {
@@ -30,12 +31,6 @@ int hex_value(std::byte b) noexcept {
 /// Reads at most kMaxKeyFile bytes into a secret buffer.
 SecretBytes read_small_file(const std::filesystem::path& path) {
   return detail::read_secret_file(path, {.limit = kMaxKeyFile, .if_missing = ErrorCode::not_found, .what = "key file"});
-}
-
-std::filesystem::path absolute_path(const std::filesystem::path& p) {
-  std::error_code ec;
-  auto abs = std::filesystem::absolute(p, ec);
-  return ec ? p : abs.lexically_normal();
 }
 
 }  // namespace
@@ -68,72 +63,48 @@ MasterKey MasterKey::create_key_file(const std::filesystem::path& path) {
   return key;
 }
 
-std::string_view to_string(KeySourceKind kind) noexcept {
-  return kind == KeySourceKind::key_file ? "key_file" : "passphrase";
-}
-
-std::optional<KeySourceKind> parse_key_source_kind(std::string_view text) noexcept {
-  if (text == "key_file") return KeySourceKind::key_file;
-  if (text == "passphrase") return KeySourceKind::passphrase;
-  return std::nullopt;
-}
-
-KeySource KeySource::key_file(std::filesystem::path path) {
+KeySource KeySource::key_file(const std::filesystem::path& path) {
   if (path.empty()) throw Error(ErrorCode::invalid_argument, "vault: the key file path is empty");
-  KeySource s;
-  s.kind_ = KeySourceKind::key_file;
-  s.path_ = std::move(path);
-  return s;
+  std::string settings;
+  try {
+    settings = nlohmann::json{{"path", path.string()}}.dump();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(ErrorCode::invalid_argument, "vault: a key file path must be valid UTF-8");
+  }
+  return of("key_file", std::move(settings));
 }
 
 KeySource KeySource::passphrase(SecretBytes passphrase, Argon2Params params) {
   if (passphrase.empty()) throw Error(ErrorCode::invalid_argument, "vault: the passphrase is empty");
+  const nlohmann::json settings{
+      {"memory_kib", params.memory_kib}, {"iterations", params.iterations}, {"parallelism", params.parallelism}};
+  return of("passphrase", settings.dump(), std::move(passphrase));
+}
+
+KeySource KeySource::of(std::string kind, std::string settings, SecretBytes secret) {
+  if (kind.empty()) throw Error(ErrorCode::invalid_argument, "vault: a key source needs a kind");
+  if (!nlohmann::json::parse(settings, nullptr, false).is_object()) {
+    throw Error(ErrorCode::invalid_argument, "vault: the settings of a key source are not a JSON object");
+  }
   KeySource s;
-  s.kind_ = KeySourceKind::passphrase;
-  s.passphrase_ = std::move(passphrase);
-  s.argon2_ = params;
+  s.kind_ = std::move(kind);
+  s.settings_ = std::move(settings);
+  s.secret_ = std::move(secret);
   return s;
 }
 
-EstablishedKey establish_master_key(const KeySource& source) {
-  KeyHeader header;
-  header.kind = source.kind();
-  if (source.kind() == KeySourceKind::key_file) {
-    const auto path = absolute_path(source.path());
-    header.key_file = path.string();
-    std::error_code ec;
-    const bool exists = std::filesystem::exists(std::filesystem::symlink_status(path, ec));
-    MasterKey key = exists ? MasterKey::read_key_file(path) : MasterKey::create_key_file(path);
-    header.check = key.check_value();
-    return {std::move(key), std::move(header)};
-  }
-  header.argon2 = source.argon2();
-  header.salt = random_bytes(kSaltSize);
-  MasterKey key = MasterKey::from_passphrase(source.passphrase_bytes(), header.salt, header.argon2);
-  header.check = key.check_value();
-  return {std::move(key), std::move(header)};
+EstablishedKey establish_key(const KeySource& source) {
+  std::shared_ptr<const KeyWrapper> wrapper = establish_key_wrapper(source);
+  KeyHeader header{wrapper->kind(), wrapper->describe(), wrapper->check_value()};
+  return {std::move(wrapper), std::move(header)};
 }
 
-MasterKey unlock_master_key(const KeyHeader& header, const Unlock& unlock) {
-  if (header.kind == KeySourceKind::key_file) {
-    const std::filesystem::path path = unlock.key_file ? *unlock.key_file : std::filesystem::path(header.key_file);
-    if (path.empty()) throw Error(ErrorCode::invalid_argument, "vault: no key file is known for this store");
-    MasterKey key = MasterKey::read_key_file(path);
-    if (!key.matches(header.check)) {
-      throw Error(ErrorCode::bad_password, "vault: the key file '" + path.string() +
-                                               "' does not hold this store's master key");
-    }
-    return key;
+std::shared_ptr<const KeyWrapper> open_key(const KeyHeader& header, const Unlock& unlock) {
+  std::shared_ptr<const KeyWrapper> wrapper = reopen_key_wrapper(header.kind, header.params, unlock);
+  if (!wrapper->matches(header.check)) {
+    throw Error(ErrorCode::bad_password, "vault: " + wrapper->label() + " does not open this store's master key");
   }
-  if (!unlock.passphrase || unlock.passphrase->empty()) {
-    throw Error(ErrorCode::invalid_argument,
-                "vault: this store's master key comes from a passphrase, and none was given");
-  }
-  MasterKey key = MasterKey::from_passphrase(*unlock.passphrase, header.salt, header.argon2);
-  if (!key.matches(header.check)) {
-    throw Error(ErrorCode::bad_password, "vault: the passphrase does not open this store (wrong passphrase)");
-  }
-  return key;
+  return wrapper;
 }
 
 }  // namespace dpgcert::vault

@@ -3,6 +3,7 @@
 #include "support/prometheus_text.hpp"
 #include "support/test_support.hpp"
 #include "store/cert_factory.hpp"
+#include "store/old_layouts.hpp"
 #include "store/sqlite_shim.hpp"
 
 #include "lifecycle/lifecycle_impl.hpp"
@@ -960,7 +961,7 @@ TEST_SUITE("lifecycle") {
     CHECK(code_of([] { (void)command_sink("x", {"true"}, std::chrono::seconds(7200)); }) == ErrorCode::invalid_argument);
     SinkConfig raw;
     raw.name = "raw";
-    raw.kind = SinkKind::jsonl;
+    raw.kind = "jsonl";
     raw.settings = "[1,2]";
     CHECK(code_of([&] { (void)Lifecycle(*env.store).add_sink(raw); }) == ErrorCode::invalid_argument);
     raw.settings = "{\"path\": 3}";
@@ -1275,13 +1276,14 @@ TEST_SUITE("lifecycle") {
     {
       // Back to what the previous release wrote: schema 2, no lifecycle tables.
       testing::RawSqlite raw((dir.path() / "store.db").string());
+      testing::key_header_to_schema_3(raw);
       raw.exec("DROP TABLE lifecycle_counters; DROP TABLE deliveries; DROP TABLE sinks; DROP TABLE events;"
                "DROP TABLE lifecycle_pending; DROP TABLE lifecycle; DROP TABLE renewal_policies;"
-               "DELETE FROM schema_version WHERE version = 3;");
+               "DELETE FROM schema_version WHERE version >= 3;");
     }
     clock->set(kT0);
     auto store = Store::open(options());
-    CHECK(store->info().schema_version == 3);
+    CHECK(store->info().schema_version == Store::current_schema_version());
     CHECK(store->check_integrity().ok());
     TrackedQuery all;
     all.active_only = false;

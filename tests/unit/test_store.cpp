@@ -1,11 +1,13 @@
 #include "support/test_support.hpp"
 #include "store/cert_factory.hpp"
+#include "store/old_layouts.hpp"
 #include "store/sqlite_shim.hpp"
 
 #include <dpgcert/error.hpp>
 #include <dpgcert/store.hpp>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -88,8 +90,8 @@ TEST_SUITE("store") {
       const StoreInfo i = s->info();
       CHECK(i.backend == "sqlite");
       CHECK(i.schema_version == Store::current_schema_version());
-      CHECK(i.key_kind == vault::KeySourceKind::key_file);
-      CHECK(i.key_file == (dir.path() / "store.key").string());
+      CHECK(i.key_kind == "key_file");
+      CHECK(nlohmann::json::parse(i.key_params)["path"] == (dir.path() / "store.key").string());
       CHECK(i.created_at == kNow);
       CHECK(i.certificates == 0);
       const auto log = s->audit_log();
@@ -511,9 +513,9 @@ TEST_SUITE("store") {
       auto s = Store::create(std::move(o), vault::KeySource::passphrase(test::pw("lang hemmelig frase"),
                                                                          vault::Argon2Params::for_tests()));
       const StoreInfo i = s->info();
-      CHECK(i.key_kind == vault::KeySourceKind::passphrase);
-      CHECK(i.argon2 == vault::Argon2Params::for_tests());
-      CHECK_FALSE(i.key_file.has_value());
+      CHECK(i.key_kind == "passphrase");
+      CHECK(nlohmann::json::parse(i.key_params)["memory_kib"] == vault::Argon2Params::for_tests().memory_kib);
+      CHECK_FALSE(nlohmann::json::parse(i.key_params).contains("path"));
       fp = put(*s, f, plain("x", -1, 100)).fingerprint;
     }
     {
@@ -578,7 +580,7 @@ TEST_SUITE("store") {
       CHECK(after[i][2] != before[i][2]);
     }
     CHECK(s->unseal(fps[1]).password.view() == "Test1234");
-    CHECK(s->info().key_file == (dir.path() / "new.key").string());
+    CHECK(nlohmann::json::parse(s->info().key_params)["path"] == (dir.path() / "new.key").string());
     CHECK(s->info().key_rotated_at == kNow);
     CHECK(s->audit_log().back().action == "key.rotate");
     CHECK(code_of([&] { (void)s->rotate_master_key(vault::KeySource::key_file(dir.path() / "new.key")); }) ==
@@ -646,6 +648,7 @@ TEST_SUITE("store") {
     {
       // Turn the file back into schema version 1 (what the first release wrote).
       testing::RawSqlite raw((dir.path() / "store.db").string());
+      testing::to_schema_3_layout(raw);
       raw.exec(
           "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
           "DELETE FROM schema_version WHERE version > 1;");
@@ -665,6 +668,56 @@ TEST_SUITE("store") {
     CHECK(raw.fails("DELETE FROM audit_log"));
     raw.exec("INSERT INTO schema_version (version, applied_at, description) VALUES (99, 0, 'future')");
     CHECK(code_of([&] { (void)Store::open(options_in(dir)); }) == ErrorCode::unsupported);
+  }
+
+  TEST_CASE("migrations: a version-3 store keeps its key (file or passphrase), sinks and deliveries") {
+    for (const bool passphrase : {false, true}) {
+      CAPTURE(passphrase);
+      TempDir dir;
+      testing::CertFactory f;
+      std::string fp;
+      auto unlocked = [&] {
+        StoreOptions o = options_in(dir);
+        if (passphrase) o.unlock.passphrase = test::pw("frase");
+        return o;
+      };
+      {
+        auto s = passphrase ? Store::create(unlocked(), vault::KeySource::passphrase(test::pw("frase"),
+                                                                                     vault::Argon2Params::for_tests()))
+                            : new_store(dir);
+        fp = put(*s, f, plain("kept", -1, 100)).fingerprint;
+      }
+      {
+        testing::RawSqlite raw((dir.path() / "store.db").string());
+        raw.exec(
+            "INSERT INTO sinks (id, name, kind, settings, created_at, created_by) VALUES (7, 'log', 'jsonl', "
+            "'{\"path\":\"/tmp/x.jsonl\"}', 0, 't');"
+            "INSERT INTO events (seq, id, kind, certificate_id, created_at, payload) VALUES (1, 'e1', 'expiring', 1, 0, '{}');"
+            "INSERT INTO deliveries (event_seq, sink_id, state) VALUES (1, 7, 'pending');");
+        testing::to_schema_3_layout(raw);
+        raw.exec("DELETE FROM schema_version WHERE version > 3;");
+        CHECK(raw.fails("INSERT INTO sinks (name, kind, created_at, created_by) VALUES ('w', 'webhook', 0, 't')"));
+      }
+      {
+        auto s = Store::open(unlocked());
+        CHECK(s->info().schema_version == Store::current_schema_version());
+        CHECK(s->info().key_kind == (passphrase ? "passphrase" : "key_file"));
+        const auto params = nlohmann::json::parse(s->info().key_params);
+        if (passphrase) {
+          CHECK(params["memory_kib"] == vault::Argon2Params::for_tests().memory_kib);
+          CHECK(params["salt"].get<std::string>().size() == 32);
+        } else {
+          CHECK(params["path"] == (dir.path() / "store.key").string());
+        }
+        CHECK(s->unseal(fp).password.view() == "Test1234");
+        CHECK(s->check_integrity().ok());
+      }
+      testing::RawSqlite raw((dir.path() / "store.db").string());
+      CHECK(raw.text("SELECT count(*) FROM deliveries WHERE sink_id = 7") == "1");
+      CHECK(raw.text("SELECT kind FROM sinks WHERE id = 7") == "jsonl");
+      // A kind added later can be stored now.
+      raw.exec("INSERT INTO sinks (name, kind, created_at, created_by) VALUES ('w', 'webhook', 0, 't')");
+    }
   }
 
   TEST_CASE("one handle from several threads at once") {

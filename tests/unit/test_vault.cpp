@@ -3,8 +3,11 @@
 #include <dpgcert/error.hpp>
 #include <dpgcert/vault.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -44,9 +47,9 @@ TEST_SUITE("vault") {
     const Vault wrong(MasterKey::generate());
     const SealedSecret s = right.seal(bytes_of("Test1234"), "certificate:7:password");
     CHECK(code_of([&] { (void)wrong.open(s, "certificate:7:password"); }) == ErrorCode::bad_password);
-    CHECK(right.master_key().matches(right.master_key().check_value()));
-    CHECK_FALSE(wrong.master_key().matches(right.master_key().check_value()));
-    CHECK_FALSE(wrong.master_key().matches({}));
+    CHECK(right.wrapper().matches(right.wrapper().check_value()));
+    CHECK_FALSE(wrong.wrapper().matches(right.wrapper().check_value()));
+    CHECK_FALSE(wrong.wrapper().matches({}));
   }
 
   TEST_CASE("context is bound: a secret moved to another record does not open") {
@@ -139,43 +142,67 @@ TEST_SUITE("vault") {
     TempDir dir;
     SUBCASE("key file (created when missing, found again through the header)") {
       const fs::path file = dir.path() / "k";
-      EstablishedKey made = establish_master_key(KeySource::key_file(file));
+      EstablishedKey made = establish_key(KeySource::key_file(file));
       CHECK(fs::exists(file));
-      CHECK(made.header.kind == KeySourceKind::key_file);
-      CHECK(fs::path(made.header.key_file).is_absolute());
-      CHECK(made.header.salt.empty());
-      const MasterKey again = unlock_master_key(made.header);
-      CHECK(again.bytes().view() == made.key.bytes().view());
+      CHECK(made.header.kind == "key_file");
+      const auto params = nlohmann::json::parse(made.header.params);
+      CHECK(fs::path(params["path"].get<std::string>()).is_absolute());
+      CHECK_FALSE(params.contains("salt"));
+      const auto again = open_key(made.header);
+      CHECK(again->same_key(*made.wrapper));
       // An existing key file is used, not replaced.
-      EstablishedKey reused = establish_master_key(KeySource::key_file(file));
-      CHECK(reused.key.bytes().view() == made.key.bytes().view());
+      EstablishedKey reused = establish_key(KeySource::key_file(file));
+      CHECK(reused.wrapper->same_key(*made.wrapper));
       // Another key file given as an override is refused as the wrong key.
       const fs::path other = dir.path() / "other";
       (void)MasterKey::create_key_file(other);
       Unlock u;
       u.key_file = other;
-      CHECK(code_of([&] { (void)unlock_master_key(made.header, u); }) == ErrorCode::bad_password);
+      CHECK(code_of([&] { (void)open_key(made.header, u); }) == ErrorCode::bad_password);
       fs::remove(file);
-      CHECK(code_of([&] { (void)unlock_master_key(made.header); }) == ErrorCode::not_found);
+      CHECK(code_of([&] { (void)open_key(made.header); }) == ErrorCode::not_found);
     }
     SUBCASE("passphrase (parameters and salt in the header, never the passphrase)") {
-      EstablishedKey made = establish_master_key(KeySource::passphrase(test::pw("s3cret pass"), Argon2Params::for_tests()));
-      CHECK(made.header.kind == KeySourceKind::passphrase);
-      CHECK(made.header.argon2 == Argon2Params::for_tests());
-      CHECK(made.header.salt.size() == 16);
-      CHECK(made.header.key_file.empty());
+      EstablishedKey made = establish_key(KeySource::passphrase(test::pw("s3cret pass"), Argon2Params::for_tests()));
+      CHECK(made.header.kind == "passphrase");
+      const auto params = nlohmann::json::parse(made.header.params);
+      CHECK(params["memory_kib"] == Argon2Params::for_tests().memory_kib);
+      CHECK(params["iterations"] == Argon2Params::for_tests().iterations);
+      CHECK(params["parallelism"] == Argon2Params::for_tests().parallelism);
+      CHECK(params["salt"].get<std::string>().size() == 32);
+      CHECK_FALSE(params.contains("path"));
+      CHECK(made.header.params.find("s3cret") == std::string::npos);
       Unlock u;
       u.passphrase = test::pw("s3cret pass");
-      CHECK(unlock_master_key(made.header, u).bytes().view() == made.key.bytes().view());
+      CHECK(open_key(made.header, u)->same_key(*made.wrapper));
       u.passphrase = test::pw("s3cret pasS");
-      CHECK(code_of([&] { (void)unlock_master_key(made.header, u); }) == ErrorCode::bad_password);
-      CHECK(code_of([&] { (void)unlock_master_key(made.header); }) == ErrorCode::invalid_argument);
+      CHECK(code_of([&] { (void)open_key(made.header, u); }) == ErrorCode::bad_password);
+      CHECK(code_of([&] { (void)open_key(made.header); }) == ErrorCode::invalid_argument);
     }
   }
 
-  TEST_CASE("key source kinds have stable names") {
-    CHECK(to_string(KeySourceKind::key_file) == "key_file");
-    CHECK(parse_key_source_kind("passphrase") == KeySourceKind::passphrase);
-    CHECK_FALSE(parse_key_source_kind("hsm").has_value());
+  TEST_CASE("key wrapper kinds have stable names - a kind not built in says so") {
+    const auto kinds = key_wrapper_kinds();
+    CHECK(std::find(kinds.begin(), kinds.end(), "key_file") != kinds.end());
+    CHECK(std::find(kinds.begin(), kinds.end(), "passphrase") != kinds.end());
+    CHECK(std::find(kinds.begin(), kinds.end(), "pkcs11") != kinds.end());
+    const auto usable = key_wrapper_kinds(true);
+    CHECK(std::find(usable.begin(), usable.end(), "pkcs11") == usable.end());
+    try {
+      (void)establish_key(KeySource::of("pkcs11", R"({"uri": "pkcs11:token=T"})"));
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::unsupported);
+      CHECK(std::string(e.what()).find("key wrapper 'pkcs11' is not built into this dpgcert") != std::string::npos);
+    }
+    CHECK(code_of([&] { (void)open_key(KeyHeader{"pkcs11", "{}", {}}); }) == ErrorCode::unsupported);
+    CHECK(code_of([&] { (void)open_key(KeyHeader{"hsm", "{}", {}}); }) == ErrorCode::unsupported);
+    CHECK(code_of([&] { (void)establish_key(KeySource::of("hsm")); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)KeySource::of("key_file", "[1]"); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)open_key(KeyHeader{"key_file", "not json", {}}); }) == ErrorCode::malformed);
+    // A built-in kind cannot be replaced; a stub can.
+    KeyWrapperFactory again = {"key_file", "x", [](const KeySource&) { return std::unique_ptr<KeyWrapper>(); },
+                               [](std::string_view, const Unlock&) { return std::unique_ptr<KeyWrapper>(); }};
+    CHECK(code_of([&] { register_key_wrapper(again); }) == ErrorCode::conflict);
   }
 }

@@ -83,7 +83,7 @@ int exit_for(Severity s) {
 
 json sink_json(const SinkConfig& s, const std::optional<SinkStats>& stats) {
   json j{{"name", s.name},
-         {"kind", std::string(to_string(s.kind))},
+         {"kind", s.kind},
          {"settings", json::parse(s.settings, nullptr, false)},
          {"created_at", format_rfc3339(s.created_at)},
          {"created_by", s.created_by}};
@@ -96,8 +96,8 @@ json sink_json(const SinkConfig& s, const std::optional<SinkStats>& stats) {
 
 std::string sink_target(const SinkConfig& s) {
   const json j = json::parse(s.settings, nullptr, false);
-  if (s.kind == SinkKind::jsonl && j.contains("path") && j["path"].is_string()) return j["path"].get<std::string>();
-  if (s.kind == SinkKind::command && j.contains("argv") && j["argv"].is_array()) {
+  if (s.kind == "jsonl" && j.contains("path") && j["path"].is_string()) return j["path"].get<std::string>();
+  if (s.kind == "command" && j.contains("argv") && j["argv"].is_array()) {
     std::string out;
     for (const auto& a : j["argv"]) out += (out.empty() ? "" : " ") + (a.is_string() ? a.get<std::string>() : "?");
     if (j.contains("timeout_seconds")) out += " (timeout " + j["timeout_seconds"].dump() + " s)";
@@ -231,7 +231,7 @@ int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
     if (options.common.json) {
       print_json(sink_json(added, std::nullopt));
     } else {
-      std::cout << "Added sink " << added.name << " (" << to_string(added.kind) << ": " << sink_target(added)
+      std::cout << "Added sink " << added.name << " (" << added.kind << ": " << sink_target(added)
                 << "). Events emitted from now on are delivered to it.\n";
     }
     return static_cast<int>(exit_ok);
@@ -258,7 +258,7 @@ int run_sink_list(const StoreGlobal& global, const SinkListOptions& options) {
     std::cout << pad("NAME", 16) << pad("KIND", 9) << pad("PENDING", 8) << pad("DELIVERED", 10) << "TARGET\n";
     for (const SinkConfig& s : sinks) {
       const auto st = stats_of(s.name);
-      std::cout << pad(s.name, 16) << pad(std::string(to_string(s.kind)), 9) << pad(std::to_string(st ? st->pending : 0), 8)
+      std::cout << pad(s.name, 16) << pad(s.kind, 9) << pad(std::to_string(st ? st->pending : 0), 8)
                 << pad(std::to_string(st ? st->delivered : 0), 10) << sink_target(s) << '\n';
       if (st && st->last_error) {
         std::cout << "    last error: " << *st->last_error;

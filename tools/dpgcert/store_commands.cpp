@@ -1,5 +1,6 @@
 // dpgcert store init / store info / key rotate / audit.
 #include "store_support.hpp"
+#include "key_info.hpp"
 
 #include <dpgcert/vault.hpp>
 
@@ -55,13 +56,13 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
     if (options.common.json) {
       print_json({{"store", info.location},
                   {"schema_version", info.schema_version},
-                  {"key_source", std::string(vault::to_string(info.key_kind))},
-                  {"key_file", opt(info.key_file)},
+                  {"key_source", info.key_kind},
+                  {"key_file", opt(key_file_of(info))},
                   {"key_file_created", key_created}});
     } else {
       std::cout << "Created store " << info.location << " (schema " << info.schema_version << ")\n";
-      if (info.key_file) {
-        std::cout << "Master key: key file " << *info.key_file << (key_created ? " (created, mode 0600)" : " (existing)")
+      if (const auto kf = key_file_of(info)) {
+        std::cout << "Master key: key file " << *kf << (key_created ? " (created, mode 0600)" : " (existing)")
                   << "\nKeep a copy of the key file apart from the store's backups: without it nothing sealed can be opened.\n";
       } else {
         std::cout << "Master key: passphrase (Argon2id " << options.argon2_memory_kib << " KiB, t="
@@ -81,12 +82,10 @@ int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options) {
       json j{{"store", i.location},
              {"backend", i.backend},
              {"schema_version", i.schema_version},
-             {"key_source", std::string(vault::to_string(i.key_kind))},
-             {"key_file", opt(i.key_file)},
-             {"argon2", i.argon2 ? json{{"memory_kib", i.argon2->memory_kib},
-                                        {"iterations", i.argon2->iterations},
-                                        {"parallelism", i.argon2->parallelism}}
-                                 : json(nullptr)},
+             {"key_source", i.key_kind},
+             {"key_params", key_params(i)},
+             {"key_file", opt(key_file_of(i))},
+             {"argon2", argon2_of(i)},
              {"created_at", format_rfc3339(i.created_at)},
              {"key_rotated_at", i.key_rotated_at ? json(format_rfc3339(*i.key_rotated_at)) : json(nullptr)},
              {"organisations", i.organisations},
@@ -96,12 +95,7 @@ int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options) {
       return static_cast<int>(exit_ok);
     }
     print_row("Store", i.location + " (" + i.backend + ", schema " + std::to_string(i.schema_version) + ")");
-    if (i.key_file) {
-      print_row("Master key", "key file " + *i.key_file);
-    } else if (i.argon2) {
-      print_row("Master key", "passphrase (Argon2id " + std::to_string(i.argon2->memory_kib) + " KiB, t=" +
-                                  std::to_string(i.argon2->iterations) + ", p=" + std::to_string(i.argon2->parallelism) + ")");
-    }
+    print_row("Master key", describe_key(i));
     print_row("Created", format_rfc3339(i.created_at));
     if (i.key_rotated_at) print_row("Key rotated", format_rfc3339(*i.key_rotated_at));
     print_row("Organisations", std::to_string(i.organisations));
@@ -125,11 +119,11 @@ int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options) {
                                                               options.argon2_parallelism});
     } else if (!options.new_key_file.empty()) {
       next = vault::KeySource::key_file(options.new_key_file);
-    } else if (before.key_file) {
+    } else if (const auto before_file = key_file_of(before)) {
       // A new key file beside the old one, named by the time: never overwrites the key in use.
       std::string stamp = format_rfc3339(options.common.now_time());
       std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
-      const fs::path old(*before.key_file);
+      const fs::path old(*before_file);
       next = vault::KeySource::key_file(old.parent_path() / (old.stem().string() + "-" + stamp + ".key"));
     } else {
       throw Error(ErrorCode::invalid_argument,
@@ -139,15 +133,16 @@ int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options) {
     const StoreInfo after = store->info();
     if (options.common.json) {
       print_json({{"rewrapped", r.rewrapped},
-                  {"key_source", std::string(vault::to_string(after.key_kind))},
-                  {"key_file", opt(after.key_file)},
-                  {"previous_key_file", opt(before.key_file)}});
+                  {"key_source", after.key_kind},
+                  {"key_file", opt(key_file_of(after))},
+                  {"previous_key_file", opt(key_file_of(before))}});
     } else {
       std::cout << "Re-wrapped " << r.rewrapped << " data keys; no sealed data was rewritten.\n";
-      if (after.key_file) std::cout << "The store now uses key file " << *after.key_file << '\n';
-      else std::cout << "The store now uses the new passphrase (give it in DPGCERT_PASSPHRASE)\n";
-      if (before.key_file) {
-        std::cout << "The previous key file " << *before.key_file
+      if (const auto kf = key_file_of(after)) std::cout << "The store now uses key file " << *kf << '\n';
+      else if (after.key_kind == "passphrase") std::cout << "The store now uses the new passphrase (give it in DPGCERT_PASSPHRASE)\n";
+      else std::cout << "The store now uses " << describe_key(after) << '\n';
+      if (const auto kf = key_file_of(before)) {
+        std::cout << "The previous key file " << *kf
                   << " no longer opens this store; keep it only as long as older backups need it.\n";
       }
     }

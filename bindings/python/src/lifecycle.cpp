@@ -142,7 +142,7 @@ void bind_lifecycle(py::module_& m) {
                 for (const auto& entry : fns.functions()) {
                   const std::string& name = entry.first;
                   if (std::none_of(sinks.begin(), sinks.end(), [&](const SinkConfig& s) {
-                        return s.name == name && s.kind == SinkKind::callback;
+                        return s.name == name && s.kind == "callback";
                       })) {
                     throw Error(ErrorCode::not_found, "the store has no callback sink named '" + name +
                                                           "' (add one with Store.add_callback_sink)");

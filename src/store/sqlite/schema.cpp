@@ -238,10 +238,71 @@ INSERT OR IGNORE INTO lifecycle_pending (certificate_id, kind, since)
   WHERE status = 'active' AND forced = 1 AND validation_verdict = 'fail';
 )sql";
 
+// Extension points with string kinds. The master key is described by its key wrapper's kind and
+// parameters (a JSON object) instead of fixed columns, and neither it nor a sink's kind is limited
+// by a CHECK, so a kind added later (pkcs11, webhook) can be stored. SQLite cannot drop a CHECK:
+// both tables are rebuilt (deliveries too, as it refers to sinks; with foreign keys on, dropping
+// sinks first would cascade into it). Old rows keep their ids; the old key columns become params.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE master_key_v4 (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  kind        TEXT NOT NULL,
+  params      TEXT NOT NULL DEFAULT '{}',
+  check_value BLOB NOT NULL,
+  created_at  INTEGER NOT NULL,
+  rotated_at  INTEGER
+);
+INSERT INTO master_key_v4 (id, kind, params, check_value, created_at, rotated_at)
+  SELECT id, kind,
+         CASE kind
+           WHEN 'key_file' THEN json_object('path', key_file)
+           ELSE json_object('algorithm', 'argon2id', 'memory_kib', argon2_memory_kib,
+                            'iterations', argon2_iterations, 'parallelism', argon2_parallelism,
+                            'salt', lower(hex(salt)))
+         END,
+         check_value, created_at, rotated_at
+  FROM master_key;
+DROP TABLE master_key;
+ALTER TABLE master_key_v4 RENAME TO master_key;
+
+CREATE TABLE sinks_v4 (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  kind       TEXT NOT NULL,
+  settings   TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+INSERT INTO sinks_v4 (id, name, kind, settings, created_at, created_by)
+  SELECT id, name, kind, settings, created_at, created_by FROM sinks;
+CREATE TABLE deliveries_v4 (
+  event_seq       INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+  sink_id         INTEGER NOT NULL REFERENCES sinks_v4(id) ON DELETE CASCADE,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_attempt_at INTEGER,
+  last_error      TEXT,
+  delivered_at    INTEGER,
+  PRIMARY KEY (event_seq, sink_id)
+);
+INSERT INTO deliveries_v4 (event_seq, sink_id, state, attempts, next_attempt_at, last_attempt_at, last_error,
+                           delivered_at)
+  SELECT event_seq, sink_id, state, attempts, next_attempt_at, last_attempt_at, last_error, delivered_at
+  FROM deliveries;
+DROP TABLE deliveries;
+DROP TABLE sinks;
+ALTER TABLE sinks_v4 RENAME TO sinks;
+ALTER TABLE deliveries_v4 RENAME TO deliveries;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_sink ON deliveries(sink_id, state);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
     {3, "lifecycle: renewal policies, stages, pending status changes, outbox, sinks, counters", kV3},
+    {4, "key wrappers and sinks by kind name: master key as kind and params, no CHECK on kinds", kV4},
 };
 
 }  // namespace

@@ -270,21 +270,9 @@ void SqliteTransaction::migrate(int from, Time at) {
 }
 
 std::optional<vault::KeyHeader> SqliteTransaction::key_header() {
-  auto st = db_.prepare(
-      "SELECT kind, key_file, argon2_memory_kib, argon2_iterations, argon2_parallelism, salt, check_value "
-      "FROM master_key WHERE id = 1");
+  auto st = db_.prepare("SELECT kind, params, check_value FROM master_key WHERE id = 1");
   if (!st.step()) return std::nullopt;
-  vault::KeyHeader h;
-  const auto kind = vault::parse_key_source_kind(st.text(0));
-  if (!kind) throw Error(ErrorCode::malformed, "store: unknown master-key kind '" + st.text(0) + "'");
-  h.kind = *kind;
-  h.key_file = st.optional_text(1).value_or("");
-  h.argon2.memory_kib = static_cast<std::uint32_t>(st.optional_integer(2).value_or(0));
-  h.argon2.iterations = static_cast<std::uint32_t>(st.optional_integer(3).value_or(0));
-  h.argon2.parallelism = static_cast<std::uint32_t>(st.optional_integer(4).value_or(0));
-  h.salt = st.blob(5);
-  h.check = st.blob(6);
-  return h;
+  return vault::KeyHeader{st.text(0), st.text(1), st.blob(2)};
 }
 
 std::optional<std::vector<std::byte>> SqliteTransaction::key_check() {
@@ -294,28 +282,13 @@ std::optional<std::vector<std::byte>> SqliteTransaction::key_check() {
 }
 
 void SqliteTransaction::write_key_header(const vault::KeyHeader& h, Time at, bool rotation) {
-  const bool pass = h.kind == vault::KeySourceKind::passphrase;
-  std::optional<std::int64_t> mem, iter, par;
-  if (pass) {
-    mem = h.argon2.memory_kib;
-    iter = h.argon2.iterations;
-    par = h.argon2.parallelism;
-  }
-  auto st = db_.prepare(
-      rotation ? "UPDATE master_key SET kind = ?1, key_file = ?2, argon2_memory_kib = ?3, argon2_iterations = ?4, "
-                 "argon2_parallelism = ?5, salt = ?6, check_value = ?7, rotated_at = ?8 WHERE id = 1"
-               : "INSERT INTO master_key (id, kind, key_file, argon2_memory_kib, argon2_iterations, "
-                 "argon2_parallelism, salt, check_value, created_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  st.bind(1, vault::to_string(h.kind));
-  if (pass) {
-    st.bind_null(2);
-    st.bind(6, h.salt);
-  } else {
-    st.bind(2, h.key_file);
-    st.bind_null(6);
-  }
-  st.bind(3, mem).bind(4, iter).bind(5, par).bind(7, h.check).bind(8, to_unix(at));
-  st.run();
+  db_.prepare(rotation ? "UPDATE master_key SET kind = ?1, params = ?2, check_value = ?3, rotated_at = ?4 WHERE id = 1"
+                       : "INSERT INTO master_key (id, kind, params, check_value, created_at) VALUES (1, ?1, ?2, ?3, ?4)")
+      .bind(1, h.kind)
+      .bind(2, h.params)
+      .bind(3, h.check)
+      .bind(4, to_unix(at))
+      .run();
 }
 
 store::KeyDates SqliteTransaction::key_dates() {

@@ -1,22 +1,20 @@
-// Sinks: an in-process callback, JSON Lines appended to a file (or stdout), and a command hook.
-// Each delivers a batch of one sink's deliveries and says, per delivery, delivered or retry.
-#include "lifecycle/lifecycle_impl.hpp"
+// Sink kind "command": a program run once per event with the event as JSON on stdin.
+#include "lifecycle/sinks/sink_kind.hpp"
 
 #include <dpgcert/error.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,31 +24,13 @@ namespace dpgcert {
 namespace {
 
 using nlohmann::json;
+using lifecycle_detail::bad_setting;
+using lifecycle_detail::settings_of;
 using Steady = std::chrono::steady_clock;
 
 constexpr std::int64_t kMaxTimeoutSeconds = 3600;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-json settings_of(const SinkConfig& sink) {
-  json j = json::parse(sink.settings, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': the settings are not a JSON object");
-  }
-  return j;
-}
-
-[[noreturn]] void bad_setting(const SinkConfig& sink, const std::string& what) {
-  throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': " + what);
-}
-
-std::string jsonl_path(const SinkConfig& sink) {
-  const json j = settings_of(sink);
-  if (!j.contains("path") || !j["path"].is_string() || j["path"].get<std::string>().empty()) {
-    bad_setting(sink, "a jsonl sink needs \"path\" (a file, or \"-\" for standard output)");
-  }
-  return j["path"].get<std::string>();
-}
 
 struct CommandSettings {
   std::vector<std::string> argv;
@@ -79,101 +59,6 @@ CommandSettings command_settings(const SinkConfig& sink) {
   }
   return c;
 }
-
-// ---- callback -------------------------------------------------------------------------------
-
-class CallbackRunner final : public lifecycle_detail::SinkRunner {
- public:
-  explicit CallbackRunner(EventCallback fn) : fn_(std::move(fn)) {}
-
-  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
-    std::vector<SinkResult> out;
-    out.reserve(batch.size());
-    for (const Delivery& d : batch) out.push_back(one(d));
-    return out;
-  }
-
- private:
-  SinkResult one(const Delivery& d) {
-    Event e;
-    try {
-      e = event_from_json(json::parse(d.event.payload));
-    } catch (const std::exception& ex) {
-      return SinkResult::retry(std::string("the stored event does not read back: ") + ex.what());
-    }
-    try {
-      return fn_(e);
-    } catch (const std::exception& ex) {
-      return SinkResult::retry(std::string("the callback threw: ") + ex.what());
-    } catch (...) {
-      return SinkResult::retry("the callback threw");
-    }
-  }
-
-  EventCallback fn_;
-};
-
-// ---- JSON Lines -----------------------------------------------------------------------------
-
-/// Appends one line per event with a single write() each, then fsyncs once for the batch: only
-/// what reached the disk is acknowledged. A failed write is cut off again (ftruncate), so a
-/// reader never sees half a line from it.
-class JsonlRunner final : public lifecycle_detail::SinkRunner {
- public:
-  explicit JsonlRunner(std::string path) : path_(std::move(path)) {}
-
-  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
-    const bool to_stdout = path_ == "-";
-    const int fd = to_stdout ? STDOUT_FILENO : ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return all(batch.size(), "cannot open '" + path_ + "': " + errno_text(errno));
-    struct stat st {};
-    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    std::size_t written = 0;
-    std::string error;
-    for (const Delivery& d : batch) {
-      const off_t before = regular ? ::lseek(fd, 0, SEEK_END) : 0;
-      std::string line = d.event.payload;
-      line += '\n';
-      if (!write_all(fd, line, error)) {
-        if (regular && before >= 0) (void)::ftruncate(fd, before);
-        break;
-      }
-      ++written;
-    }
-    // fsync: a regular file must reach the disk; pipes and terminals cannot be synced.
-    if (written > 0 && regular && ::fsync(fd) != 0) {
-      error = "cannot fsync '" + path_ + "': " + errno_text(errno);
-      written = 0;
-    }
-    if (!to_stdout) ::close(fd);
-    std::vector<SinkResult> out(batch.size(), SinkResult::retry(error));
-    for (std::size_t i = 0; i < written; ++i) out[i] = SinkResult::ok();
-    return out;
-  }
-
- private:
-  bool write_all(int fd, const std::string& data, std::string& error) const {
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        error = "cannot write '" + path_ + "': " + errno_text(errno);
-        return false;
-      }
-      off += static_cast<std::size_t>(w);
-    }
-    return true;
-  }
-
-  static std::vector<SinkResult> all(std::size_t n, const std::string& error) {
-    return std::vector<SinkResult>(n, SinkResult::retry(error));
-  }
-
-  std::string path_;
-};
-
-// ---- command hook ---------------------------------------------------------------------------
 
 /// SIGPIPE blocked on this thread while writing to a child that may not read: a closed pipe is
 /// then EPIPE, and the signal it raised is consumed, not delivered.
@@ -353,84 +238,30 @@ class CommandRunner final : public lifecycle_detail::SinkRunner {
   CommandSettings settings_;
 };
 
-/// A sink that cannot work as configured (settings unusable, callback not registered): every
-/// delivery fails with the reason, and waits for a run that can do better.
-class FailingRunner final : public lifecycle_detail::SinkRunner {
- public:
-  explicit FailingRunner(std::string why) : why_(std::move(why)) {}
-  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
-    return std::vector<SinkResult>(batch.size(), SinkResult::retry(why_));
-  }
-
- private:
-  std::string why_;
-};
-
 }  // namespace
-
-SinkConfig callback_sink(std::string name) {
-  SinkConfig s;
-  s.name = std::move(name);
-  s.kind = SinkKind::callback;
-  s.settings = "{}";
-  return s;
-}
-
-SinkConfig jsonl_sink(std::string name, const std::string& path) {
-  SinkConfig s;
-  s.name = std::move(name);
-  s.kind = SinkKind::jsonl;
-  std::string p = path;
-  if (p != "-" && !p.empty()) {
-    std::error_code ec;
-    const auto abs = std::filesystem::absolute(p, ec);
-    if (!ec) p = abs.lexically_normal().string();
-  }
-  s.settings = json{{"path", p}}.dump();
-  validate_sink(s);
-  return s;
-}
 
 SinkConfig command_sink(std::string name, std::vector<std::string> argv, std::chrono::seconds timeout) {
   SinkConfig s;
   s.name = std::move(name);
-  s.kind = SinkKind::command;
+  s.kind = "command";
   s.settings = json{{"argv", std::move(argv)}, {"timeout_seconds", timeout.count()}}.dump();
   validate_sink(s);
   return s;
 }
 
-void validate_sink(const SinkConfig& sink) {
-  switch (sink.kind) {
-    case SinkKind::callback:
-      (void)settings_of(sink);
-      return;
-    case SinkKind::jsonl:
-      (void)jsonl_path(sink);
-      return;
-    case SinkKind::command:
-      (void)command_settings(sink);
-      return;
-  }
-}
-
 namespace lifecycle_detail {
 
-std::unique_ptr<SinkRunner> make_runner(const SinkConfig& sink, const EventCallback* callback) {
-  try {
-    switch (sink.kind) {
-      case SinkKind::callback:
-        if (callback == nullptr) return std::make_unique<FailingRunner>("no callback registered for '" + sink.name + "'");
-        return std::make_unique<CallbackRunner>(*callback);
-      case SinkKind::jsonl:
-        return std::make_unique<JsonlRunner>(jsonl_path(sink));
-      case SinkKind::command:
-        return std::make_unique<CommandRunner>(command_settings(sink));
-    }
-  } catch (const Error& e) {
-    return std::make_unique<FailingRunner>(e.what());
-  }
-  return std::make_unique<FailingRunner>("unknown sink kind");
+SinkKindEntry command_sink_kind() {
+  SinkKindEntry k;
+  k.info = {"command",
+            "a program run once per event with the event as JSON on stdin",
+            {{"argv", SinkOption::Type::strings, "the program (found on PATH without a '/') and its arguments", true},
+             {"timeout_seconds", SinkOption::Type::seconds, "seconds it may run (1-3600, default 30)", false}}};
+  k.validate = [](const SinkConfig& sink) { (void)command_settings(sink); };
+  k.make = [](const SinkConfig& sink, const EventCallback*) -> std::unique_ptr<SinkRunner> {
+    return std::make_unique<CommandRunner>(command_settings(sink));
+  };
+  return k;
 }
 
 }  // namespace lifecycle_detail

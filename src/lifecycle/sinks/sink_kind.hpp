@@ -1,0 +1,52 @@
+// What a sink kind provides to the sink registry, and helpers its file may use. Private to the
+// lifecycle layer. A kind is one file in src/lifecycle/sinks/ plus one line in sink_registry.cpp.
+#pragma once
+
+#include "lifecycle/lifecycle_impl.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace dpgcert::lifecycle_detail {
+
+/// One kind of sink: its description, how it checks settings and how it delivers.
+struct SinkKindEntry {
+  SinkKindInfo info;
+  /// Throws Error(invalid_argument) for settings this kind cannot use.
+  std::function<void(const SinkConfig&)> validate;
+  /// The runner for a sink of this kind; `callback` is the registered function of a callback
+  /// sink (null otherwise or when none is registered). May throw Error for unusable settings.
+  std::function<std::unique_ptr<SinkRunner>(const SinkConfig&, const EventCallback* callback)> make;
+};
+
+/// The built-in kinds, each defined in its own file.
+[[nodiscard]] SinkKindEntry callback_sink_kind();
+[[nodiscard]] SinkKindEntry jsonl_sink_kind();
+[[nodiscard]] SinkKindEntry command_sink_kind();
+
+/// The kind registered under `name`, or null.
+[[nodiscard]] const SinkKindEntry* find_sink_kind(std::string_view name);
+
+/// The sink's settings as a JSON object; Error(invalid_argument) otherwise.
+[[nodiscard]] nlohmann::json settings_of(const SinkConfig& sink);
+/// Throws Error(invalid_argument) "sink '<name>': <what>".
+[[noreturn]] void bad_setting(const SinkConfig& sink, const std::string& what);
+
+/// A sink that cannot work as configured (settings unusable, callback not registered, kind not
+/// built in): every delivery fails with the reason, and waits for a run that can do better.
+class FailingRunner final : public SinkRunner {
+ public:
+  explicit FailingRunner(std::string why) : why_(std::move(why)) {}
+  std::vector<SinkResult> deliver(std::span<const Delivery> batch) override {
+    return std::vector<SinkResult>(batch.size(), SinkResult::retry(why_));
+  }
+
+ private:
+  std::string why_;
+};
+
+}  // namespace dpgcert::lifecycle_detail

@@ -1,0 +1,160 @@
+// The sink conformance suite: every kind in the sink registry must pass it. A new kind adds its
+// fixture to fixture_for(); the suite fails until it does.
+#include "support/test_support.hpp"
+#include "lifecycle/lifecycle_impl.hpp"
+
+#include <dpgcert/error.hpp>
+#include <dpgcert/lifecycle.hpp>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <optional>
+
+using namespace dpgcert;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using test::code_of;
+using test::TempDir;
+
+/// How the suite exercises one sink kind.
+struct Fixture {
+  std::string good_settings;                       ///< Settings that deliver.
+  std::vector<std::string> bad_settings;           ///< Settings validate_sink refuses.
+  std::string failing_settings;                    ///< Valid settings whose delivery fails (retry).
+  std::function<std::size_t()> delivered;          ///< How many events reached the target.
+  std::optional<EventCallback> callback;           ///< For kinds that call a function.
+};
+
+std::optional<Fixture> fixture_for(const std::string& kind, const fs::path& dir, std::size_t& calls) {
+  if (kind == "jsonl") {
+    const fs::path out = dir / "events.jsonl";
+    return Fixture{json{{"path", out.string()}}.dump(),
+                   {"{}", R"({"path": ""})", R"({"path": 3})", "[1]", "not json"},
+                   json{{"path", (dir / "missing" / "x.jsonl").string()}}.dump(),
+                   [out] {
+                     std::ifstream in(out);
+                     std::size_t n = 0;
+                     for (std::string line; std::getline(in, line);) n += json::parse(line).contains("id") ? 1 : 0;
+                     return n;
+                   },
+                   std::nullopt};
+  }
+  if (kind == "command") {
+    const fs::path out = dir / "hook.out";
+    return Fixture{json{{"argv", {"sh", "-c", "cat >> '" + out.string() + "'"}}, {"timeout_seconds", 10}}.dump(),
+                   {"{}", R"({"argv": []})", R"({"argv": [""]})", R"({"argv": [1]})",
+                    R"({"argv": ["true"], "timeout_seconds": 0})", R"({"argv": ["true"], "timeout_seconds": 7200})"},
+                   json{{"argv", {"false"}}}.dump(),
+                   [out] {
+                     std::ifstream in(out);
+                     std::size_t n = 0;
+                     for (std::string line; std::getline(in, line);) n += json::parse(line).contains("id") ? 1 : 0;
+                     return n;
+                   },
+                   std::nullopt};
+  }
+  if (kind == "callback") {
+    return Fixture{"{}", {"[1]", "not json"}, "{}", [&calls] { return calls; },
+                   EventCallback([&calls](const Event& e) {
+                     if (e.id.empty()) return SinkResult::retry("no id");
+                     ++calls;
+                     return SinkResult::ok();
+                   })};
+  }
+  return std::nullopt;
+}
+
+Delivery delivery(const std::string& sink, int n) {
+  Event e;
+  e.id = "event-" + std::to_string(n);
+  e.kind = EventKind::expiring;
+  e.stage_days = 30;
+  e.certificate.fingerprint = std::string(64, 'a');
+  Delivery d;
+  d.sink = sink;
+  d.event.seq = n;
+  d.event.id = e.id;
+  d.event.payload = to_json(e).dump();
+  d.attempts = 1;
+  return d;
+}
+
+}  // namespace
+
+TEST_SUITE("sink conformance") {
+  TEST_CASE("every sink kind in the registry passes the conformance suite") {
+    const auto kinds = sink_kinds();
+    REQUIRE(kinds.size() >= 3);
+    for (const SinkKindInfo& info : kinds) {
+      CAPTURE(info.name);
+      TempDir dir;
+      std::size_t calls = 0;
+      const auto fx = fixture_for(info.name, dir.path(), calls);
+      REQUIRE_MESSAGE(fx.has_value(), "no conformance fixture for sink kind '" << info.name << "'");
+      CHECK_FALSE(info.summary.empty());
+      for (const SinkOption& o : info.options) {
+        CHECK_FALSE(o.key.empty());
+        CHECK_FALSE(o.help.empty());
+      }
+
+      SinkConfig sink;
+      sink.name = "conformance";
+      sink.kind = info.name;
+      sink.settings = fx->good_settings;
+      validate_sink(sink);
+      // Every required option is a member of the good settings.
+      for (const SinkOption& o : info.options) {
+        if (o.required) CHECK(json::parse(sink.settings).contains(o.key));
+      }
+      for (const std::string& bad : fx->bad_settings) {
+        CAPTURE(bad);
+        SinkConfig b = sink;
+        b.settings = bad;
+        CHECK(code_of([&] { validate_sink(b); }) == ErrorCode::invalid_argument);
+        // A runner for unusable settings fails every delivery instead of throwing.
+        const auto runner = lifecycle_detail::make_runner(b, fx->callback ? &*fx->callback : nullptr);
+        const auto results = runner->deliver(std::vector<Delivery>{delivery(b.name, 1)});
+        REQUIRE(results.size() == 1);
+        CHECK_FALSE(results[0].delivered);
+        CHECK_FALSE(results[0].error.empty());
+      }
+
+      // Delivery: one result per delivery, in order; each event reaches the target once.
+      const std::vector<Delivery> batch{delivery(sink.name, 1), delivery(sink.name, 2), delivery(sink.name, 3)};
+      const auto runner = lifecycle_detail::make_runner(sink, fx->callback ? &*fx->callback : nullptr);
+      const auto results = runner->deliver(batch);
+      REQUIRE(results.size() == batch.size());
+      for (const SinkResult& r : results) CHECK(r.delivered);
+      CHECK(fx->delivered() == batch.size());
+
+      // A target that fails is "retry later" with a reason, never an exception.
+      SinkConfig failing = sink;
+      failing.settings = fx->failing_settings;
+      const auto bad_runner = lifecycle_detail::make_runner(failing, nullptr);
+      const auto failed = bad_runner->deliver(batch);
+      REQUIRE(failed.size() == batch.size());
+      for (const SinkResult& r : failed) {
+        CHECK_FALSE(r.delivered);
+        CHECK_FALSE(r.error.empty());
+      }
+    }
+  }
+
+  TEST_CASE("a kind not in the registry is refused by validate_sink and fails its deliveries") {
+    SinkConfig s;
+    s.name = "hook";
+    s.kind = "webhook";
+    CHECK(code_of([&] { validate_sink(s); }) == ErrorCode::invalid_argument);
+    const auto runner = lifecycle_detail::make_runner(s, nullptr);
+    const auto r = runner->deliver(std::vector<Delivery>{delivery("hook", 1)});
+    REQUIRE(r.size() == 1);
+    CHECK_FALSE(r[0].delivered);
+    CHECK(r[0].error.find("not built into this dpgcert") != std::string::npos);
+  }
+}
