@@ -12,7 +12,7 @@ set(DPGCERT_PUBLIC_HEADERS_oces oces oces_json)
 set(DPGCERT_PUBLIC_HEADERS_validation validation validation_json)
 set(DPGCERT_PUBLIC_HEADERS_vault vault key_wrapper)
 set(DPGCERT_PUBLIC_HEADERS_store store bulk_import)
-set(DPGCERT_PUBLIC_HEADERS_lifecycle lifecycle sink)
+set(DPGCERT_PUBLIC_HEADERS_lifecycle lifecycle)
 
 # The layer a header (as written in an #include) belongs to, or "" when it is not dpgcert's.
 function(_dpgcert_layer_of_include include out_var)

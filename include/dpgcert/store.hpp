@@ -270,6 +270,12 @@ struct StoreOptions {
   SqliteOptions sqlite;
 };
 
+/// The SQLite database file a store location names ("PATH", "sqlite:PATH", "sqlite:///abs/path"), or
+/// std::nullopt when the location belongs to another backend ("postgresql://..."), e.g. to create
+/// the file's folder or to put a key file beside it. Error(invalid_argument) for an empty location
+/// or a sqlite: URI with a host.
+[[nodiscard]] DPGCERT_API std::optional<std::filesystem::path> sqlite_file_of(std::string_view location);
+
 namespace store_detail {
 struct Access;
 }  // namespace store_detail

@@ -2,6 +2,7 @@
 // idempotency, lineage, sealing, audit, rotation, the lifecycle's outbox rows, a failed creation,
 // concurrent handles), run once per backend built. A backend proves itself by passing it.
 #include "support/test_support.hpp"
+#include "store/backends.hpp"
 #include "store/cert_factory.hpp"
 
 #include "store/backend_registry.hpp"
@@ -28,30 +29,14 @@ constexpr std::int64_t kDay = 86400;
 using test::code_of;
 using test::TempDir;
 
-/// How the suite makes a fresh location for a backend in a temporary folder; backends this
-/// environment cannot provide (not built in, or no server) have none.
-std::optional<std::string> location_for(const std::string& backend, const TempDir& dir) {
-  if (backend == "sqlite") return "sqlite:" + (dir.path() / "store.db").string();
-  return std::nullopt;
-}
-
 /// Runs `body(location)` once per registered backend this environment can provide (each failure
 /// names its backend); the others must refuse to open with Error(unsupported).
 void for_each_backend(const std::function<void(const std::string& backend, const TempDir& dir,
                                                const std::string& location)>& body) {
-  const std::vector<std::string> backends = store::registered_backends();
-  REQUIRE(std::find(backends.begin(), backends.end(), "sqlite") != backends.end());
-  for (const std::string& b : backends) {
+  for (const std::string& b : testing::testable_backends()) {
     INFO("backend: ", b);
     TempDir dir;
-    const auto location = location_for(b, dir);
-    if (!location) {
-      StoreOptions o;
-      o.location = b + "://nowhere/dpgcert";
-      CHECK(code_of([&] { (void)Store::open(std::move(o)); }) == ErrorCode::unsupported);
-      continue;
-    }
-    body(b, dir, *location);
+    body(b, dir, *testing::location_for(b, dir));
   }
 }
 
@@ -148,6 +133,15 @@ TEST_SUITE("store_conformance") {
     StoreOptions host;
     host.location = "sqlite://host/db";
     CHECK(code_of([&] { (void)Store::open(std::move(host)); }) == ErrorCode::invalid_argument);
+
+    // What a tool needs to know before creating a store: which file, if any.
+    CHECK(sqlite_file_of(path) == std::filesystem::path(path));
+    CHECK(sqlite_file_of("sqlite:" + path) == std::filesystem::path(path));
+    CHECK(sqlite_file_of("sqlite://" + path) == std::filesystem::path(path));
+    CHECK(sqlite_file_of("sqlite:rel/s.db") == std::filesystem::path("rel/s.db"));
+    CHECK_FALSE(sqlite_file_of("postgresql://db.example/dpgcert"));
+    CHECK(code_of([&] { (void)sqlite_file_of("sqlite://host/db"); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)sqlite_file_of(""); }) == ErrorCode::invalid_argument);
   }
 
   TEST_CASE("import, idempotency, lineage, sealing and audit") {

@@ -32,7 +32,14 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
       throw Error(ErrorCode::invalid_argument, "give --key-file or --passphrase-env, not both");
     }
     StoreOptions so = store_options(global, options.common);
-    const fs::path path = so.path;
+    // A SQLite store is a file: its folder is made here and its key file defaults to one beside it.
+    // Another backend's store needs its key source named.
+    const std::optional<fs::path> file = sqlite_file_of(so.location);
+    if (!file && options.key_file.empty() && options.passphrase_env.empty()) {
+      throw Error(ErrorCode::invalid_argument, "a store at '" + so.location +
+                                                   "' needs --key-file or --passphrase-env (no key file beside a database file)");
+    }
+    const fs::path path = file.value_or(fs::path());
     std::error_code ec;
     if (!path.parent_path().empty() && !fs::exists(path.parent_path(), ec)) {
       fs::create_directories(path.parent_path(), ec);

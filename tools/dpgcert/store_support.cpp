@@ -42,7 +42,7 @@ using nlohmann::json;
 
 StoreOptions store_options(const StoreGlobal& g, const Common& common) {
   StoreOptions o;
-  o.path = store_path(g);
+  o.location = store_path(g).string();
   o.actor = g.actor;
   if (!common.now.empty()) o.clock = std::make_shared<FixedClock>(parse_rfc3339(common.now));
   // Overrides of what the store remembers about its master key: the environment, else the

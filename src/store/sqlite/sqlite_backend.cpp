@@ -43,6 +43,8 @@ void backoff(unsigned attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
 
+}  // namespace
+
 /// "sqlite:PATH", "sqlite:///abs/path" (a URI without a host) or a plain path.
 std::filesystem::path path_of(const store::Location& location) {
   std::string_view rest = location.rest;
@@ -56,6 +58,8 @@ std::filesystem::path path_of(const store::Location& location) {
   if (rest.empty()) throw Error(ErrorCode::invalid_argument, "store: no store path given");
   return std::filesystem::path(rest);
 }
+
+namespace {
 
 std::unique_ptr<store::Backend> make_backend(const store::Location& location, const StoreOptions& options,
                                              bool create) {
@@ -329,3 +333,15 @@ void SqliteTransaction::database_problems(std::vector<std::string>& problems) {
 }
 
 }  // namespace dpgcert::sqlite
+
+namespace dpgcert {
+
+std::optional<std::filesystem::path> sqlite_file_of(std::string_view location) {
+  StoreOptions o;
+  o.location = std::string(location);
+  const store::Location parsed = store::parse_location(o);
+  if (parsed.scheme != "sqlite") return std::nullopt;
+  return sqlite::path_of(parsed);
+}
+
+}  // namespace dpgcert

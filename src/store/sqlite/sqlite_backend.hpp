@@ -4,6 +4,7 @@
 #pragma once
 
 #include "store/backend.hpp"
+#include "store/backend_registry.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
 #include <dpgcert/store.hpp>
@@ -169,6 +170,9 @@ class SqliteBackend final : public store::Backend {
 /// Creates the database file exclusively with mode 0600 (SQLite gives -wal and -shm the same
 /// mode). Returns whether this call created it (false: an empty file was there).
 bool create_database_file(const std::filesystem::path& path);
+/// The database file of a "sqlite" location: "PATH", "sqlite:PATH" or "sqlite:///abs/path".
+/// Error(invalid_argument) for an empty one or one with a host.
+[[nodiscard]] std::filesystem::path path_of(const store::Location& location);
 /// Removes the database and its -wal, -shm and -journal files.
 void remove_database_files(const std::filesystem::path& path) noexcept;
 
