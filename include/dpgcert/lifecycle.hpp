@@ -293,24 +293,57 @@ using EventCallback = std::function<SinkResult(const Event&)>;
 DPGCERT_API void validate_sink(const SinkConfig& sink);
 
 /// One member of a sink kind's settings object, described for the tool's options and the
-/// configuration file.
+/// configuration file. The tool offers every option of every kind as `--<flag>` on `dpgcert sink
+/// add` and as the member `<config_key>` of a sink in its configuration file, and builds the
+/// settings from the values given with sink_from_options(); the type says how.
 struct SinkOption {
-  enum class Type { string, path, strings, seconds };
+  enum class Type {
+    string,   ///< One text: settings[key] = "text".
+    path,     ///< One file: made absolute against the current folder ("-" stays "-"; the tool's
+              ///< configuration file resolves it against the file's folder first).
+    strings,  ///< Repeatable: each value appended to the array settings[key], after a `program`'s.
+    seconds,  ///< A whole number of seconds, at least 1: settings[key] = n.
+    program,  ///< One program (found on PATH without a '/'): settings[key] = [program], followed
+              ///< by the values of the kind's `strings` options with the same key (its arguments).
+  };
   std::string key;   ///< The member of the settings JSON object ("path", "argv").
   Type type = Type::string;
-  std::string help;  ///< One line.
+  std::string help;  ///< One line, as `dpgcert sink add --help` shows it.
   bool required = false;
+  std::string flag;           ///< The tool's option, without "--" (empty: the key, '_' as '-').
+  std::string config_key;     ///< The member in the tool's configuration file (empty: the flag).
+  std::string default_value;  ///< The value used when none is given (empty: none).
 };
 
-/// A sink kind of the registry: its name (SinkConfig::kind), a summary and its settings.
+/// A sink kind of the registry: its name (SinkConfig::kind), a summary and its settings. The tool
+/// chooses a kind by the option named after it (`--jsonl PATH`, `--command PROG`); a kind without
+/// such an option gets a flag of that name (`--callback`), described by `flag_help`.
 struct SinkKindInfo {
   std::string name;
   std::string summary;
-  std::vector<SinkOption> options;
+  std::vector<SinkOption> options;  ///< As sink_kinds() returns them, flag and config_key are set.
+  std::string flag_help;            ///< The help of the `--<name>` flag when no option is named so.
 };
 
-/// The sink kinds built into this dpgcert, by name ("callback", "command", "jsonl").
+/// The sink kinds built into this dpgcert, in the order the tool lists them ("jsonl", "command",
+/// "callback").
 [[nodiscard]] DPGCERT_API std::vector<SinkKindInfo> sink_kinds();
+
+/// Values for a sink kind's options as the tool's command line and configuration file give
+/// them: (SinkOption::flag, the value as text) in the order given; a `strings` option may appear
+/// several times, seconds are decimal. The kind's own flag (`--callback`) carries no value.
+using SinkOptionValues = std::vector<std::pair<std::string, std::string>>;
+
+/// A sink of `kind` built from option values (see SinkOption::Type); an option not given takes its
+/// default_value. Error(invalid_argument) for a kind not in the registry, a value for an option the
+/// kind does not have, a missing required option, several values for a single one, seconds that
+/// are not a whole number from 1, and whatever validate_sink() refuses.
+[[nodiscard]] DPGCERT_API SinkConfig sink_from_options(std::string name, std::string_view kind,
+                                                       const SinkOptionValues& values);
+
+/// Where a sink delivers, in one line for people ("/var/log/dpgcert/events.jsonl", "open-ticket
+/// --queue=pki (timeout 30 s)"). Never throws: odd settings show as "?".
+[[nodiscard]] DPGCERT_API std::string describe_sink(const SinkConfig& sink);
 
 // ---- check ----------------------------------------------------------------------------------
 

@@ -1,24 +1,59 @@
 // The sink registry: sink kinds by name. Each kind lives in its own file under sinks/; adding one
-// is that file and one line in kinds() below.
+// is that file and one line in kinds() below. The tool's `sink add` options and configuration file
+// members come from the kinds' option descriptions (sink_from_options), so it needs no change.
 #include "lifecycle/sinks/sink_kind.hpp"
 
 #include <dpgcert/error.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
 #include <vector>
 
 namespace dpgcert {
 namespace lifecycle_detail {
 namespace {
 
+/// The option's tool names filled in: the flag defaults to the key ('_' as '-'), the
+/// configuration member to the flag.
+SinkKindEntry with_names(SinkKindEntry k) {
+  for (SinkOption& o : k.info.options) {
+    if (o.flag.empty()) {
+      o.flag = o.key;
+      std::replace(o.flag.begin(), o.flag.end(), '_', '-');
+    }
+    if (o.config_key.empty()) o.config_key = o.flag;
+  }
+  return k;
+}
+
+/// In the order the tool lists them.
 const std::vector<SinkKindEntry>& kinds() {
   static const std::vector<SinkKindEntry> all{
-      callback_sink_kind(),
-      command_sink_kind(),
-      jsonl_sink_kind(),
+      with_names(jsonl_sink_kind()),
+      with_names(command_sink_kind()),
+      with_names(callback_sink_kind()),
   };
   return all;
+}
+
+std::int64_t seconds_of(const SinkConfig& sink, const SinkOption& o, const std::string& text) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1) {
+    bad_setting(sink, "\"" + o.flag + "\" is a whole number of seconds, at least 1");
+  }
+  return n;
+}
+
+std::string absolute_path(std::string p) {
+  if (p == "-" || p.empty()) return p;
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(p, ec);
+  return ec ? p : abs.lexically_normal().string();
 }
 
 std::string known_kinds() {
@@ -59,6 +94,63 @@ std::unique_ptr<SinkRunner> make_runner(const SinkConfig& sink, const EventCallb
 }
 
 }  // namespace lifecycle_detail
+
+SinkConfig sink_from_options(std::string name, std::string_view kind, const SinkOptionValues& values) {
+  using lifecycle_detail::bad_setting;
+  const lifecycle_detail::SinkKindEntry* k = lifecycle_detail::find_sink_kind(kind);
+  SinkConfig sink;
+  sink.name = std::move(name);
+  sink.kind = std::string(kind);
+  if (k == nullptr) {
+    throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': unknown kind '" + sink.kind +
+                                                 "' (known: " + lifecycle_detail::known_kinds() + ")");
+  }
+  const std::vector<SinkOption>& options = k->info.options;
+  for (const auto& [flag, value] : values) {
+    const bool known = std::any_of(options.begin(), options.end(), [&](const SinkOption& o) { return o.flag == flag; });
+    if (!known && flag != sink.kind) bad_setting(sink, "a " + sink.kind + " sink has no option \"" + flag + "\"");
+  }
+  nlohmann::json settings = nlohmann::json::object();
+  for (const SinkOption& o : options) {
+    std::vector<std::string> given;
+    for (const auto& [flag, value] : values) {
+      if (flag == o.flag) given.push_back(value);
+    }
+    if (given.empty() && !o.default_value.empty()) given.push_back(o.default_value);
+    if (given.empty()) {
+      if (o.required) bad_setting(sink, "a " + sink.kind + " sink needs \"" + o.flag + "\"");
+      continue;
+    }
+    if (o.type != SinkOption::Type::strings && given.size() > 1) bad_setting(sink, "\"" + o.flag + "\" takes one value");
+    nlohmann::json& member = settings[o.key];
+    switch (o.type) {
+      case SinkOption::Type::string: member = given[0]; break;
+      case SinkOption::Type::path: member = lifecycle_detail::absolute_path(given[0]); break;
+      case SinkOption::Type::seconds: member = lifecycle_detail::seconds_of(sink, o, given[0]); break;
+      case SinkOption::Type::strings:
+        if (!member.is_array()) member = nlohmann::json::array();
+        for (const std::string& v : given) member.push_back(v);
+        break;
+      case SinkOption::Type::program:  // first, before arguments given by an earlier option
+        if (!member.is_array()) member = nlohmann::json::array();
+        member.insert(member.begin(), given[0]);
+        break;
+    }
+  }
+  sink.settings = settings.dump();
+  validate_sink(sink);
+  return sink;
+}
+
+std::string describe_sink(const SinkConfig& sink) {
+  const lifecycle_detail::SinkKindEntry* k = lifecycle_detail::find_sink_kind(sink.kind);
+  if (k == nullptr) return "(kind '" + sink.kind + "' is not built into this dpgcert)";
+  try {
+    return k->describe ? k->describe(sink) : "?";
+  } catch (const std::exception&) {
+    return "?";
+  }
+}
 
 std::vector<SinkKindInfo> sink_kinds() {
   std::vector<SinkKindInfo> out;

@@ -2,11 +2,14 @@
 // the environment win over it.
 #include "support/test_support.hpp"
 
+#include <dpgcert/lifecycle.hpp>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -176,5 +179,109 @@ TEST_SUITE("cli config") {
     const auto conflict = test::run_tool(cfg + "check --json --at " + kNow);
     CHECK(conflict.exit_code == 3);
     CHECK(parse_or_fail(conflict)["error"]["code"] == "conflict");
+  }
+}
+
+TEST_SUITE("cli config") {
+  TEST_CASE("sink add --help, the man page and the completion offer the options of every sink kind") {
+    DPGCERT_REQUIRE_TOOL();
+    const auto help = test::run_tool("sink add --help");
+    REQUIRE(help.exit_code == 0);
+    const auto man = test::run_tool("generate man");
+    REQUIRE(man.exit_code == 0);
+    const auto completion = test::run_tool("generate bash-completion");
+    REQUIRE(completion.exit_code == 0);
+    const std::string add_words = completion.out.substr(completion.out.find("\"sink add\") words="));
+    auto roff = [](std::string s) {
+      std::string out;
+      for (char c : s) out += c == '-' ? std::string("\\-") : std::string(1, c);
+      return out;
+    };
+    const auto kinds = sink_kinds();
+    REQUIRE(kinds.size() >= 3);
+    for (const SinkKindInfo& k : kinds) {
+      CAPTURE(k.name);
+      // Every kind is chosen by an option named after it.
+      CHECK(help.out.find("--" + k.name + " ") != std::string::npos);
+      CHECK(add_words.find("--" + k.name + " ") != std::string::npos);
+      CHECK(man.out.find(".B " + roff("--" + k.name)) != std::string::npos);
+      for (const SinkOption& o : k.options) {
+        CAPTURE(o.flag);
+        CHECK_FALSE(o.flag.empty());
+        CHECK_FALSE(o.config_key.empty());
+        CHECK(help.out.find("--" + o.flag + " ") != std::string::npos);
+        CHECK(help.out.find(o.help) != std::string::npos);
+        CHECK(add_words.find("--" + o.flag + " ") != std::string::npos);
+        CHECK(man.out.find(".B " + roff("--" + o.flag)) != std::string::npos);
+        // Kinds naming the same option mean the same type by it.
+        for (const SinkKindInfo& other : kinds) {
+          for (const SinkOption& p : other.options) {
+            if (p.flag == o.flag) CHECK(p.type == o.type);
+          }
+        }
+      }
+    }
+  }
+
+  TEST_CASE("a configuration-file sink of every sink kind round-trips through the store, as sink add makes it") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    // Every option of every kind, with a value of its type; the file names each kind by its member.
+    json sinks = json::array();
+    std::map<std::string, SinkConfig> expected;
+    std::map<std::string, std::string> command_lines;
+    for (const SinkKindInfo& k : sink_kinds()) {
+      json entry{{"name", "cfg-" + k.name}};
+      SinkOptionValues values;
+      std::string args;
+      if (std::none_of(k.options.begin(), k.options.end(), [&](const SinkOption& o) { return o.flag == k.name; })) {
+        entry[k.name] = true;
+        args += " --" + k.name;
+      }
+      for (const SinkOption& o : k.options) {
+        std::vector<std::string> given;
+        switch (o.type) {
+          case SinkOption::Type::path: given = {(w.dir / (k.name + "-" + o.flag)).string()}; break;
+          case SinkOption::Type::program: given = {"/bin/true"}; break;
+          case SinkOption::Type::strings: given = {"first", "second"}; break;
+          case SinkOption::Type::seconds: given = {"7"}; break;
+          case SinkOption::Type::string: given = {"text"}; break;
+        }
+        if (o.type == SinkOption::Type::strings) {
+          entry[o.config_key] = given;
+        } else if (o.type == SinkOption::Type::seconds) {
+          entry[o.config_key] = 7;
+        } else {
+          entry[o.config_key] = given[0];
+        }
+        for (const std::string& v : given) {
+          values.emplace_back(o.flag, v);
+          args += " --" + o.flag + " " + test::shell_quote(v);
+        }
+      }
+      sinks.push_back(entry);
+      expected["cfg-" + k.name] = sink_from_options("cfg-" + k.name, k.name, values);
+      command_lines["cli-" + k.name] = args;
+      expected["cli-" + k.name] = sink_from_options("cli-" + k.name, k.name, values);
+    }
+    test::write_text(w.dir / "config.json", json{{"store", "store.db"}, {"sinks", sinks}}.dump());
+    const std::string cfg = "--config " + q(w.dir / "config.json") + " ";
+    REQUIRE(test::run_tool(cfg + "store init --key-file " + q(w.dir / "k")).exit_code == 0);
+    // check makes the store hold what the file says; a second run finds it so (no conflict).
+    CHECK(test::run_tool(cfg + "check --json --at " + kNow).exit_code == 0);
+    CHECK(test::run_tool(cfg + "check --json --at " + kNow).exit_code == 0);
+    // sink add with the same values on the command line makes the same settings.
+    for (const auto& [name, args] : command_lines) {
+      CAPTURE(args);
+      CHECK(test::run_tool(cfg + "sink add " + name + args).exit_code == 0);
+    }
+    const json listed = parse_or_fail(test::run_tool(cfg + "sink list --json"));
+    REQUIRE(listed.size() == expected.size());
+    for (const json& s : listed) {
+      CAPTURE(s.dump());
+      const SinkConfig& want = expected.at(s["name"].get<std::string>());
+      CHECK(s["kind"] == want.kind);
+      CHECK(s["settings"] == json::parse(want.settings));
+    }
   }
 }

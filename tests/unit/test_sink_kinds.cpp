@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -156,5 +157,57 @@ TEST_SUITE("sink conformance") {
     REQUIRE(r.size() == 1);
     CHECK_FALSE(r[0].delivered);
     CHECK(r[0].error.find("not built into this dpgcert") != std::string::npos);
+  }
+}
+
+TEST_SUITE("sink conformance") {
+  TEST_CASE("sink kinds describe their options for the tool; sink_from_options builds their settings") {
+    for (const SinkKindInfo& info : sink_kinds()) {
+      CAPTURE(info.name);
+      std::vector<std::string> flags;
+      for (const SinkOption& o : info.options) {
+        CHECK_FALSE(o.flag.empty());
+        CHECK_FALSE(o.config_key.empty());
+        CHECK(std::find(flags.begin(), flags.end(), o.flag) == flags.end());  // one option per flag
+        flags.push_back(o.flag);
+      }
+      // A kind without an option named after it is chosen by a bare flag, which has a help text.
+      if (std::find(flags.begin(), flags.end(), info.name) == flags.end()) CHECK_FALSE(info.flag_help.empty());
+    }
+    // The same settings as the kinds' own constructors.
+    CHECK(sink_from_options("log", "jsonl", {{"jsonl", "/var/log/x.jsonl"}}).settings == jsonl_sink("log", "/var/log/x.jsonl").settings);
+    CHECK(sink_from_options("out", "jsonl", {{"jsonl", "-"}}).settings == jsonl_sink("out", "-").settings);
+    CHECK(sink_from_options("rel", "jsonl", {{"jsonl", "x.jsonl"}}).settings == jsonl_sink("rel", "x.jsonl").settings);
+    CHECK(sink_from_options("t", "command", {{"arg", "-v"}, {"command", "hook"}, {"arg", "--queue=pki"}}).settings ==
+          command_sink("t", {"hook", "-v", "--queue=pki"}).settings);
+    CHECK(sink_from_options("t", "command", {{"command", "hook"}, {"timeout", "60"}}).settings ==
+          command_sink("t", {"hook"}, std::chrono::seconds(60)).settings);
+    CHECK(sink_from_options("cb", "callback", {}).settings == callback_sink("cb").settings);
+    CHECK(sink_from_options("cb", "callback", {{"callback", ""}}).settings == "{}");
+    // Errors are invalid_argument.
+    for (const auto& [kind, values] : std::vector<std::pair<std::string, SinkOptionValues>>{
+             {"webhook", {}},
+             {"jsonl", {}},
+             {"jsonl", {{"jsonl", ""}}},
+             {"jsonl", {{"jsonl", "a"}, {"jsonl", "b"}}},
+             {"jsonl", {{"jsonl", "a"}, {"arg", "b"}}},
+             {"command", {{"arg", "x"}}},
+             {"command", {{"command", "true"}, {"timeout", "0"}}},
+             {"command", {{"command", "true"}, {"timeout", "ten"}}},
+             {"command", {{"command", "true"}, {"timeout", "7200"}}},
+             {"callback", {{"jsonl", "x"}}},
+         }) {
+      CAPTURE(kind);
+      CHECK(code_of([&] { (void)sink_from_options("x", kind, values); }) == ErrorCode::invalid_argument);
+    }
+    // describe_sink: one line, never an exception.
+    CHECK(describe_sink(command_sink("t", {"hook", "-v"})) == "hook -v (timeout 30 s)");
+    CHECK(describe_sink(jsonl_sink("log", "/var/log/x.jsonl")) == "/var/log/x.jsonl");
+    CHECK(describe_sink(callback_sink("cb")) == "(a function registered by the program)");
+    SinkConfig odd = jsonl_sink("log", "/x");
+    odd.settings = "not json";
+    CHECK(describe_sink(odd) == "?");
+    odd.kind = "webhook";
+    CHECK(describe_sink(odd).find("not built in") != std::string::npos);
   }
 }

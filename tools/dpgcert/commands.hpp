@@ -8,6 +8,7 @@
 #include "store_cli.hpp"
 
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -42,5 +43,8 @@ void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandR
 /// check, digest, metrics, sink add/list/remove, org policy (lifecycle_cli.cpp; after
 /// add_inventory_commands, whose org group it extends).
 void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs);
+/// The sink kinds' options of `sink add` whose values are not files ("--timeout", "--arg"), for
+/// the bash completion (lifecycle_cli.cpp).
+[[nodiscard]] std::vector<std::string> sink_options_without_files();
 
 }  // namespace dpgcert::cli

@@ -4,7 +4,11 @@
 #include "core/file_io.hpp"
 
 #include <dpgcert/error.hpp>
+#include <dpgcert/lifecycle.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -48,6 +52,67 @@ std::vector<std::string> paths_of(const json& j, const fs::path& file, const std
   std::vector<std::string> out;
   for (const auto& e : j) out.push_back(path_of(e, file, key));
   return out;
+}
+
+/// The value(s) of one sink option from the file, as text: paths resolved against its folder.
+std::vector<std::string> sink_values(const json& v, const SinkOption& o, const fs::path& file, const std::string& where) {
+  switch (o.type) {
+    case SinkOption::Type::strings: {
+      if (!v.is_array()) bad(file, "\"" + where + "\" must be a list of strings");
+      std::vector<std::string> out;
+      for (const auto& e : v) {
+        if (!e.is_string()) bad(file, "\"" + where + "\" must be a list of strings");
+        out.push_back(e.get<std::string>());
+      }
+      return out;
+    }
+    case SinkOption::Type::seconds:
+      if (!v.is_number_integer() || v.get<long long>() <= 0) bad(file, "\"" + where + "\" is seconds > 0");
+      return {std::to_string(v.get<long long>())};
+    case SinkOption::Type::path:
+      if (v == "-") return {"-"};
+      return {path_of(v, file, where)};
+    case SinkOption::Type::program:
+      return {path_of(v, file, where)};
+    case SinkOption::Type::string:
+      return {string_of(v, file, where)};
+  }
+  return {};
+}
+
+/// One entry of "sinks": its kind is the member named after one (sink_kinds()), the other members
+/// are that kind's options.
+StoreGlobal::Sink sink_entry(const json& s, const fs::path& file) {
+  if (!s.is_object() || !s.contains("name") || !s["name"].is_string()) bad(file, "every sink needs a \"name\"");
+  StoreGlobal::Sink sink;
+  sink.name = s["name"].get<std::string>();
+  const std::vector<SinkKindInfo> kinds = sink_kinds();
+  std::vector<const SinkKindInfo*> named;
+  std::string names;
+  for (const SinkKindInfo& k : kinds) {
+    names += (names.empty() ? "\"" : ", \"") + k.name + "\"";
+    if (s.contains(k.name)) named.push_back(&k);
+  }
+  if (named.size() != 1) bad(file, "sink \"" + sink.name + "\" needs one of " + names);
+  const SinkKindInfo& kind = *named[0];
+  sink.kind = kind.name;
+  for (const auto& [key, value] : s.items()) {
+    if (key == "name") continue;
+    const std::string where = "sinks." + key;
+    const auto o = std::find_if(kind.options.begin(), kind.options.end(), [&](const SinkOption& so) { return so.config_key == key; });
+    if (o == kind.options.end()) {
+      if (key == kind.name && value == true) continue;  // "callback": true
+      bad(file, key == kind.name ? "\"" + where + "\" must be true"
+                                 : "sink \"" + sink.name + "\": a " + kind.name + " sink has no \"" + key + "\"");
+    }
+    for (std::string& v : sink_values(value, *o, file, where)) sink.options.emplace_back(o->flag, std::move(v));
+  }
+  try {
+    (void)sink_from_options(sink.name, sink.kind, sink.options);
+  } catch (const Error& e) {
+    bad(file, e.what());
+  }
+  return sink;
 }
 
 Config parse(const fs::path& file) {
@@ -103,14 +168,7 @@ Config parse(const fs::path& file) {
   }
   if (j.contains("sinks")) {
     if (!j["sinks"].is_array()) bad(file, "\"sinks\" must be a list of sink objects");
-    for (json s : j["sinks"]) {
-      if (!s.is_object() || !s.contains("name") || !s["name"].is_string()) bad(file, "every sink needs a \"name\"");
-      const int kinds = (s.contains("jsonl") ? 1 : 0) + (s.contains("command") ? 1 : 0);
-      if (kinds != 1) bad(file, "sink \"" + s["name"].get<std::string>() + "\" needs one of \"jsonl\" or \"command\"");
-      if (s.contains("jsonl") && s["jsonl"] != "-") s["jsonl"] = path_of(s["jsonl"], c.file, "sinks.jsonl");
-      if (s.contains("command")) s["command"] = path_of(s["command"], c.file, "sinks.command");
-      c.sinks.push_back(std::move(s));
-    }
+    for (const json& s : j["sinks"]) c.sinks.push_back(sink_entry(s, c.file));
   }
   return c;
 }

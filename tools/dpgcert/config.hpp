@@ -3,7 +3,7 @@
 // environment variables, which win over the file.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "store_cli.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -24,6 +24,9 @@ namespace dpgcert::cli {
 ///     "sinks": [{"name": "log", "jsonl": "/var/log/dpgcert/events.jsonl"},
 ///               {"name": "ticket", "command": "/usr/local/bin/open-ticket", "args": ["--queue=pki"], "timeout": 60}]
 ///   }
+///
+/// A sink names its kind by the member of that name ("jsonl", "command", "callback": true); its
+/// other members are the kind's options (SinkOption::config_key), typed as SinkOption::Type says.
 struct Config {
   std::filesystem::path file;  ///< Where it was read from; empty when no file was found.
   std::optional<std::string> store;
@@ -35,7 +38,7 @@ struct Config {
   std::vector<std::string> crls;
   std::optional<unsigned> jobs;
   std::optional<std::vector<int>> thresholds;  ///< Days before expiry, for `check` (the store's default otherwise).
-  nlohmann::json sinks = nlohmann::json::array();  ///< Sinks `check` delivers to besides the store's own.
+  std::vector<StoreGlobal::Sink> sinks;  ///< Sinks `check` delivers to besides the store's own.
 };
 
 /// The configuration: `explicit_path` (--config) when given, else $DPGCERT_CONFIG, else the first of

@@ -3,11 +3,126 @@
 #include "commands.hpp"
 #include "lifecycle_cli.hpp"
 
+#include <dpgcert/lifecycle.hpp>
+
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <deque>
 #include <memory>
 
 namespace dpgcert::cli {
+namespace {
+
+/// Where CLI11 stores one sink kind option's value, and the option it parsed.
+struct KindOptionSlot {
+  enum class Form { flag, one, many, number } form = Form::one;
+  std::string text;
+  std::vector<std::string> texts;
+  int number = 0;
+  bool on = false;
+  CLI::Option* option = nullptr;
+};
+
+/// The options of every sink kind in sink_kinds(): first the one choosing each kind (--jsonl,
+/// --command, --callback), mutually exclusive, then the others in the kinds' order.
+std::vector<SinkKindOption> sink_kind_options() {
+  std::vector<SinkKindOption> out;
+  auto find = [&](const std::string& flag) {
+    return std::find_if(out.begin(), out.end(), [&](const SinkKindOption& o) { return o.flag == flag; });
+  };
+  const std::vector<SinkKindInfo> kinds = sink_kinds();
+  for (const SinkKindInfo& k : kinds) {
+    SinkKindOption o;
+    o.flag = k.name;
+    o.kinds = {k.name};
+    o.chooses = true;
+    out.push_back(o);
+  }
+  for (const SinkKindInfo& k : kinds) {
+    for (const SinkOption& so : k.options) {
+      if (so.flag == k.name) continue;
+      if (const auto it = find(so.flag); it != out.end()) {
+        it->kinds.push_back(k.name);
+        continue;
+      }
+      SinkKindOption o;
+      o.flag = so.flag;
+      o.kinds = {k.name};
+      out.push_back(o);
+    }
+  }
+  return out;
+}
+
+/// The description of `flag` in the first kind that has it.
+const SinkOption* describe_option(const std::vector<SinkKindInfo>& kinds, const SinkKindOption& o) {
+  for (const SinkKindInfo& k : kinds) {
+    if (std::find(o.kinds.begin(), o.kinds.end(), k.name) == o.kinds.end()) continue;
+    for (const SinkOption& so : k.options) {
+      if (so.flag == o.flag) return &so;
+    }
+  }
+  return nullptr;
+}
+
+/// Adds the sink kinds' options to `sink add`; `slots` receive the values.
+void add_sink_kind_options(CLI::App& cmd, std::vector<SinkKindOption>& options, std::deque<KindOptionSlot>& slots) {
+  const std::vector<SinkKindInfo> kinds = sink_kinds();
+  std::vector<CLI::Option*> choosers;
+  for (const SinkKindOption& o : options) {
+    KindOptionSlot& slot = slots.emplace_back();
+    const std::string name = "--" + o.flag;
+    const SinkOption* so = describe_option(kinds, o);
+    if (so == nullptr) {
+      const auto k = std::find_if(kinds.begin(), kinds.end(), [&](const SinkKindInfo& i) { return i.name == o.kinds[0]; });
+      slot.form = KindOptionSlot::Form::flag;
+      slot.option = cmd.add_flag(name, slot.on, k->flag_help.empty() ? k->summary : k->flag_help);
+    } else if (so->type == SinkOption::Type::strings) {
+      slot.form = KindOptionSlot::Form::many;
+      slot.option = cmd.add_option(name, slot.texts, so->help);
+    } else if (so->type == SinkOption::Type::seconds) {
+      slot.form = KindOptionSlot::Form::number;
+      slot.option = cmd.add_option(name, slot.number, so->help);
+    } else {
+      slot.option = cmd.add_option(name, slot.text, so->help);
+    }
+    if (o.chooses) choosers.push_back(slot.option);
+  }
+  for (std::size_t i = 0; i < choosers.size(); ++i) {
+    for (std::size_t j = i + 1; j < choosers.size(); ++j) choosers[i]->excludes(choosers[j]);
+  }
+}
+
+/// Copies what was parsed into the options (after CLI11 has parsed the command line).
+void collect_sink_kind_options(std::vector<SinkKindOption>& options, const std::deque<KindOptionSlot>& slots) {
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const KindOptionSlot& slot = slots[i];
+    SinkKindOption& o = options[i];
+    o.given = slot.option->count() > 0;
+    o.values.clear();
+    if (!o.given) continue;
+    switch (slot.form) {
+      case KindOptionSlot::Form::flag: break;
+      case KindOptionSlot::Form::one: o.values = {slot.text}; break;
+      case KindOptionSlot::Form::many: o.values = slot.texts; break;
+      case KindOptionSlot::Form::number: o.values = {std::to_string(slot.number)}; break;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> sink_options_without_files() {
+  std::vector<std::string> out;
+  for (const SinkKindInfo& k : sink_kinds()) {
+    for (const SinkOption& so : k.options) {
+      const bool file = so.type == SinkOption::Type::path || so.type == SinkOption::Type::program;
+      if (!file && std::find(out.begin(), out.end(), "--" + so.flag) == out.end()) out.push_back("--" + so.flag);
+    }
+  }
+  return out;
+}
 
 void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs) {
   const auto check_opts = std::make_shared<CheckCliOptions>();
@@ -44,23 +159,21 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
   auto* sink_grp = add_store_command(app, "sink", "Where renewal events are delivered");
   sink_grp->require_subcommand(1);
   const auto sink_add = std::make_shared<SinkAddOptions>();
+  const auto sink_slots = std::make_shared<std::deque<KindOptionSlot>>();
   auto* sink_add_cmd = add_store_command(*sink_grp, "add", "Add a sink: JSON Lines, a command hook, or an in-process callback");
   sink_add_cmd->add_option("NAME", sink_add->name, "The sink's name (A-Z, a-z, 0-9, '.', '_', '-')")->required();
-  auto* sink_jsonl = sink_add_cmd->add_option("--jsonl", sink_add->jsonl, "Append events as JSON Lines to FILE ('-': stdout)");
-  auto* sink_command = sink_add_cmd->add_option("--command", sink_add->command,
-                                                "Run PROG per event: the event as JSON on stdin, DPGCERT_* variables");
-  auto* sink_callback = sink_add_cmd->add_flag("--callback", sink_add->callback,
-                                               "A function the embedding program registers under NAME");
-  sink_jsonl->excludes(sink_command)->excludes(sink_callback);
-  sink_command->excludes(sink_callback);
-  sink_add_cmd->add_option("--arg", sink_add->args, "An argument for --command (repeatable)");
-  sink_add_cmd->add_option("--timeout", sink_add->timeout, "Seconds the command may run (default 30)");
+  // Every option of every sink kind, from the kinds' own descriptions (sink_kinds()).
+  sink_add->kind_options = sink_kind_options();
+  add_sink_kind_options(*sink_add_cmd, sink_add->kind_options, *sink_slots);
   add_common(*sink_add_cmd, sink_add->common);
   sink_add_cmd->footer(
       "Examples:\n"
       "  dpgcert sink add log --jsonl /var/log/dpgcert/events.jsonl\n"
       "  dpgcert sink add ticket --command /usr/local/bin/open-ticket --arg --queue=pki --timeout 60");
-  runs.emplace_back(sink_add_cmd, [&global, sink_add] { return run_sink_add(global, *sink_add); });
+  runs.emplace_back(sink_add_cmd, [&global, sink_add, sink_slots] {
+    collect_sink_kind_options(sink_add->kind_options, *sink_slots);
+    return run_sink_add(global, *sink_add);
+  });
   const auto sink_list = std::make_shared<SinkListOptions>();
   auto* sink_list_cmd = add_store_command(*sink_grp, "list", "List sinks with their pending and delivered events");
   add_common(*sink_list_cmd, sink_list->common);

@@ -26,14 +26,20 @@ struct MetricsOptions {
   std::string out;  ///< --out: write this file atomically (default: standard output).
 };
 
+/// One option of `sink add` that a sink kind describes (sink_kinds()): the tool defines no option
+/// of its own for a kind. Kinds naming the same flag share it.
+struct SinkKindOption {
+  std::string flag;                ///< Without "--".
+  std::vector<std::string> kinds;  ///< The kinds that have it.
+  bool chooses = false;            ///< Named after kinds[0]: giving it chooses that kind.
+  bool given = false;              ///< Set after parsing.
+  std::vector<std::string> values; ///< As typed (several for a repeatable option; none for a flag).
+};
+
 struct SinkAddOptions {
   Common common;
   std::string name;
-  std::string jsonl;              ///< --jsonl FILE|-
-  std::string command;            ///< --command PROG
-  std::vector<std::string> args;  ///< --arg ARG (repeatable): the hook's arguments.
-  int timeout = 30;               ///< --timeout S: the hook's time limit.
-  bool callback = false;          ///< --callback: for a program that registers a function.
+  std::vector<SinkKindOption> kind_options;  ///< In the order of --help.
 };
 
 struct SinkListOptions {

@@ -94,16 +94,38 @@ json sink_json(const SinkConfig& s, const std::optional<SinkStats>& stats) {
   return j;
 }
 
-std::string sink_target(const SinkConfig& s) {
-  const json j = json::parse(s.settings, nullptr, false);
-  if (s.kind == "jsonl" && j.contains("path") && j["path"].is_string()) return j["path"].get<std::string>();
-  if (s.kind == "command" && j.contains("argv") && j["argv"].is_array()) {
-    std::string out;
-    for (const auto& a : j["argv"]) out += (out.empty() ? "" : " ") + (a.is_string() ? a.get<std::string>() : "?");
-    if (j.contains("timeout_seconds")) out += " (timeout " + j["timeout_seconds"].dump() + " s)";
-    return out;
+/// "--a", "--a or --b", "--a, --b or --c".
+std::string either(const std::vector<std::string>& flags) {
+  std::string out;
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == flags.size() ? " or " : ", ") + ("--" + flags[i]);
   }
-  return "(a function registered by the program)";
+  return out;
+}
+
+/// The sink `sink add` describes: the kind its chosen option names, built from the kind's options.
+SinkConfig sink_of(const SinkAddOptions& options) {
+  std::vector<std::string> choosers;
+  std::vector<std::string> chosen;
+  for (const SinkKindOption& o : options.kind_options) {
+    if (!o.chooses) continue;
+    choosers.push_back(o.flag);
+    if (o.given) chosen.push_back(o.kinds[0]);
+  }
+  if (chosen.size() != 1) throw Error(ErrorCode::invalid_argument, "give one of " + either(choosers));
+  SinkOptionValues values;
+  for (const SinkKindOption& o : options.kind_options) {
+    if (!o.given) continue;
+    if (std::find(o.kinds.begin(), o.kinds.end(), chosen[0]) == o.kinds.end()) {
+      std::vector<std::string> with;
+      for (const SinkKindOption& c : options.kind_options) {
+        if (c.chooses && std::find(o.kinds.begin(), o.kinds.end(), c.kinds[0]) != o.kinds.end()) with.push_back(c.flag);
+      }
+      throw Error(ErrorCode::invalid_argument, "--" + o.flag + " goes with " + either(with));
+    }
+    for (const std::string& v : o.values) values.emplace_back(o.flag, v);
+  }
+  return sink_from_options(options.name, chosen[0], values);
 }
 
 }  // namespace
@@ -126,9 +148,7 @@ void apply_configuration(Store& store, const StoreGlobal& global) {
   if (global.sinks.empty()) return;
   const std::vector<SinkConfig> existing = lifecycle.sinks();
   for (const StoreGlobal::Sink& s : global.sinks) {
-    const SinkConfig want = s.jsonl.empty() ? command_sink(s.name, s.argv, std::chrono::seconds(s.timeout))
-                                            : jsonl_sink(s.name, s.jsonl);
-    validate_sink(want);
+    const SinkConfig want = sink_from_options(s.name, s.kind, s.options);
     const auto it = std::find_if(existing.begin(), existing.end(), [&](const SinkConfig& e) { return e.name == s.name; });
     if (it == existing.end()) {
       (void)lifecycle.add_sink(want, global.actor);
@@ -210,28 +230,13 @@ int run_metrics(const StoreGlobal& global, const MetricsOptions& options) {
 
 int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
   return run_guarded(options.common, [&] {
-    const int kinds = (options.jsonl.empty() ? 0 : 1) + (options.command.empty() ? 0 : 1) + (options.callback ? 1 : 0);
-    if (kinds != 1) throw Error(ErrorCode::invalid_argument, "give one of --jsonl FILE|-, --command PROG, --callback");
-    if (!options.args.empty() && options.command.empty()) {
-      throw Error(ErrorCode::invalid_argument, "--arg goes with --command");
-    }
-    SinkConfig sink;
-    if (!options.jsonl.empty()) {
-      sink = jsonl_sink(options.name, options.jsonl);
-    } else if (!options.command.empty()) {
-      if (options.timeout < 1) throw Error(ErrorCode::invalid_argument, "--timeout is at least 1 second");
-      std::vector<std::string> argv{options.command};
-      argv.insert(argv.end(), options.args.begin(), options.args.end());
-      sink = command_sink(options.name, std::move(argv), std::chrono::seconds(options.timeout));
-    } else {
-      sink = callback_sink(options.name);
-    }
+    const SinkConfig sink = sink_of(options);
     auto store = open_cli_store(global, options.common);
     const SinkConfig added = Lifecycle(*store).add_sink(sink);
     if (options.common.json) {
       print_json(sink_json(added, std::nullopt));
     } else {
-      std::cout << "Added sink " << added.name << " (" << added.kind << ": " << sink_target(added)
+      std::cout << "Added sink " << added.name << " (" << added.kind << ": " << describe_sink(added)
                 << "). Events emitted from now on are delivered to it.\n";
     }
     return static_cast<int>(exit_ok);
@@ -259,7 +264,7 @@ int run_sink_list(const StoreGlobal& global, const SinkListOptions& options) {
     for (const SinkConfig& s : sinks) {
       const auto st = stats_of(s.name);
       std::cout << pad(s.name, 16) << pad(s.kind, 9) << pad(std::to_string(st ? st->pending : 0), 8)
-                << pad(std::to_string(st ? st->delivered : 0), 10) << sink_target(s) << '\n';
+                << pad(std::to_string(st ? st->delivered : 0), 10) << describe_sink(s) << '\n';
       if (st && st->last_error) {
         std::cout << "    last error: " << *st->last_error;
         if (st->next_attempt_at) std::cout << " (next attempt " << format_rfc3339(*st->next_attempt_at) << ")";

@@ -39,35 +39,12 @@ namespace {
 
 /// Fills in from the configuration file what neither the command line nor the environment gave.
 void apply_config(dpgcert::cli::StoreGlobal& global, const dpgcert::cli::Config& config) {
-  using dpgcert::cli::StoreGlobal;
   if (global.store.empty() && config.store) global.store = *config.store;
   if (global.actor.empty() && config.actor) global.actor = *config.actor;
   global.key_file = config.key_file.value_or("");
   global.passphrase_env = config.passphrase_env.value_or("");
   global.thresholds = config.thresholds;
-  for (const auto& js : config.sinks) {
-    StoreGlobal::Sink sink;
-    sink.name = js["name"].get<std::string>();
-    if (js.contains("jsonl")) {
-      sink.jsonl = js["jsonl"].get<std::string>();
-    } else {
-      sink.argv.push_back(js["command"].get<std::string>());
-      if (js.contains("args")) {
-        if (!js["args"].is_array()) throw dpgcert::Error(dpgcert::ErrorCode::invalid_argument, "configuration: sink \"" + sink.name + "\": \"args\" must be a list of strings");
-        for (const auto& a : js["args"]) {
-          if (!a.is_string()) throw dpgcert::Error(dpgcert::ErrorCode::invalid_argument, "configuration: sink \"" + sink.name + "\": \"args\" must be a list of strings");
-          sink.argv.push_back(a.get<std::string>());
-        }
-      }
-      if (js.contains("timeout")) {
-        if (!js["timeout"].is_number_integer() || js["timeout"].get<int>() <= 0) {
-          throw dpgcert::Error(dpgcert::ErrorCode::invalid_argument, "configuration: sink \"" + sink.name + "\": \"timeout\" is seconds > 0");
-        }
-        sink.timeout = js["timeout"].get<int>();
-      }
-    }
-    global.sinks.push_back(std::move(sink));
-  }
+  global.sinks = config.sinks;
 }
 
 }  // namespace
@@ -116,7 +93,7 @@ int main(int argc, char** argv) {
     return exit_ok;
   }
   if (generate_bash->parsed()) {
-    docs::write_bash_completion(std::cout, app);
+    docs::write_bash_completion(std::cout, app, sink_options_without_files());
     return exit_ok;
   }
   try {

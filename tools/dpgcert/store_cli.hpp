@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dpgcert {
@@ -34,9 +35,9 @@ struct StoreGlobal {
   std::optional<std::vector<int>> thresholds;
   struct Sink {
     std::string name;
-    std::string jsonl;               ///< A file, or "-"; or empty for a command sink.
-    std::vector<std::string> argv;   ///< The command and its arguments.
-    int timeout = 30;
+    std::string kind;  ///< A kind of sink_kinds().
+    /// Its option values as sink_from_options() takes them: (flag, value), paths absolute.
+    std::vector<std::pair<std::string, std::string>> options;
   };
   std::vector<Sink> sinks;
 };

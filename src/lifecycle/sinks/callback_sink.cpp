@@ -56,13 +56,16 @@ namespace lifecycle_detail {
 
 SinkKindEntry callback_sink_kind() {
   SinkKindEntry k;
-  k.info = {"callback", "an in-process function registered under the sink's name", {}};
+  k.info.name = "callback";
+  k.info.summary = "an in-process function registered under the sink's name";
+  k.info.flag_help = "A function the embedding program registers under NAME";  // --callback
   k.validate = [](const SinkConfig& sink) { (void)settings_of(sink); };
   k.make = [](const SinkConfig& sink, const EventCallback* callback) -> std::unique_ptr<SinkRunner> {
     (void)settings_of(sink);
     if (callback == nullptr) return std::make_unique<FailingRunner>("no callback registered for '" + sink.name + "'");
     return std::make_unique<CallbackRunner>(*callback);
   };
+  k.describe = [](const SinkConfig&) { return std::string("(a function registered by the program)"); };
   return k;
 }
 

@@ -253,13 +253,39 @@ namespace lifecycle_detail {
 
 SinkKindEntry command_sink_kind() {
   SinkKindEntry k;
-  k.info = {"command",
-            "a program run once per event with the event as JSON on stdin",
-            {{"argv", SinkOption::Type::strings, "the program (found on PATH without a '/') and its arguments", true},
-             {"timeout_seconds", SinkOption::Type::seconds, "seconds it may run (1-3600, default 30)", false}}};
+  SinkOption program;
+  program.key = "argv";
+  program.type = SinkOption::Type::program;
+  program.help = "Run PROG per event: the event as JSON on stdin, DPGCERT_* variables";
+  program.required = true;
+  program.flag = "command";  // --command PROG chooses the kind
+  SinkOption args;
+  args.key = "argv";
+  args.type = SinkOption::Type::strings;
+  args.help = "An argument for --command (repeatable)";
+  args.flag = "arg";
+  args.config_key = "args";
+  SinkOption timeout;
+  timeout.key = "timeout_seconds";
+  timeout.type = SinkOption::Type::seconds;
+  timeout.help = "Seconds the command may run (default 30)";
+  timeout.flag = "timeout";
+  timeout.default_value = "30";
+  k.info.name = "command";
+  k.info.summary = "a program run once per event with the event as JSON on stdin";
+  k.info.options = {program, args, timeout};
   k.validate = [](const SinkConfig& sink) { (void)command_settings(sink); };
   k.make = [](const SinkConfig& sink, const EventCallback*) -> std::unique_ptr<SinkRunner> {
     return std::make_unique<CommandRunner>(command_settings(sink));
+  };
+  k.describe = [](const SinkConfig& sink) {
+    const json j = settings_of(sink);
+    std::string out;
+    if (j.contains("argv") && j["argv"].is_array()) {
+      for (const auto& a : j["argv"]) out += (out.empty() ? "" : " ") + (a.is_string() ? a.get<std::string>() : "?");
+    }
+    if (j.contains("timeout_seconds")) out += " (timeout " + j["timeout_seconds"].dump() + " s)";
+    return out.empty() ? std::string("?") : out;
   };
   return k;
 }

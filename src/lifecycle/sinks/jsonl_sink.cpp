@@ -109,13 +109,20 @@ namespace lifecycle_detail {
 
 SinkKindEntry jsonl_sink_kind() {
   SinkKindEntry k;
-  k.info = {"jsonl",
-            "JSON Lines appended to a file (or standard output)",
-            {{"path", SinkOption::Type::path, "the file to append to ('-': standard output)", true}}};
+  SinkOption path;
+  path.key = "path";
+  path.type = SinkOption::Type::path;
+  path.help = "Append events as JSON Lines to FILE ('-': stdout)";
+  path.required = true;
+  path.flag = "jsonl";  // --jsonl FILE chooses the kind
+  k.info.name = "jsonl";
+  k.info.summary = "JSON Lines appended to a file (or standard output)";
+  k.info.options = {path};
   k.validate = [](const SinkConfig& sink) { (void)jsonl_path(sink); };
   k.make = [](const SinkConfig& sink, const EventCallback*) -> std::unique_ptr<SinkRunner> {
     return std::make_unique<JsonlRunner>(jsonl_path(sink));
   };
+  k.describe = [](const SinkConfig& sink) { return jsonl_path(sink); };
   return k;
 }
 

@@ -21,12 +21,15 @@ struct SinkKindEntry {
   /// The runner for a sink of this kind; `callback` is the registered function of a callback
   /// sink (null otherwise or when none is registered). May throw Error for unusable settings.
   std::function<std::unique_ptr<SinkRunner>(const SinkConfig&, const EventCallback* callback)> make;
+  /// Where a sink of this kind delivers, in one line (describe_sink()). May throw on odd
+  /// settings; the registry then shows "?".
+  std::function<std::string(const SinkConfig&)> describe;
 };
 
 /// The built-in kinds, each defined in its own file.
-[[nodiscard]] SinkKindEntry callback_sink_kind();
 [[nodiscard]] SinkKindEntry jsonl_sink_kind();
 [[nodiscard]] SinkKindEntry command_sink_kind();
+[[nodiscard]] SinkKindEntry callback_sink_kind();
 
 /// The kind registered under `name`, or null.
 [[nodiscard]] const SinkKindEntry* find_sink_kind(std::string_view name);
