@@ -106,7 +106,8 @@ SinkConfig sink_from_options(std::string name, std::string_view kind, const Sink
                                                  "' (known: " + lifecycle_detail::known_kinds() + ")");
   }
   const std::vector<SinkOption>& options = k->info.options;
-  for (const auto& [flag, value] : values) {
+  for (const auto& entry : values) {
+    const std::string& flag = entry.first;  // not a structured binding: clang 14 cannot capture those
     const bool known = std::any_of(options.begin(), options.end(), [&](const SinkOption& o) { return o.flag == flag; });
     if (!known && flag != sink.kind) bad_setting(sink, "a " + sink.kind + " sink has no option \"" + flag + "\"");
   }

@@ -271,7 +271,9 @@ TEST_SUITE("cli config") {
     CHECK(test::run_tool(cfg + "check --json --at " + kNow).exit_code == 0);
     CHECK(test::run_tool(cfg + "check --json --at " + kNow).exit_code == 0);
     // sink add with the same values on the command line makes the same settings.
-    for (const auto& [name, args] : command_lines) {
+    for (const auto& line : command_lines) {
+      const auto& name = line.first;  // not structured bindings: clang 14 cannot CAPTURE those
+      const auto& args = line.second;
       CAPTURE(args);
       CHECK(test::run_tool(cfg + "sink add " + name + args).exit_code == 0);
     }

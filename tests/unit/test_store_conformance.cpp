@@ -266,7 +266,7 @@ TEST_SUITE("store_conformance") {
       std::atomic<int> errors{0};
       std::vector<testing::Made> made;
       const SecretBytes pw = test::pw("Test1234");
-      for (int i = 0; i < 16; ++i) made.push_back(f.factory.made(spec("C" + std::to_string(i), -i, 300 + i), pw));
+      for (int i = 0; i < 16; ++i) made.push_back(f.factory.made(spec(test::numbered("C", i), -i, 300 + i), pw));
       auto run = [&](Store& s, int first) {
         for (int i = first; i < 16; i += 2) {
           try {

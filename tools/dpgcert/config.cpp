@@ -96,7 +96,10 @@ StoreGlobal::Sink sink_entry(const json& s, const fs::path& file) {
   if (named.size() != 1) bad(file, "sink \"" + sink.name + "\" needs one of " + names);
   const SinkKindInfo& kind = *named[0];
   sink.kind = kind.name;
-  for (const auto& [key, value] : s.items()) {
+  for (const auto& item : s.items()) {
+    // Named, not structured bindings: clang 14 cannot capture those in the lambda below.
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     if (key == "name") continue;
     const std::string where = "sinks." + key;
     const auto o = std::find_if(kind.options.begin(), kind.options.end(), [&](const SinkOption& so) { return so.config_key == key; });

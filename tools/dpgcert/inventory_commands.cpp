@@ -63,6 +63,16 @@ Contact parse_contact(const std::string& text) {
   return c;
 }
 
+/// "expired" for a negative count of days, else the count as "(12d)". Appended piece by piece: GCC 12 at -O3
+/// raises a false -Wrestrict inside `"(" + std::to_string(n)` (GCC bug 105651).
+std::string days_in_brackets(long long days) {
+  if (days < 0) return "expired";
+  std::string out = "(";
+  out += std::to_string(days);
+  out += "d)";
+  return out;
+}
+
 }  // namespace
 
 // ---- organisations and mailboxes ----------------------------------------------------------------
@@ -168,7 +178,7 @@ int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& option
       std::cout << pad(clip(m.address, 26), 27) << pad(m.organisation_cvr, 9)
                 << pad(clip(m.ad_group.empty() ? "-" : m.ad_group, 17), 18)
                 << (cur ? cur->fingerprint.substr(0, 8) + " " + date_only(cur->not_after) + " " +
-                              (days_left(cur->not_after, now) < 0 ? "expired" : "(" + std::to_string(days_left(cur->not_after, now)) + "d)")
+                              days_in_brackets(days_left(cur->not_after, now))
                         : std::string("none"))
                 << '\n';
     }
