@@ -3,8 +3,10 @@
 // once (or an RSA leaf key, see the constructor); each leaf differs in serial, subject and validity. Used by the store tests and benchmarks.
 #pragma once
 
+#include <dpgcert/oces.hpp>
 #include <dpgcert/pkcs12.hpp>
 #include <dpgcert/secret.hpp>
+#include <dpgcert/validation.hpp>
 #include <dpgcert/x509.hpp>
 
 #include <openssl/evp.h>
@@ -21,6 +23,18 @@
 #include <vector>
 
 namespace dpgcert::testing {
+
+/// A passing validation report for `c` made at `at`, for tests that import without validating
+/// (ImportOptions::report).
+inline ValidationReport passing_report(const Certificate& c, Time at) {
+  ValidationReport r;
+  r.verdict = CheckStatus::pass;
+  r.at = at;
+  r.certificate = c;
+  r.identity = oces::identify(c);
+  return r;
+}
+
 
 /// What goes into one leaf certificate.
 struct LeafSpec {

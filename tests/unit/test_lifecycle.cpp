@@ -48,14 +48,7 @@ using test::code_of;
 
 using test::TempDir;
 
-ValidationReport passing(const Certificate& c) {
-  ValidationReport r;
-  r.verdict = CheckStatus::pass;
-  r.at = kT0;
-  r.certificate = c;
-  r.identity = oces::identify(c);
-  return r;
-}
+ValidationReport passing(const Certificate& c) { return testing::passing_report(c, kT0); }
 
 testing::LeafSpec leaf_until(const std::string& cn, Time not_after, std::int64_t life_days = 1095) {
   testing::LeafSpec s;

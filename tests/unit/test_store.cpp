@@ -42,14 +42,7 @@ std::unique_ptr<Store> new_store(const TempDir& dir, std::shared_ptr<FixedClock>
 }
 
 /// A report that passes, as a caller that validated beforehand would pass it.
-ValidationReport passing(const Certificate& c) {
-  ValidationReport r;
-  r.verdict = CheckStatus::pass;
-  r.at = kNow;
-  r.certificate = c;
-  r.identity = oces::identify(c);
-  return r;
-}
+ValidationReport passing(const Certificate& c) { return testing::passing_report(c, kNow); }
 
 /// Imports a factory-made leaf with a passing report.
 ImportResult put(Store& s, testing::CertFactory& f, const testing::LeafSpec& spec, ImportOptions o = {},

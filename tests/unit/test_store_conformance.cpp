@@ -48,14 +48,7 @@ StoreOptions options_at(const std::string& location, std::shared_ptr<FixedClock>
   return o;
 }
 
-ValidationReport passing(const Certificate& c) {
-  ValidationReport r;
-  r.verdict = CheckStatus::pass;
-  r.at = kNow;
-  r.certificate = c;
-  r.identity = oces::identify(c);
-  return r;
-}
+ValidationReport passing(const Certificate& c) { return testing::passing_report(c, kNow); }
 
 testing::LeafSpec spec(const std::string& cn, std::int64_t nb_days, std::int64_t na_days) {
   testing::LeafSpec s;

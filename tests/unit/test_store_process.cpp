@@ -42,14 +42,7 @@ StoreOptions options_in(const std::string& location) {
   return o;
 }
 
-ValidationReport passing(const Certificate& c) {
-  ValidationReport r;
-  r.verdict = CheckStatus::pass;
-  r.at = kNow;
-  r.certificate = c;
-  r.identity = oces::identify(c);
-  return r;
-}
+ValidationReport passing(const Certificate& c) { return testing::passing_report(c, kNow); }
 
 testing::LeafSpec spec(const std::string& cn, int i) {
   testing::LeafSpec s;
