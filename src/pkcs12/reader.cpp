@@ -1,6 +1,7 @@
 // Reading PKCS#12: framing and limits first, then the MAC, then decryption, bag by bag.
 #include "core/der.hpp"
 #include "core/file_io.hpp"
+#include "pkcs12/bmp_string.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -40,13 +41,7 @@ std::optional<std::string> friendly_name_of(const PKCS12_SAFEBAG* bag) {
   const ASN1_TYPE* t = PKCS12_SAFEBAG_get0_attr(bag, NID_friendlyName);
   if (t == nullptr) return std::nullopt;
   if (t->type == V_ASN1_BMPSTRING && t->value.bmpstring != nullptr) {
-    const std::unique_ptr<char, Deleter<openssl_free>> utf8(
-        OPENSSL_uni2utf8(t->value.bmpstring->data, t->value.bmpstring->length));
-    if (!utf8) {
-      clear_openssl_errors();
-      return std::nullopt;
-    }
-    return std::string(utf8.get());
+    return bmp_to_utf8({t->value.bmpstring->data, static_cast<std::size_t>(t->value.bmpstring->length)});
   }
   if (t->type == V_ASN1_UTF8STRING && t->value.utf8string != nullptr) {
     return std::string(reinterpret_cast<const char*>(t->value.utf8string->data),

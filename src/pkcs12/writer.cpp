@@ -1,4 +1,5 @@
 // Writing PKCS#12 with OpenSSL's building blocks, so the PBKDF2 PRF and salts are ours to choose.
+#include "pkcs12/bmp_string.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
 
@@ -72,9 +73,10 @@ X509AlgorPtr make_pbe(const std::string& name, const std::string& kdf_digest, in
 void add_attributes(PKCS12_SAFEBAG* bag, const std::optional<std::string>& name,
                     const std::optional<std::vector<std::byte>>& local_key_id) {
   if (name && !name->empty()) {
-    if (name->size() > INT_MAX / 2 ||
-        PKCS12_add_friendlyname_utf8(bag, name->c_str(), static_cast<int>(name->size())) != 1) {
-      throw_openssl(ErrorCode::invalid_argument, "PKCS#12 writer: friendly name is not valid UTF-8");
+    const auto bmp = name->size() <= INT_MAX / 4 ? utf8_to_bmp(*name) : std::nullopt;
+    if (!bmp) throw Error(ErrorCode::invalid_argument, "PKCS#12 writer: friendly name is not valid UTF-8");
+    if (PKCS12_add_friendlyname_uni(bag, bmp->data(), static_cast<int>(bmp->size())) != 1) {
+      throw_openssl(ErrorCode::internal, "PKCS#12 writer: cannot add a friendly name");
     }
   }
   if (local_key_id) {

@@ -899,6 +899,17 @@ TEST_SUITE("pkcs12") {
       CHECK(again.profile().legacy);
       CHECK(again.key_matches());
     }
+    SUBCASE("friendly names outside Latin-1 survive, also ending in a three- or four-byte character") {
+      // U+263A (three UTF-8 bytes) last, then U+1F600 (a UTF-16 surrogate pair) last.
+      for (const std::string& name : {std::string("Postkasse \xE2\x98\xBA"), std::string("\xF0\x9F\x98\x80"),
+                                     std::string("\xC3\xA6\xC3\xB8\xC3\xA5 \xF0\x9F\x98\x80 \xE2\x98\xBA")}) {
+        CAPTURE(name);
+        Pkcs12WriteOptions o;
+        o.friendly_name = name;
+        const auto again = load_pkcs12(write_pkcs12(loaded, new_password, o), new_password);
+        CHECK(again.friendly_name() == name);
+      }
+    }
     SUBCASE("no encryption, no MAC, SHA-1 PRF") {
       Pkcs12WriteOptions o;
       o.certificate_encryption = "none";
@@ -988,6 +999,16 @@ TEST_SUITE("pkcs12") {
     e = error_of([&] { (void)write_pkcs12(loaded, password(), o); });
     REQUIRE(e);
     CHECK(e->code() == ErrorCode::invalid_argument);
+    // Friendly names that are not UTF-8: a stray continuation byte, a truncated sequence, an
+    // overlong '/', an encoded surrogate, a code point beyond U+10FFFF.
+    for (const char* bad : {"a\x80", "\xE2\x98", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
+      CAPTURE(bad);
+      o = Pkcs12WriteOptions::modern();
+      o.friendly_name = bad;
+      e = error_of([&] { (void)write_pkcs12(loaded, password(), o); });
+      REQUIRE(e);
+      CHECK(e->code() == ErrorCode::invalid_argument);
+    }
     const auto certs_only = load_pkcs12(pki.file("certonly.p12"), password());
     e = error_of([&] { (void)write_pkcs12(certs_only, password()); });
     REQUIRE(e);
