@@ -71,6 +71,14 @@ class SqliteTransaction final : public store::Transaction {
   std::vector<AuditEntry> audit_log(std::int64_t after_id, std::size_t limit) override;
   std::vector<std::string> certificates_lacking(store::Lack what, std::size_t limit) override;
 
+  // whole tables (sqlite_copy.cpp)
+  std::vector<std::string> table_names() override;
+  void read_table(std::string_view table, std::size_t batch,
+                  const std::function<void(const store::TableRows&)>& f) override;
+  void begin_copy() override;
+  void write_rows(std::string_view table, const store::TableRows& rows) override;
+  void end_copy() override;
+
   // lifecycle rows (sqlite_lifecycle.cpp)
   void insert_tracking(std::int64_t certificate_id, Time effective_not_after, std::optional<Time> next_due_at) override;
   void stop_tracking(std::int64_t certificate_id) override;
