@@ -190,6 +190,12 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
 
+  /// Declares, before the first call, that this transaction writes only rows it claims with row
+  /// locks or changes by idempotent, guarded updates (the outbox's claims and settlements): a
+  /// backend may then run it below serialisable isolation, so that concurrent claimers skip one
+  /// another's rows instead of aborting one another. SQLite ignores it (one writer at a time).
+  virtual void relax_isolation() {}
+
   // -- meta --
   /// The schema version, -1 when the database holds no dpgcert schema.
   [[nodiscard]] virtual int schema_version() = 0;
