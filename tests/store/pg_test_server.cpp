@@ -111,9 +111,10 @@ std::string postgresql_server_dir() {
   return s.dir;
 }
 
-void postgresql_admin(const std::string& sql) {
-  const auto uri = postgresql_server();
-  if (!uri) throw std::runtime_error("no PostgreSQL test server");
+std::string postgresql_admin(const std::string& sql, const std::string& target) {
+  const auto server = postgresql_server();
+  if (!server) throw std::runtime_error("no PostgreSQL test server");
+  const std::string* uri = target.empty() ? &*server : &target;
 #ifndef DPGCERT_TEST_HAVE_LIBPQ
   throw std::runtime_error("the tests were built without libpq: " + sql);
 #else
@@ -126,9 +127,11 @@ void postgresql_admin(const std::string& sql) {
   PGresult* r = PQexec(conn, sql.c_str());
   const ExecStatusType st = PQresultStatus(r);
   const std::string msg = PQresultErrorMessage(r);
+  const std::string value = st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
   PQclear(r);
   PQfinish(conn);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + msg);
+  return value;
 #endif
 }
 

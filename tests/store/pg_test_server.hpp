@@ -18,9 +18,10 @@ namespace dpgcert::testing {
 /// its URI; std::nullopt when there is no server.
 [[nodiscard]] std::optional<std::string> postgresql_database(std::string* why = nullptr);
 
-/// Runs one SQL command on the test server's admin database (e.g. pg_terminate_backend). Throws
+/// Runs SQL on the test server's admin database, or on the database `uri` names, as the
+/// server's superuser; returns the first column of the first row ("" when none). Throws
 /// std::runtime_error on failure.
-void postgresql_admin(const std::string& sql);
+std::string postgresql_admin(const std::string& sql, const std::string& uri = {});
 
 /// The folder of the test server's data and its pg_ctl, for tests that restart it; empty when the
 /// server is not one these tests started.
