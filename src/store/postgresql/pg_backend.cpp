@@ -74,6 +74,7 @@ void PgBackend::run(bool write, store::TransactionBody body) {
     try {
       if (!db_->ok()) db_->reconnect();
       body(tx);
+      tx.flush_counters();
       if (tx.begun()) {
         if (PQtransactionStatus(db_->handle()) == PQTRANS_INERROR) {
           throw Error(ErrorCode::internal, "store: a statement failed inside a transaction that went on");

@@ -12,6 +12,7 @@
 
 #include <dpgcert/store.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -107,6 +108,9 @@ class PgTransaction final : public store::Transaction {
   [[nodiscard]] bool schema_changed() const noexcept { return schema_changed_; }
   /// Whether a statement ran (BEGIN was sent).
   [[nodiscard]] bool begun() const noexcept { return begun_; }
+  /// Writes the counter increments bump_counter() gathered (one statement per counter, at the end
+  /// of the transaction, so that concurrent settlers hold a counter's row lock only briefly).
+  void flush_counters();
 
  private:
   enum class QueryKind { rows, count, plan };
@@ -125,6 +129,7 @@ class PgTransaction final : public store::Transaction {
   bool relaxed_ = false;
   bool begun_ = false;
   bool schema_changed_ = false;
+  std::map<std::pair<std::string, std::string>, std::int64_t> counter_increments_;
 };
 
 /// One PostgreSQL database.

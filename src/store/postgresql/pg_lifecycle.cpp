@@ -275,9 +275,16 @@ bool PgTransaction::settle_failed(std::int64_t event_seq, std::int64_t sink, Tim
 }
 
 void PgTransaction::bump_counter(std::string_view metric, std::string_view label) {
-  q("INSERT INTO lifecycle_counters (metric, label, value) VALUES ($1, $2, 1) "
-    "ON CONFLICT (metric, label) DO UPDATE SET value = lifecycle_counters.value + 1",
-    metric, label);
+  ++counter_increments_[{std::string(metric), std::string(label)}];
+}
+
+void PgTransaction::flush_counters() {
+  for (const auto& [key, by] : counter_increments_) {
+    q("INSERT INTO lifecycle_counters (metric, label, value) VALUES ($1, $2, $3) "
+      "ON CONFLICT (metric, label) DO UPDATE SET value = lifecycle_counters.value + EXCLUDED.value",
+      key.first, key.second, by);
+  }
+  counter_increments_.clear();
 }
 
 std::vector<store::SinkStatsRow> PgTransaction::sink_stats() {
@@ -303,6 +310,7 @@ std::vector<store::SinkStatsRow> PgTransaction::sink_stats() {
 }
 
 std::vector<store::CounterRow> PgTransaction::counters() {
+  flush_counters();  // this transaction's own increments count too
   const Result r = q("SELECT metric, label, value FROM lifecycle_counters ORDER BY metric, label");
   std::vector<store::CounterRow> out;
   for (int i = 0; i < r.rows(); ++i) {
