@@ -341,6 +341,12 @@ class Backend {
   /// rolls back when it throws. Lock contention is retried inside (the body may run again) until
   /// the backend's deadline, then Error(io).
   virtual void run(bool write, TransactionBody body) = 0;
+  /// Takes the named run lock of this database for this handle, without waiting: false when
+  /// another handle (of any process or node) holds it. Held until unlock_run() or until the handle
+  /// (PostgreSQL: its session) ends, so a crashed holder never blocks the others.
+  [[nodiscard]] virtual bool try_lock_run(std::string_view name) = 0;
+  /// Releases a run lock this handle holds.
+  virtual void unlock_run(std::string_view name) noexcept = 0;
   /// Store::create failed after the backend was opened for creation: closes it and removes what
   /// creating it made (a new database file). The backend is unusable afterwards.
   virtual void abandon() noexcept = 0;

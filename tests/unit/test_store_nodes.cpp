@@ -1,6 +1,7 @@
-// Several nodes on one store, on every backend this environment provides: the outbox drained by
-// several processes at once (each delivery claimed once; a process killed mid-batch loses nothing,
-// and the repeat carries the same event id). Children are fork()ed and end with _exit; they report
+// Several nodes on one store, on every backend this environment provides: the renewal check as
+// one logical run at a time (exclusive checks never overlap, no threshold is announced twice), and
+// the outbox drained by several processes at once (each delivery claimed once; a process killed
+// mid-batch loses nothing, and the repeat carries the same event id). Children are fork()ed and end with _exit; they report
 // through files. Full-size runs are in bench/bench_nodes.cpp.
 #include "support/test_support.hpp"
 #include "store/backends.hpp"
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <sys/wait.h>
@@ -202,6 +204,116 @@ TEST_SUITE("store_nodes") {
       REQUIRE(stats.size() == 1);
       CHECK(stats[0].pending == 0);
       CHECK(stats[0].delivered == static_cast<std::size_t>(kEvents + 200));
+    }
+  }
+
+  TEST_CASE("several nodes: 3 processes ticking exclusive checks never overlap and never announce a threshold twice") {
+    for (const std::string& backend : testing::testable_backends()) {
+      INFO("backend: ", backend);
+      TempDir dir;
+      const std::string location = *testing::location_for(backend, dir);
+      {
+        auto s = Store::create(options_in(location), vault::KeySource::key_file(dir.path() / "store.key"));
+        testing::CertFactory f;
+        const SecretBytes pw = test::pw("Test1234");
+        for (int i = 0; i < 12; ++i) {
+          testing::LeafSpec spec;
+          spec.common_name = "tick " + std::to_string(i);
+          spec.not_before = to_unix(kNow) - 10 * kDay;
+          spec.not_after = to_unix(kNow) + (3 + i) * kDay;  // thresholds 14, 7, 1, 0 fall inside the ticks
+          testing::Made made = f.made(spec, pw);
+          ImportOptions o;
+          o.report = testing::passing_report(made.certificate, kNow);
+          (void)s->import(made.bundle, made.pkcs12, pw, o);
+        }
+        Lifecycle lifecycle(*s);
+        (void)lifecycle.add_sink(callback_sink("count"));
+      }
+      // Scaled down from "every second for 10 s": every 100 ms for 2 s, the store's clock a day
+      // further on each tick, the same tick at the same moment on every node. A slow sink makes
+      // each run last long enough for unguarded runs to overlap.
+      constexpr int kTicks = 20;
+      const auto t0 = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+      std::vector<pid_t> pids;
+      for (int n = 0; n < 3; ++n) {
+        const fs::path out = dir.path() / ("tick" + std::to_string(n));
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+          try {
+            auto s = Store::open(options_in(location));
+            Lifecycle lifecycle(*s);
+            std::ofstream file(out);
+            lifecycle.register_callback("count", [&](const Event& e) {
+              file << "delivered " << e.id << '\n';
+              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+              return SinkResult::ok();
+            });
+            for (int k = 0; k < kTicks; ++k) {
+              std::this_thread::sleep_until(t0 + k * std::chrono::milliseconds(100));
+              CheckOptions o;
+              o.exclusive = true;
+              const auto start = std::chrono::steady_clock::now();
+              const CheckResult r = lifecycle.check(kNow + std::chrono::days(k), o);
+              const auto end = std::chrono::steady_clock::now();
+              if (r.skipped) {
+                file << "skipped\n";
+                continue;
+              }
+              for (const Event& e : r.emitted) file << "emitted " << e.id << '\n';
+              file << "run " << start.time_since_epoch().count() << ' ' << end.time_since_epoch().count() << '\n';
+            }
+            file.flush();
+          } catch (const std::exception& e) {
+            std::ofstream(out.string() + ".error") << e.what() << '\n';
+            ::_exit(3);
+          }
+          ::_exit(0);
+        }
+        pids.push_back(pid);
+      }
+      for (const pid_t pid : pids) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+      }
+      std::vector<std::pair<long long, long long>> runs;
+      std::map<std::string, int> emitted;
+      int skipped = 0;
+      for (int n = 0; n < 3; ++n) {
+        const fs::path out = dir.path() / ("tick" + std::to_string(n));
+        CHECK_MESSAGE(!fs::exists(out.string() + ".error"), lines_of(out.string() + ".error").front());
+        for (const std::string& line : lines_of(out)) {
+          std::istringstream in(line);
+          std::string what;
+          in >> what;
+          if (what == "run") {
+            long long a = 0;
+            long long b = 0;
+            in >> a >> b;
+            runs.emplace_back(a, b);
+          } else if (what == "emitted") {
+            std::string id;
+            in >> id;
+            ++emitted[id];
+          } else if (what == "skipped") {
+            ++skipped;
+          }
+        }
+      }
+      std::sort(runs.begin(), runs.end());
+      int overlaps = 0;
+      for (std::size_t i = 1; i < runs.size(); ++i) overlaps += runs[i].first < runs[i - 1].second ? 1 : 0;
+      MESSAGE(backend << ": " << runs.size() << " runs, " << skipped << " skipped, " << emitted.size() << " events");
+      CHECK(overlaps == 0);
+      CHECK(runs.size() >= static_cast<std::size_t>(kTicks));  // every tick ran somewhere
+      CHECK(skipped > 0);
+      for (const auto& [id, times] : emitted) CHECK_MESSAGE(times == 1, id);
+      auto s = Store::open(options_in(location));
+      Lifecycle lifecycle(*s);
+      CHECK(lifecycle.events().size() == emitted.size());
+      CHECK(emitted.size() >= 12 * 3);  // at least the 7, 1 and 0 day stages of each certificate
     }
   }
 }

@@ -114,6 +114,31 @@ void PgBackend::run(bool write, store::TransactionBody body) {
 
 void PgBackend::abandon() noexcept { db_.reset(); }
 
+namespace {
+constexpr std::string_view kLockKey = "hashtextextended('dpgcert:' || $1, 0)";
+}  // namespace
+
+bool PgBackend::try_lock_run(std::string_view name) {
+  if (!db_) throw Error(ErrorCode::internal, "store: the backend was abandoned");
+  for (unsigned attempt = 1;; ++attempt) {
+    try {
+      if (!db_->ok()) db_->reconnect();
+      // Outside any transaction: the lock belongs to the session, not to a transaction.
+      return db_->query_with("SELECT pg_try_advisory_lock(" + std::string(kLockKey) + ")::int", name).integer(0, 0) == 1;
+    } catch (const ConnectionLost& e) {
+      if (attempt >= 3) throw Error(ErrorCode::io, "store: lost the connection to '" + shown_ + "': " + e.what());
+    }
+  }
+}
+
+void PgBackend::unlock_run(std::string_view name) noexcept {
+  try {
+    if (db_ && db_->ok()) (void)db_->query_with("SELECT pg_advisory_unlock(" + std::string(kLockKey) + ")::int", name);
+  } catch (...) {
+    // A lost session has released it already.
+  }
+}
+
 // ---- the transaction ------------------------------------------------------------------------
 
 Connection& PgTransaction::db() {

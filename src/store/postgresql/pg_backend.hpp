@@ -143,6 +143,9 @@ class PgBackend final : public store::Backend {
   int latest_schema_version() const noexcept override;
   void run(bool write, store::TransactionBody body) override;
   void abandon() noexcept override;
+  /// A run lock is a session-level advisory lock (pg_try_advisory_lock) of this database.
+  bool try_lock_run(std::string_view name) override;
+  void unlock_run(std::string_view name) noexcept override;
 
   /// How often a transaction runs at most (serialisation failures, lost connections).
   static constexpr unsigned kMaxAttempts = 30;
