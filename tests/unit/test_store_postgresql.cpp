@@ -84,6 +84,17 @@ ImportResult import_one(Store& s, testing::CertFactory& f, const std::string& cn
 }  // namespace
 
 TEST_SUITE("store_postgresql") {
+  TEST_CASE("display_location hides PostgreSQL passwords in every form libpq reads, and leaves paths alone") {
+    CHECK(display_location("postgresql://u:pw@h:5432/db?sslmode=require&password=pw2&x=1") ==
+          "postgresql://u:***@h:5432/db?sslmode=require&password=***&x=1");
+    CHECK(display_location("postgres://u@h/db") == "postgres://u@h/db");
+    CHECK(display_location("POSTGRESQL://:pw@/db") == "POSTGRESQL://:***@/db");
+    CHECK(display_location("postgresql:host=h password = 'a \\' b' user=u") == "postgresql:host=h password=*** user=u");
+    CHECK(display_location("postgresql:password=secret") == "postgresql:password=***");
+    CHECK(display_location("/var/lib/dpgcert/store.db") == "/var/lib/dpgcert/store.db");
+    CHECK(display_location("sqlite:/x:y@z.db") == "sqlite:/x:y@z.db");
+  }
+
   TEST_CASE("postgresql: URI with a password, keyword string and libpq's environment open one store; the password is never shown") {
     const auto uri = database();
     if (!uri) return;

@@ -1,5 +1,7 @@
 #include "store/postgresql/pg_connection.hpp"
 
+#include <dpgcert/store.hpp>
+
 #include <libpq-fe.h>
 
 #include <charconv>
@@ -54,80 +56,9 @@ std::string scrub(std::string message, std::string_view secret) {
   return message;
 }
 
-namespace {
-
-/// Replaces the value of every `key=value` pair named password in a URI's query.
-std::string redact_query(std::string_view query) {
-  std::string out;
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    const std::size_t end = std::min(query.find('&', start), query.size());
-    const std::string_view pair = query.substr(start, end - start);
-    if (starts(pair, "password=")) {
-      out += "password=***";
-    } else {
-      out += pair;
-    }
-    if (end >= query.size()) break;
-    out += '&';
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string redact_location(std::string_view location) noexcept {
   try {
-    const std::size_t colon = location.find(':');
-    if (colon == std::string_view::npos) return std::string(location);
-    const std::string_view scheme = location.substr(0, colon);
-    std::string_view rest = location.substr(colon + 1);
-    if (starts(rest, "//")) {
-      // postgresql://[user[:password]@][host][:port][/db][?k=v&...]
-      std::string out(scheme);
-      out += "://";
-      rest.remove_prefix(2);
-      const std::size_t q = rest.find('?');
-      std::string_view authority_path = rest.substr(0, q);
-      const std::size_t slash = authority_path.find('/');
-      std::string_view authority = authority_path.substr(0, slash);
-      const std::size_t at = authority.rfind('@');
-      if (at != std::string_view::npos) {
-        const std::string_view userinfo = authority.substr(0, at);
-        const std::size_t pw = userinfo.find(':');
-        out += userinfo.substr(0, pw);
-        if (pw != std::string_view::npos) out += ":***";
-        out += '@';
-        authority.remove_prefix(at + 1);
-      }
-      out += authority;
-      if (slash != std::string_view::npos) out += authority_path.substr(slash);
-      if (q != std::string_view::npos) {
-        out += '?';
-        out += redact_query(rest.substr(q + 1));
-      }
-      return out;
-    }
-    // A keyword string: rebuilt from libpq's own parse, the password hidden.
-    const std::string text(rest);
-    char* err = nullptr;
-    PQconninfoOption* options = PQconninfoParse(text.c_str(), &err);
-    PQfreemem(err);
-    if (options == nullptr) return std::string(scheme) + ":(unparsable)";
-    std::string out(scheme);
-    out += ':';
-    bool first = true;
-    for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-      if (o->val == nullptr || *o->val == '\0') continue;
-      if (!first) out += ' ';
-      first = false;
-      out += o->keyword;
-      out += '=';
-      out += std::strcmp(o->keyword, "password") == 0 ? std::string("***") : std::string(o->val);
-    }
-    PQconninfoFree(options);
-    return out;
+    return display_location(location);
   } catch (...) {
     return "postgresql:(location hidden)";
   }

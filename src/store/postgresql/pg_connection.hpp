@@ -152,9 +152,7 @@ class Connection final {
 /// else internal. `what` says which operation failed.
 [[noreturn]] void throw_pg(pg_conn* conn, const pg_result* result, std::string_view what);
 
-/// A PostgreSQL location as it may be shown: the password of a URI (user:PASSWORD@, ?password=)
-/// or of a keyword string (password=...) replaced by "***". Never throws; text that does not parse
-/// is shown with everything after the scheme replaced.
+/// A PostgreSQL location as it may be shown (dpgcert::display_location); never throws.
 [[nodiscard]] std::string redact_location(std::string_view location) noexcept;
 
 /// `message` with every occurrence of `secret` (when not empty) replaced by "***".
