@@ -291,6 +291,11 @@ struct StoreOptions {
 /// or a sqlite: URI with a host.
 [[nodiscard]] DPGCERT_API std::optional<std::filesystem::path> sqlite_file_of(std::string_view location);
 
+/// A store location as it may be shown (messages, logs, StoreInfo): the password of a PostgreSQL
+/// URI (`user:PASSWORD@`, `?password=`) or keyword string (`password=...`) replaced by "***";
+/// other locations as they are. Never throws for any text but out of memory.
+[[nodiscard]] DPGCERT_API std::string display_location(std::string_view location);
+
 namespace store_detail {
 struct Access;
 }  // namespace store_detail

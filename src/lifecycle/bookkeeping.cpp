@@ -306,6 +306,7 @@ std::vector<Delivery> claim_deliveries(Store& store, Time now, std::chrono::seco
   Impl& s = impl(store);
   std::lock_guard lock(s.mu);
   return s.transact(true, [&](store::Transaction& tx) {
+    tx.relax_isolation();  // claims lock their rows and skip others' (FOR UPDATE SKIP LOCKED)
     std::vector<Delivery> out;
     for (store::DeliveryRow& row : tx.claim(now, now + lease, names, limit)) {
       out.push_back({std::move(row.sink), event_from(std::move(row.event)), row.attempts});
@@ -319,6 +320,7 @@ void settle_deliveries(Store& store, std::span<const DeliveryOutcome> outcomes, 
   Impl& s = impl(store);
   std::lock_guard lock(s.mu);
   s.transact(true, [&](store::Transaction& tx) {
+    tx.relax_isolation();  // guarded updates of claimed rows, counters incremented in place
     std::map<std::string, std::optional<std::int64_t>, std::less<>> ids;
     for (const DeliveryOutcome& o : outcomes) {
       auto it = ids.find(o.sink);

@@ -202,6 +202,12 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
 
+  /// Declares, before the first call, that this transaction writes only rows it claims with row
+  /// locks or changes by idempotent, guarded updates (the outbox's claims and settlements): a
+  /// backend may then run it below serialisable isolation, so that concurrent claimers skip one
+  /// another's rows instead of aborting one another. SQLite ignores it (one writer at a time).
+  virtual void relax_isolation() {}
+
   // -- meta --
   /// The schema version, -1 when the database holds no dpgcert schema.
   [[nodiscard]] virtual int schema_version() = 0;
@@ -361,6 +367,12 @@ class Backend {
   /// rolls back when it throws. Lock contention is retried inside (the body may run again) until
   /// the backend's deadline, then Error(io).
   virtual void run(bool write, TransactionBody body) = 0;
+  /// Takes the named run lock of this database for this handle, without waiting: false when
+  /// another handle (of any process or node) holds it. Held until unlock_run() or until the handle
+  /// (PostgreSQL: its session) ends, so a crashed holder never blocks the others.
+  [[nodiscard]] virtual bool try_lock_run(std::string_view name) = 0;
+  /// Releases a run lock this handle holds.
+  virtual void unlock_run(std::string_view name) noexcept = 0;
   /// Store::create failed after the backend was opened for creation: closes it and removes what
   /// creating it made (a new database file). The backend is unusable afterwards.
   virtual void abandon() noexcept = 0;

@@ -36,7 +36,7 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
     // Another backend's store needs its key source named.
     const std::optional<fs::path> file = sqlite_file_of(so.location);
     if (!file && options.key_file.empty() && options.passphrase_env.empty()) {
-      throw Error(ErrorCode::invalid_argument, "a store at '" + so.location +
+      throw Error(ErrorCode::invalid_argument, "a store at '" + display_location(so.location) +
                                                    "' needs --key-file or --passphrase-env (no key file beside a database file)");
     }
     const fs::path path = file.value_or(fs::path());
