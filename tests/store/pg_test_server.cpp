@@ -65,6 +65,10 @@ void find_server(State& s) {
   }
   if (const char* env = std::getenv("DPGCERT_TEST_POSTGRESQL_DIR"); env != nullptr && *env != '\0') {
     const fs::path dir(env);
+    if (fs::exists(dir / "skipped")) {
+      s.why = read_line(dir / "skipped");
+      return;
+    }
     if (fs::exists(dir / "uri")) {
       s.uri = read_line(dir / "uri");
       s.dir = dir.string();
@@ -80,6 +84,10 @@ void find_server(State& s) {
   const fs::path dir = fs::path(tmpl) / "server";
   const std::string cmd = "bash '" + script() + "' start '" + dir.string() + "' 2>'" + tmpl + "/start.log'";
   const int rc = std::system(cmd.c_str());
+  if (rc == 0 && fs::exists(dir / "skipped")) {
+    s.why = read_line(dir / "skipped");
+    return;
+  }
   if (rc != 0 || !fs::exists(dir / "uri")) {
     s.why = read_line(fs::path(tmpl) / "start.log");
     if (s.why.empty()) s.why = "the test server did not start";
