@@ -13,6 +13,7 @@
 #include <random>
 #include <stdexcept>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace dpgcert::testing {
@@ -41,6 +42,8 @@ struct OwnServer {
     if (::getpid() != owner || dir.empty()) return;
     const std::string cmd = "bash '" + script() + "' stop '" + dir.string() + "' >/dev/null 2>&1";
     (void)std::system(cmd.c_str());
+    std::error_code ec;
+    fs::remove_all(dir.parent_path(), ec);  // the temporary folder with the start log
   }
 };
 
@@ -81,6 +84,7 @@ void find_server(State& s) {
     s.why = "cannot make a temporary folder";
     return;
   }
+  ::chmod(tmpl, 0755);  // mkdtemp makes it 0700: the server's user (root runs it as "postgres") must enter
   const fs::path dir = fs::path(tmpl) / "server";
   const std::string cmd = "bash '" + script() + "' start '" + dir.string() + "' 2>'" + tmpl + "/start.log'";
   const int rc = std::system(cmd.c_str());
