@@ -13,6 +13,7 @@
 #include <random>
 #include <stdexcept>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace dpgcert::testing {
@@ -41,6 +42,8 @@ struct OwnServer {
     if (::getpid() != owner || dir.empty()) return;
     const std::string cmd = "bash '" + script() + "' stop '" + dir.string() + "' >/dev/null 2>&1";
     (void)std::system(cmd.c_str());
+    std::error_code ec;
+    fs::remove_all(dir.parent_path(), ec);  // the temporary folder with the start log
   }
 };
 
@@ -65,6 +68,10 @@ void find_server(State& s) {
   }
   if (const char* env = std::getenv("DPGCERT_TEST_POSTGRESQL_DIR"); env != nullptr && *env != '\0') {
     const fs::path dir(env);
+    if (fs::exists(dir / "skipped")) {
+      s.why = read_line(dir / "skipped");
+      return;
+    }
     if (fs::exists(dir / "uri")) {
       s.uri = read_line(dir / "uri");
       s.dir = dir.string();
@@ -77,9 +84,14 @@ void find_server(State& s) {
     s.why = "cannot make a temporary folder";
     return;
   }
+  ::chmod(tmpl, 0755);  // mkdtemp makes it 0700: the server's user (root runs it as "postgres") must enter
   const fs::path dir = fs::path(tmpl) / "server";
   const std::string cmd = "bash '" + script() + "' start '" + dir.string() + "' 2>'" + tmpl + "/start.log'";
   const int rc = std::system(cmd.c_str());
+  if (rc == 0 && fs::exists(dir / "skipped")) {
+    s.why = read_line(dir / "skipped");
+    return;
+  }
   if (rc != 0 || !fs::exists(dir / "uri")) {
     s.why = read_line(fs::path(tmpl) / "start.log");
     if (s.why.empty()) s.why = "the test server did not start";

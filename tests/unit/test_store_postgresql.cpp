@@ -95,7 +95,7 @@ TEST_SUITE("store_postgresql") {
     CHECK(display_location("sqlite:/x:y@z.db") == "sqlite:/x:y@z.db");
   }
 
-  TEST_CASE("postgresql: URI with a password, keyword string and libpq's environment open one store; the password is never shown") {
+  TEST_CASE("postgresql: URI with a password, keyword string and libpq's environment open one store - the password is never shown") {
     const auto uri = database();
     if (!uri) return;
     TempDir dir;
@@ -204,7 +204,7 @@ TEST_SUITE("store_postgresql") {
     // The server ends every session of this database, again and again (what a restart does to them).
     std::thread killer([&] {
       while (!stop) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(40));
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
         try {
           kills += std::atoi(testing::postgresql_admin("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                                        "WHERE datname = '" + db + "' AND pid <> pg_backend_pid()")
@@ -216,7 +216,7 @@ TEST_SUITE("store_postgresql") {
     std::set<std::string> acknowledged;
     int typed_errors = 0;
     int other_errors = 0;
-    for (int i = 0; i < 120; ++i) {
+    for (int i = 0; i < 60; ++i) {
       try {
         const ImportResult r = import_one(*s, f, "load " + std::to_string(i), i);
         if (r.outcome == ImportOutcome::imported) acknowledged.insert(r.fingerprint);

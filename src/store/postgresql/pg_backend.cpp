@@ -103,7 +103,7 @@ void PgBackend::run(bool write, store::TransactionBody body) {
                                        std::string(e.what()));
       }
       // The server rolled the transaction back; connect again (a restart takes a second or two).
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100u * attempt, 1000u)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50u * (attempt - 1), 1000u)));
     } catch (...) {
       db_->rollback_quietly();
       if (tx.schema_changed()) db_->clear_cache();
