@@ -194,7 +194,8 @@ TEST_SUITE("store_copy") {
       INFO("backend: ", backend);
       TempDir dir;
       TempDir other;
-      Populated p(*testing::location_for(backend, dir), dir.path() / "store.key");
+      const std::string source = *testing::location_for(backend, dir);
+      Populated p(source, dir.path() / "store.key");
       const std::string occupied = *testing::location_for(backend, other);
       auto existing = Store::create(options_at(occupied), vault::KeySource::key_file(other.path() / "k.key"));
       const std::vector<std::string> before = audit_lines(*existing);
@@ -207,8 +208,7 @@ TEST_SUITE("store_copy") {
       }
       CHECK(audit_lines(*existing) == before);
       CHECK(existing->info().certificates == 0);
-      CHECK(code_of([&] { (void)p.store->copy_to(options_at(*testing::location_for(backend, dir))); }) ==
-            ErrorCode::invalid_argument);
+      CHECK(code_of([&] { (void)p.store->copy_to(options_at(source)); }) == ErrorCode::invalid_argument);
       if (backend == "sqlite") {  // the same file, spelt another way
         const std::string plain = (dir.path() / "." / "store.db").string();
         CHECK(code_of([&] { (void)p.store->copy_to(options_at(plain)); }) == ErrorCode::invalid_argument);

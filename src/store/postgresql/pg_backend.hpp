@@ -112,6 +112,14 @@ class PgTransaction final : public store::Transaction {
   /// of the transaction, so that concurrent settlers hold a counter's row lock only briefly).
   void flush_counters();
 
+  // whole tables (pg_copy.cpp)
+  std::vector<std::string> table_names() override;
+  void read_table(std::string_view table, std::size_t batch,
+                  const std::function<void(const store::TableRows&)>& f) override;
+  void begin_copy() override;
+  void write_rows(std::string_view table, const store::TableRows& rows) override;
+  void end_copy() override;
+
  private:
   enum class QueryKind { rows, count, plan };
   /// Sends BEGIN before the first statement; every query goes through here.

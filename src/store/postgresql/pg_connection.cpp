@@ -114,6 +114,15 @@ std::int64_t Result::affected() const {
   return v;
 }
 
+int Result::columns() const noexcept { return result_ ? PQnfields(result_.get()) : 0; }
+
+std::string Result::column_name(int column) const {
+  const char* n = PQfname(result_.get(), column);
+  return n != nullptr ? n : "";
+}
+
+unsigned Result::column_type(int column) const noexcept { return PQftype(result_.get(), column); }
+
 bool Result::is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
 
 std::string_view Result::view(int row, int column) const {
@@ -236,12 +245,13 @@ Result Connection::query(std::string_view sql, const Params& params) {
   return Result(std::move(r));
 }
 
-void Connection::exec(std::string_view sql) {
+Result Connection::exec(std::string_view sql) {
   if (!conn_) throw ConnectionLost("not connected");
   const std::string text(sql);
   ResultPtr r(PQexec(conn_.get(), text.c_str()));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw_pg(conn_.get(), r.get(), text.substr(0, 40));
+  return Result(std::move(r));
 }
 
 void Connection::rollback_quietly() noexcept {

@@ -94,6 +94,10 @@ class Result final {
   [[nodiscard]] std::optional<std::int64_t> optional_integer(int row, int column) const;
   /// A bytea cell (hex output format).
   [[nodiscard]] std::vector<std::byte> bytes(int row, int column) const;
+  /// How many columns; a column's name and type (the pg_type OID).
+  [[nodiscard]] int columns() const noexcept;
+  [[nodiscard]] std::string column_name(int column) const;
+  [[nodiscard]] unsigned column_type(int column) const noexcept;
 
  private:
   ResultPtr result_;
@@ -119,8 +123,9 @@ class Connection final {
     (p.add(args), ...);
     return query(sql, p);
   }
-  /// Runs one or more statements without parameters or results (DDL, BEGIN, COMMIT).
-  void exec(std::string_view sql);
+  /// Runs one or more statements without parameters, unprepared (DDL, BEGIN, COMMIT; DECLARE
+  /// and FETCH of a cursor, which cannot be prepared); the last statement's rows.
+  Result exec(std::string_view sql);
   /// Rolls back an open transaction, ignoring errors.
   void rollback_quietly() noexcept;
   /// Whether the connection is usable; reconnect() otherwise.
