@@ -4,6 +4,10 @@
 #include "support/test_support.hpp"
 
 #include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -229,6 +233,28 @@ TEST_SUITE("cli") {
     CHECK(s.run("sink add log --jsonl " + q(log)).exit_code == 3);  // conflict: the name exists
     CHECK(s.run("sink add x --command true --timeout 0").exit_code == 64);
     CHECK(s.run("sink add x --jsonl " + q(log) + " --arg y").exit_code == 64);
+  }
+
+  TEST_CASE("check --exclusive does nothing while another check holds the run lock, and runs once it is free") {
+    DPGCERT_REQUIRE_TOOL();
+    CliStore s;
+    const std::string lock_file = s.db.string() + "-lifecycle.check.lock";
+    {
+      // Another node's check holds the lock (flock on the lock file beside the database).
+      const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      REQUIRE(fd >= 0);
+      REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+      const auto busy = s.run("check --exclusive --at 2026-10-15T00:00:00Z");
+      CHECK(busy.exit_code == 0);
+      CHECK(busy.out.find("Another check is running") != std::string::npos);
+      const auto busy_json = s.run("check --exclusive --json --at 2026-10-15T00:00:00Z");
+      CHECK(busy_json.exit_code == 0);
+      CHECK(busy_json.out.empty());  // no event lines: nothing was announced
+      ::close(fd);
+    }
+    const auto free = s.run("check --exclusive --json --at 2026-10-15T00:00:00Z");
+    CHECK(free.exit_code == 1);
+    CHECK_FALSE(free.out.empty());
   }
 
   TEST_CASE("check --no-deliver records the events and the next run delivers them") {

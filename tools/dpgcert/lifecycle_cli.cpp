@@ -130,6 +130,9 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
   check_cmd->add_option("--at", check_opts->at, "Check at this RFC 3339 time (default: --now, else now)");
   check_cmd->add_option("--sink", check_opts->sinks, "Deliver only to this configured sink this run (repeatable)");
   check_cmd->add_flag("--no-deliver", check_opts->no_deliver, "Record the events only; a later run delivers them");
+  check_cmd->add_flag("--exclusive", check_opts->exclusive,
+                      "One run at a time across processes and nodes: when another check holds the store's run lock,\n"
+                      "do nothing and exit 0 (PostgreSQL: an advisory lock; SQLite: a lock file beside the database)");
   add_common(*check_cmd, check_opts->common);
   check_cmd->footer(
       "--json prints one JSON line per event emitted (docs/cli-json.md). Each threshold is announced once;\n"
@@ -138,7 +141,8 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
       "revoked or in its last stage, 3 could not run.\n"
       "Examples:\n"
       "  dpgcert check\n"
-      "  dpgcert check --json --at 2026-11-15T00:00:00Z");
+      "  dpgcert check --json --at 2026-11-15T00:00:00Z\n"
+      "  dpgcert check --exclusive      # the timer of every gateway node, one shared store");
   runs.emplace_back(check_cmd, [&global, check_opts] { return run_check(global, *check_opts); });
 
   const auto digest_opts = std::make_shared<DigestOptions>();

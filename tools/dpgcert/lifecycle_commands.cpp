@@ -169,7 +169,13 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
     CheckOptions co;
     co.sinks = options.sinks;
     co.deliver = !options.no_deliver;
+    co.exclusive = options.exclusive;
     const CheckResult r = lifecycle.check(now, co);
+    if (r.skipped) {
+      if (!options.common.json) std::cout << "Another check is running on this store; this one did nothing.\n";
+      std::cout.flush();
+      return static_cast<int>(exit_ok);
+    }
     for (const Event& e : r.emitted) {
       if (options.common.json) {
         std::cout << to_json(e).dump() << '\n';
