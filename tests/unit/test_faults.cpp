@@ -1,9 +1,10 @@
-// Failing parts: a JSON Lines sink whose disk is full, the clock going backwards between two
+// Failing parts: the store's disk filling up mid-import (an SQLite VFS), a JSON Lines sink whose disk is full, the clock going backwards between two
 // checks, a store its user may only read, SIGKILL in the middle of a master-key rotation. Nothing is
 // lost, nothing is emitted twice, nothing crashes. (A hook past its timeout: test_lifecycle.cpp;
 // SIGKILL during imports: test_store_process.cpp.)
 #include "support/test_support.hpp"
 #include "store/cert_factory.hpp"
+#include "store/full_disk_vfs.hpp"
 
 #include <dpgcert/lifecycle.hpp>
 #include <dpgcert/store.hpp>
@@ -86,6 +87,47 @@ TEST_SUITE("faults") {
     const std::string text = test::read_text(log);
     CHECK(std::count(text.begin(), text.end(), '\n') == 1);
     CHECK(json::parse(text)["id"] == first.emitted[0].id);
+  }
+
+  TEST_CASE("the store's disk filling up in the middle of imports: an error or a whole import, never half of one") {
+    Env env;
+    env.store.reset();
+    std::size_t expected = 1;
+    int refused = 0;
+    int round = 0;
+    for (const long long budget : {0LL, 600LL, 3000LL, 5000LL, 9000LL, 17000LL, 40000LL, 100000LL}) {
+      CAPTURE(budget);
+      testing::LeafSpec s;
+      s.common_name = "full disk " + std::to_string(round++);
+      const testing::Made m = env.factory.made(s, test::pw("pw"));
+      bool imported = false;
+      {
+        const testing::FullDiskVfs full(budget);
+        try {
+          StoreOptions o;
+          o.path = env.dir.path() / "store.db";
+          const auto store = Store::open(std::move(o));
+          ImportOptions io;
+          io.report = testing::passing_report(m.certificate, kT0);
+          imported = store->import(m.bundle, m.pkcs12, test::pw("pw"), io).outcome == ImportOutcome::imported;
+        } catch (const Error& e) {
+          ++refused;
+          CHECK(std::string(e.what()).find("full") != std::string::npos);  // "COMMIT: database or disk is full"
+        }
+      }
+      if (imported) ++expected;
+      // Room again: the store opens, holds exactly the whole imports, and every bundle unseals.
+      StoreOptions o;
+      o.path = env.dir.path() / "store.db";
+      const auto store = Store::open(std::move(o));
+      CHECK_NOTHROW(store->verify_master_key());
+      const auto all = store->query(CertificateQuery{});
+      CHECK(all.size() == expected);
+      for (const auto& c : all) CHECK(store->unseal(c.fingerprint).password.view() == "pw");
+    }
+    MESSAGE("imports refused on a full disk: " << refused << ", imported: " << expected - 1);
+    CHECK(refused >= 3);  // the small budgets fail
+    CHECK(expected >= 2);  // the large ones succeed
   }
 
   TEST_CASE("the clock going backwards between two checks emits nothing twice and loses nothing") {
