@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential g++ clang lld cmake ninja-build pkg-config git ca-certificates openssl
+  build-essential g++ clang libclang-rt-14-dev lld cmake ninja-build pkg-config git ca-certificates openssl
   libssl-dev libbotan-2-dev libsqlite3-dev libpq-dev postgresql
   libp11-kit-dev p11-kit softhsm2 opensc libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libbenchmark-dev

@@ -1,4 +1,7 @@
 // JSON renderings of dpgcert's values (the schema the CLI and bindings print; docs/cli-json.md).
+// Every to_json() of dpgcert returns strings that are well-formed UTF-8, so dump() never throws on
+// them: a byte of a certificate field, a file name or a message that is not part of a well-formed
+// UTF-8 sequence is written as the four characters \xHH (docs/output.md).
 #pragma once
 
 #include <dpgcert/export.hpp>

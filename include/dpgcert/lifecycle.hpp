@@ -282,12 +282,16 @@ using EventCallback = std::function<SinkResult(const Event&)>;
 [[nodiscard]] DPGCERT_API SinkConfig jsonl_sink(std::string name, const std::string& path);
 /// A sink that runs `argv` (argv[0] found on PATH when it has no '/') once per event with the event
 /// as JSON on stdin and DPGCERT_EVENT_ID, DPGCERT_EVENT_KIND, DPGCERT_STAGE_DAYS, DPGCERT_DAYS_LEFT,
-/// DPGCERT_FINGERPRINT, DPGCERT_CVR, DPGCERT_MAILBOX, DPGCERT_NOT_AFTER in its environment (and
-/// no other DPGCERT_ variable of this process: DPGCERT_PASSPHRASE never reaches a hook). Exit
-/// status 0 acknowledges; any other status, a signal or running past `timeout` (the process group
+/// DPGCERT_FINGERPRINT, DPGCERT_CVR, DPGCERT_MAILBOX, DPGCERT_NOT_AFTER in its environment; of
+/// this process's environment only what command_hook_inherits() allows (so no passphrase or token
+/// in any variable reaches a hook). Exit status 0 acknowledges; any other status, a signal or running past `timeout` (the process group
 /// is killed) means "retry later".
 [[nodiscard]] DPGCERT_API SinkConfig command_sink(std::string name, std::vector<std::string> argv,
                                                   std::chrono::seconds timeout = std::chrono::seconds(30));
+/// Whether a command hook inherits this process's environment variable `name`: only PATH, HOME,
+/// LANG, TZ and LC_* do. A program that reads a secret from a variable should not use one of these
+/// names (the tool refuses them for passphrases).
+[[nodiscard]] DPGCERT_API bool command_hook_inherits(std::string_view name) noexcept;
 /// Checks a sink's kind-specific settings. Error(invalid_argument), also for a kind not in the
 /// sink registry.
 DPGCERT_API void validate_sink(const SinkConfig& sink);
@@ -423,7 +427,8 @@ struct Digest {
 
 /// The digest as JSON (docs/cli-json.md).
 [[nodiscard]] DPGCERT_API nlohmann::json to_json(const Digest& digest);
-/// The digest as text, one block per organisation.
+/// The digest as text, one block per organisation; values escaped for a terminal as to_text(const
+/// ValidationReport&) does.
 [[nodiscard]] DPGCERT_API std::string to_text(const Digest& digest);
 
 // ---- the lifecycle handle -------------------------------------------------------------------

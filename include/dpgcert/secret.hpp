@@ -11,6 +11,8 @@ namespace dpgcert {
 
 /// Owns a buffer of secret bytes that is wiped when it is destroyed, moved from or cleared.
 ///
+/// The buffer lives in whole memory pages of its own, marked MADV_DONTDUMP on Linux, so a core dump
+/// of the process does not hold it (docs/security.md: what else an embedding program should do).
 /// Move-only; never printed. Not thread-safe: one thread owns a secret at a time.
 class DPGCERT_API SecretBytes final {
  public:

@@ -337,6 +337,8 @@ struct DPGCERT_API ValidationReport {
 ///     [PASS] chain                   verified to CN=TRUST2408 OCES Primary CA,...
 ///     [WARN] key_strength            RSA 2048 bits: below the recommended 3072
 ///     Verdict: WARN - usable, see the warnings
+/// Names and messages are escaped for a terminal: control characters and bytes that are not UTF-8
+/// become \xHH, C1 and bidirectional controls \uHHHH (docs/output.md).
 [[nodiscard]] DPGCERT_API std::string to_text(const ValidationReport& report);
 
 }  // namespace dpgcert

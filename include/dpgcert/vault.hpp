@@ -44,9 +44,14 @@ struct Argon2Params {
   bool operator==(const Argon2Params&) const = default;
 };
 
-/// The largest Argon2 cost accepted (4 GiB of memory, 64 passes, 64 lanes), so that a doctored store
-/// cannot make opening it take forever. Beyond: Error(limit_exceeded).
-inline constexpr Argon2Params max_argon2_params{4u * 1024 * 1024, 64, 64};
+/// The largest Argon2 parameters accepted, each alone (1 GiB of memory, 16 passes, 16 lanes), so that
+/// a doctored store cannot make opening it stall a process. Beyond: Error(limit_exceeded). Together
+/// they are capped by max_argon2_cost_kib as well.
+inline constexpr Argon2Params max_argon2_params{1024u * 1024, 16, 16};
+/// The largest memory x passes accepted (KiB): four times the default's (64 MiB x 3), about 3.5 s
+/// here. Writing (store init, key rotate) and opening apply the same caps, so whatever dpgcert
+/// writes it can open, and a store edited to ask for more is refused (Error(limit_exceeded)).
+inline constexpr std::uint64_t max_argon2_cost_kib = 4ull * 64 * 1024 * 3;
 
 /// A 256-bit master key of the software key wrapper. Move-only; wiped on destruction; owned by one
 /// thread at a time.
@@ -62,7 +67,11 @@ class DPGCERT_API MasterKey final {
   [[nodiscard]] static MasterKey from_passphrase(const SecretBytes& passphrase, std::span<const std::byte> salt,
                                                  const Argon2Params& params);
   /// Reads a key file: exactly 32 bytes, or 64 hexadecimal digits with an optional trailing
-  /// newline. Throws Error(io) when it cannot be read, Error(malformed) for any other content.
+  /// newline. The file must be a regular file (opened without blocking: a FIFO is refused) owned by
+  /// this user or root and private to its owner (mode 0600 or stricter), as ssh requires of private
+  /// keys. Throws Error(io) when it cannot be read, Error(invalid_argument) when it is not private
+  /// (the message says how to fix it), Error(malformed) for any other content and for a key that is
+  /// not random (all zero, a repeated pattern).
   [[nodiscard]] static MasterKey read_key_file(const std::filesystem::path& path);
   /// Creates a new key file holding 32 random bytes, with mode 0600 (created exclusively: never
   /// follows or replaces an existing file), and flushes it to disk. Throws Error(conflict) when the

@@ -4,12 +4,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <ostream>
 #include <streambuf>
 #include <string>
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +62,24 @@ std::string named(std::string_view what, const std::filesystem::path& path) {
   throw Error(code, message);
 }
 
+/// ssh's rule for a private key file: owned by this user or root, no access for group or others.
+void check_private(const struct stat& st, const std::filesystem::path& path, const ReadFileOptions& options) {
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me && st.st_uid != 0) {
+    throw Error(ErrorCode::invalid_argument,
+                named(options.what, path) + " is owned by uid " + std::to_string(st.st_uid) +
+                    ", not by this user (uid " + std::to_string(me) + ") or root: it could have been replaced; "
+                    "give it to this user: chown " + std::to_string(me) + " '" + path.string() + "'");
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw Error(ErrorCode::invalid_argument, named(options.what, path) + " is accessible by others (mode " + mode +
+                                                 "): it must be private to its owner; run: chmod 600 '" +
+                                                 path.string() + "'");
+  }
+}
+
 /// Opens a regular file for reading and returns it with its size; throws as read_file() says.
 Fd open_regular(const std::filesystem::path& path, const ReadFileOptions& options, std::size_t& size) {
   // O_NONBLOCK: a FIFO must not block the open; it is refused below like every non-regular file.
@@ -73,6 +93,7 @@ Fd open_regular(const std::filesystem::path& path, const ReadFileOptions& option
   if (!S_ISREG(st.st_mode)) {
     throw Error(ErrorCode::io, "cannot read " + named(options.what, path) + ": not a regular file");
   }
+  if (options.private_file) check_private(st, path, options);
   const auto file_size = static_cast<std::uintmax_t>(st.st_size);
   if (file_size > options.limit) {
     throw Error(ErrorCode::limit_exceeded, named(options.what, path) + " is " + std::to_string(file_size) +
@@ -237,13 +258,21 @@ void replace_file(const std::filesystem::path& path, const std::function<void(st
                   const WriteFileOptions& options) {
   static std::atomic<unsigned> counter{0};
   const std::filesystem::path dir = folder_of(path);
-  // Hidden, beside the target (a rename within one file system), unique per process and call.
+  // Hidden, beside the target (a rename within one file system), unique per process and call, and
+  // unpredictable: created exclusively without following links, so a name planted in advance
+  // could only make the write fail, and a random part leaves nothing to plant.
+  std::uint64_t nonce = 0;
+  if (::getrandom(&nonce, sizeof nonce, 0) != static_cast<ssize_t>(sizeof nonce)) nonce = 0;
+  char random_part[17];
+  std::snprintf(random_part, sizeof random_part, "%016llx", static_cast<unsigned long long>(nonce));
   std::string tmp_name(1, '.');
   tmp_name += path.filename().string();
   tmp_name += ".tmp.";
   tmp_name += std::to_string(::getpid());
   tmp_name += '.';
   tmp_name += std::to_string(counter.fetch_add(1));
+  tmp_name += '.';
+  tmp_name += random_part;
   const std::filesystem::path tmp = dir / tmp_name;
   Fd fd(::open(tmp.c_str(), kExclusive, options.mode));
   if (fd.get() < 0) {

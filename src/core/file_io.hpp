@@ -23,11 +23,16 @@ struct ReadFileOptions {
   std::size_t limit = 0;                 ///< The largest file accepted, in bytes.
   ErrorCode if_missing = ErrorCode::io;  ///< The code for a file that does not exist.
   std::string_view what = "file";        ///< Names the file in messages ("key file '/x': ...").
+  /// A private file (a key file): it must be owned by this process's user or by root and give
+  /// group and others no access, else Error(invalid_argument) saying how to fix it (ssh's rule
+  /// for private keys).
+  bool private_file = false;
 };
 
-/// Reads a whole regular file (symbolic links are followed). Throws Error(limit_exceeded) when it
-/// holds more than `options.limit` bytes (before reading any), Error(options.if_missing) when it
-/// does not exist, Error(io) for anything else (a folder, no permission, a read error).
+/// Reads a whole regular file (symbolic links are followed; opened without blocking, so a FIFO is
+/// refused, not waited on). Throws Error(limit_exceeded) when it holds more than `options.limit`
+/// bytes (before reading any), Error(options.if_missing) when it does not exist, Error(io) for
+/// anything else (a FIFO, a device, a folder, no permission, a read error).
 [[nodiscard]] std::vector<std::byte> read_file(const std::filesystem::path& path, const ReadFileOptions& options);
 
 /// As read_file(), into a zeroizing buffer: for files that hold passwords or keys. Nothing of the

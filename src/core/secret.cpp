@@ -3,10 +3,52 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace dpgcert {
+namespace {
+
+std::size_t page_size() noexcept {
+  static const std::size_t size = [] {
+    const long n = ::sysconf(_SC_PAGESIZE);
+    return n > 0 ? static_cast<std::size_t>(n) : std::size_t{4096};
+  }();
+  return size;
+}
+
+std::size_t rounded_to_pages(std::size_t n) noexcept {
+  const std::size_t page = page_size();
+  return (n + page - 1) / page * page;
+}
+
+/// `size` zeroed bytes in whole pages of their own, left out of core dumps (MADV_DONTDUMP): a
+/// secret never shares a page with other data, so the mark covers it exactly.
+std::byte* allocate_secret(std::size_t size) {
+  const std::size_t total = rounded_to_pages(size);
+  void* p = std::aligned_alloc(page_size(), total);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_DONTDUMP
+  (void)::madvise(p, total, MADV_DONTDUMP);  // best effort: a kernel without it still wipes
+#endif
+  std::memset(p, 0, total);
+  return static_cast<std::byte*>(p);
+}
+
+void release_secret(std::byte* p, std::size_t size) noexcept {
+  const std::size_t total = rounded_to_pages(size);
+  secure_wipe({p, total});
+#ifdef MADV_DODUMP
+  (void)::madvise(p, total, MADV_DODUMP);  // the pages go back to the heap for ordinary data
+#endif
+  std::free(p);
+}
+
+}  // namespace
 
 void secure_wipe(std::span<std::byte> bytes) noexcept {
   if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
@@ -14,7 +56,7 @@ void secure_wipe(std::span<std::byte> bytes) noexcept {
 
 SecretBytes::SecretBytes(std::span<const std::byte> data) {
   if (data.empty()) return;
-  data_ = new std::byte[data.size()];
+  data_ = allocate_secret(data.size());
   size_ = data.size();
   std::memcpy(data_, data.data(), size_);
 }
@@ -26,7 +68,7 @@ SecretBytes SecretBytes::from_text(std::string_view text) {
 SecretBytes SecretBytes::zeroed(std::size_t size) {
   SecretBytes s;
   if (size == 0) return s;
-  s.data_ = new std::byte[size]();
+  s.data_ = allocate_secret(size);
   s.size_ = size;
   return s;
 }
@@ -52,10 +94,7 @@ SecretBytes::~SecretBytes() { clear(); }
 SecretBytes SecretBytes::clone() const { return SecretBytes(bytes()); }
 
 void SecretBytes::clear() noexcept {
-  if (data_ != nullptr) {
-    secure_wipe({data_, size_});
-    delete[] data_;
-  }
+  if (data_ != nullptr) release_secret(data_, size_);
   data_ = nullptr;
   size_ = 0;
 }

@@ -1,4 +1,5 @@
 // The digest for humans: per organisation, what expires when and whom to contact.
+#include "core/text.hpp"
 #include "lifecycle/lifecycle_impl.hpp"
 
 #include <dpgcert/error.hpp>
@@ -19,6 +20,7 @@ constexpr std::size_t kPage = 10000;
 json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
 std::string pad(std::string s, std::size_t width) {
+  s = detail::terminal_text(s);  // values from the store and certificates, escaped for a terminal
   if (s.size() < width) s.append(width - s.size(), ' ');
   return s + ' ';
 }
@@ -145,7 +147,7 @@ nlohmann::json to_json(const Digest& digest) {
                     {"policy", od.policy.thresholds_days},
                     {"certificates", std::move(certs)}});
   }
-  return {{"at", format_rfc3339(digest.at)}, {"organisations", std::move(orgs)}};
+  return detail::json_safe({{"at", format_rfc3339(digest.at)}, {"organisations", std::move(orgs)}});
 }
 
 std::string to_text(const Digest& digest) {
@@ -154,13 +156,14 @@ std::string to_text(const Digest& digest) {
   for (const OrganisationDigest& od : digest.organisations) {
     out << '\n';
     if (od.organisation) {
-      out << od.organisation->name << " - CVR " << od.organisation->cvr << '\n';
+      out << detail::terminal_text(od.organisation->name) << " - CVR " << detail::terminal_text(od.organisation->cvr) << '\n';
       if (od.organisation->contacts.empty()) {
         out << "  Contacts: none recorded (add one: dpgcert org add ... --contact)\n";
       }
       for (const Contact& c : od.organisation->contacts) {
-        out << "  Contact:  " << (c.name.empty() ? "" : c.name + " ") << '<' << c.email << '>'
-            << (c.role.empty() ? "" : " (" + c.role + ")") << '\n';
+        out << "  Contact:  " << detail::terminal_text(c.name.empty() ? "" : c.name + " ") << '<'
+            << detail::terminal_text(c.email) << '>' << detail::terminal_text(c.role.empty() ? "" : " (" + c.role + ")")
+            << '\n';
       }
     } else {
       out << "Certificates attached to no organisation\n";
@@ -181,7 +184,7 @@ std::string to_text(const Digest& digest) {
       const std::string type = c.type == oces::CertificateType::none ? "-" : std::string(oces::to_string(c.type));
       out << "  " << pad(format_rfc3339(c.effective_not_after).substr(0, 10), 10) << pad(days_text(d.days_left), 12)
           << pad(stage_text(d.stage), 9) << pad(d.severity == Severity::none ? "-" : std::string(to_string(d.severity)), 8)
-          << pad(c.mailbox.value_or("-"), 30) << pad(type, 12) << c.common_name.value_or("-") << " ("
+          << pad(c.mailbox.value_or("-"), 30) << pad(type, 12) << detail::terminal_text(c.common_name.value_or("-")) << " ("
           << c.fingerprint.substr(0, 16) << ")";
       if (c.effective_not_after < c.not_after) out << " - an issuing CA expires first";
       out << '\n';

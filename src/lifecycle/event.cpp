@@ -1,4 +1,5 @@
 // Renewal events: their stable ids and their JSON (the payload every sink receives).
+#include "core/text.hpp"
 #include "lifecycle/lifecycle_impl.hpp"
 
 #include <dpgcert/error.hpp>
@@ -145,7 +146,7 @@ nlohmann::json to_json(const Event& e) {
   j["organisation"] = e.organisation ? organisation_json(*e.organisation) : json(nullptr);
   j["superseded_by"] = opt(e.superseded_by);
   j["failed_checks"] = e.failed_checks;
-  return j;
+  return detail::json_safe(std::move(j));
 }
 
 Event event_from_json(const nlohmann::json& j) {

@@ -1,6 +1,7 @@
 // The sink registry: sink kinds by name. Each kind lives in its own file under sinks/; adding one
 // is that file and one line in kinds() below. The tool's `sink add` options and configuration file
 // members come from the kinds' option descriptions (sink_from_options), so it needs no change.
+#include "core/text.hpp"
 #include "lifecycle/sinks/sink_kind.hpp"
 
 #include <dpgcert/error.hpp>
@@ -79,6 +80,12 @@ nlohmann::json settings_of(const SinkConfig& sink) {
   return j;
 }
 
+std::string settings_text(const nlohmann::json& settings) {
+  const nlohmann::json safe = detail::json_safe(settings);
+  if (safe != settings) throw Error(ErrorCode::invalid_argument, "sink settings must be UTF-8 text");
+  return safe.dump();
+}
+
 void bad_setting(const SinkConfig& sink, const std::string& what) {
   throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': " + what);
 }
@@ -138,7 +145,7 @@ SinkConfig sink_from_options(std::string name, std::string_view kind, const Sink
         break;
     }
   }
-  sink.settings = settings.dump();
+  sink.settings = lifecycle_detail::settings_text(settings);
   validate_sink(sink);
   return sink;
 }

@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include <dpgcert/oces_json.hpp>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@ void to_json(nlohmann::json& out, const Identity& identity) {
                            : nlohmann::json(nullptr);
   out["issuing_ca"] = text_or_null(identity.issuing_ca);
   out["warnings"] = identity.warnings;
+  detail::make_json_safe(out);
 }
 
 nlohmann::json to_json(const Identity& identity) {

@@ -1,4 +1,5 @@
 // JSON rendering of a PKCS#12 profile (docs/cli-json.md). Never includes key material.
+#include "core/text.hpp"
 #include <dpgcert/json.hpp>
 #include <dpgcert/pkcs12.hpp>
 
@@ -30,7 +31,7 @@ nlohmann::json to_json(const Pkcs12Profile& profile) {
     b["local_key_id"] = bag.local_key_id ? nlohmann::json(to_hex(*bag.local_key_id)) : nlohmann::json(nullptr);
     j["bags"].push_back(std::move(b));
   }
-  return j;
+  return detail::json_safe(std::move(j));
 }
 
 }  // namespace dpgcert

@@ -22,6 +22,9 @@ BulkImportResult import_one(Store& store, BulkImportItem& item, std::size_t inde
   try {
     const auto bytes = detail::read_file(item.path, {.limit = ctx.limits().max_input_bytes});
     const Pkcs12Bundle bundle = load_pkcs12(bytes, item.password, ctx);
+    // What the file holds, not how the tool was called: unsupported, never invalid_argument.
+    if (!bundle.leaf()) throw Error(ErrorCode::unsupported, "the file holds no end-entity certificate: nothing to import");
+    if (bundle.private_key() == nullptr) throw Error(ErrorCode::unsupported, "the file holds no private key: nothing to import");
     ImportOptions o = defaults;
     if (item.organisation_cvr) o.organisation_cvr = item.organisation_cvr;
     if (item.mailbox) o.mailbox = item.mailbox;

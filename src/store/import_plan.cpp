@@ -1,5 +1,7 @@
 #include "store/import_plan.hpp"
 
+#include "core/text.hpp"
+
 #include <dpgcert/error.hpp>
 #include <dpgcert/json.hpp>
 #include <dpgcert/validation_json.hpp>
@@ -58,7 +60,7 @@ PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const Valida
   p.key_algorithm = leaf.public_key().algorithm;
   p.key_bits = leaf.public_key().bits;
   p.der.assign(leaf.der().begin(), leaf.der().end());
-  p.pkcs12_profile_json = to_json(bundle.profile()).dump();
+  p.pkcs12_profile_json = detail::dump_json(to_json(bundle.profile()));
   p.pkcs12_legacy = bundle.profile().legacy;
   p.verdict = report.verdict;
   p.forced = !report.ok();
@@ -67,7 +69,7 @@ PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const Valida
   lean.certificate.reset();
   nlohmann::json r = to_json(lean);
   r.erase("certificate");
-  p.report_json = r.dump();
+  p.report_json = detail::dump_json(std::move(r));
   p.initial_status = report.status(check_id::revocation) == CheckStatus::fail ? CertificateStatus::revoked
                                                                                : CertificateStatus::active;
   p.source = options.source.empty() ? "api" : options.source;

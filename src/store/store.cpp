@@ -3,6 +3,7 @@
 // and integrity. Imports are in import.cpp; sealing, unsealing and key rotation in sealing.cpp.
 #include "store/store_impl.hpp"
 
+#include "core/text.hpp"
 #include "store/backend_registry.hpp"
 #include "store/hooks.hpp"
 #include "store/import_plan.hpp"
@@ -146,7 +147,7 @@ void Store::Impl::audit(store::Transaction& tx, Time at, std::string_view actor,
   e.action = std::string(action);
   e.object_kind = std::string(kind);
   e.object_key = std::string(key);
-  e.details = details.dump();
+  e.details = detail::dump_json(details);
   tx.append_audit(e);
 }
 

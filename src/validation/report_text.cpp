@@ -1,4 +1,6 @@
 // The validation report as a checklist for people (to_text).
+#include "core/text.hpp"
+
 #include <dpgcert/validation.hpp>
 
 #include <algorithm>
@@ -11,8 +13,11 @@ constexpr std::size_t kWidth = 80;
 constexpr std::size_t kIdColumn = 24;  // "key_matches_certificate" is 23 characters
 
 /// Appends `text` wrapped to kWidth columns: the first line continues after `used` columns, the
-/// others are indented by `indent`. Breaks at spaces, or hard when a word is too long.
-void append_wrapped(std::string& out, std::string_view text, std::size_t used, std::size_t indent) {
+/// others are indented by `indent`. Breaks at spaces, or hard when a word is too long. The text
+/// (names and messages from certificates) is escaped for a terminal first.
+void append_wrapped(std::string& out, std::string_view raw_text, std::size_t used, std::size_t indent) {
+  const std::string escaped = detail::terminal_text(raw_text);
+  std::string_view text = escaped;
   std::size_t col = used;
   bool line_start = true;
   while (!text.empty()) {

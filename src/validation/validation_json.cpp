@@ -1,4 +1,5 @@
 // JSON form of validation reports and CRLs.
+#include "core/text.hpp"
 #include <dpgcert/json.hpp>
 #include <dpgcert/oces_json.hpp>
 #include <dpgcert/validation.hpp>
@@ -49,7 +50,7 @@ nlohmann::json to_json(const ValidationReport& report) {
                                    {"reason", e.reason},
                                    {"subject", e.subject ? nlohmann::json(*e.subject) : nlohmann::json(nullptr)}});
   }
-  return j;
+  return detail::json_safe(std::move(j));
 }
 
 nlohmann::json to_json(const Crl& crl) {
@@ -64,7 +65,7 @@ nlohmann::json to_json(const Crl& crl) {
                             {"revocation_date", format_rfc3339(r.revocation_date)},
                             {"reason", r.reason ? nlohmann::json(std::string(to_string(*r.reason))) : nlohmann::json(nullptr)}});
   }
-  return j;
+  return detail::json_safe(std::move(j));
 }
 
 }  // namespace dpgcert

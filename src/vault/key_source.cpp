@@ -30,14 +30,36 @@ int hex_value(std::byte b) noexcept {
 
 /// Reads at most kMaxKeyFile bytes into a secret buffer.
 SecretBytes read_small_file(const std::filesystem::path& path) {
-  return detail::read_secret_file(path, {.limit = kMaxKeyFile, .if_missing = ErrorCode::not_found, .what = "key file"});
+  return detail::read_secret_file(
+      path, {.limit = kMaxKeyFile, .if_missing = ErrorCode::not_found, .what = "key file", .private_file = true});
+}
+
+/// A key with fewer than this many distinct byte values is not random (all zero, a repeated
+/// pattern, hex digits written as raw bytes): 32 random bytes have about 30 distinct values, 16 or
+/// fewer with a probability of about 2^-48.
+constexpr std::size_t kMinDistinctBytes = 17;
+
+/// Refuses a key that is obviously not random. Error(malformed).
+MasterKey checked(MasterKey key, const std::filesystem::path& path) {
+  bool seen[256] = {};
+  std::size_t distinct = 0;
+  for (const std::byte b : key.bytes().bytes()) {
+    if (!seen[std::to_integer<unsigned>(b)]) ++distinct;
+    seen[std::to_integer<unsigned>(b)] = true;
+  }
+  if (distinct < kMinDistinctBytes) {
+    throw Error(ErrorCode::malformed, "vault: key file '" + path.string() +
+                                          "' does not hold a random key (too few distinct bytes); make a new one "
+                                          "with 'dpgcert store init' or 'head -c 32 /dev/urandom'");
+  }
+  return key;
 }
 
 }  // namespace
 
 MasterKey MasterKey::read_key_file(const std::filesystem::path& path) {
   const SecretBytes content = read_small_file(path);
-  if (content.size() == key_size) return from_bytes(content.bytes());
+  if (content.size() == key_size) return checked(from_bytes(content.bytes()), path);
   // 64 hex digits, optionally followed by "\n" or "\r\n".
   std::size_t n = content.size();
   if (n > 0 && content.data()[n - 1] == std::byte{'\n'}) --n;
@@ -51,7 +73,7 @@ MasterKey MasterKey::read_key_file(const std::filesystem::path& path) {
       ok = hi >= 0 && lo >= 0;
       if (ok) key.data()[i] = static_cast<std::byte>(hi * 16 + lo);
     }
-    if (ok) return MasterKey(std::move(key));
+    if (ok) return checked(MasterKey(std::move(key)), path);
   }
   throw Error(ErrorCode::malformed, "vault: key file '" + path.string() +
                                         "' must hold exactly 32 bytes or 64 hexadecimal digits");

@@ -66,8 +66,10 @@ MasterKey MasterKey::from_passphrase(const SecretBytes& passphrase, std::span<co
     throw Error(ErrorCode::invalid_argument, "vault: impossible Argon2id parameters (need t >= 1, p >= 1, memory >= 8*p KiB)");
   }
   if (p.memory_kib > max_argon2_params.memory_kib || p.iterations > max_argon2_params.iterations ||
-      p.parallelism > max_argon2_params.parallelism) {
-    throw Error(ErrorCode::limit_exceeded, "vault: Argon2id parameters above the limit (4 GiB, t=64, p=64)");
+      p.parallelism > max_argon2_params.parallelism ||
+      static_cast<std::uint64_t>(p.memory_kib) * p.iterations > max_argon2_cost_kib) {
+    throw Error(ErrorCode::limit_exceeded,
+                "vault: Argon2id parameters above the limit (1 GiB, t=16, p=16, memory x passes 768 MiB)");
   }
   SecretBytes key = SecretBytes::zeroed(key_size);
   try {

@@ -1,3 +1,5 @@
+#include "core/text.hpp"
+
 #include <dpgcert/error.hpp>
 #include <dpgcert/json.hpp>
 #include <dpgcert/x509.hpp>
@@ -49,11 +51,11 @@ nlohmann::json to_json(const Certificate& cert) {
   j["subject_key_id"] = optional_bytes(cert.subject_key_id());
   j["authority_key_id"] = optional_bytes(cert.authority_key_id());
   j["self_issued"] = cert.is_self_issued();
-  return j;
+  return detail::json_safe(std::move(j));
 }
 
 nlohmann::json to_json(const Error& error) {
-  return {{"code", std::string(to_string(error.code()))}, {"message", error.what()}};
+  return detail::json_safe({{"code", std::string(to_string(error.code()))}, {"message", error.what()}});
 }
 
 }  // namespace dpgcert

@@ -45,6 +45,10 @@ struct LeafSpec {
   std::vector<std::string> policies;
   std::int64_t not_before = 1704067200;  // 2024-01-01
   std::int64_t not_after = 1798761600;   // 2027-01-01
+  /// Hostile-input tests: the name's values are stored as given, bytes unchecked (UTF8String).
+  bool raw_names = false;
+  /// subjectAltName e-mail addresses, stored as given (IA5String, bytes unchecked).
+  std::vector<std::string> san_emails;
 };
 
 /// An OCES2 FOCES-like leaf: serialNumber CVR:<cvr>-FID:<fid>, the OCES2 FOCES production policy.
@@ -145,8 +149,8 @@ class CertFactory {
     X509_EXTENSION_free(ext);
   }
 
-  static void add_name(X509_NAME* name, const char* field, const std::string& value) {
-    if (X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
+  static void add_name(X509_NAME* name, const char* field, const std::string& value, bool raw = false) {
+    if (X509_NAME_add_entry_by_txt(name, field, raw ? V_ASN1_UTF8STRING : MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
                                    static_cast<int>(value.size()), -1, 0) != 1) {
       throw std::runtime_error(std::string("cert factory: name attribute ") + field);
     }
@@ -159,9 +163,9 @@ class CertFactory {
     X509_NAME* name = X509_NAME_new();
     add_name(name, "C", "DK");
     if (spec.organization_identifier) add_name(name, "organizationIdentifier", *spec.organization_identifier);
-    if (spec.organisation) add_name(name, "O", *spec.organisation);
+    if (spec.organisation) add_name(name, "O", *spec.organisation, spec.raw_names);
     if (spec.serial_number) add_name(name, "serialNumber", *spec.serial_number);
-    add_name(name, "CN", spec.common_name);
+    add_name(name, "CN", spec.common_name, spec.raw_names);
     X509_set_subject_name(x.get(), name);
     X509_set_issuer_name(x.get(), is_ca ? name : X509_get_subject_name(ca_.get()));
     X509_NAME_free(name);
@@ -190,6 +194,19 @@ class CertFactory {
         const int ok = X509_add1_ext_i2d(x.get(), NID_certificate_policies, pols, 0, X509V3_ADD_DEFAULT);
         CERTIFICATEPOLICIES_free(pols);
         if (ok != 1) throw std::runtime_error("cert factory: certificatePolicies");
+      }
+      if (!spec.san_emails.empty()) {
+        GENERAL_NAMES* names = GENERAL_NAMES_new();
+        for (const auto& e : spec.san_emails) {
+          ASN1_IA5STRING* s = ASN1_IA5STRING_new();
+          ASN1_STRING_set(s, e.data(), static_cast<int>(e.size()));
+          GENERAL_NAME* gn = GENERAL_NAME_new();
+          GENERAL_NAME_set0_value(gn, GEN_EMAIL, s);
+          sk_GENERAL_NAME_push(names, gn);
+        }
+        const int ok = X509_add1_ext_i2d(x.get(), NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT);
+        GENERAL_NAMES_free(names);
+        if (ok != 1) throw std::runtime_error("cert factory: subjectAltName");
       }
     }
     if (X509_sign(x.get(), ca_key_.get(), EVP_sha256()) <= 0) throw std::runtime_error("cert factory: signing failed");

@@ -293,8 +293,10 @@ TEST_SUITE("cli store") {
 
     w.init();
     CHECK(w.run_json("import " + data("oces2-prod/foces.p12") + " " + w.import_options())[0]["outcome"] == "imported");
-    std::string other(32, '\x5a');
+    std::string other;
+    for (int i = 0; i < 32; ++i) other += static_cast<char>(0x5a + 3 * i);  // another key, not the store's
     test::write_text(w.dir / "other.key", other);
+    fs::permissions(w.dir / "other.key", fs::perms::owner_read | fs::perms::owner_write);  // key files are private
     const test::ScopedEnv key("DPGCERT_KEY_FILE", (w.dir / "other.key").string());
     const json e = w.run_json("export " + fp_of("oces2-prod/foces.p12") + " --out " + q(w.dir / "x.p12") +
                                   " --password-file " + q(w.password),

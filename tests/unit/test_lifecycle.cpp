@@ -893,6 +893,36 @@ TEST_SUITE("lifecycle") {
     CHECK(env_text.find("PATH=") != std::string::npos);  // the rest of the environment is there
   }
 
+  TEST_CASE("command hook: only PATH, HOME, LANG, TZ and LC_* of the caller's environment are passed on") {
+    Env env;
+    const fs::path out = env.dir.path() / "hook.env";
+    const std::string hook = write_script(env.dir.path() / "hook.sh", "env > '" + out.string() + "'\n");
+    (void)Lifecycle(*env.store).add_sink(command_sink("hook", {hook}, std::chrono::seconds(10)));
+    (void)env.put(leaf_until("Sikker post", days(25)));
+    // A passphrase in a variable of the operator's choosing (--passphrase-env MY_STORE_PW), a token.
+    test::ScopedEnv pw("MY_STORE_PW", std::string("do-not-leak-this"));
+    test::ScopedEnv token("GITHUB_TOKEN", std::string("ghp_secret"));
+    test::ScopedEnv lang("LANG", std::string("da_DK.UTF-8"));
+    test::ScopedEnv tz("TZ", std::string("Europe/Copenhagen"));
+    test::ScopedEnv lc("LC_TIME", std::string("C.UTF-8"));
+    const CheckResult r = Lifecycle(*env.store).check(kT0);
+    REQUIRE(r.deliveries.size() == 1);
+    REQUIRE(r.deliveries[0].delivered);
+    const std::string env_text = test::read_text(out);
+    CHECK(env_text.find("do-not-leak-this") == std::string::npos);
+    CHECK(env_text.find("MY_STORE_PW") == std::string::npos);
+    CHECK(env_text.find("ghp_secret") == std::string::npos);
+    CHECK(env_text.find("LANG=da_DK.UTF-8\n") != std::string::npos);
+    CHECK(env_text.find("TZ=Europe/Copenhagen\n") != std::string::npos);
+    CHECK(env_text.find("LC_TIME=C.UTF-8\n") != std::string::npos);
+    CHECK(env_text.find("DPGCERT_EVENT_KIND=expiring\n") != std::string::npos);
+    CHECK(command_hook_inherits("PATH"));
+    CHECK(command_hook_inherits("LC_ALL"));
+    CHECK_FALSE(command_hook_inherits("MY_STORE_PW"));
+    CHECK_FALSE(command_hook_inherits("DPGCERT_PASSPHRASE"));
+    CHECK_FALSE(command_hook_inherits("PATHX"));
+  }
+
   TEST_CASE("command hook: a non-zero exit and a missing program mean retry later - a hook that ignores stdin is fine") {
     Env env;
     const std::string failing = write_script(env.dir.path() / "fail.sh", "cat >/dev/null\nexit 3\n");

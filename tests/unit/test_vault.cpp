@@ -111,10 +111,12 @@ TEST_SUITE("vault") {
 
     const fs::path hex = dir.path() / "hex.key";
     std::ofstream(hex) << "000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F\n";
+    fs::permissions(hex, fs::perms::owner_read | fs::perms::owner_write);  // key files are private
     const MasterKey h = MasterKey::read_key_file(hex);
     CHECK(h.bytes().bytes()[31] == std::byte{0x1f});
     const fs::path bad = dir.path() / "bad.key";
     std::ofstream(bad) << "too short";
+    fs::permissions(bad, fs::perms::owner_read | fs::perms::owner_write);
     CHECK(code_of([&] { (void)MasterKey::read_key_file(bad); }) == ErrorCode::malformed);
     CHECK(code_of([&] { (void)MasterKey::read_key_file(dir.path() / "missing.key"); }) == ErrorCode::not_found);
   }

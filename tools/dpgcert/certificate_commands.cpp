@@ -1,5 +1,6 @@
 // dpgcert list / show / export / retire.
 #include "store_support.hpp"
+#include "terminal.hpp"
 
 #include "core/file_io.hpp"
 
@@ -120,7 +121,7 @@ int run_export(const StoreGlobal& global, const ExportOptions& options) {
     if (options.common.json) {
       print_json({{"fingerprint_sha256", u.record.fingerprint}, {"file", options.out}, {"profile", options.profile}});
     } else {
-      std::cout << "Exported " << u.record.fingerprint << " to " << options.out << " (" << options.profile
+      std::cout << "Exported " << u.record.fingerprint << " to " << term(options.out) << " (" << options.profile
                 << " PKCS#12, mode 0600)\n";
     }
     return static_cast<int>(exit_ok);

@@ -70,7 +70,8 @@ struct VerifyOptions {
 /// 3 could not run, 64 usage.
 int run_verify(const VerifyOptions& options);
 
-/// Prints {"error": {...}} (JSON mode) or "dpgcert: error (code): message" to stderr.
+/// Prints {"error": {...}} (JSON mode) or "dpgcert: error (code): message" to stderr, the message
+/// escaped for the terminal.
 void print_error(const Common& common, const Error& error);
 
 /// "in 12 days", "3 days ago", "today".
@@ -83,10 +84,12 @@ void print_error(const Common& common, const Error& error);
 /// Prints the OCES identity rows an operator reads first (type, CVR, ids, environment, issuer).
 void print_identity_rows(const Certificate& cert);
 
-/// One "  Label               value" row of the human output.
+/// One "  Label               value" row of the human output; the value is escaped for the
+/// terminal (term()).
 void print_row(std::string_view label, std::string_view value);
 
-/// Prints a JSON document to stdout, indented, with a trailing newline.
+/// Prints a JSON document to stdout, indented, with a trailing newline. Strings that are not UTF-8
+/// are escaped (detail::dump_json), so printing never throws on their bytes.
 void print_json(const nlohmann::json& j);
 
 }  // namespace dpgcert::cli

@@ -1,4 +1,6 @@
 #include "cli.hpp"
+#include "core/text.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/json.hpp>
 #include <dpgcert/oces.hpp>
@@ -67,7 +69,7 @@ void print_error(const Common& common, const Error& error) {
   if (common.json) {
     print_json(nlohmann::json{{"error", {{"code", std::string(to_string(error.code()))}, {"message", error.what()}}}});
   } else {
-    std::cerr << "dpgcert: " << to_string(error.code()) << ": " << error.what() << '\n';
+    std::cerr << "dpgcert: " << to_string(error.code()) << ": " << term(error.what()) << '\n';
   }
 }
 
@@ -79,7 +81,7 @@ std::string relative_days(Time t, Time now) {
   return std::to_string(-days) + (days == -1 ? " day ago" : " days ago");
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
+void print_json(const nlohmann::json& j) { std::cout << detail::dump_json(j, 2) << '\n'; }
 
 nlohmann::json certificate_json(const Certificate& cert) {
   nlohmann::json j = to_json(cert);
@@ -87,7 +89,9 @@ nlohmann::json certificate_json(const Certificate& cert) {
   return j;
 }
 
-void print_row(std::string_view label, std::string_view value) {
+void print_row(std::string_view label, std::string_view raw_value) {
+  const std::string escaped = term(raw_value);  // a value from a file, a certificate or the store
+  std::string_view value = escaped;
   // "  Label               value": values wrap at 80 columns onto lines indented like the value,
   // after a comma, a space or a "+" where possible (names, lists), else hard (fingerprints).
   constexpr std::size_t kIndent = 22;

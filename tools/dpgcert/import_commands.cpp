@@ -2,6 +2,7 @@
 #include "store_support.hpp"
 
 #include "onboarding.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/bulk_import.hpp>
 #include <dpgcert/context.hpp>
@@ -22,9 +23,36 @@ using nlohmann::json;
 
 std::vector<fs::path> paths_of(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
+/// A folder entry named like a PKCS#12 file that is not one to open, and why.
+struct Skipped {
+  fs::path path;
+  std::string why;
+};
+
+/// Why a folder entry is not opened (a dangling or looping link, a FIFO, a device, a folder), or
+/// "" for a regular file. Decided from the entry's status alone: such an entry is never opened (a
+/// FIFO would block, a device could act on open).
+std::string not_a_file(const fs::directory_entry& e) {
+  std::error_code ec;
+  const fs::file_status link = e.symlink_status(ec);
+  const fs::file_status st = e.status(ec);
+  if (ec) {
+    if (ec == std::errc::too_many_symbolic_link_levels) return "skipped: a symbolic link loop";
+    if (fs::is_symlink(link) && ec == std::errc::no_such_file_or_directory) return "skipped: a dangling symbolic link";
+    return "skipped: " + ec.message();
+  }
+  if (fs::is_regular_file(st)) return "";
+  if (fs::is_fifo(st)) return "skipped: a FIFO, not a regular file";
+  if (fs::is_block_file(st) || fs::is_character_file(st)) return "skipped: a device, not a regular file";
+  if (fs::is_directory(st)) return "skipped: a folder (folders are not entered)";
+  if (fs::is_socket(st)) return "skipped: a socket, not a regular file";
+  return "skipped: not a regular file";
+}
+
 /// The PKCS#12 files a list of paths stands for: files as given (so a typo is reported), and the
-/// .p12/.pfx files of folders in name order (hidden files skipped; not recursive).
-std::vector<fs::path> expand_import_paths(const std::vector<std::string>& paths) {
+/// .p12/.pfx files of folders in name order (hidden files skipped; one level: not recursive).
+/// Entries of a folder that are named so but are not regular files go to `skipped`.
+std::vector<fs::path> expand_import_paths(const std::vector<std::string>& paths, std::vector<Skipped>& skipped) {
   std::vector<fs::path> out;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -33,16 +61,23 @@ std::vector<fs::path> expand_import_paths(const std::vector<std::string>& paths)
       continue;
     }
     std::vector<fs::path> found;
-    for (const auto& e : fs::directory_iterator(p, ec)) {
+    for (auto it = fs::directory_iterator(p, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::directory_entry& e = *it;
       const std::string name = e.path().filename().string();
       std::string ext = e.path().extension().string();
       std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (!name.starts_with(".") && (ext == ".p12" || ext == ".pfx") && e.is_regular_file(ec)) found.push_back(e.path());
+      if (name.starts_with(".") || (ext != ".p12" && ext != ".pfx")) continue;
+      if (std::string why = not_a_file(e); !why.empty()) {
+        skipped.push_back({e.path(), std::move(why)});
+      } else {
+        found.push_back(e.path());
+      }
     }
     if (ec) throw Error(ErrorCode::io, "cannot list folder '" + p + "': " + ec.message());
     std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());
   }
+  std::sort(skipped.begin(), skipped.end(), [](const Skipped& a, const Skipped& b) { return a.path < b.path; });
   return out;
 }
 
@@ -61,8 +96,9 @@ bool unreadable(ErrorCode code) {
          code == ErrorCode::limit_exceeded || code == ErrorCode::io;
 }
 
-/// Cuts `s` to at most `width` characters, marking the cut with "~" (file names keep their end).
-std::string fit(const std::string& s, std::size_t width, bool keep_end = false) {
+/// Escapes `s` for the terminal and cuts it to at most `width` characters, marking the cut with "~" (file names keep their end).
+std::string fit(const std::string& value, std::size_t width, bool keep_end = false) {
+  const std::string s = term(value);  // escaped before it is measured
   if (s.size() <= width) return s;
   return keep_end ? "~" + s.substr(s.size() - (width - 1)) : s.substr(0, width - 1) + "~";
 }
@@ -73,8 +109,11 @@ int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
   return guarded(options.common, [&] {
     const Context& ctx = Context::shared();
     const Time now = options.common.now_time();
-    const std::vector<fs::path> files = expand_import_paths(options.files);
-    if (files.empty()) throw Error(ErrorCode::invalid_argument, "no PKCS#12 files (.p12, .pfx) in the given folders");
+    std::vector<Skipped> skipped;
+    const std::vector<fs::path> files = expand_import_paths(options.files, skipped);
+    if (files.empty() && skipped.empty()) {
+      throw Error(ErrorCode::invalid_argument, "no PKCS#12 files (.p12, .pfx) in the given folders");
+    }
     std::optional<PasswordMap> map;
     if (!options.password_map.empty()) map = PasswordMap::load(options.password_map);
 
@@ -110,7 +149,7 @@ int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
       }
     }
     if (map && !options.common.json) {
-      for (const auto& k : map->unused()) std::cerr << "dpgcert: warning: password map entry '" << k << "' matches no file\n";
+      for (const auto& k : map->unused()) std::cerr << "dpgcert: warning: password map entry '" << term(k) << "' matches no file\n";
     }
     auto store = open_store(global, options.common);
     store->verify_master_key();  // a wrong or missing key is one error up front, not one per file
@@ -130,8 +169,17 @@ int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
       bar.update(done, "imported " + std::to_string(n_imported) + ", already there " + std::to_string(n_present) +
                            ", refused " + std::to_string(n_refused) + ", unreadable " + std::to_string(n_unreadable));
     };
-    const auto results = import_files(*store, std::move(items), bulk, ctx);
+    auto results = import_files(*store, std::move(items), bulk, ctx);
     bar.finish();
+    // Entries of a folder that were not opened: reported like files that could not be read.
+    for (const Skipped& s : skipped) {
+      BulkImportResult r;
+      r.index = results.size();
+      r.path = s.path;
+      r.error = Error(ErrorCode::io, s.why);
+      ++n_unreadable;
+      results.push_back(std::move(r));
+    }
 
     // Exit code: the worst outcome (a usage error in a file's mapping, an unreadable file, a refusal).
     int rc = exit_ok;

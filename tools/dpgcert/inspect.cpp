@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "core/file_io.hpp"
 #include "onboarding.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/context.hpp>
 #include <dpgcert/json.hpp>
@@ -93,7 +94,7 @@ int run_inspect(const InspectOptions& options) {
       return exit_ok;
     }
 
-    std::cout << options.file << ": "
+    std::cout << term(options.file) << ": "
               << (loaded.kind == FileKind::pkcs12 ? "PKCS#12 bundle" : "certificate file") << '\n';
     if (loaded.bundle) {
       const auto& b = *loaded.bundle;

@@ -1,5 +1,6 @@
 // dpgcert org add / list / show, mailbox add / list.
 #include "store_support.hpp"
+#include "terminal.hpp"
 
 #include <iostream>
 
@@ -89,7 +90,7 @@ int run_org_add(const StoreGlobal& global, const OrgAddOptions& options) {
     if (options.common.json) {
       print_json(organisation_json(added));
     } else {
-      std::cout << "Added organisation " << added.cvr << " (" << added.name << ")\n";
+      std::cout << "Added organisation " << term(added.cvr) << " (" << term(added.name) << ")\n";
     }
     return static_cast<int>(exit_ok);
   });
@@ -155,7 +156,7 @@ int run_mailbox_add(const StoreGlobal& global, const MailboxAddOptions& options)
     if (options.common.json) {
       print_json(mailbox_json(added, std::nullopt));
     } else {
-      std::cout << "Added mailbox " << added.address << " to organisation " << added.organisation_cvr << '\n';
+      std::cout << "Added mailbox " << term(added.address) << " to organisation " << term(added.organisation_cvr) << '\n';
     }
     return static_cast<int>(exit_ok);
   });

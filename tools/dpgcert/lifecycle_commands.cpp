@@ -1,5 +1,6 @@
 // dpgcert check / digest / metrics / sink / org policy: the lifecycle layer on the command line.
 #include "lifecycle_cli.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/lifecycle.hpp>
 #include <dpgcert/store.hpp>
@@ -47,7 +48,7 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
 void print_event_line(const Event& e) {
   const TrackedCertificate& c = e.certificate;
   std::cout << pad(event_label(e), 12) << pad("CVR " + e.cvr().value_or("-"), 12) << pad(c.mailbox.value_or("-"), 28)
-            << c.common_name.value_or("-") << " (" << c.fingerprint.substr(0, 16) << ")";
+            << term(c.common_name.value_or("-")) << " (" << c.fingerprint.substr(0, 16) << ")";
   switch (e.kind) {
     case EventKind::expiring:
       std::cout << " expires " << date_only(e.effective_not_after) << " (" << relative_days(e.effective_not_after, e.at)
@@ -63,7 +64,7 @@ void print_event_line(const Event& e) {
       std::cout << " revoked - replace it";
       break;
     case EventKind::validation_failed:
-      std::cout << " in use although validation failed: " << (e.failed_checks.empty() ? "?" : join(e.failed_checks, ", "));
+      std::cout << " in use although validation failed: " << (e.failed_checks.empty() ? "?" : term(join(e.failed_checks, ", ")));
       break;
   }
   if (e.effective_not_after < c.not_after && (e.kind == EventKind::expiring || e.kind == EventKind::expired)) {
@@ -185,8 +186,8 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
     }
     for (const DeliveryAttempt& a : r.deliveries) {
       if (a.delivered) continue;
-      std::cerr << "dpgcert: sink '" << a.sink << "': event " << a.event_id << " not delivered (attempt " << a.attempt
-                << "): " << a.error << "; retried from " << (a.retry_at ? format_rfc3339(*a.retry_at) : "the next run")
+      std::cerr << "dpgcert: sink '" << term(a.sink) << "': event " << a.event_id << " not delivered (attempt "
+                << a.attempt << "): " << term(a.error) << "; retried from " << (a.retry_at ? format_rfc3339(*a.retry_at) : "the next run")
                 << '\n';
     }
     if (!options.common.json) {
@@ -242,7 +243,7 @@ int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
     if (options.common.json) {
       print_json(sink_json(added, std::nullopt));
     } else {
-      std::cout << "Added sink " << added.name << " (" << added.kind << ": " << describe_sink(added)
+      std::cout << "Added sink " << term(added.name) << " (" << added.kind << ": " << term(describe_sink(added))
                 << "). Events emitted from now on are delivered to it.\n";
     }
     return static_cast<int>(exit_ok);
@@ -270,9 +271,9 @@ int run_sink_list(const StoreGlobal& global, const SinkListOptions& options) {
     for (const SinkConfig& s : sinks) {
       const auto st = stats_of(s.name);
       std::cout << pad(s.name, 16) << pad(s.kind, 9) << pad(std::to_string(st ? st->pending : 0), 8)
-                << pad(std::to_string(st ? st->delivered : 0), 10) << describe_sink(s) << '\n';
+                << pad(std::to_string(st ? st->delivered : 0), 10) << term(describe_sink(s)) << '\n';
       if (st && st->last_error) {
-        std::cout << "    last error: " << *st->last_error;
+        std::cout << "    last error: " << term(*st->last_error);
         if (st->next_attempt_at) std::cout << " (next attempt " << format_rfc3339(*st->next_attempt_at) << ")";
         std::cout << '\n';
       }
@@ -288,7 +289,7 @@ int run_sink_remove(const StoreGlobal& global, const SinkRemoveOptions& options)
     if (options.common.json) {
       print_json({{"removed", options.name}});
     } else {
-      std::cout << "Removed sink " << options.name << " and its pending deliveries\n";
+      std::cout << "Removed sink " << term(options.name) << " and its pending deliveries\n";
     }
     return static_cast<int>(exit_ok);
   });

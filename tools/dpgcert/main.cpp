@@ -5,9 +5,11 @@
 #include "commands.hpp"
 #include "config.hpp"
 #include "store_cli.hpp"
+#include "terminal.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <exception>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -47,9 +49,7 @@ void apply_config(dpgcert::cli::StoreGlobal& global, const dpgcert::cli::Config&
   global.sinks = config.sinks;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
   using namespace dpgcert::cli;
   CLI::App app{"dpgcert - lifecycle of Danish OCES organisation and function certificates"};
   app.require_subcommand(1);
@@ -107,4 +107,20 @@ int main(int argc, char** argv) {
     if (cmd->parsed()) return run();
   }
   return exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  dpgcert::cli::harden_process();
+  dpgcert::cli::install_terminate_handler();
+  // The last line of defence: an exception no command turned into a message is still an error
+  // message and exit 3, never std::terminate (whose core dump could hold secrets).
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    return dpgcert::cli::report_escaped_exception(argc, argv, e.what());
+  } catch (...) {
+    return dpgcert::cli::report_escaped_exception(argc, argv, "unknown exception");
+  }
 }

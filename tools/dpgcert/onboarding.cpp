@@ -1,5 +1,6 @@
 // The password map, password prompts, colour and the progress bar of the tool.
 #include "onboarding.hpp"
+#include "terminal.hpp"
 
 #include "core/file_io.hpp"
 
@@ -278,7 +279,7 @@ void ProgressBar::update(std::size_t done, std::string_view status) {
   constexpr std::size_t kWidth = 24;
   const std::size_t filled = done * kWidth / total_;
   std::string line = "\r[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + "] " + std::to_string(done) +
-                     "/" + std::to_string(total_) + " " + std::string(status);
+                     "/" + std::to_string(total_) + " " + term(status);
   if (line.size() > 79) line.resize(79);
   line += "\x1b[K";  // clear the rest of the line
   std::cerr << line << std::flush;

@@ -1,6 +1,7 @@
 // dpgcert store init / store info / store copy / key rotate / audit.
 #include "store_support.hpp"
 #include "key_info.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/vault.hpp>
 
@@ -15,6 +16,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 SecretBytes passphrase_from_env(const std::string& var) {
+  refuse_inherited_secret_variable(var);
   const char* v = std::getenv(var.c_str());
   if (v == nullptr || *v == '\0') {
     throw Error(ErrorCode::invalid_argument, "environment variable " + var + " is not set or empty");
@@ -67,9 +69,9 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
                   {"key_file", opt(key_file_of(info))},
                   {"key_file_created", key_created}});
     } else {
-      std::cout << "Created store " << info.location << " (schema " << info.schema_version << ")\n";
+      std::cout << "Created store " << term(info.location) << " (schema " << info.schema_version << ")\n";
       if (const auto kf = key_file_of(info)) {
-        std::cout << "Master key: key file " << *kf << (key_created ? " (created, mode 0600)" : " (existing)")
+        std::cout << "Master key: key file " << term(*kf) << (key_created ? " (created, mode 0600)" : " (existing)")
                   << "\nKeep a copy of the key file apart from the store's backups: without it nothing sealed can be opened.\n";
       } else {
         std::cout << "Master key: passphrase (Argon2id " << options.argon2_memory_kib << " KiB, t="
@@ -193,9 +195,9 @@ int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options) {
       std::cout << "Re-wrapped " << r.rewrapped << " data keys; no sealed data was rewritten.\n";
       if (const auto kf = key_file_of(after)) std::cout << "The store now uses key file " << *kf << '\n';
       else if (after.key_kind == "passphrase") std::cout << "The store now uses the new passphrase (give it in DPGCERT_PASSPHRASE)\n";
-      else std::cout << "The store now uses " << describe_key(after) << '\n';
+      else std::cout << "The store now uses " << term(describe_key(after)) << '\n';
       if (const auto kf = key_file_of(before)) {
-        std::cout << "The previous key file " << *kf
+        std::cout << "The previous key file " << term(*kf)
                   << " no longer opens this store; keep it only as long as older backups need it.\n";
       }
     }
@@ -225,8 +227,8 @@ int run_audit(const StoreGlobal& global, const AuditOptions& options) {
       return static_cast<int>(exit_ok);
     }
     for (const auto& e : entries) {
-      std::cout << format_rfc3339(e.at) << "  " << pad(e.actor, 12) << pad(e.action, 24) << e.object_key << "  "
-                << e.details << '\n';
+      std::cout << format_rfc3339(e.at) << "  " << pad(e.actor, 12) << pad(e.action, 24) << term(e.object_key) << "  "
+                << term(e.details) << '\n';
     }
     return static_cast<int>(exit_ok);
   });

@@ -2,9 +2,11 @@
 #include "store_support.hpp"
 
 #include "onboarding.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/context.hpp>
 #include <dpgcert/json.hpp>
+#include <dpgcert/lifecycle.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -55,6 +57,7 @@ StoreOptions store_options(const StoreGlobal& g, const Common& common) {
   if (const char* pp = std::getenv("DPGCERT_PASSPHRASE"); pp != nullptr && *pp != '\0') {
     o.unlock.passphrase = SecretBytes::from_text(pp);
   } else if (!g.passphrase_env.empty()) {
+    refuse_inherited_secret_variable(g.passphrase_env);
     const char* v = std::getenv(g.passphrase_env.c_str());
     if (v == nullptr) {
       throw Error(ErrorCode::invalid_argument, "the configuration names " + g.passphrase_env +
@@ -67,6 +70,13 @@ StoreOptions store_options(const StoreGlobal& g, const Common& common) {
 
 std::unique_ptr<Store> open_store(const StoreGlobal& g, const Common& common) {
   return Store::open(store_options(g, common));
+}
+
+void refuse_inherited_secret_variable(const std::string& var) {
+  if (command_hook_inherits(var)) {
+    throw Error(ErrorCode::invalid_argument, "the passphrase cannot be in " + var +
+                                                 ": command hooks inherit that variable; use another name");
+  }
 }
 
 int guarded(const Common& common, const std::function<int()>& body) {
@@ -92,6 +102,7 @@ json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullp
 std::string date_only(Time t) { return format_rfc3339(t).substr(0, 10); }
 
 std::string pad(std::string s, std::size_t width) {
+  s = term(s);  // a value from the store or a certificate: escaped before it is measured
   s.append(s.size() < width ? width - s.size() : 1, ' ');
   return s;
 }
@@ -126,7 +137,8 @@ json parse_or_text(const std::string& text) {
   return j.is_discarded() ? json(text) : j;
 }
 
-std::string clip(const std::string& s, std::size_t width) {
+std::string clip(const std::string& value, std::size_t width) {
+  const std::string s = term(value);  // escaped before it is measured
   std::size_t chars = 0;
   std::size_t cut = std::string::npos;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -22,6 +22,9 @@ namespace dpgcert::cli {
 [[nodiscard]] StoreOptions store_options(const StoreGlobal& g, const Common& common);
 /// Opens the store the global options name (open_cli_store).
 [[nodiscard]] std::unique_ptr<Store> open_store(const StoreGlobal& g, const Common& common);
+/// Throws Error(invalid_argument) when a secret's variable is one a command hook inherits (PATH,
+/// HOME, LANG, TZ, LC_*: command_hook_inherits()).
+void refuse_inherited_secret_variable(const std::string& var);
 /// Runs a command body; errors become a message and exit code 3 (64 for usage errors).
 int guarded(const Common& common, const std::function<int()>& body);
 
@@ -29,7 +32,8 @@ int guarded(const Common& common, const std::function<int()>& body);
 [[nodiscard]] nlohmann::json opt(const std::optional<std::string>& v);
 /// "2026-11-15".
 [[nodiscard]] std::string date_only(Time t);
-/// `s` padded to `width`; a longer value keeps one space before the next column.
+/// `s` escaped for the terminal (term()) and padded to `width`; a longer value keeps one space
+/// before the next column.
 [[nodiscard]] std::string pad(std::string s, std::size_t width);
 /// Whole days from `now` to `not_after`, rounded towards the past.
 [[nodiscard]] long long days_left(Time not_after, Time now);
@@ -37,7 +41,7 @@ int guarded(const Common& common, const std::function<int()>& body);
 [[nodiscard]] nlohmann::json summary_json(const CertificateSummary& s, Time now);
 /// `text` parsed as JSON, or as a string when it is not JSON.
 [[nodiscard]] nlohmann::json parse_or_text(const std::string& text);
-/// Cuts `s` to at most `width` characters (UTF-8 code points, never inside one), marking the cut
+/// Escapes `s` for the terminal (term()) and cuts it to at most `width` characters (UTF-8 code points, never inside one), marking the cut
 /// with "~".
 [[nodiscard]] std::string clip(const std::string& s, std::size_t width);
 /// The certificate table of list and org show: 80 columns, soonest expiry first, the fingerprint

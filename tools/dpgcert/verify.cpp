@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "core/file_io.hpp"
 #include "onboarding.hpp"
+#include "terminal.hpp"
 
 #include <dpgcert/context.hpp>
 #include <dpgcert/oces.hpp>
@@ -58,7 +59,7 @@ int run_verify(const VerifyOptions& options) {
       j["file"] = options.file;
       print_json(j);
     } else {
-      std::cout << options.file << '\n' << to_text(report);
+      std::cout << term(options.file) << '\n' << to_text(report);
     }
     return exit_code(report.verdict);
   } catch (const Error& e) {

@@ -94,12 +94,13 @@ class SigpipeGuard {
   bool was_pending_ = false;
 };
 
-/// The hook's environment: this process's, minus every DPGCERT_ variable (DPGCERT_PASSPHRASE and
-/// DPGCERT_KEY_FILE must never reach a hook), plus the event's key fields.
+/// The hook's environment: the allow-listed variables of this process (command_hook_inherits), plus the
+/// event's key fields as DPGCERT_EVENT_* variables.
 std::vector<std::string> hook_environment(const json& event) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::strncmp(*e, "DPGCERT_", 8) != 0) env.emplace_back(*e);
+    const std::string_view entry(*e);
+    if (command_hook_inherits(entry.substr(0, entry.find('=')))) env.emplace_back(entry);
   }
   auto str = [&](const char* key) -> std::string {
     const json& v = event.contains(key) ? event[key] : json(nullptr);
@@ -240,11 +241,15 @@ class CommandRunner final : public lifecycle_detail::SinkRunner {
 
 }  // namespace
 
+bool command_hook_inherits(std::string_view name) noexcept {
+  return name == "PATH" || name == "HOME" || name == "LANG" || name == "TZ" || name.starts_with("LC_");
+}
+
 SinkConfig command_sink(std::string name, std::vector<std::string> argv, std::chrono::seconds timeout) {
   SinkConfig s;
   s.name = std::move(name);
   s.kind = "command";
-  s.settings = json{{"argv", std::move(argv)}, {"timeout_seconds", timeout.count()}}.dump();
+  s.settings = lifecycle_detail::settings_text(json{{"argv", std::move(argv)}, {"timeout_seconds", timeout.count()}});
   validate_sink(s);
   return s;
 }

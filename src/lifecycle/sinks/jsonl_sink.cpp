@@ -100,7 +100,7 @@ SinkConfig jsonl_sink(std::string name, const std::string& path) {
     const auto abs = std::filesystem::absolute(p, ec);
     if (!ec) p = abs.lexically_normal().string();
   }
-  s.settings = json{{"path", p}}.dump();
+  s.settings = lifecycle_detail::settings_text(json{{"path", p}});
   validate_sink(s);
   return s;
 }

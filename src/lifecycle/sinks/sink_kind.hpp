@@ -36,6 +36,9 @@ struct SinkKindEntry {
 
 /// The sink's settings as a JSON object; Error(invalid_argument) otherwise.
 [[nodiscard]] nlohmann::json settings_of(const SinkConfig& sink);
+/// `settings` as the JSON text a SinkConfig holds. Settings are used as they are (paths, a
+/// program's arguments), so text that is not UTF-8 is refused: Error(invalid_argument).
+[[nodiscard]] std::string settings_text(const nlohmann::json& settings);
 /// Throws Error(invalid_argument) "sink '<name>': <what>".
 [[noreturn]] void bad_setting(const SinkConfig& sink, const std::string& what);
 
