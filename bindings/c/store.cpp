@@ -77,6 +77,18 @@ int dpgcert_store_open(dpgcert_store** out, const char* path, const dpgcert_stor
 
 void dpgcert_store_free(dpgcert_store* store) { delete store; }
 
+int dpgcert_store_copy(const dpgcert_store* store, const char* location, size_t* certificates) {
+  return guarded(__func__, [&] {
+    require(store, "store");
+    require(location, "location");
+    StoreOptions to;
+    to.location = location;
+    const CopyResult r = store->store->copy_to(to);
+    if (certificates != nullptr) *certificates = r.certificates;
+    return DPGCERT_OK;
+  });
+}
+
 int dpgcert_store_import(dpgcert_import_result** out, dpgcert_store* store, const uint8_t* pkcs12, size_t len,
                          const uint8_t* password, size_t password_len, const dpgcert_import_options* options) {
   return guarded(__func__, [&] {

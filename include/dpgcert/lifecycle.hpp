@@ -363,6 +363,10 @@ struct CheckOptions {
   /// How long a claimed delivery is reserved for this run: a run that dies mid-delivery leaves it
   /// to runs after this.
   std::chrono::seconds lease{15 * 60};
+  /// One logical run at a time across processes and nodes: the check takes the store's run lock
+  /// "lifecycle.check" (PostgreSQL: an advisory lock of the database; SQLite: a lock file beside
+  /// it) without waiting, and when another run holds it returns at once with `skipped` set.
+  bool exclusive = false;
 };
 
 /// The delay before the next attempt after `attempts` failed ones: 1 minute doubled per attempt,
@@ -390,6 +394,8 @@ struct CheckResult {
   /// and validation_failed: warning; expired, revoked and expiring in the last stage: critical;
   /// renewed: none) and of the state of the active certificates after the run.
   Severity worst = Severity::none;
+  /// An exclusive check found another run in progress and did nothing.
+  bool skipped = false;
 
   [[nodiscard]] DPGCERT_API std::size_t delivered() const;
   [[nodiscard]] DPGCERT_API std::size_t failed() const;

@@ -233,6 +233,21 @@ struct RotationResult {
   std::size_t rewrapped = 0;  ///< Data keys re-wrapped (two per certificate: PKCS#12 and password).
 };
 
+/// One table of a copy and the rows it carried.
+struct CopiedTable {
+  std::string name;
+  std::size_t rows = 0;
+};
+
+/// The result of Store::copy_to().
+struct CopyResult {
+  std::string destination;           ///< Where the copy is (never a password).
+  std::vector<CopiedTable> tables;   ///< In the order they were copied.
+  std::size_t certificates = 0;
+  std::string fingerprint_digest;    ///< SHA-256 over the certificates' fingerprints in id order
+                                     ///< (hex), the same read from source and copy.
+};
+
 // ---- opening --------------------------------------------------------------------------------
 
 /// Settings of the SQLite backend.
@@ -275,6 +290,11 @@ struct StoreOptions {
 /// the file's folder or to put a key file beside it. Error(invalid_argument) for an empty location
 /// or a sqlite: URI with a host.
 [[nodiscard]] DPGCERT_API std::optional<std::filesystem::path> sqlite_file_of(std::string_view location);
+
+/// A store location as it may be shown (messages, logs, StoreInfo): the password of a PostgreSQL
+/// URI (`user:PASSWORD@`, `?password=`) or keyword string (`password=...`) replaced by "***";
+/// other locations as they are. Never throws for any text but out of memory.
+[[nodiscard]] DPGCERT_API std::string display_location(std::string_view location);
 
 namespace store_detail {
 struct Access;
@@ -372,6 +392,17 @@ class DPGCERT_API Store final {
 
   /// Audit-log lines with id > after_id, oldest first, at most `limit` (0: all).
   [[nodiscard]] std::vector<AuditEntry> audit_log(std::int64_t after_id = 0, std::size_t limit = 0) const;
+
+  /// Copies everything this store holds to a new store at `destination`, of this or another
+  /// backend: every row as it is, ids included; the sealed secrets stay sealed and the master-key
+  /// header goes along, so the copy opens with this store's key source and no key is needed here.
+  /// All or nothing: one write transaction of the destination, which is compared table by table
+  /// with the source (row count and an order-free digest of every row) before it commits, then
+  /// read back (counts and fingerprints) after; a destination this call created is removed when
+  /// anything fails. The destination gets a "store.copy" audit line. Error(conflict) when the
+  /// destination holds a store already, Error(unsupported) when its backend cannot hold a table
+  /// that has rows here, Error(invalid_argument) when it is this store.
+  CopyResult copy_to(const StoreOptions& destination, std::string_view actor = {}) const;
 
   [[nodiscard]] StoreInfo info() const;
   /// Checks the database (SQLite: integrity_check, foreign_key_check) and the model: every

@@ -3,6 +3,8 @@
 // commit, each outcome acknowledged or scheduled for a retry with backoff.
 #include "lifecycle/lifecycle_impl.hpp"
 
+#include "store/store_impl.hpp"
+
 #include <dpgcert/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -116,6 +118,29 @@ LifecycleChange evaluate(const TrackedCertificate& c, const RenewalPolicy& polic
   return change;
 }
 
+/// The store's named run lock, released when this goes.
+class RunLock {
+ public:
+  RunLock(Store& store, std::string_view name) : impl_(store_detail::Access::impl(store)), name_(name) {}
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+  ~RunLock() {
+    if (!held_) return;
+    std::lock_guard lock(impl_.mu);
+    impl_.backend->unlock_run(name_);
+  }
+  [[nodiscard]] bool take() {
+    std::lock_guard lock(impl_.mu);
+    held_ = impl_.backend->try_lock_run(name_);
+    return held_;
+  }
+
+ private:
+  Store::Impl& impl_;
+  std::string name_;
+  bool held_ = false;
+};
+
 }  // namespace
 
 std::size_t CheckResult::delivered() const {
@@ -179,6 +204,11 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
   Store& store = impl_->store;
   CheckResult result;
   result.at = now;
+  RunLock run_lock(store, "lifecycle.check");
+  if (options.exclusive && !run_lock.take()) {
+    result.skipped = true;
+    return result;
+  }
   const Policies policies = Policies::load(store);
   OrganisationCache orgs(store);
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace dpgcert::store {
@@ -182,6 +183,17 @@ struct CounterRow {
   std::uint64_t value = 0;
 };
 
+// ---- whole tables, for copying a store between backends ---------------------------------------
+
+/// One value of a row, in the types every backend stores: NULL, integer, text, bytes.
+using Cell = std::variant<std::monostate, std::int64_t, std::string, std::vector<std::byte>>;
+
+/// A batch of rows of one table; columns named as in the schema (the same in every backend).
+struct TableRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+};
+
 // ---- the interface --------------------------------------------------------------------------
 
 /// One open transaction. Every call runs inside it; nothing commits until the function given to
@@ -189,6 +201,12 @@ struct CounterRow {
 class Transaction {
  public:
   virtual ~Transaction() = default;
+
+  /// Declares, before the first call, that this transaction writes only rows it claims with row
+  /// locks or changes by idempotent, guarded updates (the outbox's claims and settlements): a
+  /// backend may then run it below serialisable isolation, so that concurrent claimers skip one
+  /// another's rows instead of aborting one another. SQLite ignores it (one writer at a time).
+  virtual void relax_isolation() {}
 
   // -- meta --
   /// The schema version, -1 when the database holds no dpgcert schema.
@@ -306,6 +324,20 @@ class Transaction {
   /// Lifecycle problems: certificates without a tracking row, active ones not tracked, inactive
   /// ones still tracked.
   virtual void tracking_problems(std::vector<std::string>& problems) = 0;
+
+  // -- whole tables (Store::copy_to) --
+  /// The tables holding data, any order; the schema version's own table excluded.
+  [[nodiscard]] virtual std::vector<std::string> table_names() = 0;
+  /// Reads every row of `table` in primary-key order, handing them to `f` `batch` rows at a time.
+  virtual void read_table(std::string_view table, std::size_t batch,
+                          const std::function<void(const TableRows&)>& f) = 0;
+  /// Prepares this freshly created, empty database for write_rows(): foreign keys are checked
+  /// at the commit instead of per row (a certificate may name a successor copied after it).
+  virtual void begin_copy() = 0;
+  /// Inserts rows as they are, ids included (no trigger or default may change a value).
+  virtual void write_rows(std::string_view table, const TableRows& rows) = 0;
+  /// Ends a copy: generated ids continue after the largest one copied (SQLite: nothing to do).
+  virtual void end_copy() = 0;
 };
 
 /// A non-owning reference to a callable (no allocation per transaction).
@@ -335,6 +367,12 @@ class Backend {
   /// rolls back when it throws. Lock contention is retried inside (the body may run again) until
   /// the backend's deadline, then Error(io).
   virtual void run(bool write, TransactionBody body) = 0;
+  /// Takes the named run lock of this database for this handle, without waiting: false when
+  /// another handle (of any process or node) holds it. Held until unlock_run() or until the handle
+  /// (PostgreSQL: its session) ends, so a crashed holder never blocks the others.
+  [[nodiscard]] virtual bool try_lock_run(std::string_view name) = 0;
+  /// Releases a run lock this handle holds.
+  virtual void unlock_run(std::string_view name) noexcept = 0;
   /// Store::create failed after the backend was opened for creation: closes it and removes what
   /// creating it made (a new database file). The backend is unusable afterwards.
   virtual void abandon() noexcept = 0;

@@ -36,11 +36,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// "postgres://" is PostgreSQL's own short form.
-const BackendRegistration postgresql_alias("postgres", [](const Location&, const StoreOptions&, bool) -> std::unique_ptr<Backend> {
-  throw Error(ErrorCode::unsupported, "store: backend 'postgresql' is not built into this dpgcert");
-});
-
 }  // namespace
 
 void register_backend(std::string scheme, BackendFactory factory) {

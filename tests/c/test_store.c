@@ -619,6 +619,42 @@ static void test_current_bundle(void) {
   remove_scratch(&s);
 }
 
+static void test_copy(void) {
+  scratch s = make_scratch("dpgcert-c-store");
+  pki p = read_pki();
+  dpgcert_store *store = filled_store(&s, &p);
+  dpgcert_store *copy = NULL;
+  dpgcert_pkcs12 *bundle = NULL;
+  dpgcert_store_options o = DPGCERT_STORE_OPTIONS_INIT;
+  size_t certificates = 0, copied_count = 0;
+  char target[400];
+  int matches = -1;
+  dpgcert_query q = DPGCERT_QUERY_INIT;
+
+  snprintf(target, sizeof target, "sqlite:%s/copy.db", s.dir);
+  REQUIRE_OK(dpgcert_store_count(store, &q, &certificates));
+  REQUIRE_OK(dpgcert_store_copy(store, target, &copied_count));
+  CHECK(copied_count == certificates && certificates > 0);
+  /* The copy opens with the same key file and hands out the same current bundle. */
+  o.key_file = s.key;
+  REQUIRE_OK(dpgcert_store_open(&copy, target, &o));
+  REQUIRE_OK(dpgcert_store_current_bundle(&bundle, copy, "sikkerpost@testfirma.dk"));
+  REQUIRE(bundle != NULL);
+  REQUIRE_OK(dpgcert_pkcs12_key_matches(bundle, &matches));
+  CHECK(matches == 1);
+  dpgcert_pkcs12_free(bundle);
+  dpgcert_store_free(copy);
+  /* A second copy to the same place meets a store there. */
+  CHECK_RC(dpgcert_store_copy(store, target, NULL), DPGCERT_E_CONFLICT);
+  CHECK_ERROR_MENTIONS("dpgcert_store_copy");
+  CHECK_RC(dpgcert_store_copy(store, s.db, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_copy(store, NULL, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_store_copy(NULL, target, NULL), DPGCERT_E_NULL_ARGUMENT);
+  dpgcert_store_free(store);
+  free_pki(&p);
+  remove_scratch(&s);
+}
+
 static const c_test_case cases[] = {
     {"create_and_open", test_create_and_open},
     {"create_and_open_errors", test_create_and_open_errors},
@@ -629,5 +665,6 @@ static const c_test_case cases[] = {
     {"queries", test_queries},
     {"query_errors", test_query_errors},
     {"current_bundle", test_current_bundle},
+    {"copy", test_copy},
 };
 C_TEST_MAIN(cases)

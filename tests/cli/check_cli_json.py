@@ -98,6 +98,8 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
     check("retire", store + ["retire", imported[1]["fingerprint_sha256"], "--reason", "test"])
     check("key_rotate", store + ["key", "rotate", "--new-key-file", os.path.join(tmp, "next.key")])
     check("audit", store + ["audit", "--limit", "0"])
+    check("store_copy", store + ["store", "copy", "--to", os.path.join(tmp, "copies", "copy.db")])
+    check("store_copy", store + ["store", "copy", "--to", os.path.join(tmp, "copies", "copy.db")], expect=(3,))
 
     man = run(["generate", "man"]).stdout
     commands = [re.sub(r"\\-", "-", m) for m in re.findall(r'^\.SS "dpgcert (.+)"$', man, re.M)]

@@ -235,6 +235,25 @@ def test_current_bundle(store, read, oces2_root, oces3_root, manifest):
         store.current_bundle("nobody@testfirma.dk")
 
 
+def test_copy_to(tmp_path, store, read, oces2_root, oces3_root, manifest):
+    fill(store, read, oces2_root, oces3_root)
+    target = tmp_path / "copy" / "copy.db"
+    target.parent.mkdir()
+    result = store.copy_to(f"sqlite:{target}")
+    assert result["destination"] == str(target)
+    assert result["certificates"] == store.count() > 0
+    assert len(result["fingerprint_digest"]) == 64
+    assert result["tables"]["secrets"] == result["certificates"]
+    with dpgcert.Store(target, key_file=tmp_path / "store.key") as copy:
+        assert [c.fingerprint for c in copy.query()] == [c.fingerprint for c in store.query()]
+        assert copy.current_bundle(MAILBOX).leaf.fingerprint_sha256 == manifest["oces2-prod/foces.p12"]["sha256"]
+    with pytest.raises(dpgcert.ConflictError):
+        store.copy_to(str(target))  # a store is there now
+    with pytest.raises(dpgcert.NotFoundError):
+        store.copy_to(str(tmp_path / "missing" / "c.db"))
+    assert not (tmp_path / "missing").exists()
+
+
 def test_master_key_errors(tmp_path, store_path, read, oces2_root):
     with dpgcert.Store.create(store_path, key_file=tmp_path / "a.key", now=AT) as s:
         import_file(s, read, "oces2-prod/foces.p12", mailbox=MAILBOX, trust=oces2_root)

@@ -110,8 +110,9 @@ TEST_SUITE("store") {
     junk.path = dir.path() / "junk.db";
     CHECK(code_of([&] { (void)Store::open(std::move(junk)); }) == ErrorCode::malformed);
     StoreOptions pg = options_in(dir);
-    pg.path = "postgresql://db/dpgcert";
-    CHECK(code_of([&] { (void)Store::open(std::move(pg)); }) == ErrorCode::unsupported);
+    pg.path = "postgresql://db.invalid/dpgcert";  // a server, never a file: unreachable or not built in
+    const ErrorCode pg_code = code_of([&] { (void)Store::open(std::move(pg)); });
+    CHECK((pg_code == ErrorCode::io || pg_code == ErrorCode::unsupported));
   }
 
   TEST_CASE("organisations and mailboxes: add, find, list, update, with audit lines") {

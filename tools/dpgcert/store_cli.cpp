@@ -1,4 +1,4 @@
-// The store commands: store init, store info (CLI11 definitions; the commands are in
+// The store commands: store init, store info, store copy (CLI11 definitions; the commands are in
 // store_commands.cpp).
 #include "commands.hpp"
 
@@ -34,6 +34,19 @@ void add_store_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& r
   add_common(*store_info_cmd, store_info->common);
   store_info_cmd->footer("Example:\n  dpgcert store info --json");
   runs.emplace_back(store_info_cmd, [&global, store_info] { return run_store_info(global, *store_info); });
+  const auto store_copy = std::make_shared<StoreCopyOptions>();
+  auto* store_copy_cmd =
+      add_store_command(*store_grp, "copy", "Copy a whole store to another location or backend, secrets still sealed");
+  store_copy_cmd->add_option("--from", store_copy->from, "Source store location (default: --store / DPGCERT_STORE)");
+  store_copy_cmd->add_option("--to", store_copy->to, "Destination location; must hold no store yet")->required();
+  add_common(*store_copy_cmd, store_copy->common);
+  store_copy_cmd->footer(
+      "Every row is copied as it is (ids, audit log, outbox, sealed secrets, the master-key header) in one\n"
+      "transaction of the destination: all or nothing. No key is needed; the copy opens with the source's key.\n"
+      "Examples:\n"
+      "  dpgcert store copy --from /srv/dpgcert/store.db --to postgresql://dpgcert@db.internal/dpgcert\n"
+      "  dpgcert store copy --to sqlite:/backup/dpgcert-copy.db --json");
+  runs.emplace_back(store_copy_cmd, [&global, store_copy] { return run_store_copy(global, *store_copy); });
 }
 
 }  // namespace dpgcert::cli

@@ -55,6 +55,12 @@ struct StoreInfoOptions {
   Common common;
 };
 
+struct StoreCopyOptions {
+  Common common;
+  std::string from;  ///< --from: the source location (default: the store of --store / DPGCERT_STORE).
+  std::string to;    ///< --to: the destination location (must hold no store).
+};
+
 struct OrgAddOptions {
   Common common;
   std::string cvr;
@@ -152,6 +158,7 @@ int run_guarded(const Common& common, const std::function<int()>& body);
 // Each returns the exit code: 0 done, 2 refused (import without --force), 3 could not run, 64 usage.
 int run_store_init(const StoreGlobal& global, const StoreInitOptions& options);
 int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options);
+int run_store_copy(const StoreGlobal& global, const StoreCopyOptions& options);
 int run_org_add(const StoreGlobal& global, const OrgAddOptions& options);
 int run_org_list(const StoreGlobal& global, const OrgListOptions& options);
 int run_org_show(const StoreGlobal& global, const OrgShowOptions& options);

@@ -225,6 +225,31 @@ void bind_store(py::module_& m) {
           py::arg("mailbox"),
           "The active certificate of a mailbox, unsealed and opened; None when it has none. "
           "NotFoundError for an unknown mailbox.")
+      .def(
+          "copy_to",
+          [](const PyStore& self, const std::string& location) {
+            const auto store = self.get();
+            StoreOptions to;
+            to.location = location;
+            CopyResult r;
+            {
+              py::gil_scoped_release unlocked;
+              r = store->copy_to(to);
+            }
+            py::dict tables;
+            for (const CopiedTable& t : r.tables) tables[py::str(t.name)] = t.rows;
+            py::dict out;
+            out["destination"] = r.destination;
+            out["certificates"] = r.certificates;
+            out["fingerprint_digest"] = r.fingerprint_digest;
+            out["tables"] = tables;
+            return out;
+          },
+          py::arg("location"),
+          "Copies the whole store to a new store at `location` (a path, 'sqlite:PATH' or another backend's "
+          "location), sealed secrets as they are: the copy opens with this store's master key. All or nothing. "
+          "Returns {'destination', 'certificates', 'fingerprint_digest', 'tables': {name: rows}}. ConflictError "
+          "when a store exists there.")
       .def("close", &PyStore::close, "Closes the store; later calls raise InvalidArgumentError.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](PyStore& self, const py::args&) { self.close(); })

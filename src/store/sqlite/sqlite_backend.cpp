@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,6 +157,32 @@ void SqliteBackend::run(bool write, store::TransactionBody body) {
       throw;
     }
   }
+}
+
+SqliteBackend::~SqliteBackend() {
+  for (const auto& [name, fd] : run_locks_) ::close(fd);
+}
+
+bool SqliteBackend::try_lock_run(std::string_view name) {
+  if (run_locks_.count(name) != 0) return true;
+  const std::string file = path_.string() + "-" + std::string(name) + ".lock";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(ErrorCode::io, "store: cannot open the lock file '" + file + "': " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return false;
+    throw Error(ErrorCode::io, "store: cannot lock '" + file + "': " + std::strerror(err));
+  }
+  run_locks_.emplace(std::string(name), fd);
+  return true;
+}
+
+void SqliteBackend::unlock_run(std::string_view name) noexcept {
+  const auto it = run_locks_.find(name);
+  if (it == run_locks_.end()) return;
+  ::close(it->second);  // releases the flock
+  run_locks_.erase(it);
 }
 
 void SqliteBackend::abandon() noexcept {

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -70,6 +71,14 @@ class SqliteTransaction final : public store::Transaction {
   void append_audit(const AuditEntry& entry) override;
   std::vector<AuditEntry> audit_log(std::int64_t after_id, std::size_t limit) override;
   std::vector<std::string> certificates_lacking(store::Lack what, std::size_t limit) override;
+
+  // whole tables (sqlite_copy.cpp)
+  std::vector<std::string> table_names() override;
+  void read_table(std::string_view table, std::size_t batch,
+                  const std::function<void(const store::TableRows&)>& f) override;
+  void begin_copy() override;
+  void write_rows(std::string_view table, const store::TableRows& rows) override;
+  void end_copy() override;
 
   // lifecycle rows (sqlite_lifecycle.cpp)
   void insert_tracking(std::int64_t certificate_id, Time effective_not_after, std::optional<Time> next_due_at) override;
@@ -143,12 +152,18 @@ class Checkpointer final {
 class SqliteBackend final : public store::Backend {
  public:
   SqliteBackend(std::filesystem::path path, const SqliteOptions& options, Connection::Mode mode);
+  SqliteBackend(const SqliteBackend&) = delete;
+  SqliteBackend& operator=(const SqliteBackend&) = delete;
+  ~SqliteBackend() override;
 
   std::string_view name() const noexcept override { return "sqlite"; }
   std::string location() const override { return path_.string(); }
   int latest_schema_version() const noexcept override;
   void run(bool write, store::TransactionBody body) override;
   void abandon() noexcept override;
+  /// A run lock is an flock() on "<database>-<name>.lock" beside the database file.
+  bool try_lock_run(std::string_view name) override;
+  void unlock_run(std::string_view name) noexcept override;
   /// Marks the file as made by this backend (abandon() removes it).
   void set_created() noexcept { created_ = true; }
 
@@ -163,6 +178,7 @@ class SqliteBackend final : public store::Backend {
   SqliteOptions options_;
   std::unique_ptr<Connection> db_;
   bool created_ = false;
+  std::map<std::string, int, std::less<>> run_locks_;  ///< name -> the locked file's descriptor
   // Declared last: stopped (joined) first, while the connection is still open.
   Checkpointer checkpointer_;
 };

@@ -195,6 +195,14 @@ DPGCERT_C_API int dpgcert_store_create(dpgcert_store **out, const char *path, co
  *  wrong or unreadable one then gives DPGCERT_E_BAD_PASSWORD or DPGCERT_E_IO). */
 DPGCERT_C_API int dpgcert_store_open(dpgcert_store **out, const char *path, const dpgcert_store_options *options);
 DPGCERT_C_API void dpgcert_store_free(dpgcert_store *store);
+/** Copies everything the store holds to a new store at `location` (a path, "sqlite:PATH" or another
+ *  backend's location), sealed secrets as they are: the copy opens with this store's master key.
+ *  All or nothing; verified before and after its commit (docs/store.md). On success *certificates
+ *  (if not NULL) is the number of certificates copied. Errors: DPGCERT_E_CONFLICT (a store exists
+ *  there), DPGCERT_E_INVALID_ARGUMENT (the same store), DPGCERT_E_NOT_FOUND (the destination's
+ *  folder does not exist), DPGCERT_E_UNSUPPORTED (a backend not built in), DPGCERT_E_IO,
+ *  DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_copy(const dpgcert_store *store, const char *location, size_t *certificates);
 
 #define DPGCERT_IMPORT_OPTIONS_VERSION 1
 

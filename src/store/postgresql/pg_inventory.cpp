@@ -1,0 +1,413 @@
+// The PostgreSQL backend's inventory rows: organisations, contacts, mailboxes, certificates with
+// their documents, sealed secrets, the audit log, and the model's integrity queries.
+#include "store/postgresql/pg_backend.hpp"
+#include "store/postgresql/pg_summary.hpp"
+
+#include <dpgcert/error.hpp>
+
+#include <algorithm>
+
+namespace dpgcert::postgresql {
+namespace {
+
+Mailbox mailbox_from(const Result& r, int i) {
+  Mailbox m;
+  m.address = r.text(i, 0);
+  m.ad_group = r.text(i, 1);
+  m.organisation_cvr = r.text(i, 2);
+  m.created_at = from_unix(r.integer(i, 3));
+  m.created_by = r.text(i, 4);
+  return m;
+}
+
+CheckStatus parse_check_status(std::string_view text) noexcept {
+  if (text == "pass") return CheckStatus::pass;
+  if (text == "warn") return CheckStatus::warn;
+  if (text == "skip") return CheckStatus::skip;
+  return CheckStatus::fail;
+}
+
+/// No limit: NULL (PostgreSQL's LIMIT NULL is LIMIT ALL).
+std::optional<std::int64_t> limit_or_all(std::size_t limit) {
+  if (limit == 0) return std::nullopt;
+  return to_i64(limit);
+}
+
+}  // namespace
+
+// ---- organisations and mailboxes ------------------------------------------------------------
+
+std::optional<std::int64_t> PgTransaction::organisation_id(std::string_view cvr) {
+  const Result r = q("SELECT id FROM organisations WHERE cvr = $1", cvr);
+  if (r.empty()) return std::nullopt;
+  return r.integer(0, 0);
+}
+
+std::optional<std::string> PgTransaction::organisation_cvr(std::int64_t id) {
+  const Result r = q("SELECT cvr FROM organisations WHERE id = $1", id);
+  if (r.empty()) return std::nullopt;
+  return r.text(0, 0);
+}
+
+std::int64_t PgTransaction::insert_organisation(const Organisation& org, Time at, std::string_view who) {
+  const Result r = q(
+      "INSERT INTO organisations (cvr, name, notes, created_at, created_by, updated_at) "
+      "VALUES ($1, $2, $3, $4, $5, $4) RETURNING id",
+      org.cvr, org.name, org.notes, to_unix(at), who);
+  const std::int64_t id = r.integer(0, 0);
+  int position = 0;
+  for (const auto& c : org.contacts) {
+    q("INSERT INTO contacts (organisation_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5)", id,
+      position++, c.name, c.email, c.role);
+  }
+  return id;
+}
+
+void PgTransaction::update_organisation(std::int64_t id, const Organisation& org, Time at) {
+  q("UPDATE organisations SET name = $1, notes = $2, updated_at = $3 WHERE id = $4", org.name, org.notes, to_unix(at), id);
+  q("DELETE FROM contacts WHERE organisation_id = $1", id);
+  int position = 0;
+  for (const auto& c : org.contacts) {
+    q("INSERT INTO contacts (organisation_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5)", id,
+      position++, c.name, c.email, c.role);
+  }
+}
+
+std::optional<Organisation> PgTransaction::organisation(std::string_view cvr) {
+  const Result r = q(
+      "SELECT id, cvr, name, notes, created_at, created_by, updated_at FROM organisations WHERE cvr = $1", cvr);
+  if (r.empty()) return std::nullopt;
+  Organisation o;
+  const std::int64_t id = r.integer(0, 0);
+  o.cvr = r.text(0, 1);
+  o.name = r.text(0, 2);
+  o.notes = r.text(0, 3);
+  o.created_at = from_unix(r.integer(0, 4));
+  o.created_by = r.text(0, 5);
+  o.updated_at = from_unix(r.integer(0, 6));
+  const Result c = q("SELECT name, email, role FROM contacts WHERE organisation_id = $1 ORDER BY position", id);
+  for (int i = 0; i < c.rows(); ++i) o.contacts.push_back({c.text(i, 0), c.text(i, 1), c.text(i, 2)});
+  return o;
+}
+
+std::vector<std::string> PgTransaction::organisation_cvrs() {
+  const Result r = q("SELECT cvr FROM organisations ORDER BY cvr");
+  std::vector<std::string> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+  return out;
+}
+
+std::optional<store::MailboxRef> PgTransaction::mailbox_ref(std::string_view address) {
+  const Result r = q("SELECT id, organisation_id FROM mailboxes WHERE address = $1", address);
+  if (r.empty()) return std::nullopt;
+  return store::MailboxRef{r.integer(0, 0), r.integer(0, 1)};
+}
+
+std::int64_t PgTransaction::insert_mailbox(std::string_view address, std::string_view ad_group,
+                                           std::int64_t organisation_id, Time at, std::string_view who) {
+  const Result r = q(
+      "INSERT INTO mailboxes (address, ad_group, organisation_id, created_at, created_by) "
+      "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+      address, ad_group, organisation_id, to_unix(at), who);
+  return r.integer(0, 0);
+}
+
+void PgTransaction::update_mailbox(std::int64_t id, std::string_view ad_group) {
+  q("UPDATE mailboxes SET ad_group = $1 WHERE id = $2", ad_group, id);
+}
+
+std::optional<Mailbox> PgTransaction::mailbox(std::string_view address) {
+  const Result r = q(
+      "SELECT m.address, m.ad_group, o.cvr, m.created_at, m.created_by FROM mailboxes m "
+      "JOIN organisations o ON o.id = m.organisation_id WHERE m.address = $1",
+      address);
+  if (r.empty()) return std::nullopt;
+  return mailbox_from(r, 0);
+}
+
+std::vector<Mailbox> PgTransaction::mailboxes(std::optional<std::string_view> organisation_cvr) {
+  constexpr std::string_view kSelect =
+      "SELECT m.address, m.ad_group, o.cvr, m.created_at, m.created_by FROM mailboxes m "
+      "JOIN organisations o ON o.id = m.organisation_id";
+  const Result r = organisation_cvr ? q(std::string(kSelect) + " WHERE o.cvr = $1 ORDER BY m.address", *organisation_cvr)
+                                    : q(std::string(kSelect) + " ORDER BY m.address");
+  std::vector<Mailbox> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(mailbox_from(r, i));
+  return out;
+}
+
+// ---- certificates ---------------------------------------------------------------------------
+
+std::optional<std::int64_t> PgTransaction::certificate_id(std::string_view fingerprint) {
+  const Result r = q("SELECT id FROM certificates WHERE fingerprint = $1", fingerprint);
+  if (r.empty()) return std::nullopt;
+  return r.integer(0, 0);
+}
+
+std::vector<std::int64_t> PgTransaction::certificate_ids_by_prefix(std::string_view prefix, std::size_t limit) {
+  const Result r = q("SELECT id FROM certificates WHERE fingerprint >= $1 AND fingerprint < $2 LIMIT $3", prefix,
+                     std::string(prefix) + "g", to_i64(limit));
+  std::vector<std::int64_t> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(r.integer(i, 0));
+  return out;
+}
+
+std::int64_t PgTransaction::next_certificate_id() { return q("SELECT nextval('certificates_id_seq')").integer(0, 0); }
+
+CertificateRecord PgTransaction::record(std::int64_t id, const Certificate* known, const Context& ctx) {
+  const Result r = q(std::string(kSummarySelect) +
+                     ", d.der, c.issuer, c.serial, c.key_algorithm, c.key_bits, d.pkcs12_profile, c.pkcs12_legacy, "
+                     "c.source, c.validation_verdict, c.forced, d.validation_report, c.lineage_id, s.fingerprint, "
+                     "c.added_at, c.added_by, c.status_changed_at, c.subject" +
+                     std::string(kSummaryFrom) +
+                     " JOIN certificate_documents d ON d.certificate_id = c.id"
+                     " LEFT JOIN certificates s ON s.id = c.superseded_by WHERE c.id = $1",
+                     id);
+  if (r.empty()) throw Error(ErrorCode::not_found, "store: no certificate with id " + std::to_string(id));
+  constexpr int k = kSummaryColumns;
+  const bool reuse = known != nullptr && known->fingerprint_hex() == r.view(0, 1);
+  CertificateRecord rec(reuse ? *known : Certificate::from_der(r.bytes(0, k), ctx));
+  read_summary(r, 0, rec);
+  rec.issuer = r.text(0, k + 1);
+  rec.serial = r.text(0, k + 2);
+  rec.key_algorithm = r.text(0, k + 3);
+  rec.key_bits = static_cast<int>(r.integer(0, k + 4));
+  rec.pkcs12_profile_json = r.text(0, k + 5);
+  rec.pkcs12_legacy = r.integer(0, k + 6) != 0;
+  rec.source = r.text(0, k + 7);
+  rec.validation_verdict = parse_check_status(r.view(0, k + 8));
+  rec.forced = r.integer(0, k + 9) != 0;
+  rec.validation_report_json = r.text(0, k + 10);
+  rec.lineage_id = r.integer(0, k + 11);
+  rec.superseded_by = r.optional_text(0, k + 12);
+  rec.added_at = from_unix(r.integer(0, k + 13));
+  rec.added_by = r.text(0, k + 14);
+  rec.status_changed_at = from_unix(r.integer(0, k + 15));
+  rec.subject = r.text(0, k + 16);
+  const Result sup = q("SELECT fingerprint FROM certificates WHERE superseded_by = $1 ORDER BY id", id);
+  for (int i = 0; i < sup.rows(); ++i) rec.supersedes.push_back(sup.text(i, 0));
+  return rec;
+}
+
+Result PgTransaction::run_query(const CertificateQuery& query, QueryKind kind) {
+  std::string sql;
+  if (kind == QueryKind::count) {
+    sql = "SELECT count(*) FROM certificates c";
+  } else {
+    sql = std::string(kind == QueryKind::plan ? "EXPLAIN " : "") + std::string(kSummarySelect) + std::string(kSummaryFrom);
+  }
+  Params p;
+  std::vector<std::string> where;
+  const auto next = [&p] { return "$" + std::to_string(p.size()); };
+  if (query.organisation_cvr) {
+    p.add(*query.organisation_cvr);
+    where.push_back("c.organisation_id = (SELECT id FROM organisations WHERE cvr = " + next() + ")");
+  }
+  if (query.mailbox) {
+    std::string address(*query.mailbox);
+    for (char& c : address) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    p.add(address);
+    where.push_back("c.mailbox_id = (SELECT id FROM mailboxes WHERE address = " + next() + ")");
+  }
+  if (query.status) {
+    // Active as a literal: the planner can then use the partial index of active certificates.
+    if (*query.status == CertificateStatus::active) {
+      where.emplace_back("c.status = 'active'");
+    } else {
+      p.add(to_string(*query.status));
+      where.push_back("c.status = " + next());
+    }
+  }
+  if (query.not_after_before) {
+    p.add(to_unix(*query.not_after_before));
+    where.push_back("c.not_after < " + next());
+  }
+  if (query.not_after_from) {
+    p.add(to_unix(*query.not_after_from));
+    where.push_back("c.not_after >= " + next());
+  }
+  for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
+  if (kind != QueryKind::count) {
+    sql += " ORDER BY c.not_after, c.fingerprint";
+    if (query.limit > 0 || query.offset > 0) {
+      p.add(limit_or_all(query.limit));
+      sql += " LIMIT " + next();
+      p.add(to_i64(query.offset));
+      sql += " OFFSET " + next();
+    }
+  }
+  return db().query(sql, p);
+}
+
+std::vector<CertificateSummary> PgTransaction::summaries(const CertificateQuery& query) {
+  const Result r = run_query(query, QueryKind::rows);
+  std::vector<CertificateSummary> out(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) read_summary(r, i, out[static_cast<std::size_t>(i)]);
+  return out;
+}
+
+std::size_t PgTransaction::count(const CertificateQuery& query) {
+  return static_cast<std::size_t>(run_query(query, QueryKind::count).integer(0, 0));
+}
+
+std::string PgTransaction::plan(const CertificateQuery& query) {
+  const Result r = run_query(query, QueryKind::plan);
+  std::string out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out += r.view(i, 0);
+    out += '\n';
+  }
+  return out;
+}
+
+void PgTransaction::collect(const Result& r, std::vector<store::LineageCandidate>& out) {
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({r.integer(i, 0), r.text(i, 1), r.integer(i, 2), r.integer(i, 3), r.integer(i, 4)});
+  }
+}
+
+namespace {
+constexpr std::string_view kCandidateColumns = "SELECT id, fingerprint, not_before, not_after, lineage_id FROM certificates ";
+}  // namespace
+
+void PgTransaction::active_by_mailbox(std::int64_t mailbox_id, std::vector<store::LineageCandidate>& out) {
+  collect(q(std::string(kCandidateColumns) + "WHERE mailbox_id = $1 AND status = 'active'", mailbox_id), out);
+}
+
+void PgTransaction::active_by_oces2_id(std::string_view cvr, std::string_view id_kind, std::string_view id,
+                                       std::vector<store::LineageCandidate>& out) {
+  collect(q(std::string(kCandidateColumns) +
+                "WHERE cvr = $1 AND oces_id_kind = $2 AND oces_id = $3 AND status = 'active' AND generation = 'oces2'",
+            cvr, id_kind, id),
+          out);
+}
+
+void PgTransaction::active_by_oces3_subject(std::string_view subject, std::vector<store::LineageCandidate>& out) {
+  collect(q(std::string(kCandidateColumns) + "WHERE generation = 'oces3' AND subject = $1 AND status = 'active'", subject),
+          out);
+}
+
+void PgTransaction::insert_certificate(const store::CertificateInsert& row) {
+  const store_detail::PreparedCertificate& c = *row.prepared;
+  Params p;
+  p.add(row.id).add(c.fingerprint).add(row.organisation_id).add(row.mailbox_id);
+  p.add(to_string(row.status)).add(to_unix(row.added_at)).add(row.superseded_by).add(row.lineage_id);
+  p.add(c.generation).add(c.type).add(c.environment).add(c.cvr);
+  p.add(c.oces_id_kind).add(c.oces_id).add(c.common_name).add(c.organisation_name);
+  p.add(c.email).add(c.subject).add(c.issuer).add(c.serial);
+  p.add(c.not_before).add(c.not_after).add(c.key_algorithm).add(c.key_bits);
+  p.add(c.pkcs12_legacy ? 1 : 0).add(to_string(c.verdict)).add(c.forced ? 1 : 0);
+  p.add(c.source).add(row.added_by);
+  db().query(
+      "INSERT INTO certificates (id, fingerprint, organisation_id, mailbox_id, status, status_changed_at, "
+      "superseded_by, lineage_id, generation, type, environment, cvr, oces_id_kind, oces_id, common_name, "
+      "organisation_name, email, subject, issuer, serial, not_before, not_after, key_algorithm, key_bits, "
+      "pkcs12_legacy, validation_verdict, forced, source, added_at, added_by) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
+      "$22, $23, $24, $25, $26, $27, $28, $6, $29)",
+      p);
+  q("INSERT INTO certificate_documents (certificate_id, der, pkcs12_profile, validation_report) VALUES ($1, $2, $3, $4)",
+    row.id, c.der, c.pkcs12_profile_json, c.report_json);
+}
+
+void PgTransaction::set_status(std::int64_t id, CertificateStatus status, std::optional<std::int64_t> superseded_by,
+                               Time at) {
+  if (superseded_by) {
+    q("UPDATE certificates SET status = $1, superseded_by = $2, status_changed_at = $3 WHERE id = $4",
+      to_string(status), *superseded_by, to_unix(at), id);
+  } else {
+    q("UPDATE certificates SET status = $1, status_changed_at = $2 WHERE id = $3", to_string(status), to_unix(at), id);
+  }
+}
+
+std::optional<std::int64_t> PgTransaction::current_for_mailbox(std::int64_t mailbox_id) {
+  const Result r = q(
+      "SELECT id FROM certificates WHERE mailbox_id = $1 AND status = 'active' "
+      "ORDER BY not_before DESC, not_after DESC, id DESC LIMIT 1",
+      mailbox_id);
+  if (r.empty()) return std::nullopt;
+  return r.integer(0, 0);
+}
+
+// ---- sealed secrets -------------------------------------------------------------------------
+
+void PgTransaction::insert_secrets(std::int64_t certificate_id, const store::SealedSecrets& s) {
+  q("INSERT INTO secrets (certificate_id, pkcs12_key, pkcs12, password_key, password) VALUES ($1, $2, $3, $4, $5)",
+    certificate_id, s.pkcs12.wrapped_key, s.pkcs12.ciphertext, s.password.wrapped_key, s.password.ciphertext);
+}
+
+std::optional<store::SealedSecrets> PgTransaction::secrets(std::int64_t certificate_id) {
+  const Result r = q("SELECT pkcs12_key, pkcs12, password_key, password FROM secrets WHERE certificate_id = $1",
+                     certificate_id);
+  if (r.empty()) return std::nullopt;
+  store::SealedSecrets s;
+  s.pkcs12 = {r.bytes(0, 0), r.bytes(0, 1)};
+  s.password = {r.bytes(0, 2), r.bytes(0, 3)};
+  return s;
+}
+
+std::vector<store::WrappedKeys> PgTransaction::wrapped_keys(std::int64_t after_id, std::size_t limit) {
+  const Result r = q(
+      "SELECT s.certificate_id, c.fingerprint, s.pkcs12_key, s.password_key FROM secrets s "
+      "JOIN certificates c ON c.id = s.certificate_id WHERE s.certificate_id > $1 ORDER BY s.certificate_id LIMIT $2",
+      after_id, to_i64(limit));
+  std::vector<store::WrappedKeys> rows;
+  for (int i = 0; i < r.rows(); ++i) rows.push_back({r.integer(i, 0), r.text(i, 1), r.bytes(i, 2), r.bytes(i, 3)});
+  return rows;
+}
+
+void PgTransaction::update_wrapped_keys(std::int64_t certificate_id, std::span<const std::byte> pkcs12_key,
+                                        std::span<const std::byte> password_key) {
+  Params p;
+  p.add(pkcs12_key).add(password_key).add(certificate_id);
+  db().query("UPDATE secrets SET pkcs12_key = $1, password_key = $2 WHERE certificate_id = $3", p);
+}
+
+// ---- audit log and integrity ----------------------------------------------------------------
+
+void PgTransaction::append_audit(const AuditEntry& e) {
+  q("INSERT INTO audit_log (at, actor, action, object_kind, object_key, details) VALUES ($1, $2, $3, $4, $5, $6)",
+    to_unix(e.at), e.actor, e.action, e.object_kind, e.object_key, e.details);
+}
+
+std::vector<AuditEntry> PgTransaction::audit_log(std::int64_t after_id, std::size_t limit) {
+  const Result r = q(
+      "SELECT id, at, actor, action, object_kind, object_key, details FROM audit_log WHERE id > $1 "
+      "ORDER BY id LIMIT $2",
+      after_id, limit_or_all(limit));
+  std::vector<AuditEntry> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({r.integer(i, 0), from_unix(r.integer(i, 1)), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
+                   r.text(i, 6)});
+  }
+  return out;
+}
+
+std::vector<std::string> PgTransaction::certificates_lacking(store::Lack what, std::size_t limit) {
+  std::string_view sql;
+  switch (what) {
+    case store::Lack::secret:
+      sql = "SELECT fingerprint FROM certificates c WHERE NOT EXISTS "
+            "(SELECT 1 FROM secrets s WHERE s.certificate_id = c.id) LIMIT $1";
+      break;
+    case store::Lack::documents:
+      sql = "SELECT fingerprint FROM certificates c WHERE NOT EXISTS "
+            "(SELECT 1 FROM certificate_documents d WHERE d.certificate_id = c.id) LIMIT $1";
+      break;
+    case store::Lack::import_line:
+      sql = "SELECT fingerprint FROM certificates c WHERE NOT EXISTS (SELECT 1 FROM audit_log a "
+            "WHERE a.action = 'certificate.import' AND a.object_key = c.fingerprint) LIMIT $1";
+      break;
+    case store::Lack::successor:
+      sql = "SELECT fingerprint FROM certificates WHERE status = 'superseded' AND superseded_by IS NULL LIMIT $1";
+      break;
+  }
+  const Result r = q(sql, to_i64(limit));
+  std::vector<std::string> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+  return out;
+}
+
+}  // namespace dpgcert::postgresql

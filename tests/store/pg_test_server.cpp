@@ -1,0 +1,162 @@
+#include "store/pg_test_server.hpp"
+
+#ifdef DPGCERT_TEST_HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dpgcert::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_line(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string script() {
+  const char* src = std::getenv("DPGCERT_SOURCE_DIR");
+  return std::string(src != nullptr && *src != '\0' ? src : DPGCERT_SOURCE_DIR) + "/tests/store/pg_server.sh";
+}
+
+/// A server this process started; stopped (by its PID, through the script) when the process exits
+/// normally. Forked children end with _exit and leave it alone.
+struct OwnServer {
+  fs::path dir;
+  pid_t owner = ::getpid();
+  ~OwnServer() {
+    if (::getpid() != owner || dir.empty()) return;
+    const std::string cmd = "bash '" + script() + "' stop '" + dir.string() + "' >/dev/null 2>&1";
+    (void)std::system(cmd.c_str());
+    std::error_code ec;
+    fs::remove_all(dir.parent_path(), ec);  // the temporary folder with the start log
+  }
+};
+
+struct State {
+  std::mutex mu;
+  bool looked = false;
+  std::optional<std::string> uri;
+  std::string why;
+  std::string dir;
+  std::unique_ptr<OwnServer> own;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+void find_server(State& s) {
+  if (const char* env = std::getenv("DPGCERT_TEST_POSTGRESQL"); env != nullptr && *env != '\0') {
+    s.uri = env;
+    return;
+  }
+  if (const char* env = std::getenv("DPGCERT_TEST_POSTGRESQL_DIR"); env != nullptr && *env != '\0') {
+    const fs::path dir(env);
+    if (fs::exists(dir / "skipped")) {
+      s.why = read_line(dir / "skipped");
+      return;
+    }
+    if (fs::exists(dir / "uri")) {
+      s.uri = read_line(dir / "uri");
+      s.dir = dir.string();
+      return;
+    }
+  }
+  // Our own: a temporary folder (the server's user must reach it when we are root).
+  char tmpl[] = "/tmp/dpgcert-pgtest-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    s.why = "cannot make a temporary folder";
+    return;
+  }
+  ::chmod(tmpl, 0755);  // mkdtemp makes it 0700: the server's user (root runs it as "postgres") must enter
+  const fs::path dir = fs::path(tmpl) / "server";
+  const std::string cmd = "bash '" + script() + "' start '" + dir.string() + "' 2>'" + tmpl + "/start.log'";
+  const int rc = std::system(cmd.c_str());
+  if (rc == 0 && fs::exists(dir / "skipped")) {
+    s.why = read_line(dir / "skipped");
+    return;
+  }
+  if (rc != 0 || !fs::exists(dir / "uri")) {
+    s.why = read_line(fs::path(tmpl) / "start.log");
+    if (s.why.empty()) s.why = "the test server did not start";
+    return;
+  }
+  s.own = std::make_unique<OwnServer>();
+  s.own->dir = dir;
+  s.uri = read_line(dir / "uri");
+  s.dir = dir.string();
+}
+
+}  // namespace
+
+std::optional<std::string> postgresql_server(std::string* why) {
+  State& s = state();
+  std::lock_guard lock(s.mu);
+  if (!s.looked) {
+    s.looked = true;
+    find_server(s);
+  }
+  if (!s.uri && why != nullptr) *why = s.why;
+  return s.uri;
+}
+
+std::string postgresql_server_dir() {
+  (void)postgresql_server();
+  State& s = state();
+  std::lock_guard lock(s.mu);
+  return s.dir;
+}
+
+std::string postgresql_admin(const std::string& sql, const std::string& target) {
+  const auto server = postgresql_server();
+  if (!server) throw std::runtime_error("no PostgreSQL test server");
+  const std::string* uri = target.empty() ? &*server : &target;
+#ifndef DPGCERT_TEST_HAVE_LIBPQ
+  throw std::runtime_error("the tests were built without libpq: " + sql);
+#else
+  PGconn* conn = PQconnectdb(uri->c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    const std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("cannot connect to the test server: " + msg);
+  }
+  PGresult* r = PQexec(conn, sql.c_str());
+  const ExecStatusType st = PQresultStatus(r);
+  const std::string msg = PQresultErrorMessage(r);
+  const std::string value = st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+  PQclear(r);
+  PQfinish(conn);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + msg);
+  return value;
+#endif
+}
+
+std::optional<std::string> postgresql_database(std::string* why) {
+  const auto uri = postgresql_server(why);
+  if (!uri) return std::nullopt;
+  static std::atomic<int> counter{0};
+  static const unsigned salt = std::random_device{}() % 1000000;
+  const std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(salt) + "_" + std::to_string(++counter);
+  postgresql_admin("CREATE DATABASE " + name);
+  const auto slash = uri->rfind('/');
+  const auto query = uri->find('?', slash);
+  return uri->substr(0, slash + 1) + name + (query == std::string::npos ? "" : uri->substr(query));
+}
+
+}  // namespace dpgcert::testing

@@ -1,0 +1,336 @@
+// Several nodes on one store, on every backend this environment provides: the renewal check as
+// one logical run at a time (exclusive checks never overlap, no threshold is announced twice), and
+// the outbox drained by several processes at once (each delivery claimed once; a process killed
+// mid-batch loses nothing, and the repeat carries the same event id). Children are fork()ed and end with _exit; they report
+// through files. Full-size runs are in bench/bench_nodes.cpp.
+#include "support/test_support.hpp"
+#include "store/backends.hpp"
+#include "store/cert_factory.hpp"
+#include "store/store_impl.hpp"
+
+#include <dpgcert/error.hpp>
+#include <dpgcert/lifecycle.hpp>
+#include <dpgcert/store.hpp>
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace dpgcert;
+namespace fs = std::filesystem;
+
+namespace {
+
+const Time kNow = parse_rfc3339("2025-06-01T00:00:00Z");
+constexpr std::int64_t kDay = 86400;
+
+using test::TempDir;
+
+StoreOptions options_in(const std::string& location) {
+  StoreOptions o;
+  o.location = location;
+  o.actor = "node-test";
+  o.clock = std::make_shared<FixedClock>(kNow);
+  return o;
+}
+
+/// A store with one certificate (events refer to it) and the callback sink "count".
+std::int64_t prepare(const std::string& location, const TempDir& dir) {
+  auto s = Store::create(options_in(location), vault::KeySource::key_file(dir.path() / "store.key"));
+  testing::CertFactory f;
+  testing::LeafSpec spec;
+  spec.common_name = "outbox";
+  spec.not_before = to_unix(kNow) - 10 * kDay;
+  spec.not_after = to_unix(kNow) + 300 * kDay;
+  const SecretBytes pw = test::pw("Test1234");
+  testing::Made made = f.made(spec, pw);
+  ImportOptions o;
+  o.report = testing::passing_report(made.certificate, kNow);
+  const ImportResult r = s->import(made.bundle, made.pkcs12, pw, o);
+  Lifecycle lifecycle(*s);
+  (void)lifecycle.add_sink(callback_sink("count"));
+  return r.record->id;
+}
+
+/// Writes `count` events (ids "<prefix>-N") into the outbox, with a pending delivery each.
+void emit(const std::string& location, std::int64_t certificate_id, const std::string& prefix, int count) {
+  auto s = Store::open(options_in(location));
+  Store::Impl& impl = store_detail::Access::impl(*s);
+  std::lock_guard lock(impl.mu);
+  for (int first = 0; first < count; first += 500) {
+    impl.transact(true, [&](store::Transaction& tx) {
+      for (int i = first; i < std::min(count, first + 500); ++i) {
+        Event e;
+        e.id = prefix + "-" + std::to_string(i);
+        e.kind = EventKind::expiring;
+        e.stage_days = 30;
+        e.at = kNow;
+        e.certificate.id = certificate_id;
+        e.certificate.fingerprint = "f";
+        store::EventRow row;
+        row.id = e.id;
+        row.kind = "expiring";
+        row.stage_days = 30;
+        row.certificate_id = certificate_id;
+        row.created_at = kNow;
+        row.payload = to_json(e).dump();
+        REQUIRE(tx.insert_event(row));
+      }
+    });
+  }
+}
+
+std::vector<std::string> lines_of(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+/// A node: waits for the start signal, drains the outbox to "count" (one line per event into
+/// `out`); with `die_after` > 0 it SIGKILLs itself in the middle of a batch after that many.
+pid_t node(const std::string& location, const fs::path& out, int start_fd, int die_after, Time now) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  try {
+    auto s = Store::open(options_in(location));
+    Lifecycle lifecycle(*s);
+    std::ofstream file(out, std::ios::app);
+    int seen = 0;
+    lifecycle.register_callback("count", [&](const Event& e) {
+      file << e.id << '\n' << std::flush;
+      if (die_after > 0 && ++seen == die_after) ::raise(SIGKILL);
+      return SinkResult::ok();
+    });
+    char go = 0;
+    if (::read(start_fd, &go, 1) != 1) ::_exit(4);
+    CheckOptions o;
+    o.batch = 50;
+    (void)lifecycle.deliver(now, o);
+  } catch (const std::exception& e) {
+    std::ofstream(out.string() + ".error") << e.what() << '\n';
+    ::_exit(3);
+  }
+  ::_exit(0);
+}
+
+}  // namespace
+
+TEST_SUITE("store_nodes") {
+  TEST_CASE("several nodes: 4 processes drain one outbox - each event delivered once, each process did some, a kill mid-batch loses nothing") {
+    for (const std::string& backend : testing::testable_backends()) {
+      INFO("backend: ", backend);
+      TempDir dir;
+      const std::string location = *testing::location_for(backend, dir);
+      const std::int64_t cert = prepare(location, dir);
+      constexpr int kEvents = 2000;
+      emit(location, cert, "ev", kEvents);
+
+      int start[2];
+      REQUIRE(::pipe(start) == 0);
+      std::vector<pid_t> pids;
+      for (int n = 0; n < 4; ++n) pids.push_back(node(location, dir.path() / ("node" + std::to_string(n)), start[0], 0, kNow));
+      const auto began = std::chrono::steady_clock::now();
+      REQUIRE(::write(start[1], "GGGG", 4) == 4);
+      for (const pid_t pid : pids) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+      }
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+      std::map<std::string, int> delivered;
+      for (int n = 0; n < 4; ++n) {
+        const fs::path out = dir.path() / ("node" + std::to_string(n));
+        CHECK_MESSAGE(!fs::exists(out.string() + ".error"), lines_of(out.string() + ".error").front());
+        const auto ids = lines_of(out);
+        MESSAGE("node " << n << ": " << ids.size() << " events");
+        CHECK(!ids.empty());  // each process did some
+        for (const auto& id : ids) ++delivered[id];
+      }
+      MESSAGE(backend << ": " << kEvents << " events drained by 4 processes in " << secs << " s");
+      CHECK(delivered.size() == static_cast<std::size_t>(kEvents));
+      int twice = 0;
+      for (const auto& [id, times] : delivered) twice += times > 1 ? 1 : 0;
+      CHECK(twice == 0);
+
+      // A node killed in the middle of a batch: what it had claimed waits for its lease, then
+      // another node delivers it - with the same event id, as attempt 2.
+      emit(location, cert, "late", 200);
+      const fs::path victim_out = dir.path() / "victim";
+      const pid_t victim = node(location, victim_out, start[0], 10, kNow);
+      REQUIRE(::write(start[1], "G", 1) == 1);
+      int status = 0;
+      ::waitpid(victim, &status, 0);
+      CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+      const auto seen_by_victim = lines_of(victim_out);
+      CHECK(seen_by_victim.size() == 10);
+      // Before the lease ends, the rest of the outbox is delivered, but not the victim's batch.
+      const Time after_lease = kNow + CheckOptions{}.lease + std::chrono::seconds(1);
+      const pid_t early = node(location, dir.path() / "early", start[0], 0, kNow);
+      REQUIRE(::write(start[1], "G", 1) == 1);
+      ::waitpid(early, &status, 0);
+      const auto early_ids = lines_of(dir.path() / "early");
+      const pid_t late = node(location, dir.path() / "late", start[0], 0, after_lease);
+      REQUIRE(::write(start[1], "G", 1) == 1);
+      ::waitpid(late, &status, 0);
+      const auto late_ids = lines_of(dir.path() / "late");
+      ::close(start[0]);
+      ::close(start[1]);
+      std::set<std::string> all(early_ids.begin(), early_ids.end());
+      all.insert(late_ids.begin(), late_ids.end());
+      CHECK(all.size() == 200);  // nothing lost
+      for (const auto& id : seen_by_victim) {
+        CHECK(std::count(early_ids.begin(), early_ids.end(), id) == 0);  // still leased
+        CHECK(std::count(late_ids.begin(), late_ids.end(), id) == 1);    // repeated, same id
+      }
+      CHECK(early_ids.size() + late_ids.size() == 200);
+      auto s = Store::open(options_in(location));
+      Lifecycle lifecycle(*s);
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].pending == 0);
+      CHECK(stats[0].delivered == static_cast<std::size_t>(kEvents + 200));
+    }
+  }
+
+  TEST_CASE("several nodes: 3 processes ticking exclusive checks never overlap and never announce a threshold twice") {
+    for (const std::string& backend : testing::testable_backends()) {
+      INFO("backend: ", backend);
+      TempDir dir;
+      const std::string location = *testing::location_for(backend, dir);
+      {
+        auto s = Store::create(options_in(location), vault::KeySource::key_file(dir.path() / "store.key"));
+        testing::CertFactory f;
+        const SecretBytes pw = test::pw("Test1234");
+        for (int i = 0; i < 12; ++i) {
+          testing::LeafSpec spec;
+          spec.common_name = "tick " + std::to_string(i);
+          spec.not_before = to_unix(kNow) - 10 * kDay;
+          spec.not_after = to_unix(kNow) + (3 + i) * kDay;  // thresholds 14, 7, 1, 0 fall inside the ticks
+          testing::Made made = f.made(spec, pw);
+          ImportOptions o;
+          o.report = testing::passing_report(made.certificate, kNow);
+          (void)s->import(made.bundle, made.pkcs12, pw, o);
+        }
+        Lifecycle lifecycle(*s);
+        (void)lifecycle.add_sink(callback_sink("count"));
+      }
+      // Scaled down from "every second for 10 s": every 100 ms for 2 s, the store's clock a day
+      // further on each tick, the same tick at the same moment on every node. A slow sink makes
+      // each run last long enough for unguarded runs to overlap.
+      constexpr int kTicks = 20;
+      const auto t0 = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+      std::vector<pid_t> pids;
+      for (int n = 0; n < 3; ++n) {
+        const fs::path out = dir.path() / ("tick" + std::to_string(n));
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+          try {
+            auto s = Store::open(options_in(location));
+            Lifecycle lifecycle(*s);
+            std::ofstream file(out);
+            // Inside a run (deliveries happen under the run lock): a marker file that only one run
+            // at a time can create; finding it taken means two runs overlap.
+            const fs::path marker = dir.path() / "inside-a-run";
+            lifecycle.register_callback("count", [&](const Event& e) {
+              const int fd = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+              if (fd < 0) {
+                file << "overlap " << e.id << '\n';
+              } else {
+                ::close(fd);
+              }
+              file << "delivered " << e.id << '\n';
+              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+              if (fd >= 0) ::unlink(marker.c_str());
+              return SinkResult::ok();
+            });
+            for (int k = 0; k < kTicks; ++k) {
+              std::this_thread::sleep_until(t0 + k * std::chrono::milliseconds(100));
+              CheckOptions o;
+              o.exclusive = true;
+              const auto start = std::chrono::steady_clock::now();
+              const CheckResult r = lifecycle.check(kNow + std::chrono::days(k), o);
+              const auto end = std::chrono::steady_clock::now();
+              if (r.skipped) {
+                file << "skipped\n";
+                continue;
+              }
+              for (const Event& e : r.emitted) file << "emitted " << e.id << '\n';
+              // Outer bounds of the run (the lock is taken after `start` and released before `end`).
+              file << "run " << start.time_since_epoch().count() << ' ' << end.time_since_epoch().count() << '\n';
+            }
+            file.flush();
+          } catch (const std::exception& e) {
+            std::ofstream(out.string() + ".error") << e.what() << '\n';
+            ::_exit(3);
+          }
+          ::_exit(0);
+        }
+        pids.push_back(pid);
+      }
+      for (const pid_t pid : pids) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+      }
+      std::vector<std::pair<long long, long long>> runs;
+      std::map<std::string, int> emitted;
+      int skipped = 0;
+      int overlaps = 0;
+      for (int n = 0; n < 3; ++n) {
+        const fs::path out = dir.path() / ("tick" + std::to_string(n));
+        CHECK_MESSAGE(!fs::exists(out.string() + ".error"), lines_of(out.string() + ".error").front());
+        for (const std::string& line : lines_of(out)) {
+          std::istringstream in(line);
+          std::string what;
+          in >> what;
+          if (what == "run") {
+            long long a = 0;
+            long long b = 0;
+            in >> a >> b;
+            runs.emplace_back(a, b);
+          } else if (what == "emitted") {
+            std::string id;
+            in >> id;
+            ++emitted[id];
+          } else if (what == "skipped") {
+            ++skipped;
+          } else if (what == "overlap") {
+            ++overlaps;
+          }
+        }
+      }
+      // Runs whose outer bounds are disjoint: most, unless the machine is very slow.
+      std::sort(runs.begin(), runs.end());
+      int disjoint = 0;
+      for (std::size_t i = 1; i < runs.size(); ++i) disjoint += runs[i].first >= runs[i - 1].second ? 1 : 0;
+      MESSAGE(backend << ": " << disjoint << " of " << runs.size() << " runs apart by their outer bounds");
+      MESSAGE(backend << ": " << runs.size() << " runs, " << skipped << " skipped, " << emitted.size() << " events");
+      CHECK(overlaps == 0);
+      CHECK(runs.size() >= static_cast<std::size_t>(kTicks));  // every tick ran somewhere
+      CHECK(skipped > 0);
+      for (const auto& [id, times] : emitted) CHECK_MESSAGE(times == 1, id);
+      auto s = Store::open(options_in(location));
+      Lifecycle lifecycle(*s);
+      CHECK(lifecycle.events().size() == emitted.size());
+      CHECK(emitted.size() >= 12 * 3);  // at least the 7, 1 and 0 day stages of each certificate
+    }
+  }
+}
