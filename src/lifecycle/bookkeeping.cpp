@@ -1,6 +1,7 @@
 // The lifecycle's rows in the store: its types to the backend's neutral rows and back, each call
 // one transaction of the store's backend (serialised with the store's own calls).
 #include "lifecycle/bookkeeping.hpp"
+#include "lifecycle/sinks/sink_kind.hpp"
 
 #include "store/backend.hpp"
 #include "store/store_impl.hpp"
@@ -260,7 +261,7 @@ SinkConfig add_sink(Store& store, const SinkConfig& sink, std::string_view actor
   return s.transact(true, [&](store::Transaction& tx) {
     if (tx.sink_id(sink.name)) throw Error(ErrorCode::conflict, "store: a sink named '" + sink.name + "' exists");
     // Stored compact, whatever spacing the caller used.
-    const store::SinkRow row{sink.name, sink.kind, settings.dump(), t, who};
+    const store::SinkRow row{sink.name, sink.kind, lifecycle_detail::settings_text(settings), t, who};
     tx.insert_sink(row);
     Impl::audit(tx, t, who, "sink.add", "sink", row.name, {{"kind", row.kind}, {"settings", settings}});
     SinkConfig out = sink;

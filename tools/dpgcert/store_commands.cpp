@@ -148,11 +148,11 @@ int run_store_copy(const StoreGlobal& global, const StoreCopyOptions& options) {
     }
     std::size_t rows = 0;
     for (const CopiedTable& t : r.tables) rows += t.rows;
-    std::cout << "Copied " << source.location << " (" << source.backend << ") to " << r.destination << ": "
+    std::cout << "Copied " << term(source.location) << " (" << source.backend << ") to " << term(r.destination) << ": "
               << r.certificates << " certificates, " << rows << " rows in " << r.tables.size() << " tables.\n"
               << "Verified: every table row by row before the commit, counts and fingerprints after it.\n";
     if (const auto kf = key_file_of(source)) {
-      std::cout << "The copy opens with the same master key (key file " << *kf << ").\n";
+      std::cout << "The copy opens with the same master key (key file " << term(*kf) << ").\n";
     } else {
       std::cout << "The copy opens with the same master key (the same passphrase).\n";
     }
