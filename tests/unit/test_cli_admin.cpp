@@ -229,6 +229,22 @@ TEST_SUITE("cli admin") {
       }
     }
     CHECK(expiry);
+    // No check has run yet: no last-check series. After one, both (the wall clock's time).
+    auto has_family = [](const json& metrics, const std::string& name) -> const json* {
+      for (const auto& f : metrics["metrics"]) {
+        if (f["name"] == name) return &f;
+      }
+      return nullptr;
+    };
+    CHECK(has_family(m, "dpgcert_last_check_timestamp_seconds") == nullptr);
+    CHECK(w.run(std::string("check --now ") + kNow).exit_code != 3);
+    const json after = w.run_json(std::string("metrics --now ") + kNow);
+    const json* last = has_family(after, "dpgcert_last_check_timestamp_seconds");
+    REQUIRE(last != nullptr);
+    CHECK((*last)["samples"][0]["value"].get<double>() > 1.75e9);  // not the --now of 2025-06-01
+    const json* success = has_family(after, "dpgcert_last_check_success");
+    REQUIRE(success != nullptr);
+    CHECK((*success)["samples"][0]["value"] == 1.0);
   }
 
   TEST_CASE("store environment policy, audit times and backups through the tool") {
