@@ -123,12 +123,42 @@ struct CertificateRecord : CertificateSummary {
 /// One line of the audit log. The log is append-only: the store never changes or deletes a line.
 struct AuditEntry {
   std::int64_t id = 0;  ///< Increasing.
+  /// When the change was made: the wall clock (StoreOptions::wall_clock), whatever the store's
+  /// clock says.
   Time at{};
+  /// The time the change was made *for* when the store runs on a clock of its own
+  /// (StoreOptions::clock, e.g. `dpgcert --now`): a what-if run shows here, not in `at`.
+  /// std::nullopt on the system clock, and for lines written before schema version 5.
+  std::optional<Time> command_time;
   std::string actor;        ///< The OS user or the caller-given actor.
   std::string action;       ///< E.g. "certificate.import", "certificate.supersede", "key.rotate".
   std::string object_kind;  ///< "store", "organisation", "mailbox", "certificate", "key".
   std::string object_key;   ///< CVR, address, fingerprint, ...
   std::string details;      ///< Compact JSON object; never secrets.
+};
+
+/// What Store::edit_organisation() changes; absent members stay as they are.
+struct OrganisationEdit {
+  std::optional<std::string> name;   ///< A new name (not empty).
+  std::optional<std::string> notes;  ///< New notes (empty clears them).
+};
+
+/// How Store::remove_mailbox() and Store::remove_organisation() treat active certificates.
+struct RemovalOptions {
+  /// Retire the active certificates attached to what is removed (each audited as a status change)
+  /// instead of refusing the removal.
+  bool retire_certificates = false;
+  /// The reason recorded with each retirement; empty: "removed with its mailbox/organisation".
+  std::string reason;
+};
+
+/// What a removal did.
+struct RemovalResult {
+  /// Fingerprints of the certificates it retired (RemovalOptions::retire_certificates).
+  std::vector<std::string> retired;
+  /// How many certificates (of any status) it left attached to nothing: their records, history
+  /// and sealed files stay in the store.
+  std::size_t detached = 0;
 };
 
 // ---- import ---------------------------------------------------------------------------------
@@ -206,6 +236,18 @@ struct CertificateQuery {
   }
 };
 
+/// Which certificates a store accepts, by the OCES environment they were issued in.
+enum class EnvironmentPolicy {
+  any,         ///< Production and test certificates alike (the default).
+  production,  ///< Production certificates only: a test (or unknown) certificate is refused.
+  test,        ///< Test certificates only: a production (or unknown) certificate is refused.
+};
+
+/// "any", "production", "test".
+[[nodiscard]] DPGCERT_API std::string_view to_string(EnvironmentPolicy policy) noexcept;
+/// The inverse of to_string(); std::nullopt for other text.
+[[nodiscard]] DPGCERT_API std::optional<EnvironmentPolicy> parse_environment_policy(std::string_view text) noexcept;
+
 /// What a store holds and how it is set up.
 struct StoreInfo {
   std::string backend;   ///< The backend's name: "sqlite".
@@ -217,6 +259,7 @@ struct StoreInfo {
                                    ///< "iterations", "parallelism", "salt"}.
   Time created_at{};
   std::optional<Time> key_rotated_at;
+  EnvironmentPolicy environment = EnvironmentPolicy::any;  ///< What import accepts.
   std::size_t organisations = 0;
   std::size_t mailboxes = 0;
   std::size_t certificates = 0;
@@ -276,8 +319,13 @@ struct StoreOptions {
   vault::Unlock unlock;
   /// The actor recorded in the audit log when a call gives none; empty: the OS user name.
   std::string actor;
-  /// The source of "now" for timestamps; null: the system clock.
+  /// The source of "now" for timestamps; null: the system clock. A clock given here (a what-if
+  /// run, `dpgcert --now`) is recorded in audit lines as their command_time.
   std::shared_ptr<const Clock> clock;
+  /// The wall clock of the audit log's `at`; null: the system clock (tests fix it).
+  std::shared_ptr<const Clock> wall_clock;
+  /// create(): the store's environment policy (changed later with set_environment_policy()).
+  EnvironmentPolicy environment = EnvironmentPolicy::any;
   /// The crypto context for validation and for re-loading bundles; null: Context::shared().
   /// Must outlive the store.
   const Context* context = nullptr;
@@ -337,6 +385,22 @@ class DPGCERT_API Store final {
   Organisation add_organisation(const Organisation& organisation, std::string_view actor = {});
   /// Replaces name, notes and contacts of an existing organisation. Error(not_found).
   Organisation update_organisation(const Organisation& organisation, std::string_view actor = {});
+  /// Changes the name and/or notes of an organisation in one audited step ("organisation.edit",
+  /// with the old and new name). Error(not_found), Error(invalid_argument) for an empty name.
+  Organisation edit_organisation(std::string_view cvr, const OrganisationEdit& edit, std::string_view actor = {});
+  /// Adds a contact to an organisation ("organisation.contact.add"). Error(conflict) when a contact
+  /// with that e-mail address (compared without case) is there, Error(not_found),
+  /// Error(invalid_argument) for an address without '@'.
+  Organisation add_contact(std::string_view cvr, const Contact& contact, std::string_view actor = {});
+  /// Removes the contact with this e-mail address (compared without case;
+  /// "organisation.contact.remove"). Error(not_found) for an unknown organisation or contact.
+  Organisation remove_contact(std::string_view cvr, std::string_view email, std::string_view actor = {});
+  /// Removes an organisation with its contacts and its renewal policy ("organisation.remove").
+  /// Its inactive certificates stay in the store, attached to no organisation. Error(conflict)
+  /// while it has mailboxes (move or remove them first), and while active certificates are
+  /// attached to it unless options.retire_certificates. Error(not_found).
+  RemovalResult remove_organisation(std::string_view cvr, const RemovalOptions& options = {},
+                                    std::string_view actor = {});
   [[nodiscard]] std::optional<Organisation> find_organisation(std::string_view cvr) const;
   [[nodiscard]] std::vector<Organisation> list_organisations() const;
 
@@ -345,6 +409,16 @@ class DPGCERT_API Store final {
   Mailbox add_mailbox(const Mailbox& mailbox, std::string_view actor = {});
   /// Changes a mailbox's AD group. Error(not_found).
   Mailbox update_mailbox(const Mailbox& mailbox, std::string_view actor = {});
+  /// Moves a mailbox, with the certificates attached to it, to another organisation
+  /// ("mailbox.move", with both CVRs); the lifecycle re-evaluates the moved certificates under
+  /// their new organisation's renewal policy at the next check. Error(not_found) for an unknown
+  /// mailbox or organisation.
+  Mailbox move_mailbox(std::string_view address, std::string_view organisation_cvr, std::string_view actor = {});
+  /// Removes a mailbox ("mailbox.remove"). Its inactive certificates stay in the store, attached to
+  /// its organisation but to no mailbox. Error(conflict) while active certificates hang on it,
+  /// unless options.retire_certificates. Error(not_found).
+  RemovalResult remove_mailbox(std::string_view address, const RemovalOptions& options = {},
+                               std::string_view actor = {});
   [[nodiscard]] std::optional<Mailbox> find_mailbox(std::string_view address) const;
   /// Every mailbox, or those of one organisation.
   [[nodiscard]] std::vector<Mailbox> list_mailboxes(std::optional<std::string_view> organisation_cvr = {}) const;
@@ -356,6 +430,8 @@ class DPGCERT_API Store final {
   /// same CVR and OCES2 UID/FID, or with the same OCES3 subject becomes `superseded` by the newer
   /// one (by notBefore, then notAfter) — which may be an existing one when an older certificate
   /// arrives late. A forced import whose revocation check failed is stored as `revoked`.
+  /// A certificate of another OCES environment than the store's policy (set_environment_policy())
+  /// fails the report's environment check, so it is refused unless forced.
   /// The bundle must have a leaf and a private key (Error(invalid_argument)); the bytes are
   /// trusted to be the file the bundle came from.
   ImportResult import(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12,
@@ -389,6 +465,23 @@ class DPGCERT_API Store final {
   RotationResult rotate_master_key(const vault::KeySource& next, std::string_view actor = {});
   /// Checks that the current key unlocks the store (Error(bad_password) otherwise).
   void verify_master_key() const;
+
+  /// Writes a consistent copy of the whole store to a new file `file` (mode 0600) while other
+  /// handles and processes keep working (SQLite's online backup API; the copy is one snapshot),
+  /// after a "store.backup" audit line. The copy is itself a store that opens with the same
+  /// master key; returns its StoreInfo. Error(conflict) when `file` exists, Error(unsupported)
+  /// for a backend whose backups are made by its own tools (PostgreSQL: pg_dump, docs/store.md).
+  StoreInfo backup(const std::filesystem::path& file, std::string_view actor = {});
+  /// Replaces everything in this store with the content of a backup made by backup(), in one
+  /// step, then migrates it if it is older and adds a "store.restore" audit line. Other handles
+  /// see the restored store at their next call. The master key is read again (a backup made before
+  /// a key rotation needs the key it was sealed under). Error(not_found) when there is no file,
+  /// Error(malformed) when it is not a dpgcert store, Error(unsupported) when it is newer.
+  void restore(const std::filesystem::path& file, std::string_view actor = {});
+
+  /// Changes which certificates import() accepts ("store.environment" in the audit log, with the
+  /// old and new policy). Certificates already stored are not touched.
+  void set_environment_policy(EnvironmentPolicy policy, std::string_view actor = {});
 
   /// Audit-log lines with id > after_id, oldest first, at most `limit` (0: all).
   [[nodiscard]] std::vector<AuditEntry> audit_log(std::int64_t after_id = 0, std::size_t limit = 0) const;

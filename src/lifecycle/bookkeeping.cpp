@@ -117,7 +117,7 @@ void set_renewal_policy(Store& store, std::optional<std::string_view> cvr, const
     tx.replace_policy(org, policy ? std::optional<std::string>(to_string(*policy)) : std::nullopt, t, who);
     // Evaluate what the policy governs again at the next check (it keeps every announced stage).
     tx.reevaluate_policy_scope(org);
-    Impl::audit(tx, t, who, policy ? "policy.set" : "policy.reset", cvr ? "organisation" : "store",
+    s.audit(tx, t, who, policy ? "policy.set" : "policy.reset", cvr ? "organisation" : "store",
                 cvr ? std::string(*cvr) : s.backend->location(),
                 {{"thresholds", policy ? nlohmann::json(policy->thresholds_days) : nlohmann::json(nullptr)}});
   });
@@ -263,7 +263,7 @@ SinkConfig add_sink(Store& store, const SinkConfig& sink, std::string_view actor
     // Stored compact, whatever spacing the caller used.
     const store::SinkRow row{sink.name, sink.kind, lifecycle_detail::settings_text(settings), t, who};
     tx.insert_sink(row);
-    Impl::audit(tx, t, who, "sink.add", "sink", row.name, {{"kind", row.kind}, {"settings", settings}});
+    s.audit(tx, t, who, "sink.add", "sink", row.name, {{"kind", row.kind}, {"settings", settings}});
     SinkConfig out = sink;
     out.settings = row.settings;
     out.created_at = t;
@@ -279,7 +279,7 @@ void remove_sink(Store& store, std::string_view name, std::string_view actor) {
   const std::string who = s.actor_or_default(actor);
   s.transact(true, [&](store::Transaction& tx) {
     if (!tx.delete_sink(name)) throw Error(ErrorCode::not_found, "store: no sink named '" + std::string(name) + "'");
-    Impl::audit(tx, t, who, "sink.remove", "sink", name, nlohmann::json::object());
+    s.audit(tx, t, who, "sink.remove", "sink", name, nlohmann::json::object());
   });
 }
 
@@ -362,6 +362,33 @@ LifecycleCounters counters(const Store& store) {
       }
     }
     return out;
+  });
+}
+
+void record_check(Store& store, bool success) {
+  Impl& s = impl(store);
+  std::lock_guard lock(s.mu);
+  const Time at = s.wall_clock->now();
+  s.transact(true, [&](store::Transaction& tx) {
+    tx.set_setting("lifecycle.last_check", std::to_string(to_unix(at)), at);
+    tx.set_setting("lifecycle.last_check_success", success ? "1" : "0", at);
+  });
+}
+
+std::optional<LastCheck> last_check(const Store& store) {
+  Impl& s = impl(store);
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) -> std::optional<LastCheck> {
+    const auto at = tx.setting("lifecycle.last_check");
+    if (!at) return std::nullopt;
+    LastCheck c;
+    try {
+      c.at = from_unix(std::stoll(*at));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    c.success = tx.setting("lifecycle.last_check_success").value_or("0") == "1";
+    return c;
   });
 }
 

@@ -49,6 +49,16 @@ void remove_sink(Store& store, std::string_view name, std::string_view actor);
 void settle_deliveries(Store& store, std::span<const DeliveryOutcome> outcomes, Time now);
 [[nodiscard]] std::vector<SinkStats> sink_stats(const Store& store);
 [[nodiscard]] LifecycleCounters counters(const Store& store);
+/// The last check's end: when (the wall clock) and whether every delivery it attempted succeeded.
+struct LastCheck {
+  Time at{};
+  bool success = false;
+};
+/// Records the end of a check now (the store's wall clock) and whether it delivered everything it
+/// tried (store-wide settings "lifecycle.last_check", "lifecycle.last_check_success").
+void record_check(Store& store, bool success);
+/// The last check recorded, if any.
+[[nodiscard]] std::optional<LastCheck> last_check(const Store& store);
 
 /// The earliest notAfter of the leaf and of its issuers, found by name in the bundle's chain and in
 /// the path the report's validation built (which may add the trust anchor): an issuing CA that

@@ -267,6 +267,11 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
                                               : Severity::none;
   for (const Event& e : result.emitted) worst = std::max(worst, severity_of_event(e, policies));
   result.worst = worst;
+  // For monitoring: when the check last ran to its end (the wall clock: a what-if run at another
+  // `now` still shows that checks run), and whether every delivery it attempted went through.
+  const bool delivered_all = std::none_of(result.deliveries.begin(), result.deliveries.end(),
+                                          [](const DeliveryAttempt& d) { return !d.delivered; });
+  lifecycle_detail::record_check(store, delivered_all);
   return result;
 }
 

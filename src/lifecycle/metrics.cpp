@@ -134,6 +134,16 @@ void Lifecycle::write_metrics(std::ostream& out, Time now) const {
   }
   labelled_counter(out, "dpgcert_deliveries_pending", "gauge", "Event deliveries waiting for a sink, by sink.",
                    "sink", configured, pending);
+  if (const auto last = lifecycle_detail::last_check(store)) {
+    out << "# HELP dpgcert_last_check_timestamp_seconds When the last renewal check (dpgcert check) ran to its end, as Unix time.\n"
+           "# TYPE dpgcert_last_check_timestamp_seconds gauge\n"
+           "dpgcert_last_check_timestamp_seconds "
+        << to_unix(last->at)
+        << "\n# HELP dpgcert_last_check_success 1 if every delivery the last renewal check attempted succeeded, else 0.\n"
+           "# TYPE dpgcert_last_check_success gauge\n"
+           "dpgcert_last_check_success "
+        << (last->success ? 1 : 0) << '\n';
+  }
   const SeverityCounts sev = lifecycle_detail::severity_counts(store);
   labelled_counter(out, "dpgcert_certificates_in_stage", "gauge",
                    "Active certificates whose announced stage is a warning or critical one.", "severity",

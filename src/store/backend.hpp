@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <span>
@@ -220,6 +221,10 @@ class Transaction {
   [[nodiscard]] virtual std::optional<std::vector<std::byte>> key_check() = 0;
   virtual void write_key_header(const vault::KeyHeader& header, Time at, bool rotation) = 0;
   [[nodiscard]] virtual KeyDates key_dates() = 0;
+  /// A store-wide setting by name (e.g. "environment"); std::nullopt when never set.
+  [[nodiscard]] virtual std::optional<std::string> setting(std::string_view name) = 0;
+  /// Sets (inserts or replaces) a store-wide setting.
+  virtual void set_setting(std::string_view name, std::string_view value, Time at) = 0;
   [[nodiscard]] virtual RowCounts counts() = 0;
 
   // -- organisations and mailboxes --
@@ -235,6 +240,13 @@ class Transaction {
   virtual void update_mailbox(std::int64_t id, std::string_view ad_group) = 0;
   [[nodiscard]] virtual std::optional<Mailbox> mailbox(std::string_view address) = 0;
   [[nodiscard]] virtual std::vector<Mailbox> mailboxes(std::optional<std::string_view> organisation_cvr) = 0;
+  /// Moves a mailbox and every certificate attached to it (any status) to another organisation.
+  virtual void move_mailbox(std::int64_t id, std::int64_t organisation_id) = 0;
+  /// Deletes a mailbox row; its certificates keep their organisation and get no mailbox (NULL).
+  virtual void delete_mailbox(std::int64_t id) = 0;
+  /// Deletes an organisation row with its contacts and its renewal policy; its certificates get no
+  /// organisation (NULL). The store has made sure no mailbox belongs to it.
+  virtual void delete_organisation(std::int64_t id) = 0;
 
   // -- certificates --
   [[nodiscard]] virtual std::optional<std::int64_t> certificate_id(std::string_view fingerprint) = 0;
@@ -269,6 +281,7 @@ class Transaction {
                                    std::span<const std::byte> password_key) = 0;
 
   // -- audit log --
+  /// Appends a line (its id is the backend's; command_time may be absent).
   virtual void append_audit(const AuditEntry& entry) = 0;
   [[nodiscard]] virtual std::vector<AuditEntry> audit_log(std::int64_t after_id, std::size_t limit) = 0;
 
@@ -376,6 +389,14 @@ class Backend {
   /// Store::create failed after the backend was opened for creation: closes it and removes what
   /// creating it made (a new database file). The backend is unusable afterwards.
   virtual void abandon() noexcept = 0;
+  /// Writes a consistent copy of the whole database to a new file (mode 0600) while other
+  /// connections keep reading and writing. Error(conflict) when `file` exists; Error(unsupported)
+  /// for a backend whose copies are made by its own tools (PostgreSQL: pg_dump).
+  virtual void backup_to(const std::filesystem::path& file) = 0;
+  /// Replaces the database's whole content with a copy made by backup_to(), in one step (other
+  /// connections see it at their next transaction). Error(malformed) when `file` is not a dpgcert
+  /// store, Error(unsupported) when it is newer than this backend or the backend cannot.
+  virtual void restore_from(const std::filesystem::path& file) = 0;
 };
 
 /// Runs `f(Transaction&)` in a transaction and returns its result.

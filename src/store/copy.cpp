@@ -21,10 +21,10 @@ namespace {
 
 /// Tables in the order they are copied: parents first (foreign keys are checked at the commit
 /// anyway). Tables a backend adds that are not named here follow in name order.
-constexpr std::array<std::string_view, 15> kCopyOrder = {
+constexpr std::array<std::string_view, 16> kCopyOrder = {
     "master_key", "organisations", "contacts", "mailboxes", "certificates", "certificate_documents", "secrets",
     "audit_log",  "renewal_policies", "lifecycle", "lifecycle_pending", "events", "sinks", "deliveries",
-    "lifecycle_counters"};
+    "lifecycle_counters", "settings"};
 
 constexpr std::size_t kBatch = 500;
 

@@ -41,7 +41,7 @@ std::optional<ImportResult> existing_import(store::Transaction& tx, const Contex
 }
 
 /// (id, CVR) of the organisation to attach to, created when missing.
-OrgRef resolve_organisation(store::Transaction& tx, const ImportOptions& options,
+OrgRef resolve_organisation(const Store::Impl& s, store::Transaction& tx, const ImportOptions& options,
                             const store_detail::PreparedCertificate& p, Time t, const std::string& who) {
   std::optional<std::string> cvr = options.organisation_cvr;
   if (!cvr && p.cvr && is_cvr(*p.cvr)) cvr = p.cvr;
@@ -51,14 +51,14 @@ OrgRef resolve_organisation(store::Transaction& tx, const ImportOptions& options
   org.cvr = *cvr;
   org.name = p.organisation_display_name.empty() ? "CVR " + *cvr : p.organisation_display_name;
   const std::int64_t id = tx.insert_organisation(org, t, who);
-  Store::Impl::audit(tx, t, who, "organisation.add", "organisation", *cvr,
+  s.audit(tx, t, who, "organisation.add", "organisation", *cvr,
                      {{"name", org.name}, {"contacts", 0}, {"automatic", true}});
   return std::make_pair(id, *cvr);
 }
 
 /// The mailbox id to attach to, created (under the organisation) when missing. May fill in the
 /// organisation from the mailbox.
-std::optional<std::int64_t> resolve_mailbox(store::Transaction& tx, const std::optional<std::string>& address,
+std::optional<std::int64_t> resolve_mailbox(const Store::Impl& s, store::Transaction& tx, const std::optional<std::string>& address,
                                             OrgRef& org, Time t, const std::string& who) {
   if (!address) return std::nullopt;
   if (auto row = tx.mailbox_ref(*address)) {
@@ -76,7 +76,7 @@ std::optional<std::int64_t> resolve_mailbox(store::Transaction& tx, const std::o
                                                  " does not exist and no organisation is known to create it under");
   }
   const std::int64_t id = tx.insert_mailbox(*address, "", org->first, t, who);
-  Store::Impl::audit(tx, t, who, "mailbox.add", "mailbox", *address,
+  s.audit(tx, t, who, "mailbox.add", "mailbox", *address,
                      {{"organisation", org->second}, {"ad_group", ""}, {"automatic", true}});
   return id;
 }
@@ -125,8 +125,13 @@ ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte
 
   ImportResult result;
   result.fingerprint = fp;
+  const EnvironmentPolicy environment = [&] {
+    std::lock_guard lock(s.mu);
+    return s.transact(false, [&](store::Transaction& tx) { return store_detail::environment_policy(tx); });
+  }();
   ValidationReport report =
       options.report ? *options.report : store_detail::validate_for_import(bundle, options, s.now(), *s.ctx);
+  store_detail::enforce_environment(report, environment, *bundle.leaf());
   if (!report.ok() && !options.force) {
     result.outcome = ImportOutcome::refused;
     result.report = std::move(report);
@@ -150,8 +155,8 @@ ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte
       d.existing = std::move(again);
       return d;
     }
-    auto org = resolve_organisation(tx, options, prep, t, who);
-    const auto mailbox = resolve_mailbox(tx, address, org, t, who);
+    auto org = resolve_organisation(s, tx, options, prep, t, who);
+    const auto mailbox = resolve_mailbox(s, tx, address, org, t, who);
     const std::int64_t id = tx.next_certificate_id();
 
     // Lineage: which active certificates does this one replace (or is it itself replaced)?
@@ -186,7 +191,7 @@ ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte
       for (const auto& [cid, c] : candidates) {
         tx.set_status(cid, CertificateStatus::superseded, id, t);
         for (store::StoreHooks* h : store::registered_hooks()) h->on_status_change(tx, cid, CertificateStatus::superseded, t);
-        Impl::audit(tx, t, who, "certificate.supersede", "certificate", c.fingerprint, {{"superseded_by", fp}});
+        s.audit(tx, t, who, "certificate.supersede", "certificate", c.fingerprint, {{"superseded_by", fp}});
         d.superseded.push_back(c.fingerprint);
       }
     }
@@ -203,7 +208,7 @@ ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte
                            {"source", prep.source},
                            {"superseded", d.superseded}};
     if (row.superseded_by) details["superseded_by"] = newest->fingerprint;
-    Impl::audit(tx, t, who, "certificate.import", "certificate", fp, details);
+    s.audit(tx, t, who, "certificate.import", "certificate", fp, details);
     d.record = tx.record(id, &*bundle.leaf(), *s.ctx);
     return d;
   });

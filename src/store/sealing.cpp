@@ -137,7 +137,7 @@ RotationResult Store::rotate_master_key(const vault::KeySource& next, std::strin
       }
     }
     tx.write_key_header(est.header, t, true);
-    Impl::audit(tx, t, who, "key.rotate", "key", "master",
+    s.audit(tx, t, who, "key.rotate", "key", "master",
                 {{"from", old.kind},
                  {"to", est.header.kind},
                  {"params", nlohmann::json::parse(est.header.params)},

@@ -135,14 +135,17 @@ std::optional<std::int64_t> store_detail::resolve_fingerprint(store::Transaction
 Store::Impl::Impl(StoreOptions opts, std::unique_ptr<store::Backend> b)
     : options(std::move(opts)),
       clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
+      wall_clock(options.wall_clock ? options.wall_clock : std::make_shared<SystemClock>()),
+      own_clock(options.clock != nullptr),
       ctx(options.context != nullptr ? options.context : &Context::shared()),
       default_actor(options.actor.empty() ? os_user_name() : options.actor),
       backend(std::move(b)) {}
 
 void Store::Impl::audit(store::Transaction& tx, Time at, std::string_view actor, std::string_view action,
-                        std::string_view kind, std::string_view key, const nlohmann::json& details) {
+                        std::string_view kind, std::string_view key, const nlohmann::json& details) const {
   AuditEntry e;
-  e.at = at;
+  e.at = wall_clock->now();
+  if (own_clock) e.command_time = at;
   e.actor = std::string(actor);
   e.action = std::string(action);
   e.object_kind = std::string(kind);
@@ -171,9 +174,11 @@ std::unique_ptr<Store> Store::create(StoreOptions options, const vault::KeySourc
     s.transact(true, [&](store::Transaction& tx) {
       tx.create_schema(t);
       tx.write_key_header(established.header, t, false);
-      Impl::audit(tx, t, s.default_actor, "store.init", "store", s.backend->location(),
-                  {{"schema_version", s.backend->latest_schema_version()},
-                   {"key_source", established.header.kind}});
+      tx.set_setting(store_detail::kEnvironmentSetting, to_string(s.options.environment), t);
+      s.audit(tx, t, s.default_actor, "store.init", "store", s.backend->location(),
+              {{"schema_version", s.backend->latest_schema_version()},
+               {"key_source", established.header.kind},
+               {"environment", to_string(s.options.environment)}});
     });
     s.unlocked.emplace(established.wrapper);
     s.vault_check = established.header.check;
@@ -203,7 +208,7 @@ std::unique_ptr<Store> Store::open(StoreOptions options) {
       const int v = tx.schema_version();  // another process may have migrated meanwhile
       if (v < latest) {
         tx.migrate(v, t);
-        Impl::audit(tx, t, s.default_actor, "store.migrate", "store", location, {{"from", v}, {"to", latest}});
+        s.audit(tx, t, s.default_actor, "store.migrate", "store", location, {{"from", v}, {"to", latest}});
       }
     });
   }
@@ -221,7 +226,7 @@ Organisation Store::add_organisation(const Organisation& org, std::string_view a
   return s.transact(true, [&](store::Transaction& tx) {
     if (tx.organisation_id(org.cvr)) throw Error(ErrorCode::conflict, "store: an organisation with CVR " + org.cvr + " exists");
     (void)tx.insert_organisation(org, t, who);
-    Impl::audit(tx, t, who, "organisation.add", "organisation", org.cvr,
+    s.audit(tx, t, who, "organisation.add", "organisation", org.cvr,
                 {{"name", org.name}, {"contacts", org.contacts.size()}});
     return *tx.organisation(org.cvr);
   });
@@ -237,7 +242,7 @@ Organisation Store::update_organisation(const Organisation& org, std::string_vie
     const auto id = tx.organisation_id(org.cvr);
     if (!id) throw Error(ErrorCode::not_found, "store: no organisation with CVR " + org.cvr);
     tx.update_organisation(*id, org, t);
-    Impl::audit(tx, t, who, "organisation.update", "organisation", org.cvr,
+    s.audit(tx, t, who, "organisation.update", "organisation", org.cvr,
                 {{"name", org.name}, {"contacts", org.contacts.size()}});
     return *tx.organisation(org.cvr);
   });
@@ -272,7 +277,7 @@ Mailbox Store::add_mailbox(const Mailbox& mailbox, std::string_view actor) {
     if (!org) throw Error(ErrorCode::not_found, "store: no organisation with CVR " + mailbox.organisation_cvr);
     if (tx.mailbox_ref(address)) throw Error(ErrorCode::conflict, "store: mailbox " + address + " exists");
     (void)tx.insert_mailbox(address, mailbox.ad_group, *org, t, who);
-    Impl::audit(tx, t, who, "mailbox.add", "mailbox", address,
+    s.audit(tx, t, who, "mailbox.add", "mailbox", address,
                 {{"organisation", mailbox.organisation_cvr}, {"ad_group", mailbox.ad_group}});
     return *tx.mailbox(address);
   });
@@ -288,7 +293,7 @@ Mailbox Store::update_mailbox(const Mailbox& mailbox, std::string_view actor) {
     const auto row = tx.mailbox_ref(address);
     if (!row) throw Error(ErrorCode::not_found, "store: no mailbox " + address);
     tx.update_mailbox(row->id, mailbox.ad_group);
-    Impl::audit(tx, t, who, "mailbox.update", "mailbox", address, {{"ad_group", mailbox.ad_group}});
+    s.audit(tx, t, who, "mailbox.update", "mailbox", address, {{"ad_group", mailbox.ad_group}});
     return *tx.mailbox(address);
   });
 }
@@ -353,7 +358,7 @@ CertificateRecord Store::set_status(std::string_view fingerprint, CertificateSta
     if (before.status == status) return before;
     tx.set_status(*id, status, std::nullopt, t);
     for (store::StoreHooks* h : store::registered_hooks()) h->on_status_change(tx, *id, status, t);
-    Impl::audit(tx, t, who, "certificate.status", "certificate", before.fingerprint,
+    s.audit(tx, t, who, "certificate.status", "certificate", before.fingerprint,
                 {{"from", to_string(before.status)}, {"to", to_string(status)}, {"reason", reason}});
     return tx.record(*id, &before.certificate, *s.ctx);
   });
@@ -382,6 +387,7 @@ StoreInfo Store::info() const {
     const store::KeyDates d = tx.key_dates();
     i.created_at = d.created_at;
     i.key_rotated_at = d.rotated_at;
+    i.environment = store_detail::environment_policy(tx);
     const store::RowCounts c = tx.counts();
     i.organisations = c.organisations;
     i.mailboxes = c.mailboxes;

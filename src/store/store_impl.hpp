@@ -22,6 +22,8 @@ struct Store::Impl {
 
   StoreOptions options;
   std::shared_ptr<const Clock> clock;
+  std::shared_ptr<const Clock> wall_clock;
+  bool own_clock;  ///< A clock was given (StoreOptions::clock): audit lines record its time.
   const Context* ctx;
   std::string default_actor;
   /// Serialises every use of the backend and of the vault below (one connection per Store).
@@ -39,9 +41,11 @@ struct Store::Impl {
   auto transact(bool write, F&& f) const {
     return store::transact(*backend, write, std::forward<F>(f));
   }
-  /// Appends an audit line (details: a JSON object, compact).
-  static void audit(store::Transaction& tx, Time at, std::string_view actor, std::string_view action,
-                    std::string_view kind, std::string_view key, const nlohmann::json& details);
+  /// Appends an audit line (details: a JSON object, compact): `at` is the store clock's time of
+  /// the change, recorded as the line's command_time when the store has a clock of its own; the
+  /// line's `at` is the wall clock's.
+  void audit(store::Transaction& tx, Time at, std::string_view actor, std::string_view action,
+             std::string_view kind, std::string_view key, const nlohmann::json& details) const;
   /// Unlocks the master key on first use (outside any write transaction: Argon2id may take a
   /// second). With `recheck`, also when another process has rotated it since. Caller holds `mu`.
   void ensure_vault(bool recheck = false) const;
@@ -56,6 +60,14 @@ namespace store_detail {
 struct Access {
   [[nodiscard]] static Store::Impl& impl(const Store& store) noexcept { return *store.impl_; }
 };
+
+/// The name of the setting that holds the environment policy.
+inline constexpr std::string_view kEnvironmentSetting = "environment";
+/// The store's environment policy (any when never set). Error(malformed) for an unknown value.
+[[nodiscard]] EnvironmentPolicy environment_policy(store::Transaction& tx);
+/// Fails the report's environment check (and so the report) when the leaf's OCES environment is
+/// not the one `policy` accepts.
+void enforce_environment(ValidationReport& report, EnvironmentPolicy policy, const Certificate& leaf);
 
 /// Throws Error(invalid_argument) unless `address` is a mailbox address; returns it lowercased.
 [[nodiscard]] std::string check_address(std::string_view address);

@@ -76,6 +76,13 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
 
     check("store_init", store + ["store", "init", "--key-file", os.path.join(tmp, "master.key")])
     check("store_info", store + ["store", "info"])
+    check("store_environment", store + ["store", "environment"])
+    check("store_environment", store + ["store", "environment", "any"])
+    check("store_environment", store + ["store", "environment", "staging"], expect=(64,))
+    check("lsit", store + ["lsit"], expect=(64,))  # a usage error is the JSON error too
+    check("store_backup", store + ["store", "backup", "--out", os.path.join(tmp, "backup.db")])
+    check("store_backup", store + ["store", "backup", "--out", os.path.join(tmp, "backup.db")], expect=(3,))
+    check("store_restore", store + ["store", "restore", os.path.join(tmp, "backup.db")])
     check("org_add", store + ["org", "add", "12345674", "--name", "Testfirma A/S", "--contact", "IT <it@testfirma.dk> (renewals)"])
     check("mailbox_add", store + ["mailbox", "add", "sikkerpost@testfirma.dk", "--org", "12345674", "--ad-group", "GG"])
     check("import", store + ["import", data("odd/foces-expiring-soon.p12"), "--mailbox", "sikkerpost@testfirma.dk",
@@ -101,6 +108,19 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
     check("store_copy", store + ["store", "copy", "--to", os.path.join(tmp, "copies", "copy.db")])
     check("store_copy", store + ["store", "copy", "--to", os.path.join(tmp, "copies", "copy.db")], expect=(3,))
 
+    # Inventory edits.
+    check("org_rename", store + ["org", "rename", "12345674", "--name", "Testfirma Holding A/S"])
+    check("org_edit", store + ["org", "edit", "12345674", "--notes", "fornyes af IT"])
+    check("org_edit", store + ["org", "edit", "12345674"], expect=(64,))
+    check("org_contact_add", store + ["org", "contact", "add", "12345674", "Drift <drift@testfirma.dk>"])
+    check("org_contact_remove", store + ["org", "contact", "remove", "12345674", "drift@testfirma.dk"])
+    check("mailbox_edit", store + ["mailbox", "edit", "sikkerpost@testfirma.dk", "--ad-group", "GG-2"])
+    check("org_add", store + ["org", "add", "11111111", "--name", "Søster ApS"])
+    check("mailbox_move", store + ["mailbox", "move", "sikkerpost@testfirma.dk", "--org", "11111111"])
+    check("mailbox_remove", store + ["mailbox", "remove", "sikkerpost@testfirma.dk"], expect=(3,))
+    check("mailbox_remove", store + ["mailbox", "remove", "sikkerpost@testfirma.dk", "--retire-certificates"])
+    check("org_remove", store + ["org", "remove", "11111111"])
+
     man = run(["generate", "man"]).stdout
     commands = [re.sub(r"\\-", "-", m) for m in re.findall(r'^\.SS "dpgcert (.+)"$', man, re.M)]
 
@@ -111,6 +131,7 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
         check("sink_list", store + ["sink", "list"])
         check("check", store + ["check", "--at", NOW], expect=(0, 1, 2), lines=True)
         check("digest", store + ["digest", "--now", NOW])
+        check("metrics", store + ["metrics", "--now", NOW])
         check("sink_remove", store + ["sink", "remove", "log"])
 
     # Every leaf command that offers --json must have been exercised above.

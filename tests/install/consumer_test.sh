@@ -33,6 +33,32 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 out2=$(LD_LIBRARY_PATH="$prefix/lib" "$work/pc-inspect" "$pem")
 [[ "$out" == "$out2" ]] || { echo "pkg-config consumer differs: $out2"; exit 1; }
 
+# pkg-config gives what a consumer's compiler needs, not the private dependencies' headers.
+pc_cflags=$(pkg-config --cflags dpgcert)
+[[ "$pc_cflags" != *botan* ]] || { echo "pkg-config --cflags dpgcert exposes Botan (a private dependency): $pc_cflags"; exit 1; }
+
+# The README's snippets are complete programs: extracted, built against the installed tree with
+# warnings as errors, and run.
+readme="$(dirname "$(dirname "$example")")/README.md"
+snippet() {  # snippet LANG N: the Nth ```LANG block of the README
+  awk -v lang="$1" -v want="$2" '
+    $0 == "```" lang { n++; on = (n == want); next }
+    /^```/ { on = 0; next }
+    on { print }' "$readme"
+}
+snippet cpp 1 >"$work/readme.cpp"
+[[ -s "$work/readme.cpp" ]] || { echo "no C++ snippet in $readme"; exit 1; }
+# shellcheck disable=SC2046
+"$cxx" -std=c++20 -Wall -Wextra -Werror $flags "$work/readme.cpp" -o "$work/readme-cpp" $(pkg-config --cflags --libs dpgcert)
+p12="$DPGCERT_TEST_DATA/oces2-prod/foces.p12"
+readme_out=$(P12_PASSWORD=Test1234 LD_LIBRARY_PATH="$prefix/lib" "$work/readme-cpp" "$p12")
+echo "$readme_out" | grep -q ' expires 20[0-9-]*T' || { echo "README C++ snippet printed: $readme_out"; exit 1; }
+set +e
+readme_err=$(P12_PASSWORD=wrong LD_LIBRARY_PATH="$prefix/lib" "$work/readme-cpp" "$p12" 2>&1)
+readme_rc=$?
+set -e
+[[ $readme_rc -eq 1 && "$readme_err" == bad_password:* ]] || { echo "README C++ snippet, wrong password: $readme_rc $readme_err"; exit 1; }
+
 # 3. the installed tool runs
 "$prefix/bin/dpgcert" --version | grep -q '^dpgcert ' || { echo "installed dpgcert --version failed"; exit 1; }
 "$prefix/bin/dpgcert" inspect --json "$pem" | grep -q "$expected" || { echo "installed dpgcert inspect failed"; exit 1; }
@@ -62,6 +88,16 @@ if [[ -n "${DPGCERT_EXAMPLES:-}" && -d "$DPGCERT_EXAMPLES/c" ]]; then
     echo "$c_out" | grep -q 'OCES2 FOCES (function), production, CVR 12345674' || { echo "$program printed: $c_out"; exit 1; }
     echo "$c_out" | grep -q 'Verdict: WARN' || { echo "$program printed no verdict: $c_out"; exit 1; }
   done
+  snippet c 1 >"$work/readme.c"
+  [[ -s "$work/readme.c" ]] || { echo "no C snippet in $readme"; exit 1; }
+  # shellcheck disable=SC2046
+  "$cc" -std=c99 -pedantic -Wall -Wextra -Werror $flags "$work/readme.c" -o "$work/readme-c" $(pkg-config --cflags --libs dpgcert-c)
+  P12_PASSWORD=Test1234 LD_LIBRARY_PATH="$prefix/lib" "$work/readme-c" "$p12" || { echo "README C snippet failed"; exit 1; }
+  set +e
+  readme_err=$(P12_PASSWORD=wrong LD_LIBRARY_PATH="$prefix/lib" "$work/readme-c" "$p12" 2>&1)
+  readme_rc=$?
+  set -e
+  [[ $readme_rc -eq 1 && "$readme_err" == bad_password:* ]] || { echo "README C snippet, wrong password: $readme_rc $readme_err"; exit 1; }
   set +e
   DPGCERT_PASSWORD=wrong LD_LIBRARY_PATH="$prefix/lib" "$work/c-build/onboarding_check" "$p12" --trust "$root" --at $at >/dev/null
   c_rc=$?
@@ -89,6 +125,17 @@ if [[ -n "${DPGCERT_PYTHON_DIR:-}" && -n "${DPGCERT_EXAMPLES:-}" ]]; then
   [[ $py_rc -eq 1 ]] || { echo "onboarding_check.py: exit $py_rc, expected 1: $py_out"; exit 1; }
   echo "$py_out" | grep -q 'OCES2 FOCES (function), production, CVR 12345674' || { echo "onboarding_check.py printed: $py_out"; exit 1; }
   echo "$py_out" | grep -q 'Verdict: WARN' || { echo "onboarding_check.py printed no verdict: $py_out"; exit 1; }
+
+  # The package has its metadata (importlib.metadata), of the library's version.
+  meta=$(py -c 'import importlib.metadata as m, dpgcert; print(m.version("dpgcert"), dpgcert.__version__)')
+  read -r meta_version module_version <<<"$meta"
+  [[ -n "$meta_version" && "$meta_version" == "$module_version" ]] || { echo "python metadata: $meta"; exit 1; }
+  # The README's Python snippet, against a store made by the installed tool.
+  snippet python 1 >"$work/readme.py"
+  "$prefix/bin/dpgcert" --store "$work/readme-store.db" store init >/dev/null
+  readme_py=$(P12_PASSWORD=Test1234 py "$work/readme.py" "$p12" "$work/readme-store.db")
+  echo "$readme_py" | grep -q 'OCES2 FOCES (function), production, CVR 12345674' || { echo "README Python snippet: $readme_py"; exit 1; }
+  echo "$readme_py" | grep -q '^refused$' || { echo "README Python snippet (the synthetic root is not trusted): $readme_py"; exit 1; }
 
   # A store to check: made with the installed package itself (the synthetic PKI is not trusted by
   # the built-in OCES roots, so the import names its root).

@@ -106,3 +106,11 @@ def test_every_public_name_is_exercised():
     for cls_name, members in _stub_classes().items():
         for member in members - {"__init__", "code"}:
             assert re.search(rf"\.{re.escape(member)}\b", sources), f"no test uses {cls_name}.{member}"
+
+
+def test_package_metadata():
+    """importlib.metadata knows the package, at the module's version."""
+    import importlib.metadata
+
+    assert importlib.metadata.version("dpgcert") == dpgcert.__version__
+    assert importlib.metadata.metadata("dpgcert")["Name"] == "dpgcert"

@@ -26,8 +26,16 @@ inline void key_header_to_schema_3(RawSqlite& raw) {
       "DROP TABLE master_key; ALTER TABLE master_key_v1 RENAME TO master_key;");
 }
 
-/// The key header and the sinks table in the layout of schema version 3 (CHECKs on both kinds).
+/// The layout of schema version 4: no settings table, no audit_log.command_time (SQLite >= 3.35
+/// drops a column; the append-only triggers do not name it).
+inline void to_schema_4_layout(RawSqlite& raw) {
+  raw.exec("DROP TABLE IF EXISTS settings; ALTER TABLE audit_log DROP COLUMN command_time;");
+}
+
+/// The key header and the sinks table in the layout of schema version 3 (CHECKs on both kinds),
+/// and what version 5 added undone.
 inline void to_schema_3_layout(RawSqlite& raw) {
+  to_schema_4_layout(raw);
   key_header_to_schema_3(raw);
   raw.exec(
       "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON;"

@@ -123,4 +123,25 @@ ToolResult run_tool(const std::string& args, const std::string& input) {
   return r;
 }
 
+ToolResult run_tool_on_terminal(const std::string& args, int columns) {
+  const auto tool = tool_path();
+  if (!tool) throw std::runtime_error("the dpgcert tool is not built");
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("dpgcert-tty-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  std::filesystem::create_directories(dir);
+  std::string inner = "NO_COLOR=1 COLUMNS=";
+  inner += std::to_string(columns);
+  inner += " " + shell_quote(tool->string()) + " " + args + " 2>" + shell_quote((dir / "stderr").string());
+  const std::string cmd = "script -qefc " + shell_quote(inner) + " /dev/null </dev/null >" +
+                          shell_quote((dir / "stdout").string());
+  const int status = std::system(cmd.c_str());
+  ToolResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text(dir / "stdout");
+  std::erase(r.out, '\r');
+  r.err = read_text(dir / "stderr");
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
 }  // namespace dpgcert::test

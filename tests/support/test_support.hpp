@@ -79,6 +79,11 @@ struct ToolResult {
 std::optional<std::filesystem::path> tool_path();
 /// Runs the tool with `args` (already shell-quoted as needed), feeding `input` on stdin.
 ToolResult run_tool(const std::string& args, const std::string& input = {});
+/// Runs the tool with its standard output on a pseudo-terminal `columns` wide (script(1), with
+/// $COLUMNS), as an admin at a terminal sees it; carriage returns are dropped from `out`. Standard
+/// input is empty, standard error a file (so no progress bar is drawn); NO_COLOR is set, so lines
+/// hold no escape sequences.
+ToolResult run_tool_on_terminal(const std::string& args, int columns = 80);
 /// Quotes one argument for the shell.
 std::string shell_quote(std::string_view arg);
 /// `prefix` followed by `n` in decimal ("c" and 7: "c7"). Built by appending: GCC 12 at -O2/-O3

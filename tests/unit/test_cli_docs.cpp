@@ -133,7 +133,7 @@ TEST_SUITE("cli docs") {
 }
 
 TEST_SUITE("cli docs") {
-  TEST_CASE("human output of inspect and verify fits 80 columns") {
+  TEST_CASE("human output of inspect and verify fits an 80-column terminal") {
     DPGCERT_REQUIRE_TOOL();
     const fs::path d = test::test_data_dir();
     const fs::path pw = fs::temp_directory_path() / ("dpgcert-80-" + std::to_string(::getpid()));
@@ -143,8 +143,8 @@ TEST_SUITE("cli docs") {
       for (const std::string cmd : {"inspect", "verify"}) {
         CAPTURE(f);
         CAPTURE(cmd);
-        const auto r = test::run_tool(cmd + " " + test::shell_quote((d / f).string()) + " --password-file " +
-                                      test::shell_quote(pw.string()) + " --now 2025-06-01T00:00:00Z");
+        const auto r = test::run_tool_on_terminal(cmd + " " + test::shell_quote((d / f).string()) + " --password-file " +
+                                                  test::shell_quote(pw.string()) + " --now 2025-06-01T00:00:00Z");
         CHECK(r.exit_code != 64);
         std::istringstream lines(r.out);
         const std::string path = (d / f).string();

@@ -142,15 +142,15 @@ TEST_SUITE("cli") {
     CHECK(s.run("check --json --now 2027-01-03T00:00:00Z").exit_code == 2);
   }
 
-  TEST_CASE("check exits 3 when it cannot run: no store, a bad time, an unknown sink") {
+  TEST_CASE("check exits 3 when it cannot run (no store, an unknown sink) and 64 for a bad time") {
     DPGCERT_REQUIRE_TOOL();
     CliStore s;
     const auto missing = test::run_tool("--store " + q(s.dir / "nope.db") + " check --json --at 2026-01-01T00:00:00Z");
     CHECK(missing.exit_code == 3);
     CHECK(json::parse(missing.out)["error"]["code"] == "not_found");
     const auto bad_time = s.run("check --at yesterday");
-    CHECK(bad_time.exit_code == 3);
-    CHECK(bad_time.err.find("invalid_argument") != std::string::npos);
+    CHECK(bad_time.exit_code == 64);  // a usage error, like every other
+    CHECK(bad_time.err.find("'yesterday' is not an RFC 3339 time") != std::string::npos);
     const auto bad_sink = s.run("check --json --sink nope --at 2026-01-01T00:00:00Z");
     CHECK(bad_sink.exit_code == 3);
     CHECK(json::parse(bad_sink.out)["error"]["code"] == "not_found");

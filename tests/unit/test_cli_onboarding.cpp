@@ -32,6 +32,10 @@ struct Workspace {
   Workspace() { test::write_text(dir / "default.pw", "Test1234\n"); }
 
   [[nodiscard]] test::ToolResult run(const std::string& args) const { return test::run_tool("--store " + q(store) + " " + args); }
+  /// On an 80-column terminal.
+  [[nodiscard]] test::ToolResult run_tty(const std::string& args) const {
+    return test::run_tool_on_terminal("--store " + q(store) + " " + args);
+  }
   [[nodiscard]] std::string validation() const {
     const fs::path d = test::test_data_dir();
     return std::string("--now ") + kNow + " --trust " + q(d / "oces2-prod/root.crt.pem") + " --crl " +
@@ -112,8 +116,9 @@ TEST_SUITE("cli onboarding") {
     }() + " --json"));
     CHECK(legacy["pkcs12"]["legacy"] == true);
 
-    // Again, as text on one worker: everything is already there; the summary table fits 80 columns.
-    const auto again = w.run("import " + q(batch) + " --jobs 1 --password-map " + q(batch / "passwords.csv") +
+    // Again, as text on one worker: everything is already there; the summary table fits an
+    // 80-column terminal.
+    const auto again = w.run_tty("import " + q(batch) + " --jobs 1 --password-map " + q(batch / "passwords.csv") +
                              " --password-file " + q(w.dir / "default.pw") + " " + w.validation());
     CHECK(again.exit_code == 3);
     CHECK(again.out.find("50 files: 0 imported, 46 already there, 1 refused, 3 unreadable") != std::string::npos);

@@ -206,7 +206,7 @@ TEST_SUITE("cli store") {
     CHECK_FALSE(contains_secret(audit.dump()));
 
     // Human output: one row per certificate, and still no secret.
-    const auto human = w.run(std::string("list --now ") + kNow);
+    const auto human = test::run_tool_on_terminal("--store " + q(w.store) + std::string(" list --now ") + kNow);
     CHECK(human.exit_code == 0);
     CHECK(human.out.find(new_fp.substr(0, 8) + " active") != std::string::npos);
     std::istringstream human_lines(human.out);

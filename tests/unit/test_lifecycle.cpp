@@ -1299,6 +1299,7 @@ TEST_SUITE("lifecycle") {
     {
       // Back to what the previous release wrote: schema 2, no lifecycle tables.
       testing::RawSqlite raw((dir.path() / "store.db").string());
+      testing::to_schema_4_layout(raw);
       testing::key_header_to_schema_3(raw);
       raw.exec("DROP TABLE lifecycle_counters; DROP TABLE deliveries; DROP TABLE sinks; DROP TABLE events;"
                "DROP TABLE lifecycle_pending; DROP TABLE lifecycle; DROP TABLE renewal_policies;"

@@ -664,6 +664,32 @@ TEST_SUITE("store") {
     CHECK(code_of([&] { (void)Store::open(options_in(dir)); }) == ErrorCode::unsupported);
   }
 
+  TEST_CASE("migrations: a version-4 store gets settings (environment any) and audit lines with a command time") {
+    TempDir dir;
+    testing::CertFactory f;
+    std::string fp;
+    {
+      auto s = new_store(dir);
+      fp = put(*s, f, plain("kept", -1, 100)).fingerprint;
+    }
+    {
+      testing::RawSqlite raw((dir.path() / "store.db").string());
+      testing::to_schema_4_layout(raw);
+      raw.exec("DELETE FROM schema_version WHERE version > 4;");
+      CHECK(raw.fails("SELECT command_time FROM audit_log"));
+    }
+    auto s = Store::open(options_in(dir));
+    CHECK(s->info().schema_version == 5);
+    CHECK(s->info().environment == EnvironmentPolicy::any);
+    CHECK(s->find(fp).has_value());
+    const auto log = s->audit_log();
+    CHECK(log.back().action == "store.migrate");
+    CHECK_FALSE(log.front().command_time);  // written before version 5
+    s->set_environment_policy(EnvironmentPolicy::production);
+    CHECK(s->info().environment == EnvironmentPolicy::production);
+    CHECK(s->check_integrity().ok());
+  }
+
   TEST_CASE("migrations: a version-3 store keeps its key (file or passphrase), sinks and deliveries") {
     for (const bool passphrase : {false, true}) {
       CAPTURE(passphrase);

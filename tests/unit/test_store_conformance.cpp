@@ -293,3 +293,148 @@ TEST_SUITE("store_conformance") {
     });
   }
 }
+
+TEST_SUITE("store_conformance") {
+  TEST_CASE("inventory edits: organisation name, notes and contacts; mailbox move and removal; organisation removal") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      // Edit: name and notes in one audited step; an empty name and an unknown CVR refused.
+      OrganisationEdit e;
+      e.name = "Kunde Holding A/S";
+      e.notes = "ring før fornyelse";
+      const Organisation edited = f.store->edit_organisation("12345674", e, "ops");
+      CHECK(edited.name == "Kunde Holding A/S");
+      CHECK(edited.notes == "ring før fornyelse");
+      CHECK(f.store->find_organisation("12345674")->name == "Kunde Holding A/S");
+      const AuditEntry edit_line = f.store->audit_log().back();
+      CHECK(edit_line.action == "organisation.edit");
+      CHECK(edit_line.actor == "ops");
+      CHECK(edit_line.details.find("\"from\":\"Kunde A/S\"") != std::string::npos);
+      OrganisationEdit empty;
+      empty.name = "";
+      CHECK(code_of([&] { (void)f.store->edit_organisation("12345674", empty); }) == ErrorCode::invalid_argument);
+      CHECK(code_of([&] { (void)f.store->edit_organisation("87654321", e); }) == ErrorCode::not_found);
+
+      // Contacts: add, a duplicate address refused (without case), remove, an unknown one not found.
+      const Organisation with = f.store->add_contact("12345674", {"IT-drift", "drift@kunde.dk", "renewals"});
+      REQUIRE(with.contacts.size() == 1);
+      CHECK(with.contacts[0].role == "renewals");
+      CHECK(code_of([&] { (void)f.store->add_contact("12345674", {"X", "DRIFT@kunde.dk", ""}); }) == ErrorCode::conflict);
+      CHECK(code_of([&] { (void)f.store->add_contact("12345674", {"X", "no-at", ""}); }) == ErrorCode::invalid_argument);
+      (void)f.store->add_contact("12345674", {"Økonomi", "bogholderi@kunde.dk", ""});
+      const Organisation without = f.store->remove_contact("12345674", "Drift@Kunde.dk");
+      REQUIRE(without.contacts.size() == 1);
+      CHECK(without.contacts[0].email == "bogholderi@kunde.dk");
+      CHECK(code_of([&] { (void)f.store->remove_contact("12345674", "drift@kunde.dk"); }) == ErrorCode::not_found);
+      CHECK(f.actions().back() == "organisation.contact.remove");
+
+      // A mailbox with an active certificate moves with it to another organisation.
+      const ImportResult a = f.put(spec("A", -10, 300));
+      REQUIRE(a.outcome == ImportOutcome::imported);
+      Organisation other;
+      other.cvr = "11111111";
+      other.name = "Søster ApS";
+      (void)f.store->add_organisation(other);
+      CHECK(code_of([&] { (void)f.store->move_mailbox("sikkerpost@kunde.dk", "22222222"); }) == ErrorCode::not_found);
+      CHECK(code_of([&] { (void)f.store->move_mailbox("ingen@kunde.dk", "11111111"); }) == ErrorCode::not_found);
+      const Mailbox moved = f.store->move_mailbox("SIKKERPOST@kunde.dk", "11111111");
+      CHECK(moved.organisation_cvr == "11111111");
+      CHECK(f.store->find(a.fingerprint)->organisation_cvr == "11111111");
+      CHECK(f.actions().back() == "mailbox.move");
+      CHECK(f.store->list_mailboxes(std::string_view("12345674")).empty());
+
+      // The old organisation can go now (no mailboxes, nothing active attached).
+      const RemovalResult gone = f.store->remove_organisation("12345674");
+      CHECK(gone.retired.empty());
+      CHECK_FALSE(f.store->find_organisation("12345674"));
+      CHECK(f.actions().back() == "organisation.remove");
+      // The other has a mailbox: refused until it is removed; that mailbox has an active
+      // certificate: refused unless the removal retires it.
+      CHECK(code_of([&] { (void)f.store->remove_organisation("11111111"); }) == ErrorCode::conflict);
+      CHECK(code_of([&] { (void)f.store->remove_mailbox("sikkerpost@kunde.dk"); }) == ErrorCode::conflict);
+      CHECK(f.store->find_mailbox("sikkerpost@kunde.dk"));
+      RemovalOptions retire;
+      retire.retire_certificates = true;
+      const RemovalResult removed = f.store->remove_mailbox("sikkerpost@kunde.dk", retire, "ops");
+      CHECK(removed.retired == std::vector<std::string>{a.fingerprint});
+      CHECK(removed.detached == 1);
+      CHECK_FALSE(f.store->find_mailbox("sikkerpost@kunde.dk"));
+      const auto kept = f.store->find(a.fingerprint);
+      REQUIRE(kept);
+      CHECK(kept->status == CertificateStatus::retired);
+      CHECK_FALSE(kept->mailbox);
+      CHECK(kept->organisation_cvr == "11111111");
+      const auto actions = f.actions();
+      CHECK(actions[actions.size() - 2] == "certificate.status");
+      CHECK(actions.back() == "mailbox.remove");
+      CHECK(code_of([&] { (void)f.store->remove_mailbox("sikkerpost@kunde.dk"); }) == ErrorCode::not_found);
+      // Now the organisation goes too; its retired certificate stays, attached to nothing.
+      const RemovalResult last = f.store->remove_organisation("11111111");
+      CHECK(last.detached == 1);
+      CHECK_FALSE(f.store->find(a.fingerprint)->organisation_cvr);
+      CHECK(f.store->unseal(a.fingerprint).password.view() == test::pw("Test1234").view());
+      CHECK(f.store->check_integrity().ok());
+    });
+  }
+}
+
+TEST_SUITE("store_conformance") {
+  TEST_CASE("environment policy: set at creation, enforced by import, changed with an audit line; audit times") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      const auto clock = std::make_shared<FixedClock>(kNow);
+      const Time wall = parse_rfc3339("2026-12-04T12:00:00Z");
+      StoreOptions o = options_at(location, clock);
+      o.wall_clock = std::make_shared<FixedClock>(wall);
+      o.environment = EnvironmentPolicy::production;
+      auto store = Store::create(std::move(o), vault::KeySource::key_file(dir.path() / "env.key"));
+      CHECK(store->info().environment == EnvironmentPolicy::production);
+
+      // The factory's certificates are of no OCES environment: a production store refuses them
+      // through the report's environment check, naming its policy; forced, they go in.
+      testing::CertFactory factory;
+      const SecretBytes pw = test::pw("Test1234");
+      testing::Made made = factory.made(spec("Ukendt", -10, 300), pw);
+      ImportOptions io;
+      io.report = passing(made.certificate);
+      const ImportResult refused = store->import(made.bundle, made.pkcs12, pw, io);
+      CHECK(refused.outcome == ImportOutcome::refused);
+      REQUIRE(refused.report);
+      const Check* env = refused.report->find(check_id::environment);
+      REQUIRE(env != nullptr);
+      CHECK(env->status == CheckStatus::fail);
+      CHECK(env->message.find("this store accepts production certificates only") != std::string::npos);
+      io.force = true;
+      CHECK(store->import(made.bundle, made.pkcs12, pw, io).outcome == ImportOutcome::imported);
+
+      // Changing the policy is audited; setting the same again writes nothing.
+      store->set_environment_policy(EnvironmentPolicy::any, "ops");
+      CHECK(store->info().environment == EnvironmentPolicy::any);
+      const std::size_t lines = store->audit_log().size();
+      store->set_environment_policy(EnvironmentPolicy::any, "ops");
+      CHECK(store->audit_log().size() == lines);
+      const AuditEntry changed = store->audit_log().back();
+      CHECK(changed.action == "store.environment");
+      CHECK(changed.details.find("\"from\":\"production\"") != std::string::npos);
+      CHECK(changed.details.find("\"to\":\"any\"") != std::string::npos);
+      testing::Made other = factory.made(spec("Anden", -10, 300), pw);
+      ImportOptions plain;
+      plain.report = passing(other.certificate);
+      CHECK(store->import(other.bundle, other.pkcs12, pw, plain).outcome == ImportOutcome::imported);
+
+      // Every line carries the wall clock's time, and separately the store clock's (a what-if time).
+      for (const AuditEntry& e : store->audit_log()) {
+        CHECK(e.at == wall);
+        REQUIRE(e.command_time);
+        CHECK(*e.command_time == kNow);
+      }
+      // On the system clock there is no separate command time.
+      StoreOptions plain_options;
+      plain_options.location = location;
+      auto reopened = Store::open(std::move(plain_options));
+      reopened->set_environment_policy(EnvironmentPolicy::test);
+      CHECK_FALSE(reopened->audit_log().back().command_time);
+      CHECK(reopened->info().environment == EnvironmentPolicy::test);
+      CHECK(reopened->check_integrity().ok());
+    });
+  }
+}

@@ -14,7 +14,17 @@ void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandR
   list_cmd->add_option("--org", list_opts->org, "Only this organisation's (CVR)");
   list_cmd->add_option("--mailbox", list_opts->mailbox, "Only this mailbox's");
   list_cmd->add_option("--expiring-within", list_opts->expiring_within,
-                       "Only those whose validity ends within DAYS (expired ones included; implies --status active)");
+                       "Only those whose validity ends within DAYS, e.g. 90 or 90d (expired ones included; implies "
+                       "--status active)")
+      ->transform(CLI::Validator(
+          [](std::string& v) {
+            if (v.size() > 1 && (v.back() == 'd' || v.back() == 'D')) v.pop_back();  // "90d": days
+            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+              return std::string("'") + v + "' is not a number of days (e.g. 90 or 90d)";
+            }
+            return std::string();
+          },
+          "DAYS"));
   list_cmd->add_option("--status", list_opts->status, "active, superseded, revoked or retired")
       ->check(CLI::IsMember({"active", "superseded", "revoked", "retired"}));
   list_cmd->add_option("--limit", list_opts->limit, "At most this many (default: all)");
@@ -22,7 +32,7 @@ void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandR
   add_common(*list_cmd, list_opts->common);
   list_cmd->footer(
       "Examples:\n"
-      "  dpgcert list --expiring-within 90\n"
+      "  dpgcert list --expiring-within 90d\n"
       "  dpgcert list --org 12345674 --status active --json\n"
       "  dpgcert list --status superseded --limit 20 --offset 40");
   runs.emplace_back(list_cmd, [&global, list_opts] { return run_list(global, *list_opts); });

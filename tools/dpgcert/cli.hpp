@@ -84,8 +84,15 @@ void print_error(const Common& common, const Error& error);
 /// Prints the OCES identity rows an operator reads first (type, CVR, ids, environment, issuer).
 void print_identity_rows(const Certificate& cert);
 
+/// --wide: never cut or wrap output, even on a terminal.
+void set_wide_output(bool wide) noexcept;
+/// How wide the human output may be: on a terminal (stdout) without --wide, its width ($COLUMNS,
+/// else the terminal's, else 80); std::nullopt otherwise: piped output is never cut or wrapped,
+/// so `dpgcert list | grep ...` finds every value whole.
+[[nodiscard]] std::optional<std::size_t> output_width();
+
 /// One "  Label               value" row of the human output; the value is escaped for the
-/// terminal (term()).
+/// terminal (term()); on a terminal, long values wrap at its width.
 void print_row(std::string_view label, std::string_view value);
 
 /// Prints a JSON document to stdout, indented, with a trailing newline. Strings that are not UTF-8

@@ -14,6 +14,7 @@
 
 namespace CLI {
 class App;
+class ParseError;
 }
 
 namespace dpgcert::cli {
@@ -43,6 +44,20 @@ void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandR
 /// check, digest, metrics, sink add/list/remove, org policy (lifecycle_cli.cpp; after
 /// add_inventory_commands, whose org group it extends).
 void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs);
+/// A command line the tool cannot parse, explained: the message and a hint ("did you mean ...?",
+/// where passwords come from), empty when there is none.
+struct UsageProblem {
+  std::string message;
+  std::string hint;
+};
+/// Explains what CLI11 refused in `args` (argv without the program name) (usage_cli.cpp).
+[[nodiscard]] UsageProblem explain_usage_error(const CLI::App& app, const CLI::ParseError& error,
+                                               const std::vector<std::string>& args);
+/// Prints a usage problem (text on stderr, or the documented JSON error on stdout); returns 64.
+int report_usage_error(const UsageProblem& problem, bool json);
+/// Whether a value is an RFC 3339 time: the CLI11 check of --now and --at ("" when it is).
+[[nodiscard]] std::string check_rfc3339(const std::string& value);
+
 /// The sink kinds' options of `sink add` whose values are not files ("--timeout", "--arg"), for
 /// the bash completion (lifecycle_cli.cpp).
 [[nodiscard]] std::vector<std::string> sink_options_without_files();

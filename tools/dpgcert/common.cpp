@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -89,13 +92,32 @@ nlohmann::json certificate_json(const Certificate& cert) {
   return j;
 }
 
+namespace {
+bool g_wide = false;
+}  // namespace
+
+void set_wide_output(bool wide) noexcept { g_wide = wide; }
+
+std::optional<std::size_t> output_width() {
+  if (g_wide || ::isatty(STDOUT_FILENO) != 1) return std::nullopt;
+  if (const char* c = std::getenv("COLUMNS"); c != nullptr && *c != '\0') {
+    char* end = nullptr;
+    const long n = std::strtol(c, &end, 10);
+    if (*end == '\0' && n >= 40 && n <= 10000) return static_cast<std::size_t>(n);
+  }
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+  return 80;
+}
+
 void print_row(std::string_view label, std::string_view raw_value) {
   const std::string escaped = term(raw_value);  // a value from a file, a certificate or the store
   std::string_view value = escaped;
-  // "  Label               value": values wrap at 80 columns onto lines indented like the value,
-  // after a comma, a space or a "+" where possible (names, lists), else hard (fingerprints).
+  // "  Label               value": on a terminal, values wrap at its width onto lines indented
+  // like the value, after a comma, a space or a "+" where possible (names, lists), else hard
+  // (fingerprints). Piped, a value stays on its line.
   constexpr std::size_t kIndent = 22;
-  constexpr std::size_t kWidth = 80 - kIndent;
+  const std::size_t kWidth = output_width().value_or(value.size() + kIndent + 1) - kIndent;
   std::cout << "  " << label;
   for (std::size_t i = label.size(); i < 20; ++i) std::cout << ' ';
   if (label.size() >= 20) std::cout << ' ';

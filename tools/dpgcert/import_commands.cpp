@@ -96,9 +96,13 @@ bool unreadable(ErrorCode code) {
          code == ErrorCode::limit_exceeded || code == ErrorCode::io;
 }
 
-/// Escapes `s` for the terminal and cuts it to at most `width` characters, marking the cut with "~" (file names keep their end).
+/// Escapes `value` for the terminal and, on a terminal, cuts it to at most `width` characters, marking the cut with "~" (file names keep
+/// their end; the last column gets the terminal's columns beyond 80). Whole when piped or --wide.
 std::string fit(const std::string& value, std::size_t width, bool keep_end = false) {
   const std::string s = term(value);  // escaped before it is measured
+  const auto w = output_width();
+  if (!w) return s;
+  if (!keep_end) return last_cell(s, width);
   if (s.size() <= width) return s;
   return keep_end ? "~" + s.substr(s.size() - (width - 1)) : s.substr(0, width - 1) + "~";
 }
@@ -241,6 +245,12 @@ int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
       }
       std::cout << pad(fit(r.path.filename().string(), 21, true), 22) << paint(pad(outcome, 14), c, colour)
                 << fit(details, 44) << '\n';
+      // Why a file was refused, check by check (e.g. both CVRs when the CVR does not match).
+      if (!r.error && r.import->outcome == ImportOutcome::refused) {
+        for (const auto& check : r.import->report->checks) {
+          if (check.status == CheckStatus::fail) std::cout << "    " << fit(check.id + ": " + check.message, 76) << '\n';
+        }
+      }
     }
     std::cout << "\n" << results.size() << " files: " << n_imported << " imported, " << n_present << " already there, "
               << n_refused << " refused, " << n_unreadable << " unreadable or failed\n";

@@ -125,6 +125,15 @@ int run_inspect(const InspectOptions& options) {
     }
     return exit_ok;
   } catch (const Error& e) {
+    if (e.code() == ErrorCode::bad_password && !options.password.given()) {
+      // No password was given at all: the file is protected, not the password wrong.
+      print_error(options.common, Error(ErrorCode::bad_password, "'" + options.file +
+                                                                 "' is password-protected and no password was given"));
+      if (!options.common.json) {
+        std::cerr << "dpgcert: hint: give it with --password-file FILE, --password-env VAR or --password-stdin\n";
+      }
+      return exit_unreadable;
+    }
     print_error(options.common, e);
     return e.code() == ErrorCode::invalid_argument ? exit_usage : exit_unreadable;
   }

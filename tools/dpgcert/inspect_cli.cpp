@@ -30,7 +30,8 @@ void add_inspect_commands(CLI::App& app, const Config& config, CommandRuns& runs
   verify_cmd->add_option("--untrusted", verify->untrusted,
                          "Offer these intermediate CA certificates for path building (file or folder; repeatable)");
   verify_cmd->add_option("--crl", verify->crls, "Check revocation against these CRLs (DER or PEM, file or folder; repeatable)");
-  verify_cmd->add_option("--at", verify->at, "Validate at this RFC 3339 time (default: now)");
+  verify_cmd->add_option("--at", verify->at, "Validate at this RFC 3339 time (default: now)")
+      ->check(CLI::Validator(check_rfc3339, "RFC3339"));
   verify_cmd->add_option("--environment", verify->environment, "Require a production or a test certificate")
       ->check(CLI::IsMember({"production", "test"}));
   verify_cmd->add_option("--expect-cvr", verify->expect_cvr, "Require this CVR number (8 digits)")

@@ -1,4 +1,5 @@
-// dpgcert org add / list / show, mailbox add / list.
+// dpgcert org add / list / show / rename / edit / remove, org contact add / remove, mailbox add / list /
+// edit / move / remove.
 #include "store_support.hpp"
 #include "terminal.hpp"
 
@@ -107,7 +108,7 @@ int run_org_list(const StoreGlobal& global, const OrgListOptions& options) {
       return static_cast<int>(exit_ok);
     }
     std::cout << pad("CVR", 10) << pad("CONTACTS", 10) << "NAME\n";
-    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << clip(o.name, 60) << '\n';
+    for (const auto& o : orgs) std::cout << pad(o.cvr, 10) << pad(std::to_string(o.contacts.size()), 10) << last_cell(o.name, 60) << '\n';
     return static_cast<int>(exit_ok);
   });
 }
@@ -176,12 +177,157 @@ int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& option
     std::cout << pad("ADDRESS", 27) << pad("CVR", 9) << pad("AD GROUP", 18) << "CURRENT CERTIFICATE\n";
     for (const auto& m : mailboxes) {
       const auto cur = current_of(*store, m.address);
-      std::cout << pad(clip(m.address, 26), 27) << pad(m.organisation_cvr, 9)
-                << pad(clip(m.ad_group.empty() ? "-" : m.ad_group, 17), 18)
+      std::cout << pad(cell(m.address, 26), 27) << pad(m.organisation_cvr, 9)
+                << pad(cell(m.ad_group.empty() ? "-" : m.ad_group, 17), 18)
                 << (cur ? cur->fingerprint.substr(0, 8) + " " + date_only(cur->not_after) + " " +
                               days_in_brackets(days_left(cur->not_after, now))
                         : std::string("none"))
                 << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+// ---- edits --------------------------------------------------------------------------------------
+
+namespace {
+
+json removal_json(const RemovalResult& r) { return {{"retired", r.retired}, {"detached_certificates", r.detached}}; }
+
+/// The text lines of a removal: what was retired, what stays.
+void print_removal(const std::string& what, const RemovalResult& r) {
+  std::cout << "Removed " << what << '\n';
+  for (const auto& fp : r.retired) std::cout << "  retired " << fp << '\n';
+  if (r.detached > 0) {
+    std::cout << "  " << r.detached << (r.detached == 1 ? " certificate stays" : " certificates stay")
+              << " in the store (dpgcert list --status retired)\n";
+  }
+}
+
+/// The conflict of a removal while active certificates hang on it, with the flag that goes on.
+int removal_guarded(const Common& common, const std::function<int()>& body) {
+  return guarded(common, [&] {
+    try {
+      return body();
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::conflict || std::string_view(e.what()).find("active certificate") == std::string_view::npos) {
+        throw;
+      }
+      print_error(common, e);
+      if (!common.json) std::cerr << "dpgcert: hint: add --retire-certificates to retire them with it\n";
+      return static_cast<int>(exit_unreadable);
+    }
+  });
+}
+
+}  // namespace
+
+int run_org_edit(const StoreGlobal& global, const OrgEditOptions& options) {
+  return guarded(options.common, [&] {
+    if (!options.name && !options.notes) throw Error(ErrorCode::invalid_argument, "nothing to change: give --name or --notes");
+    OrganisationEdit e;
+    e.name = options.name;
+    e.notes = options.notes;
+    auto store = open_store(global, options.common);
+    const Organisation o = store->edit_organisation(options.cvr, e, global.actor);
+    if (options.common.json) {
+      print_json(organisation_json(o));
+    } else {
+      std::cout << "Organisation " << o.cvr << " is now " << o.name << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_org_remove(const StoreGlobal& global, const OrgRemoveOptions& options) {
+  return removal_guarded(options.common, [&] {
+    RemovalOptions r;
+    r.retire_certificates = options.retire_certificates;
+    r.reason = options.reason;
+    auto store = open_store(global, options.common);
+    const RemovalResult done = store->remove_organisation(options.cvr, r, global.actor);
+    if (options.common.json) {
+      json j = removal_json(done);
+      j["cvr"] = options.cvr;
+      print_json(j);
+    } else {
+      print_removal("organisation " + options.cvr, done);
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_contact_add(const StoreGlobal& global, const ContactOptions& options) {
+  return guarded(options.common, [&] {
+    const Contact c = parse_contact(options.contact);
+    auto store = open_store(global, options.common);
+    const Organisation o = store->add_contact(options.cvr, c, global.actor);
+    if (options.common.json) {
+      print_json(organisation_json(o));
+    } else {
+      std::cout << "Added contact " << c.email << " to organisation " << o.cvr << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_contact_remove(const StoreGlobal& global, const ContactOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const Organisation o = store->remove_contact(options.cvr, options.contact, global.actor);
+    if (options.common.json) {
+      print_json(organisation_json(o));
+    } else {
+      std::cout << "Removed contact " << options.contact << " from organisation " << o.cvr << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_mailbox_edit(const StoreGlobal& global, const MailboxEditOptions& options) {
+  return guarded(options.common, [&] {
+    if (!options.ad_group) throw Error(ErrorCode::invalid_argument, "nothing to change: give --ad-group");
+    auto store = open_store(global, options.common);
+    const auto before = store->find_mailbox(options.address);
+    if (!before) throw Error(ErrorCode::not_found, "no mailbox " + options.address);
+    Mailbox m = *before;
+    m.ad_group = *options.ad_group;
+    const Mailbox after = store->update_mailbox(m, global.actor);
+    if (options.common.json) {
+      print_json(mailbox_json(after, current_of(*store, after.address)));
+    } else {
+      std::cout << "Mailbox " << after.address << ": AD group " << (after.ad_group.empty() ? "-" : after.ad_group) << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_mailbox_move(const StoreGlobal& global, const MailboxEditOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const Mailbox m = store->move_mailbox(options.address, options.org, global.actor);
+    if (options.common.json) {
+      print_json(mailbox_json(m, current_of(*store, m.address)));
+    } else {
+      std::cout << "Moved mailbox " << m.address << " to organisation " << m.organisation_cvr << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_mailbox_remove(const StoreGlobal& global, const MailboxRemoveOptions& options) {
+  return removal_guarded(options.common, [&] {
+    RemovalOptions r;
+    r.retire_certificates = options.retire_certificates;
+    r.reason = options.reason;
+    auto store = open_store(global, options.common);
+    const RemovalResult done = store->remove_mailbox(options.address, r, global.actor);
+    if (options.common.json) {
+      json j = removal_json(done);
+      j["address"] = options.address;
+      print_json(j);
+    } else {
+      print_removal("mailbox " + options.address, done);
     }
     return static_cast<int>(exit_ok);
   });

@@ -127,13 +127,15 @@ std::vector<std::string> sink_options_without_files() {
 void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs) {
   const auto check_opts = std::make_shared<CheckCliOptions>();
   auto* check_cmd = add_store_command(app, "check", "Announce certificates that crossed a renewal threshold; deliver the events");
-  check_cmd->add_option("--at", check_opts->at, "Check at this RFC 3339 time (default: --now, else now)");
+  check_cmd->add_option("--at", check_opts->at, "Check at this RFC 3339 time (default: --now, else now)")
+      ->check(CLI::Validator(check_rfc3339, "RFC3339"));
   check_cmd->add_option("--sink", check_opts->sinks, "Deliver only to this configured sink this run (repeatable)");
   check_cmd->add_flag("--no-deliver", check_opts->no_deliver, "Record the events only; a later run delivers them");
   check_cmd->add_flag("--exclusive", check_opts->exclusive,
                       "One run at a time across processes and nodes: when another check holds the store's run lock,\n"
                       "do nothing and exit 0 (PostgreSQL: an advisory lock; SQLite: a lock file beside the database)");
   add_common(*check_cmd, check_opts->common);
+  check_cmd->get_option("--json")->description("Print JSON Lines: one JSON object per event emitted, errors as {\"error\": ...}");
   check_cmd->footer(
       "--json prints one JSON line per event emitted (docs/cli-json.md). Each threshold is announced once;\n"
       "failed deliveries are retried by later runs with backoff.\n"
@@ -156,7 +158,9 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
   auto* metrics_cmd = add_store_command(app, "metrics", "Prometheus metrics (x509-certificate-exporter names, dpgcert counters)");
   metrics_cmd->add_option("--out", metrics_opts->out,
                           "Write this file atomically, e.g. for node_exporter's textfile collector (default: stdout)");
-  metrics_cmd->add_option("--now", metrics_opts->common.now, "Pretend the current time is this RFC 3339 time");
+  add_common(*metrics_cmd, metrics_opts->common);
+  metrics_cmd->get_option("--json")->description(
+      "Print the metrics as one JSON object {\"metrics\": [{name, type, help, samples}]} instead");
   metrics_cmd->footer("Example:\n  dpgcert metrics --out /var/lib/prometheus/node-exporter/dpgcert.prom");
   runs.emplace_back(metrics_cmd, [&global, metrics_opts] { return run_metrics(global, *metrics_opts); });
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 namespace dpgcert::cli {
 namespace {
@@ -219,11 +220,96 @@ int run_digest(const StoreGlobal& global, const DigestOptions& options) {
   });
 }
 
+namespace {
+
+/// A Prometheus label value or HELP text unescaped (\\, \", \n).
+std::string unescape_prometheus(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      ++i;
+      out += s[i] == 'n' ? '\n' : s[i];
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+/// The Prometheus text format dpgcert writes, as {"metrics": [{name, type, help, samples:
+/// [{labels, value}]}]}.
+json metrics_json(const std::string& text) {
+  json metrics = json::array();
+  std::istringstream in(text);
+  std::string line;
+  auto family = [&](const std::string& name) -> json& {
+    for (auto& m : metrics) {
+      if (m["name"] == name) return m;
+    }
+    metrics.push_back({{"name", name}, {"type", "untyped"}, {"help", ""}, {"samples", json::array()}});
+    return metrics.back();
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+      const std::string rest = line.substr(7);
+      const auto sp = rest.find(' ');
+      const std::string name = rest.substr(0, sp);
+      const std::string value = sp == std::string::npos ? "" : rest.substr(sp + 1);
+      family(name)[line[2] == 'H' ? "help" : "type"] = line[2] == 'H' ? unescape_prometheus(value) : value;
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    const auto brace = line.find('{');
+    const auto value_at = line.rfind(' ');
+    std::string name = line.substr(0, std::min(brace, value_at));
+    json labels = json::object();
+    if (brace != std::string::npos && brace < value_at) {
+      std::size_t i = brace + 1;
+      while (i < line.size() && line[i] != '}') {
+        const auto eq = line.find('=', i);
+        const std::string key = line.substr(i, eq - i);
+        std::size_t j = eq + 2;  // after ="
+        std::string raw;
+        while (j < line.size() && line[j] != '"') {
+          if (line[j] == '\\' && j + 1 < line.size()) raw += line[j++];
+          raw += line[j++];
+        }
+        labels[key] = unescape_prometheus(raw);
+        i = j + 1;
+        if (i < line.size() && line[i] == ',') ++i;
+      }
+    }
+    // A histogram's or summary's samples belong to the family without the suffix.
+    std::string base = name;
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (base.ends_with(suffix) && !base.empty()) {
+        const std::string stem = base.substr(0, base.size() - std::string_view(suffix).size());
+        for (const auto& m : metrics) {
+          if (m["name"] == stem) base = stem;
+        }
+      }
+    }
+    json sample{{"labels", labels}, {"value", std::stod(line.substr(value_at + 1))}};
+    if (base != name) sample["name"] = name;
+    family(base)["samples"].push_back(sample);
+  }
+  return {{"metrics", metrics}};
+}
+
+}  // namespace
+
 int run_metrics(const StoreGlobal& global, const MetricsOptions& options) {
   return run_guarded(options.common, [&] {
     const Time now = options.common.now_time();
     auto store = open_cli_store(global, options.common);
     const Lifecycle lifecycle(*store);
+    if (options.common.json) {
+      std::ostringstream text;
+      lifecycle.write_metrics(text, now);
+      if (!options.out.empty()) lifecycle.write_metrics_file(options.out, now);
+      print_json(metrics_json(text.str()));
+      return static_cast<int>(exit_ok);
+    }
     if (options.out.empty()) {
       lifecycle.write_metrics(std::cout, now);
       std::cout.flush();

@@ -9,16 +9,29 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace dpgcert::cli {
 
 void add_common(CLI::App& cmd, Common& common) {
-  cmd.add_flag("--json", common.json, "Print one JSON object (schema: docs/cli-json.md)");
-  cmd.add_option("--now", common.now, "Pretend the current time is this RFC 3339 time (for reports and tests)");
+  cmd.add_flag("--json", common.json, "Print JSON (schema: docs/cli-json.md); errors too, as {\"error\": ...}");
+  cmd.add_option("--now", common.now, "Pretend the current time is this RFC 3339 time (for reports and tests)")
+      ->check(CLI::Validator(check_rfc3339, "RFC3339"));
+  cmd.add_flag_callback("--wide", [] { set_wide_output(true); }, "Never cut table cells, even on a terminal");
+}
+
+std::string check_rfc3339(const std::string& value) {
+  try {
+    (void)dpgcert::parse_rfc3339(value);
+    return {};
+  } catch (const dpgcert::Error&) {
+    return "'" + value + "' is not an RFC 3339 time (e.g. 2027-01-01T00:00:00Z)";
+  }
 }
 
 void add_password(CLI::App& cmd, PasswordSource& pw) {
@@ -82,11 +95,13 @@ int run_main(int argc, char** argv) {
   auto* generate_man = generate_cmd->add_subcommand("man", "The man page (roff)");
   auto* generate_bash = generate_cmd->add_subcommand("bash-completion", "The bash completion script");
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : exit_usage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return report_usage_error(explain_usage_error(app, e, args), json);
   }
   if (generate_man->parsed()) {
     docs::write_man_page(std::cout, app, DPGCERT_TOOL_VERSION);
@@ -100,7 +115,9 @@ int run_main(int argc, char** argv) {
     config = load_config(config_path);
     apply_config(store_global, config);
   } catch (const dpgcert::Error& e) {
-    std::cerr << "dpgcert: " << to_string(e.code()) << ": " << e.what() << '\n';
+    Common common;
+    common.json = json;
+    print_error(common, e);
     return e.code() == dpgcert::ErrorCode::invalid_argument ? exit_usage : exit_unreadable;
   }
   for (const auto& [cmd, run] : runs) {

@@ -12,9 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include <fcntl.h>
 #include <termios.h>
+#include <csignal>
 #include <unistd.h>
 
 namespace dpgcert::cli {
@@ -223,24 +225,74 @@ std::vector<std::string> PasswordMap::unused() const {
 
 bool stdin_is_terminal() { return ::isatty(STDIN_FILENO) == 1; }
 
-SecretBytes prompt_password(const std::string& prompt) {
-  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw Error(ErrorCode::io, "no terminal to ask for a password on: use --password-file, --password-env or --password-stdin");
-  termios saved{};
-  const bool have_termios = ::tcgetattr(fd, &saved) == 0;
-  if (have_termios) {
-    termios quiet = saved;
+namespace {
+
+// The terminal settings to put back when a signal ends the process during a prompt (Ctrl-C,
+// Ctrl-\\, a kill): the handler may only use async-signal-safe calls.
+termios g_prompt_saved{};
+volatile sig_atomic_t g_prompt_fd = -1;
+constexpr int kPromptSignals[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+struct sigaction g_prompt_old[std::size(kPromptSignals)];
+
+extern "C" void restore_terminal_and_reraise(int sig) {
+  const int fd = g_prompt_fd;
+  if (fd >= 0) {
+    (void)::tcsetattr(fd, TCSANOW, &g_prompt_saved);
+    (void)!::write(fd, "\n", 1);
+  }
+  for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+    if (kPromptSignals[i] == sig) (void)::sigaction(sig, &g_prompt_old[i], nullptr);
+  }
+  (void)::raise(sig);
+}
+
+/// Turns the terminal's echo off for a prompt and back on when it ends: normally, by an exception,
+/// or by a signal that ends the process (the default action of SIGINT then runs as usual).
+class EchoOff {
+ public:
+  explicit EchoOff(int fd) : fd_(fd) {
+    on_ = ::tcgetattr(fd, &g_prompt_saved) == 0;
+    if (!on_) return;
+    g_prompt_fd = fd;
+    struct sigaction sa {};
+    sa.sa_handler = restore_terminal_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+      (void)::sigaction(kPromptSignals[i], &sa, &g_prompt_old[i]);
+    }
+    termios quiet = g_prompt_saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
     (void)::tcsetattr(fd, TCSAFLUSH, &quiet);
   }
+  ~EchoOff() {
+    if (!on_) return;
+    (void)::tcsetattr(fd_, TCSAFLUSH, &g_prompt_saved);
+    g_prompt_fd = -1;
+    for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) (void)::sigaction(kPromptSignals[i], &g_prompt_old[i], nullptr);
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  int fd_;
+  bool on_ = false;
+};
+
+}  // namespace
+
+SecretBytes prompt_password(const std::string& prompt) {
+  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw Error(ErrorCode::io, "no terminal to ask for a password on: use --password-file, --password-env or --password-stdin");
+  std::optional<EchoOff> quiet;
+  quiet.emplace(fd);
   (void)!::write(fd, prompt.data(), prompt.size());
   SecretBytes buf = SecretBytes::zeroed(4096);
   std::size_t n = 0;
   char c = 0;
   while (n < buf.size() && ::read(fd, &c, 1) == 1 && c != '\n') buf.data()[n++] = static_cast<std::byte>(c);
   c = 0;
-  if (have_termios) (void)::tcsetattr(fd, TCSAFLUSH, &saved);
+  quiet.reset();
   ::close(fd);
   if (n > 0 && buf.data()[n - 1] == std::byte{'\r'}) --n;
   return SecretBytes(buf.bytes().first(n));

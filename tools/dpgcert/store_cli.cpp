@@ -21,12 +21,15 @@ void add_store_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& r
   store_init_cmd->add_option("--argon2-memory", store_init->argon2_memory_kib, "Argon2id memory in KiB (default 65536)");
   store_init_cmd->add_option("--argon2-iterations", store_init->argon2_iterations, "Argon2id passes (default 3)");
   store_init_cmd->add_option("--argon2-parallelism", store_init->argon2_parallelism, "Argon2id lanes (default 1)");
+  store_init_cmd->add_option("--environment", store_init->environment,
+                             "Which certificates import accepts: production, test or any (default any)")
+      ->check(CLI::IsMember({"production", "test", "any"}));
   add_common(*store_init_cmd, store_init->common);
   store_init_cmd->footer(
       "The store remembers where its key comes from (a path or \"passphrase\", never the key); later\n"
       "commands need no key option. DPGCERT_KEY_FILE or DPGCERT_PASSPHRASE override it.\n"
       "Examples:\n"
-      "  dpgcert --store /srv/dpgcert/store.db store init --key-file /etc/dpgcert/master.key\n"
+      "  dpgcert --store /srv/dpgcert/store.db store init --key-file /etc/dpgcert/master.key --environment production\n"
       "  DPGCERT_PASSPHRASE=... dpgcert store init --passphrase-env DPGCERT_PASSPHRASE");
   runs.emplace_back(store_init_cmd, [&global, store_init] { return run_store_init(global, *store_init); });
   const auto store_info = std::make_shared<StoreInfoOptions>();
@@ -47,6 +50,38 @@ void add_store_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& r
       "  dpgcert store copy --from /srv/dpgcert/store.db --to postgresql://dpgcert@db.internal/dpgcert\n"
       "  dpgcert store copy --to sqlite:/backup/dpgcert-copy.db --json");
   runs.emplace_back(store_copy_cmd, [&global, store_copy] { return run_store_copy(global, *store_copy); });
+
+  const auto store_env = std::make_shared<StoreEnvironmentOptions>();
+  auto* store_env_cmd =
+      add_store_command(*store_grp, "environment", "Show or change which certificates import accepts (audited)");
+  store_env_cmd->add_option("POLICY", store_env->environment, "production, test or any (absent: show it)")
+      ->check(CLI::IsMember({"production", "test", "any"}));
+  add_common(*store_env_cmd, store_env->common);
+  store_env_cmd->footer(
+      "A production store refuses test certificates at import (and a test store production ones), as a\n"
+      "failing environment check; --force imports anyway. Stored certificates are not touched.\n"
+      "Example:\n  dpgcert store environment production");
+  runs.emplace_back(store_env_cmd, [&global, store_env] { return run_store_environment(global, *store_env); });
+
+  const auto backup = std::make_shared<StoreBackupOptions>();
+  auto* backup_cmd = add_store_command(*store_grp, "backup", "Write a consistent copy of the store while it is in use");
+  backup_cmd->add_option("--out", backup->file, "The new file (never overwritten; mode 0600)")->required();
+  add_common(*backup_cmd, backup->common);
+  backup_cmd->footer(
+      "SQLite's online backup API: other commands and processes keep working meanwhile. The copy is itself\n"
+      "a store that opens with the same master key; keep the key (file or passphrase) apart from it.\n"
+      "PostgreSQL stores are backed up with pg_dump (docs/store.md).\n"
+      "Example:\n  dpgcert store backup --out /var/backups/dpgcert/store-$(date +%F).db");
+  runs.emplace_back(backup_cmd, [&global, backup] { return run_store_backup(global, *backup); });
+  const auto restore = std::make_shared<StoreBackupOptions>();
+  auto* restore_cmd = add_store_command(*store_grp, "restore", "Replace the store's content with a backup's");
+  restore_cmd->add_option("FILE", restore->file, "A file written by `dpgcert store backup`")->required();
+  add_common(*restore_cmd, restore->common);
+  restore_cmd->footer(
+      "In one step: other processes see the restored store at their next command. A backup from before a\n"
+      "key rotation needs the key it was sealed under (DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE).\n"
+      "Example:\n  dpgcert store restore /var/backups/dpgcert/store-2026-12-01.db");
+  runs.emplace_back(restore_cmd, [&global, restore] { return run_store_restore(global, *restore); });
 }
 
 }  // namespace dpgcert::cli

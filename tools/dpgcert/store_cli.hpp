@@ -49,6 +49,17 @@ struct StoreInitOptions {
   std::uint32_t argon2_memory_kib = 64 * 1024;
   std::uint32_t argon2_iterations = 3;
   std::uint32_t argon2_parallelism = 1;
+  std::string environment = "any";  ///< --environment: production, test or any.
+};
+
+struct StoreEnvironmentOptions {
+  Common common;
+  std::string environment;  ///< production, test or any; empty: show it.
+};
+
+struct StoreBackupOptions {
+  Common common;
+  std::string file;  ///< backup: --out FILE; restore: FILE.
 };
 
 struct StoreInfoOptions {
@@ -88,6 +99,40 @@ struct MailboxAddOptions {
 struct MailboxListOptions {
   Common common;
   std::string org;
+};
+
+struct OrgEditOptions {
+  Common common;
+  std::string cvr;
+  std::optional<std::string> name;   ///< --name (org rename, org edit)
+  std::optional<std::string> notes;  ///< --notes (org edit)
+};
+
+struct OrgRemoveOptions {
+  Common common;
+  std::string cvr;
+  bool retire_certificates = false;
+  std::string reason;
+};
+
+struct ContactOptions {
+  Common common;
+  std::string cvr;
+  std::string contact;  ///< add: "Name <email> (role)"; remove: the e-mail address.
+};
+
+struct MailboxEditOptions {
+  Common common;
+  std::string address;
+  std::optional<std::string> ad_group;  ///< --ad-group (mailbox edit)
+  std::string org;                      ///< --org (mailbox move)
+};
+
+struct MailboxRemoveOptions {
+  Common common;
+  std::string address;
+  bool retire_certificates = false;
+  std::string reason;
 };
 
 struct ImportCliOptions {
@@ -157,11 +202,21 @@ int run_guarded(const Common& common, const std::function<int()>& body);
 
 // Each returns the exit code: 0 done, 2 refused (import without --force), 3 could not run, 64 usage.
 int run_store_init(const StoreGlobal& global, const StoreInitOptions& options);
+int run_store_environment(const StoreGlobal& global, const StoreEnvironmentOptions& options);
+int run_store_backup(const StoreGlobal& global, const StoreBackupOptions& options);
+int run_store_restore(const StoreGlobal& global, const StoreBackupOptions& options);
 int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options);
 int run_store_copy(const StoreGlobal& global, const StoreCopyOptions& options);
 int run_org_add(const StoreGlobal& global, const OrgAddOptions& options);
 int run_org_list(const StoreGlobal& global, const OrgListOptions& options);
 int run_org_show(const StoreGlobal& global, const OrgShowOptions& options);
+int run_org_edit(const StoreGlobal& global, const OrgEditOptions& options);
+int run_org_remove(const StoreGlobal& global, const OrgRemoveOptions& options);
+int run_contact_add(const StoreGlobal& global, const ContactOptions& options);
+int run_contact_remove(const StoreGlobal& global, const ContactOptions& options);
+int run_mailbox_edit(const StoreGlobal& global, const MailboxEditOptions& options);
+int run_mailbox_move(const StoreGlobal& global, const MailboxEditOptions& options);
+int run_mailbox_remove(const StoreGlobal& global, const MailboxRemoveOptions& options);
 int run_mailbox_add(const StoreGlobal& global, const MailboxAddOptions& options);
 int run_mailbox_list(const StoreGlobal& global, const MailboxListOptions& options);
 int run_import(const StoreGlobal& global, const ImportCliOptions& options);

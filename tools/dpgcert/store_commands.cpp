@@ -34,6 +34,7 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
       throw Error(ErrorCode::invalid_argument, "give --key-file or --passphrase-env, not both");
     }
     StoreOptions so = store_options(global, options.common);
+    so.environment = parse_environment_policy(options.environment).value_or(EnvironmentPolicy::any);
     // A SQLite store is a file: its folder is made here and its key file defaults to one beside it.
     // Another backend's store needs its key source named.
     const std::optional<fs::path> file = sqlite_file_of(so.location);
@@ -67,9 +68,13 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
                   {"schema_version", info.schema_version},
                   {"key_source", info.key_kind},
                   {"key_file", opt(key_file_of(info))},
-                  {"key_file_created", key_created}});
+                  {"key_file_created", key_created},
+                  {"environment", to_string(info.environment)}});
     } else {
-      std::cout << "Created store " << term(info.location) << " (schema " << info.schema_version << ")\n";
+      std::cout << "Created store " << term(info.location) << " (schema " << info.schema_version << ", accepts "
+                << (info.environment == EnvironmentPolicy::any ? std::string("production and test")
+                                                               : std::string(to_string(info.environment)))
+                << " certificates)\n";
       if (const auto kf = key_file_of(info)) {
         std::cout << "Master key: key file " << term(*kf) << (key_created ? " (created, mode 0600)" : " (existing)")
                   << "\nKeep a copy of the key file apart from the store's backups: without it nothing sealed can be opened.\n";
@@ -99,13 +104,17 @@ int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options) {
              {"key_rotated_at", i.key_rotated_at ? json(format_rfc3339(*i.key_rotated_at)) : json(nullptr)},
              {"organisations", i.organisations},
              {"mailboxes", i.mailboxes},
-             {"certificates", i.certificates}};
+             {"certificates", i.certificates},
+             {"environment", to_string(i.environment)}};
       print_json(j);
       return static_cast<int>(exit_ok);
     }
     print_row("Store", i.location + " (" + i.backend + ", schema " + std::to_string(i.schema_version) + ")");
     print_row("Master key", describe_key(i));
     print_row("Created", format_rfc3339(i.created_at));
+    print_row("Environment", i.environment == EnvironmentPolicy::any
+                                 ? std::string("any (production and test certificates)")
+                                 : std::string(to_string(i.environment)) + " certificates only");
     if (i.key_rotated_at) print_row("Key rotated", format_rfc3339(*i.key_rotated_at));
     print_row("Organisations", std::to_string(i.organisations));
     print_row("Mailboxes", std::to_string(i.mailboxes));
@@ -155,6 +164,68 @@ int run_store_copy(const StoreGlobal& global, const StoreCopyOptions& options) {
       std::cout << "The copy opens with the same master key (key file " << term(*kf) << ").\n";
     } else {
       std::cout << "The copy opens with the same master key (the same passphrase).\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_store_environment(const StoreGlobal& global, const StoreEnvironmentOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const EnvironmentPolicy before = store->info().environment;
+    if (!options.environment.empty()) {
+      store->set_environment_policy(parse_environment_policy(options.environment).value_or(EnvironmentPolicy::any),
+                                    global.actor);
+    }
+    const EnvironmentPolicy now = store->info().environment;
+    if (options.common.json) {
+      print_json({{"environment", to_string(now)}, {"previous", to_string(before)}, {"changed", before != now}});
+    } else if (options.environment.empty()) {
+      std::cout << "The store accepts " << (now == EnvironmentPolicy::any ? "production and test" : to_string(now))
+                << " certificates\n";
+    } else {
+      std::cout << "The store's environment policy is " << to_string(now)
+                << (before == now ? " (unchanged)" : " (was " + std::string(to_string(before)) + ")") << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_store_backup(const StoreGlobal& global, const StoreBackupOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    const StoreInfo copy = store->backup(options.file, global.actor);
+    if (options.common.json) {
+      print_json({{"backup", copy.location},
+                  {"schema_version", copy.schema_version},
+                  {"organisations", copy.organisations},
+                  {"mailboxes", copy.mailboxes},
+                  {"certificates", copy.certificates}});
+    } else {
+      std::cout << "Backed up to " << term(copy.location) << ": " << copy.organisations << " organisations, "
+                << copy.mailboxes << " mailboxes, " << copy.certificates
+                << " certificates.\nIt opens with the store's master key; keep the key apart from the backup.\n";
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_store_restore(const StoreGlobal& global, const StoreBackupOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    store->restore(options.file, global.actor);
+    store->verify_master_key();  // the restored store opens with the key at hand, or says so
+    const StoreInfo i = store->info();
+    if (options.common.json) {
+      print_json({{"store", i.location},
+                  {"restored_from", options.file},
+                  {"schema_version", i.schema_version},
+                  {"organisations", i.organisations},
+                  {"mailboxes", i.mailboxes},
+                  {"certificates", i.certificates}});
+    } else {
+      std::cout << "Restored " << term(i.location) << " from " << term(options.file) << ": " << i.organisations
+                << " organisations, " << i.mailboxes << " mailboxes, " << i.certificates << " certificates.\n";
     }
     return static_cast<int>(exit_ok);
   });
@@ -217,6 +288,7 @@ int run_audit(const StoreGlobal& global, const AuditOptions& options) {
       for (const auto& e : entries) {
         arr.push_back({{"id", e.id},
                        {"at", format_rfc3339(e.at)},
+                       {"command_time", e.command_time ? json(format_rfc3339(*e.command_time)) : json(nullptr)},
                        {"actor", e.actor},
                        {"action", e.action},
                        {"object_kind", e.object_kind},
@@ -228,7 +300,9 @@ int run_audit(const StoreGlobal& global, const AuditOptions& options) {
     }
     for (const auto& e : entries) {
       std::cout << format_rfc3339(e.at) << "  " << pad(e.actor, 12) << pad(e.action, 24) << term(e.object_key) << "  "
-                << term(e.details) << '\n';
+                << term(e.details);
+      if (e.command_time) std::cout << "  (for --now " << format_rfc3339(*e.command_time) << ")";
+      std::cout << '\n';
     }
     return static_cast<int>(exit_ok);
   });

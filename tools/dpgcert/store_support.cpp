@@ -149,6 +149,16 @@ std::string clip(const std::string& value, std::size_t width) {
   return s;
 }
 
+std::string cell(const std::string& s, std::size_t width) {
+  return output_width() ? clip(s, width) : s;
+}
+
+std::string last_cell(const std::string& s, std::size_t width) {
+  const auto w = output_width();
+  if (!w) return s;
+  return clip(s, width + (*w > 80 ? *w - 80 : 0));
+}
+
 void print_summary_table(const std::vector<CertificateSummary>& rows, Time now) {
   const bool colour = colour_stdout();
   std::cout << pad("FP", 9) << pad("STATUS", 11) << pad("EXPIRES", 11) << pad("WHEN", 14) << pad("CVR", 9)
@@ -166,7 +176,7 @@ void print_summary_table(const std::vector<CertificateSummary>& rows, Time now) 
     const bool paint_it = colour && (r.status == CertificateStatus::active);
     std::cout << pad(r.fingerprint.substr(0, 8), 9) << pad(std::string(to_string(r.status)), 11)
               << pad(date_only(r.not_after), 11) << paint(pad(relative_days(r.not_after, now), 14), c, paint_it)
-              << pad(cvr, 9) << pad(type, 9) << clip(r.mailbox ? *r.mailbox : r.common_name.value_or("-"), 17) << '\n';
+              << pad(cvr, 9) << pad(type, 9) << last_cell(r.mailbox ? *r.mailbox : r.common_name.value_or("-"), 17) << '\n';
   }
 }
 

@@ -44,7 +44,11 @@ int guarded(const Common& common, const std::function<int()>& body);
 /// Escapes `s` for the terminal (term()) and cuts it to at most `width` characters (UTF-8 code points, never inside one), marking the cut
 /// with "~".
 [[nodiscard]] std::string clip(const std::string& s, std::size_t width);
-/// The certificate table of list and org show: 80 columns, soonest expiry first, the fingerprint
+/// A table cell: cut to `width` (clip) on a terminal, whole when piped or with --wide.
+[[nodiscard]] std::string cell(const std::string& s, std::size_t width);
+/// The last cell of a table laid out for 80 columns: on a terminal it gets the columns beyond 80 too.
+[[nodiscard]] std::string last_cell(const std::string& s, std::size_t width);
+/// The certificate table of list and org show: 80 columns (more on a wider terminal; never cut when piped), soonest expiry first, the fingerprint
 /// cut to 8 digits (enough for show, export and retire), dates in UTC with how far away they are.
 void print_summary_table(const std::vector<CertificateSummary>& rows, Time now);
 

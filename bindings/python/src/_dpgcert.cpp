@@ -23,5 +23,6 @@ PYBIND11_MODULE(_dpgcert, m) {
   bind_pkcs12(m);
   bind_validation(m);
   bind_store(m);
+  bind_inventory(m);
   bind_lifecycle(m);
 }

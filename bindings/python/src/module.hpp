@@ -41,6 +41,9 @@ void bind_pkcs12(py::module_& m);
 void bind_validation(py::module_& m);
 /// CertificateSummary, ImportResult, Store (store.cpp).
 void bind_store(py::module_& m);
+/// Organisation, Contact, Mailbox, RemovalResult and the inventory methods of Store (inventory.cpp;
+/// after bind_store).
+void bind_inventory(py::module_& m);
 /// Event, CheckResult, and Store.add_callback_sink / Store.check (lifecycle.cpp; after bind_store).
 void bind_lifecycle(py::module_& m);
 

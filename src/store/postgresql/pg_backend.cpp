@@ -118,6 +118,16 @@ namespace {
 constexpr std::string_view kLockKey = "hashtextextended('dpgcert:' || $1, 0)";
 }  // namespace
 
+void PgBackend::backup_to(const std::filesystem::path&) {
+  throw Error(ErrorCode::unsupported,
+              "store: a PostgreSQL store is backed up with the server's tools: pg_dump --format=custom (docs/store.md)");
+}
+
+void PgBackend::restore_from(const std::filesystem::path&) {
+  throw Error(ErrorCode::unsupported,
+              "store: a PostgreSQL store is restored with the server's tools: pg_restore --clean (docs/store.md)");
+}
+
 bool PgBackend::try_lock_run(std::string_view name) {
   if (!db_) throw Error(ErrorCode::internal, "store: the backend was abandoned");
   for (unsigned attempt = 1;; ++attempt) {

@@ -12,6 +12,7 @@
 
 #include <dpgcert/store.hpp>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,6 +50,11 @@ class PgTransaction final : public store::Transaction {
   std::int64_t insert_mailbox(std::string_view address, std::string_view ad_group, std::int64_t organisation_id,
                               Time at, std::string_view who) override;
   void update_mailbox(std::int64_t id, std::string_view ad_group) override;
+  void move_mailbox(std::int64_t id, std::int64_t organisation_id) override;
+  void delete_mailbox(std::int64_t id) override;
+  void delete_organisation(std::int64_t id) override;
+  std::optional<std::string> setting(std::string_view name) override;
+  void set_setting(std::string_view name, std::string_view value, Time at) override;
   std::optional<Mailbox> mailbox(std::string_view address) override;
   std::vector<Mailbox> mailboxes(std::optional<std::string_view> organisation_cvr) override;
   std::optional<std::int64_t> certificate_id(std::string_view fingerprint) override;
@@ -153,6 +159,9 @@ class PgBackend final : public store::Backend {
   void abandon() noexcept override;
   /// A run lock is a session-level advisory lock (pg_try_advisory_lock) of this database.
   bool try_lock_run(std::string_view name) override;
+  /// PostgreSQL stores are backed up with pg_dump and restored with pg_restore (docs/store.md).
+  void backup_to(const std::filesystem::path& file) override;
+  void restore_from(const std::filesystem::path& file) override;
   void unlock_run(std::string_view name) noexcept override;
 
   /// How often a transaction runs at most (serialisation failures, lost connections).

@@ -112,6 +112,23 @@ std::int64_t PgTransaction::insert_mailbox(std::string_view address, std::string
   return r.integer(0, 0);
 }
 
+void PgTransaction::move_mailbox(std::int64_t id, std::int64_t organisation_id) {
+  q("UPDATE mailboxes SET organisation_id = $1 WHERE id = $2", organisation_id, id);
+  q("UPDATE certificates SET organisation_id = $1 WHERE mailbox_id = $2", organisation_id, id);
+}
+
+void PgTransaction::delete_mailbox(std::int64_t id) {
+  q("UPDATE certificates SET mailbox_id = NULL WHERE mailbox_id = $1", id);
+  q("DELETE FROM mailboxes WHERE id = $1", id);
+}
+
+void PgTransaction::delete_organisation(std::int64_t id) {
+  q("UPDATE certificates SET organisation_id = NULL WHERE organisation_id = $1", id);
+  q("DELETE FROM renewal_policies WHERE organisation_id = $1", id);
+  q("DELETE FROM contacts WHERE organisation_id = $1", id);
+  q("DELETE FROM organisations WHERE id = $1", id);
+}
+
 void PgTransaction::update_mailbox(std::int64_t id, std::string_view ad_group) {
   q("UPDATE mailboxes SET ad_group = $1 WHERE id = $2", ad_group, id);
 }
@@ -368,21 +385,38 @@ void PgTransaction::update_wrapped_keys(std::int64_t certificate_id, std::span<c
 // ---- audit log and integrity ----------------------------------------------------------------
 
 void PgTransaction::append_audit(const AuditEntry& e) {
-  q("INSERT INTO audit_log (at, actor, action, object_kind, object_key, details) VALUES ($1, $2, $3, $4, $5, $6)",
-    to_unix(e.at), e.actor, e.action, e.object_kind, e.object_key, e.details);
+  std::optional<std::int64_t> command_time;
+  if (e.command_time) command_time = to_unix(*e.command_time);
+  q("INSERT INTO audit_log (at, actor, action, object_kind, object_key, details, command_time) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    to_unix(e.at), e.actor, e.action, e.object_kind, e.object_key, e.details, command_time);
 }
 
 std::vector<AuditEntry> PgTransaction::audit_log(std::int64_t after_id, std::size_t limit) {
   const Result r = q(
-      "SELECT id, at, actor, action, object_kind, object_key, details FROM audit_log WHERE id > $1 "
+      "SELECT id, at, actor, action, object_kind, object_key, details, command_time FROM audit_log WHERE id > $1 "
       "ORDER BY id LIMIT $2",
       after_id, limit_or_all(limit));
   std::vector<AuditEntry> out;
   for (int i = 0; i < r.rows(); ++i) {
-    out.push_back({r.integer(i, 0), from_unix(r.integer(i, 1)), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
-                   r.text(i, 6)});
+    AuditEntry e{r.integer(i, 0), from_unix(r.integer(i, 1)), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
+                 r.text(i, 6)};
+    if (const auto c = r.optional_integer(i, 7)) e.command_time = from_unix(*c);
+    out.push_back(std::move(e));
   }
   return out;
+}
+
+std::optional<std::string> PgTransaction::setting(std::string_view name) {
+  const Result r = q("SELECT value FROM settings WHERE name = $1", name);
+  if (r.empty()) return std::nullopt;
+  return r.text(0, 0);
+}
+
+void PgTransaction::set_setting(std::string_view name, std::string_view value, Time at) {
+  q("INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    name, value, to_unix(at));
 }
 
 std::vector<std::string> PgTransaction::certificates_lacking(store::Lack what, std::size_t limit) {

@@ -200,8 +200,20 @@ CREATE TABLE lifecycle_counters (
 );
 )sql";
 
+// Migration 5, as in SQLite: store-wide settings (the environment policy) and the time a command
+// ran with (--now) beside the wall-clock time of each audit line.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE settings (
+  name       TEXT COLLATE "C" PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+ALTER TABLE audit_log ADD COLUMN command_time BIGINT;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {4, "the store's model as of SQLite schema 4: inventory, sealed secrets, audit log, lifecycle, outbox", kV4},
+    {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
 };
 
 }  // namespace

@@ -298,11 +298,25 @@ CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pendin
 CREATE INDEX deliveries_sink ON deliveries(sink_id, state);
 )sql";
 
+// Everyday administration: store-wide settings (the environment policy import enforces), and the
+// audit log's second time: `at` is the wall clock's from now on, `command_time` the time a command
+// ran *for* when that was not the wall clock (`dpgcert --now`, what-if runs). Earlier lines keep
+// their `at` (the store clock's time then) and get no command_time.
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE settings (
+  name       TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE audit_log ADD COLUMN command_time INTEGER;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
     {3, "lifecycle: renewal policies, stages, pending status changes, outbox, sinks, counters", kV3},
     {4, "key wrappers and sinks by kind name: master key as kind and params, no CHECK on kinds", kV4},
+    {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
 };
 
 }  // namespace

@@ -38,6 +38,8 @@ class SqliteTransaction final : public store::Transaction {
   // inventory (sqlite_inventory.cpp)
   std::optional<std::int64_t> organisation_id(std::string_view cvr) override;
   std::optional<std::string> organisation_cvr(std::int64_t id) override;
+  std::optional<std::string> setting(std::string_view name) override;
+  void set_setting(std::string_view name, std::string_view value, Time at) override;
   std::int64_t insert_organisation(const Organisation& organisation, Time at, std::string_view who) override;
   void update_organisation(std::int64_t id, const Organisation& organisation, Time at) override;
   std::optional<Organisation> organisation(std::string_view cvr) override;
@@ -48,6 +50,9 @@ class SqliteTransaction final : public store::Transaction {
   void update_mailbox(std::int64_t id, std::string_view ad_group) override;
   std::optional<Mailbox> mailbox(std::string_view address) override;
   std::vector<Mailbox> mailboxes(std::optional<std::string_view> organisation_cvr) override;
+  void move_mailbox(std::int64_t id, std::int64_t organisation_id) override;
+  void delete_mailbox(std::int64_t id) override;
+  void delete_organisation(std::int64_t id) override;
   std::optional<std::int64_t> certificate_id(std::string_view fingerprint) override;
   std::vector<std::int64_t> certificate_ids_by_prefix(std::string_view prefix, std::size_t limit) override;
   std::int64_t next_certificate_id() override;
@@ -164,6 +169,8 @@ class SqliteBackend final : public store::Backend {
   /// A run lock is an flock() on "<database>-<name>.lock" beside the database file.
   bool try_lock_run(std::string_view name) override;
   void unlock_run(std::string_view name) noexcept override;
+  void backup_to(const std::filesystem::path& file) override;
+  void restore_from(const std::filesystem::path& file) override;
   /// Marks the file as made by this backend (abandon() removes it).
   void set_created() noexcept { created_ = true; }
 

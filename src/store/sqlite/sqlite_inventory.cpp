@@ -164,6 +164,26 @@ std::vector<Mailbox> SqliteTransaction::mailboxes(std::optional<std::string_view
   return out;
 }
 
+void SqliteTransaction::move_mailbox(std::int64_t id, std::int64_t organisation_id) {
+  db_.prepare("UPDATE mailboxes SET organisation_id = ? WHERE id = ?").bind(1, organisation_id).bind(2, id).run();
+  db_.prepare("UPDATE certificates SET organisation_id = ? WHERE mailbox_id = ?")
+      .bind(1, organisation_id)
+      .bind(2, id)
+      .run();
+}
+
+void SqliteTransaction::delete_mailbox(std::int64_t id) {
+  db_.prepare("UPDATE certificates SET mailbox_id = NULL WHERE mailbox_id = ?").bind(1, id).run();
+  db_.prepare("DELETE FROM mailboxes WHERE id = ?").bind(1, id).run();
+}
+
+void SqliteTransaction::delete_organisation(std::int64_t id) {
+  db_.prepare("UPDATE certificates SET organisation_id = NULL WHERE organisation_id = ?").bind(1, id).run();
+  db_.prepare("DELETE FROM renewal_policies WHERE organisation_id = ?").bind(1, id).run();
+  db_.prepare("DELETE FROM contacts WHERE organisation_id = ?").bind(1, id).run();
+  db_.prepare("DELETE FROM organisations WHERE id = ?").bind(1, id).run();
+}
+
 // ---- certificates ---------------------------------------------------------------------------
 
 std::optional<std::int64_t> SqliteTransaction::certificate_id(std::string_view fingerprint) {
@@ -422,24 +442,55 @@ void SqliteTransaction::update_wrapped_keys(std::int64_t certificate_id, std::sp
 // ---- audit log and integrity ----------------------------------------------------------------
 
 void SqliteTransaction::append_audit(const AuditEntry& e) {
-  db_.prepare("INSERT INTO audit_log (at, actor, action, object_kind, object_key, details) VALUES (?, ?, ?, ?, ?, ?)")
+  std::optional<std::int64_t> command_time;
+  if (e.command_time) command_time = to_unix(*e.command_time);
+  db_.prepare(
+         "INSERT INTO audit_log (at, actor, action, object_kind, object_key, details, command_time) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, to_unix(e.at))
       .bind(2, e.actor)
       .bind(3, e.action)
       .bind(4, e.object_kind)
       .bind(5, e.object_key)
       .bind(6, e.details)
+      .bind(7, command_time)
+      .run();
+}
+
+std::optional<std::string> SqliteTransaction::setting(std::string_view name) {
+  auto st = db_.prepare("SELECT value FROM settings WHERE name = ?");
+  st.bind(1, name);
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
+}
+
+void SqliteTransaction::set_setting(std::string_view name, std::string_view value, Time at) {
+  db_.prepare(
+         "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) "
+         "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+      .bind(1, name)
+      .bind(2, value)
+      .bind(3, to_unix(at))
       .run();
 }
 
 std::vector<AuditEntry> SqliteTransaction::audit_log(std::int64_t after_id, std::size_t limit) {
   auto st = db_.prepare(
-      "SELECT id, at, actor, action, object_kind, object_key, details FROM audit_log WHERE id > ? "
+      "SELECT id, at, actor, action, object_kind, object_key, details, command_time FROM audit_log WHERE id > ? "
       "ORDER BY id LIMIT ?");
   st.bind(1, after_id).bind(2, limit == 0 ? std::int64_t{-1} : to_i64(limit));
   std::vector<AuditEntry> out;
   while (st.step()) {
-    out.push_back({st.integer(0), from_unix(st.integer(1)), st.text(2), st.text(3), st.text(4), st.text(5), st.text(6)});
+    AuditEntry e;
+    e.id = st.integer(0);
+    e.at = from_unix(st.integer(1));
+    if (const auto c = st.optional_integer(7)) e.command_time = from_unix(*c);
+    e.actor = st.text(2);
+    e.action = st.text(3);
+    e.object_kind = st.text(4);
+    e.object_key = st.text(5);
+    e.details = st.text(6);
+    out.push_back(std::move(e));
   }
   return out;
 }

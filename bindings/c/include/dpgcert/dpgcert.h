@@ -40,6 +40,7 @@
 /* The sections on certificates, OCES identities, PKCS#12 and validation, each in its own header. */
 #include <dpgcert/c/certificate.h>
 #include <dpgcert/c/identity.h>
+#include <dpgcert/c/inventory.h>
 #include <dpgcert/c/pkcs12.h>
 #include <dpgcert/c/validation.h>
 
