@@ -152,7 +152,9 @@ std::optional<std::string> postgresql_database(std::string* why) {
   if (!uri) return std::nullopt;
   static std::atomic<int> counter{0};
   static const unsigned salt = std::random_device{}() % 1000000;
-  const std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(salt) + "_" + std::to_string(++counter);
+  std::string name = "t";  // appended: GCC 12 -O3 sees a false -Wrestrict in "t" + string&&
+  name.append(std::to_string(::getpid())).append("_").append(std::to_string(salt)).append("_");
+  name.append(std::to_string(++counter));
   postgresql_admin("CREATE DATABASE " + name);
   const auto slash = uri->rfind('/');
   const auto query = uri->find('?', slash);

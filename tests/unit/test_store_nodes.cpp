@@ -326,7 +326,7 @@ TEST_SUITE("store_nodes") {
       CHECK(overlaps == 0);
       CHECK(runs.size() >= static_cast<std::size_t>(kTicks));  // every tick ran somewhere
       CHECK(skipped > 0);
-      for (const auto& [id, times] : emitted) CHECK_MESSAGE(times == 1, id);
+      for (const auto& entry : emitted) CHECK_MESSAGE(entry.second == 1, entry.first);
       auto s = Store::open(options_in(location));
       Lifecycle lifecycle(*s);
       CHECK(lifecycle.events().size() == emitted.size());

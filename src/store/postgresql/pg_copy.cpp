@@ -2,6 +2,7 @@
 // rows read through a cursor in primary-key order and written as they are, ids included; the
 // foreign keys are DEFERRABLE so a copy checks them at its commit.
 #include "store/postgresql/pg_backend.hpp"
+#include "store/table_sql.hpp"
 
 #include <algorithm>
 
@@ -15,14 +16,6 @@ constexpr unsigned kInt8 = 20;
 constexpr unsigned kInt2 = 21;
 constexpr unsigned kInt4 = 23;
 
-/// A table or column name as SQL: only the plain lowercase names the schema uses are accepted.
-std::string sql_name(std::string_view name) {
-  const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-  if (!plain) throw Error(ErrorCode::invalid_argument, "store copy: '" + std::string(name) + "' is not a table name");
-  return "\"" + std::string(name) + "\"";
-}
 
 store::Cell cell_of(const Result& r, int row, int column) {
   if (r.is_null(row, column)) return std::monostate{};
@@ -60,7 +53,7 @@ std::vector<std::string> PgTransaction::table_names() {
 
 void PgTransaction::read_table(std::string_view table, std::size_t batch,
                                const std::function<void(const store::TableRows&)>& f) {
-  const std::string name = sql_name(table);
+  const std::string name = store::sql_name(table);
   // The primary key's columns in key order, for a stable order whatever the physical layout.
   const Result key = q(
       "SELECT a.attname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
@@ -70,12 +63,13 @@ void PgTransaction::read_table(std::string_view table, std::size_t batch,
   std::string sql = "DECLARE dpgcert_copy NO SCROLL CURSOR FOR SELECT * FROM " + name;
   for (int i = 0; i < key.rows(); ++i) {
     sql += i == 0 ? " ORDER BY " : ", ";
-    sql += sql_name(key.text(i, 0));
+    sql += store::sql_name(key.text(i, 0));
   }
   Connection& c = db();
   c.exec(sql);
   batch = std::clamp<std::size_t>(batch, 1, 100000);
-  const std::string fetch = "FETCH FORWARD " + std::to_string(batch) + " FROM dpgcert_copy";
+  std::string fetch = "FETCH FORWARD ";
+  fetch.append(std::to_string(batch)).append(" FROM dpgcert_copy");
   store::TableRows rows;
   for (;;) {
     const Result r = c.exec(fetch);
@@ -98,17 +92,7 @@ void PgTransaction::begin_copy() { db().exec("SET CONSTRAINTS ALL DEFERRED"); }
 
 void PgTransaction::write_rows(std::string_view table, const store::TableRows& rows) {
   if (rows.rows.empty()) return;
-  std::string sql = "INSERT INTO " + sql_name(table) + " (";
-  std::string values;
-  for (std::size_t i = 0; i < rows.columns.size(); ++i) {
-    if (i > 0) sql += ", ", values += ", ";
-    sql += sql_name(rows.columns[i]);
-    values += '$';
-    values += std::to_string(i + 1);
-  }
-  sql += ") VALUES (";
-  sql += values;
-  sql += ')';
+  const std::string sql = store::insert_sql(table, rows, '$');
   for (const auto& row : rows.rows) {
     if (row.size() != rows.columns.size()) throw Error(ErrorCode::internal, "store copy: a row's width differs");
     Params p;
@@ -129,13 +113,19 @@ void PgTransaction::write_rows(std::string_view table, const store::TableRows& r
 
 void PgTransaction::end_copy() {
   for (const IdSource& s : kIdSources) {
-    const std::string table = sql_name(s.table);
-    const std::string column = sql_name(s.column);
-    const std::string sequence = s.sequence.empty()
-                                     ? "pg_get_serial_sequence('" + std::string(s.table) + "', '" + std::string(s.column) + "')"
-                                     : "'" + std::string(s.sequence) + "'";
+    const std::string table = store::sql_name(s.table);
+    const std::string column = store::sql_name(s.column);
+    std::string sequence;
+    if (s.sequence.empty()) {
+      sequence.append("pg_get_serial_sequence('").append(s.table).append("', '").append(s.column).append("')");
+    } else {
+      sequence.append("'").append(s.sequence).append("'");
+    }
     // The next id is one past the largest copied (setval with is_called = false for an empty table).
-    db().exec("SELECT setval(" + sequence + ", COALESCE((SELECT max(" + column + ") FROM " + table + "), 0) + 1, false)");
+    std::string sql = "SELECT setval(";
+    sql.append(sequence).append(", COALESCE((SELECT max(").append(column).append(") FROM ").append(table);
+    sql.append("), 0) + 1, false)");
+    db().exec(sql);
   }
 }
 

@@ -215,7 +215,11 @@ Result PgTransaction::run_query(const CertificateQuery& query, QueryKind kind) {
   }
   Params p;
   std::vector<std::string> where;
-  const auto next = [&p] { return "$" + std::to_string(p.size()); };
+  const auto next = [&p] {
+    std::string placeholder = "$";
+    placeholder += std::to_string(p.size());  // appended: GCC 12 -O3 sees a false -Wrestrict in "$" + string&&
+    return placeholder;
+  };
   if (query.organisation_cvr) {
     p.add(*query.organisation_cvr);
     where.push_back("c.organisation_id = (SELECT id FROM organisations WHERE cvr = " + next() + ")");

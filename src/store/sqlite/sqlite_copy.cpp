@@ -1,6 +1,7 @@
 // Whole tables of an SQLite store, for copying it to another backend (Store::copy_to): rows are
 // read and written column by column as SQLite holds them, ids included.
 #include "store/sqlite/sqlite_backend.hpp"
+#include "store/table_sql.hpp"
 
 #include <sqlite3.h>
 
@@ -34,14 +35,6 @@ class OwnStatement final {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-/// A table name as SQL: only the plain lowercase names the schema uses are accepted.
-std::string sql_name(std::string_view name) {
-  const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-  if (!plain) throw Error(ErrorCode::invalid_argument, "store copy: '" + std::string(name) + "' is not a table name");
-  return "\"" + std::string(name) + "\"";
-}
 
 store::Cell cell_of(sqlite3_stmt* st, int column) {
   switch (sqlite3_column_type(st, column)) {
@@ -72,7 +65,7 @@ std::vector<std::string> SqliteTransaction::table_names() {
 
 void SqliteTransaction::read_table(std::string_view table, std::size_t batch,
                                    const std::function<void(const store::TableRows&)>& f) {
-  const std::string name = sql_name(table);
+  const std::string name = store::sql_name(table);
   // Primary-key columns in key order (PRAGMA table_info numbers them from 1).
   std::vector<std::pair<int, std::string>> key;
   {
@@ -87,7 +80,7 @@ void SqliteTransaction::read_table(std::string_view table, std::size_t batch,
   std::string sql = "SELECT * FROM " + name;
   for (std::size_t i = 0; i < key.size(); ++i) {
     sql += i == 0 ? " ORDER BY " : ", ";
-    sql += sql_name(key[i].second);
+    sql += store::sql_name(key[i].second);
   }
   OwnStatement st(db_.handle(), sql);
   store::TableRows rows;
@@ -111,17 +104,7 @@ void SqliteTransaction::begin_copy() { db_.exec("PRAGMA defer_foreign_keys = ON"
 
 void SqliteTransaction::write_rows(std::string_view table, const store::TableRows& rows) {
   if (rows.rows.empty()) return;
-  std::string sql = "INSERT INTO " + sql_name(table) + " (";
-  std::string values;
-  for (std::size_t i = 0; i < rows.columns.size(); ++i) {
-    if (i > 0) sql += ", ", values += ", ";
-    sql += sql_name(rows.columns[i]);
-    values += '?';
-    values += std::to_string(i + 1);
-  }
-  sql += ") VALUES (";
-  sql += values;
-  sql += ')';
+  const std::string sql = store::insert_sql(table, rows, '?');
   for (const auto& row : rows.rows) {
     auto st = db_.prepare(sql);  // cached; reset and unbound again when it goes
     if (row.size() != rows.columns.size()) throw Error(ErrorCode::internal, "store copy: a row's width differs");
