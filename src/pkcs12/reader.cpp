@@ -73,6 +73,15 @@ SafeBagStackPtr decode_safe_contents(const unsigned char* data, std::size_t len,
   return bags;
 }
 
+/// Whether `data` is exactly one SEQUENCE: DER with a definite length, or BER with an
+/// indefinite one closed by end-of-contents octets.
+bool one_sequence(const unsigned char* data, std::size_t len) noexcept {
+  const std::span<const std::byte> in(reinterpret_cast<const std::byte*>(data), len);
+  der::Reader r(in);
+  if (r.read(der::kSequence) && r.empty()) return true;
+  return len >= 4 && data[0] == 0x30 && data[1] == 0x80 && data[len - 2] == 0 && data[len - 1] == 0;
+}
+
 /// Whether the OpenSSL error queue says a decryption's padding check failed.
 bool queue_says_bad_decrypt() {
   unsigned long e = 0;
@@ -383,9 +392,14 @@ SecretOpenSslBuffer Walk::decrypt(const X509_ALGOR* alg, const ASN1_OCTET_STRING
     if (PKCS12_pbe_crypt_ex(alg, form.text, form.length, in->data, in->length, &out, &len, 0, libctx_, nullptr) !=
             nullptr &&
         len >= 0) {
+      SecretOpenSslBuffer plain(out, ClearFree{static_cast<std::size_t>(len)});
+      // A wrong password passes the padding check about once in 256 tries and yields garbage;
+      // what every encrypted PKCS#12 part holds (SafeContents, PrivateKeyInfo) is one SEQUENCE
+      // spanning the plaintext, so anything else counts as a failed decryption too.
+      if (!one_sequence(plain.get(), static_cast<std::size_t>(len))) continue;
       out_len = static_cast<std::size_t>(len);
       if (k != 0) std::swap(order_[0], order_[k]);  // remember the form that works
-      return SecretOpenSslBuffer(out, ClearFree{out_len});
+      return plain;
     }
     if (queue_says_bad_decrypt()) continue;
     throw_openssl(ErrorCode::malformed, where + ": cannot decrypt");
