@@ -232,7 +232,7 @@ CopyResult Store::copy_to(const StoreOptions& destination, std::string_view acto
         }
         dst.end_copy();
         source_fingerprints = fingerprint_digest(src, result.certificates);
-        Impl::audit(dst, s.now(), who, "store.copy", "store", result.destination,
+        s.audit(dst, s.now(), who, "store.copy", "store", result.destination,
                     {{"from", s.backend->location()}, {"from_backend", s.backend->name()},
                      {"certificates", result.certificates}});
       });

@@ -196,7 +196,7 @@ json removal_json(const RemovalResult& r) { return {{"retired", r.retired}, {"de
 
 /// The text lines of a removal: what was retired, what stays.
 void print_removal(const std::string& what, const RemovalResult& r) {
-  std::cout << "Removed " << what << '\n';
+  std::cout << "Removed " << term(what) << '\n';
   for (const auto& fp : r.retired) std::cout << "  retired " << fp << '\n';
   if (r.detached > 0) {
     std::cout << "  " << r.detached << (r.detached == 1 ? " certificate stays" : " certificates stay")
@@ -233,7 +233,7 @@ int run_org_edit(const StoreGlobal& global, const OrgEditOptions& options) {
     if (options.common.json) {
       print_json(organisation_json(o));
     } else {
-      std::cout << "Organisation " << o.cvr << " is now " << o.name << '\n';
+      std::cout << "Organisation " << term(o.cvr) << " is now " << term(o.name) << '\n';
     }
     return static_cast<int>(exit_ok);
   });
@@ -265,7 +265,7 @@ int run_contact_add(const StoreGlobal& global, const ContactOptions& options) {
     if (options.common.json) {
       print_json(organisation_json(o));
     } else {
-      std::cout << "Added contact " << c.email << " to organisation " << o.cvr << '\n';
+      std::cout << "Added contact " << term(c.email) << " to organisation " << term(o.cvr) << '\n';
     }
     return static_cast<int>(exit_ok);
   });
@@ -278,7 +278,7 @@ int run_contact_remove(const StoreGlobal& global, const ContactOptions& options)
     if (options.common.json) {
       print_json(organisation_json(o));
     } else {
-      std::cout << "Removed contact " << options.contact << " from organisation " << o.cvr << '\n';
+      std::cout << "Removed contact " << term(options.contact) << " from organisation " << term(o.cvr) << '\n';
     }
     return static_cast<int>(exit_ok);
   });
@@ -296,7 +296,7 @@ int run_mailbox_edit(const StoreGlobal& global, const MailboxEditOptions& option
     if (options.common.json) {
       print_json(mailbox_json(after, current_of(*store, after.address)));
     } else {
-      std::cout << "Mailbox " << after.address << ": AD group " << (after.ad_group.empty() ? "-" : after.ad_group) << '\n';
+      std::cout << "Mailbox " << term(after.address) << ": AD group " << (after.ad_group.empty() ? "-" : term(after.ad_group)) << '\n';
     }
     return static_cast<int>(exit_ok);
   });
@@ -309,7 +309,7 @@ int run_mailbox_move(const StoreGlobal& global, const MailboxEditOptions& option
     if (options.common.json) {
       print_json(mailbox_json(m, current_of(*store, m.address)));
     } else {
-      std::cout << "Moved mailbox " << m.address << " to organisation " << m.organisation_cvr << '\n';
+      std::cout << "Moved mailbox " << term(m.address) << " to organisation " << term(m.organisation_cvr) << '\n';
     }
     return static_cast<int>(exit_ok);
   });

@@ -150,12 +150,12 @@ std::string clip(const std::string& value, std::size_t width) {
 }
 
 std::string cell(const std::string& s, std::size_t width) {
-  return output_width() ? clip(s, width) : s;
+  return output_width() ? clip(s, width) : term(s);
 }
 
 std::string last_cell(const std::string& s, std::size_t width) {
   const auto w = output_width();
-  if (!w) return s;
+  if (!w) return term(s);
   return clip(s, width + (*w > 80 ? *w - 80 : 0));
 }
 

@@ -403,8 +403,14 @@ std::vector<AuditEntry> PgTransaction::audit_log(std::int64_t after_id, std::siz
       after_id, limit_or_all(limit));
   std::vector<AuditEntry> out;
   for (int i = 0; i < r.rows(); ++i) {
-    AuditEntry e{r.integer(i, 0), from_unix(r.integer(i, 1)), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
-                 r.text(i, 6)};
+    AuditEntry e;
+    e.id = r.integer(i, 0);
+    e.at = from_unix(r.integer(i, 1));
+    e.actor = r.text(i, 2);
+    e.action = r.text(i, 3);
+    e.object_kind = r.text(i, 4);
+    e.object_key = r.text(i, 5);
+    e.details = r.text(i, 6);
     if (const auto c = r.optional_integer(i, 7)) e.command_time = from_unix(*c);
     out.push_back(std::move(e));
   }
