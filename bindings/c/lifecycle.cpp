@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 using namespace dpgcert;
 using namespace dpgcert::capi;
@@ -32,6 +33,11 @@ int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_
     }
     CheckOptions co;
     co.deliver = o.deliver != 0;
+    if (o.version >= 2) {
+      co.exclusive = o.exclusive != 0;
+      if (o.min_interval < 0) throw Error(ErrorCode::invalid_argument, "options->min_interval must not be negative");
+      co.min_interval = std::chrono::seconds(o.min_interval);
+    }
 
     Lifecycle lifecycle(*store->store);
     if (callback != nullptr) {
@@ -73,8 +79,17 @@ int dpgcert_check_result_int(const dpgcert_check_result* result, int field, int6
       case DPGCERT_CHECK_RESULT_WARNING: return out_value(out, r.state.warning);
       case DPGCERT_CHECK_RESULT_CRITICAL: return out_value(out, r.state.critical);
       case DPGCERT_CHECK_RESULT_WORST: return out_value(out, to_c(r.worst));
+      case DPGCERT_CHECK_RESULT_SKIPPED: return out_value(out, r.skipped ? 1 : 0);
       default: throw Error(ErrorCode::invalid_argument, "unknown field " + std::to_string(field));
     }
+  });
+}
+
+int dpgcert_check_result_skip_reason(const dpgcert_check_result* result, char* buf, size_t* len) {
+  return guarded(__func__, [&] {
+    require(result, "result");
+    if (!result->result.skipped) throw Error(ErrorCode::not_found, "the check ran: there is no reason it was skipped");
+    return out_text(result->result.skip_reason, buf, len);
   });
 }
 

@@ -367,6 +367,17 @@ struct CheckOptions {
   /// "lifecycle.check" (PostgreSQL: an advisory lock of the database; SQLite: a lock file beside
   /// it) without waiting, and when another run holds it returns at once with `skipped` set.
   bool exclusive = false;
+  /// The last-run rule, for every node's timer on one store: a check skips (`skipped`, with a
+  /// `skip_reason`) when the last check recorded in the store (by any node, this one included, and
+  /// by non-exclusive runs too) ended less than this long ago by the store's wall clock
+  /// (StoreOptions::wall_clock), in whole seconds: a run whose end reads 10:00:05 lets the next
+  /// one start from 10:00:05 + min_interval. The record is read after taking the run lock, so a
+  /// positive interval implies `exclusive`. A record dated more than the interval in the future
+  /// (a node whose clock ran ahead) is ignored rather than blocking checks until then. 0 s: no
+  /// rule. Error(invalid_argument) when negative.
+  std::chrono::seconds min_interval{0};
+  /// Names this node in the last-run record (Lifecycle::last_check()); empty: "<host name>:<process id>".
+  std::string node;
 };
 
 /// The delay before the next attempt after `attempts` failed ones: 1 minute doubled per attempt,
@@ -394,11 +405,24 @@ struct CheckResult {
   /// and validation_failed: warning; expired, revoked and expiring in the last stage: critical;
   /// renewed: none) and of the state of the active certificates after the run.
   Severity worst = Severity::none;
-  /// An exclusive check found another run in progress and did nothing.
+  /// An exclusive check did nothing: another run held the run lock, or the last run ended less
+  /// than CheckOptions::min_interval ago.
   bool skipped = false;
+  /// Why it was skipped, in one line for people ("another check holds the store's run lock", "the
+  /// last check ended ... on node ..."); empty when it ran.
+  std::string skip_reason;
 
   [[nodiscard]] DPGCERT_API std::size_t delivered() const;
   [[nodiscard]] DPGCERT_API std::size_t failed() const;
+};
+
+/// The last-run record: the last check that ran to its end on this store, on any node (the store's
+/// wall clock, whole seconds; written under the run lock at the end of the run).
+struct CheckRun {
+  Time started{};     ///< When it began (after taking the run lock, for an exclusive check).
+  Time ended{};       ///< When it ended.
+  std::string node;   ///< CheckOptions::node of the node that ran it ("<host name>:<process id>" by default).
+  bool success = false;  ///< Every delivery it attempted went through.
 };
 
 // ---- digest ---------------------------------------------------------------------------------
@@ -490,6 +514,10 @@ class DPGCERT_API Lifecycle final {
   [[nodiscard]] LifecycleCounters counters() const;
   /// Active certificates by the severity of their recorded stage.
   [[nodiscard]] SeverityCounts severity_counts() const;
+  /// The last check that ran to its end (CheckOptions::min_interval counts from its `ended`);
+  /// std::nullopt before the first. Records older than the node and start fields show them empty
+  /// (the node) and equal to `ended` (the start).
+  [[nodiscard]] std::optional<CheckRun> last_check() const;
 
   /// The policy that applies to an organisation (its own, else the store's default, else the
   /// built-in one); with no CVR, the store's default.

@@ -365,31 +365,41 @@ LifecycleCounters counters(const Store& store) {
   });
 }
 
-void record_check(Store& store, bool success) {
+void record_check(Store& store, const CheckRun& run) {
   Impl& s = impl(store);
   std::lock_guard lock(s.mu);
-  const Time at = s.wall_clock->now();
   s.transact(true, [&](store::Transaction& tx) {
-    tx.set_setting("lifecycle.last_check", std::to_string(to_unix(at)), at);
-    tx.set_setting("lifecycle.last_check_success", success ? "1" : "0", at);
+    tx.set_setting("lifecycle.last_check", std::to_string(to_unix(run.ended)), run.ended);
+    tx.set_setting("lifecycle.last_check_started", std::to_string(to_unix(run.started)), run.ended);
+    tx.set_setting("lifecycle.last_check_node", run.node, run.ended);
+    tx.set_setting("lifecycle.last_check_success", run.success ? "1" : "0", run.ended);
   });
 }
 
-std::optional<LastCheck> last_check(const Store& store) {
+std::optional<CheckRun> last_check(const Store& store) {
   Impl& s = impl(store);
   std::lock_guard lock(s.mu);
-  return s.transact(false, [&](store::Transaction& tx) -> std::optional<LastCheck> {
-    const auto at = tx.setting("lifecycle.last_check");
-    if (!at) return std::nullopt;
-    LastCheck c;
-    try {
-      c.at = from_unix(std::stoll(*at));
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
+  return s.transact(false, [&](store::Transaction& tx) -> std::optional<CheckRun> {
+    const auto seconds = [&](std::string_view name) -> std::optional<Time> {
+      const auto text = tx.setting(name);
+      if (!text) return std::nullopt;
+      try {
+        return from_unix(std::stoll(*text));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    };
+    const auto ended = seconds("lifecycle.last_check");
+    if (!ended) return std::nullopt;
+    CheckRun c;
+    c.ended = *ended;
+    c.started = seconds("lifecycle.last_check_started").value_or(*ended);
+    c.node = tx.setting("lifecycle.last_check_node").value_or("");
     c.success = tx.setting("lifecycle.last_check_success").value_or("0") == "1";
     return c;
   });
 }
+
+Time wall_now(const Store& store) { return impl(store).wall_clock->now(); }
 
 }  // namespace dpgcert::lifecycle_detail

@@ -49,16 +49,15 @@ void remove_sink(Store& store, std::string_view name, std::string_view actor);
 void settle_deliveries(Store& store, std::span<const DeliveryOutcome> outcomes, Time now);
 [[nodiscard]] std::vector<SinkStats> sink_stats(const Store& store);
 [[nodiscard]] LifecycleCounters counters(const Store& store);
-/// The last check's end: when (the wall clock) and whether every delivery it attempted succeeded.
-struct LastCheck {
-  Time at{};
-  bool success = false;
-};
-/// Records the end of a check now (the store's wall clock) and whether it delivered everything it
-/// tried (store-wide settings "lifecycle.last_check", "lifecycle.last_check_success").
-void record_check(Store& store, bool success);
+/// Records the end of a check now (the store's wall clock): when it started, which node ran it and
+/// whether it delivered everything it tried, in one transaction (store-wide settings
+/// "lifecycle.last_check" (the end), "lifecycle.last_check_started", "lifecycle.last_check_node",
+/// "lifecycle.last_check_success").
+void record_check(Store& store, const CheckRun& run);
 /// The last check recorded, if any.
-[[nodiscard]] std::optional<LastCheck> last_check(const Store& store);
+[[nodiscard]] std::optional<CheckRun> last_check(const Store& store);
+/// The store's wall clock (StoreOptions::wall_clock).
+[[nodiscard]] Time wall_now(const Store& store);
 
 /// The earliest notAfter of the leaf and of its issuers, found by name in the bundle's chain and in
 /// the path the report's validation built (which may add the trust anchor): an issuing CA that

@@ -10,8 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <unordered_set>
+
+#include <unistd.h>
 
 namespace dpgcert {
 namespace {
@@ -141,6 +144,35 @@ class RunLock {
   bool held_ = false;
 };
 
+/// This node's name for the last-run record: "<host name>:<process id>".
+std::string default_node() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::string out(host.data());
+  if (out.empty()) out = "?";
+  out += ':';
+  out += std::to_string(::getpid());
+  return out;
+}
+
+/// Why a check under the last-run rule must wait, or nothing when it may run: the last run ended
+/// less than `interval` before `now` (a record more than `interval` in the future is ignored).
+std::optional<std::string> too_soon(const std::optional<CheckRun>& last, Time now, std::chrono::seconds interval) {
+  if (!last) return std::nullopt;
+  const std::chrono::seconds ago = now - last->ended;
+  if (ago >= interval || ago <= -interval) return std::nullopt;
+  std::string why = "the last check ended at ";
+  why += format_rfc3339(last->ended);
+  why += " on node ";
+  why += last->node.empty() ? std::string("?") : last->node;
+  why += " (";
+  why += std::to_string(ago.count());
+  why += " s ago); the minimum interval is ";
+  why += std::to_string(interval.count());
+  why += " s";
+  return why;
+}
+
 }  // namespace
 
 std::size_t CheckResult::delivered() const {
@@ -193,6 +225,8 @@ LifecycleCounters Lifecycle::counters() const { return lifecycle_detail::counter
 
 SeverityCounts Lifecycle::severity_counts() const { return lifecycle_detail::severity_counts(impl_->store); }
 
+std::optional<CheckRun> Lifecycle::last_check() const { return lifecycle_detail::last_check(impl_->store); }
+
 RenewalPolicy Lifecycle::policy_for(std::optional<std::string_view> cvr) const {
   const Policies policies = Policies::load(impl_->store);
   if (!cvr) return policies.default_policy();
@@ -202,12 +236,28 @@ RenewalPolicy Lifecycle::policy_for(std::optional<std::string_view> cvr) const {
 CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
   if (options.batch == 0) throw Error(ErrorCode::invalid_argument, "lifecycle: the batch size must be positive");
   Store& store = impl_->store;
+  if (options.min_interval.count() < 0) {
+    throw Error(ErrorCode::invalid_argument, "lifecycle: the minimum interval between checks must not be negative");
+  }
   CheckResult result;
   result.at = now;
   RunLock run_lock(store, "lifecycle.check");
-  if (options.exclusive && !run_lock.take()) {
+  const bool interval_rule = options.min_interval.count() > 0;
+  if ((options.exclusive || interval_rule) && !run_lock.take()) {
     result.skipped = true;
+    result.skip_reason = "another check holds the store's run lock";
     return result;
+  }
+  // Under the lock: the last run's record is final (it is written before its lock is released).
+  CheckRun run;
+  run.started = lifecycle_detail::wall_now(store);
+  run.node = options.node.empty() ? default_node() : options.node;
+  if (interval_rule) {
+    if (auto why = too_soon(lifecycle_detail::last_check(store), run.started, options.min_interval)) {
+      result.skipped = true;
+      result.skip_reason = std::move(*why);
+      return result;
+    }
   }
   const Policies policies = Policies::load(store);
   OrganisationCache orgs(store);
@@ -267,11 +317,14 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
                                               : Severity::none;
   for (const Event& e : result.emitted) worst = std::max(worst, severity_of_event(e, policies));
   result.worst = worst;
-  // For monitoring: when the check last ran to its end (the wall clock: a what-if run at another
-  // `now` still shows that checks run), and whether every delivery it attempted went through.
-  const bool delivered_all = std::none_of(result.deliveries.begin(), result.deliveries.end(),
-                                          [](const DeliveryAttempt& d) { return !d.delivered; });
-  lifecycle_detail::record_check(store, delivered_all);
+  // The last-run record, for monitoring and for the last-run rule of the next check on any node:
+  // when this check began and ended (the wall clock: a what-if run at another `now` still shows
+  // that checks run), on which node, and whether every delivery it attempted went through.
+  // Written while the run lock (if taken) is still held.
+  run.success = std::none_of(result.deliveries.begin(), result.deliveries.end(),
+                             [](const DeliveryAttempt& d) { return !d.delivered; });
+  run.ended = lifecycle_detail::wall_now(store);
+  lifecycle_detail::record_check(store, run);
   return result;
 }
 

@@ -138,7 +138,7 @@ void Lifecycle::write_metrics(std::ostream& out, Time now) const {
     out << "# HELP dpgcert_last_check_timestamp_seconds When the last renewal check (dpgcert check) ran to its end, as Unix time.\n"
            "# TYPE dpgcert_last_check_timestamp_seconds gauge\n"
            "dpgcert_last_check_timestamp_seconds "
-        << to_unix(last->at)
+        << to_unix(last->ended)
         << "\n# HELP dpgcert_last_check_success 1 if every delivery the last renewal check attempted succeeded, else 0.\n"
            "# TYPE dpgcert_last_check_success gauge\n"
            "dpgcert_last_check_success "

@@ -323,10 +323,57 @@ static void test_errors(void) {
   remove_scratch(&s);
 }
 
+static void test_exclusive_and_min_interval(void) {
+  scratch s = make_scratch("dpgcert-c-check");
+  uint8_t *root = NULL;
+  size_t root_len = 0;
+  dpgcert_store *store = tracked_store(&s, &root, &root_len);
+  dpgcert_check_options o = DPGCERT_CHECK_OPTIONS_INIT;
+  dpgcert_check_result *r = NULL;
+  char *reason = NULL;
+  char small[8];
+  size_t len = sizeof small;
+
+  /* The first check runs (the lock is free, no check has run before). */
+  o.exclusive = 1;
+  o.min_interval = 3600;
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME, &o, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_SKIPPED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  CHECK_RC(dpgcert_check_result_skip_reason(r, small, &len), DPGCERT_E_NOT_FOUND);
+  dpgcert_check_result_free(r);
+  /* It ended just now (the wall clock): the next, whatever its time, waits an hour. */
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 30 * DAY, &o, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_SKIPPED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EVALUATED) == 0);
+  GET_TEXT(reason, dpgcert_check_result_skip_reason(r, buf, lenp));
+  CHECK(reason != NULL && strncmp(reason, "the last check ended at ", 24) == 0);
+  CHECK(reason != NULL && strstr(reason, "the minimum interval is 3600 s") != NULL);
+  free(reason);
+  CHECK_OUT_TEXT(dpgcert_check_result_skip_reason(r, buf, lenp));
+  CHECK_RC(dpgcert_check_result_skip_reason(NULL, small, &len), DPGCERT_E_NULL_ARGUMENT);
+  dpgcert_check_result_free(r);
+  /* A version 1 caller has neither field: the rule does not apply. */
+  o.version = 1;
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 30 * DAY, &o, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_SKIPPED) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1); /* expired by then */
+  dpgcert_check_result_free(r);
+  o.version = DPGCERT_CHECK_OPTIONS_VERSION;
+  o.min_interval = -1;
+  CHECK_RC(dpgcert_store_check(&r, store, TEST_TIME, &o, NULL, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK(r == NULL);
+  free(root);
+  dpgcert_store_free(store);
+  remove_scratch(&s);
+}
+
 static const c_test_case cases[] = {
     {"threshold_events_reach_the_callback", test_threshold_events_reach_the_callback},
     {"refused_events_come_back", test_refused_events_come_back},
     {"renewal_expiry_and_record_only", test_renewal_expiry_and_record_only},
     {"errors", test_errors},
+    {"exclusive_and_min_interval", test_exclusive_and_min_interval},
 };
 C_TEST_MAIN(cases)

@@ -130,6 +130,10 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
         check("sink_add", store + ["sink", "add", "log", "--jsonl", os.path.join(tmp, "events.jsonl")])
         check("sink_list", store + ["sink", "list"])
         check("check", store + ["check", "--at", NOW], expect=(0, 1, 2), lines=True)
+        # Right after a run, the last-run rule skips, saying why in one JSON line.
+        skipped = check("check", store + ["check", "--at", NOW, "--min-interval", "1h"], lines=True)
+        if [sorted(d) for d in skipped] != [["reason", "skipped"]]:
+            failures.append(f"dpgcert check --min-interval 1h --json: expected one skip line, got {skipped}")
         check("digest", store + ["digest", "--now", NOW])
         check("metrics", store + ["metrics", "--now", NOW])
         check("sink_remove", store + ["sink", "remove", "log"])

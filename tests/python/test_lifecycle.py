@@ -171,3 +171,20 @@ def test_not_constructible():
         dpgcert.Event()  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         dpgcert.CheckResult()  # type: ignore[call-arg]
+
+
+def test_min_interval_skips_after_a_recent_check(tracked):
+    first = tracked.check(AT, min_interval=timedelta(hours=1))
+    assert not first.skipped and first.skip_reason is None
+    assert len(first.emitted) == 1
+    # The last check (any node, the wall clock) ended just now: the next one waits an hour.
+    second = tracked.check(AT + timedelta(days=5), min_interval=timedelta(hours=1))
+    assert second.skipped and second.emitted == [] and second.evaluated == 0
+    assert second.skip_reason.startswith("the last check ended at ")
+    assert "the minimum interval is 3600 s" in second.skip_reason
+    # Without the rule it runs; exclusive alone only needs the lock, which is free.
+    assert not tracked.check(AT + timedelta(days=5), exclusive=True).skipped
+    with pytest.raises(TypeError):
+        tracked.check(AT, min_interval=3600)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        tracked.check(AT, min_interval=timedelta(seconds=-1))

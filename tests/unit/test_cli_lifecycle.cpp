@@ -246,15 +246,62 @@ TEST_SUITE("cli") {
       REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
       const auto busy = s.run("check --exclusive --at 2026-10-15T00:00:00Z");
       CHECK(busy.exit_code == 0);
-      CHECK(busy.out.find("Another check is running") != std::string::npos);
+      CHECK(busy.out.find("did nothing: another check holds the store's run lock") != std::string::npos);
       const auto busy_json = s.run("check --exclusive --json --at 2026-10-15T00:00:00Z");
       CHECK(busy_json.exit_code == 0);
-      CHECK(busy_json.out.empty());  // no event lines: nothing was announced
+      // No event lines (nothing was announced): one line saying why.
+      const auto lines = json_lines(busy_json.out);
+      REQUIRE(lines.size() == 1);
+      CHECK(lines[0] == json{{"skipped", true}, {"reason", "another check holds the store's run lock"}});
+      // The last-run rule takes the same lock.
+      CHECK(s.run("check --min-interval 1s --at 2026-10-15T00:00:00Z").out.find("run lock") != std::string::npos);
       ::close(fd);
     }
     const auto free = s.run("check --exclusive --json --at 2026-10-15T00:00:00Z");
     CHECK(free.exit_code == 1);
     CHECK_FALSE(free.out.empty());
+  }
+
+  TEST_CASE("check --min-interval skips while the last check on the store is younger than the interval") {
+    DPGCERT_REQUIRE_TOOL();
+    CliStore s;
+    const auto first = s.run("check --min-interval 1h --json --at 2026-10-15T00:00:00Z");
+    CHECK(first.exit_code == 1);
+    REQUIRE(json_lines(first.out).size() == 1);
+    CHECK(json_lines(first.out)[0].contains("id"));  // an event: the first check ran
+    // Any check counts as the last run, this one just now: the next (any --at) waits an hour.
+    const auto again = s.run("check --min-interval 1h --json --at 2026-10-16T00:00:00Z");
+    CHECK(again.exit_code == 0);
+    const auto lines = json_lines(again.out);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["skipped"] == true);
+    const std::string reason = lines[0]["reason"];
+    CHECK(reason.find("the last check ended at ") == 0);
+    CHECK(reason.find(" on node ") != std::string::npos);
+    CHECK(reason.find("the minimum interval is 3600 s") != std::string::npos);
+    const auto text = s.run("check --min-interval 60m --at 2026-10-16T00:00:00Z");
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("This check did nothing: the last check ended at ") == 0);
+    // Without the rule (or with 0) it runs: nothing new to announce, the state is still a warning.
+    CHECK(s.run("check --min-interval 0 --json --at 2026-10-16T00:00:00Z").exit_code == 1);
+    // From the configuration file; the command line wins.
+    const fs::path config = s.dir / "config.json";
+    std::ofstream(config) << R"({"min_interval": "1d"})";
+    const auto configured = s.run("--config " + q(config) + " check --json --at 2026-10-16T00:00:00Z");
+    CHECK(configured.exit_code == 0);
+    CHECK(configured.out.find("the minimum interval is 86400 s") != std::string::npos);
+    CHECK(s.run("--config " + q(config) + " check --min-interval 0 --json --at 2026-10-16T00:00:00Z").exit_code == 1);
+    std::ofstream(config) << R"({"min_interval": 90})";
+    CHECK(s.run("--config " + q(config) + " check --json --at 2026-10-16T00:00:00Z").out.find("is 90 s") != std::string::npos);
+    // Bad durations are usage errors.
+    for (const char* bad : {"5x", "-1", "1.5h", "m", "99999d", ""}) {
+      CAPTURE(bad);
+      CHECK(s.run(std::string("check --min-interval '") + bad + "' --at 2026-10-16T00:00:00Z").exit_code == 64);
+    }
+    std::ofstream(config) << R"({"min_interval": "soon"})";
+    CHECK(s.run("--config " + q(config) + " check --at 2026-10-16T00:00:00Z").exit_code == 64);
+    std::ofstream(config) << R"({"min_interval": -5})";
+    CHECK(s.run("--config " + q(config) + " check --at 2026-10-16T00:00:00Z").exit_code == 64);
   }
 
   TEST_CASE("check --no-deliver records the events and the next run delivers them") {

@@ -129,7 +129,7 @@ Config parse(const fs::path& file) {
   if (!j.is_object()) bad(file, "must be a JSON object");
   Config c;
   c.file = fs::absolute(file);
-  static const std::set<std::string> known{"store", "key_file", "passphrase_env", "actor", "validation", "jobs", "thresholds", "sinks"};
+  static const std::set<std::string> known{"store", "key_file", "passphrase_env", "actor", "validation", "jobs", "thresholds", "sinks", "min_interval"};
   for (const auto& [key, value] : j.items()) {
     if (!known.contains(key)) bad(file, "unknown key \"" + key + "\"");
   }
@@ -169,6 +169,17 @@ Config parse(const fs::path& file) {
     }
     c.thresholds = std::move(days);
   }
+  if (j.contains("min_interval")) {
+    const json& m = j["min_interval"];
+    std::optional<std::chrono::seconds> d;
+    if (m.is_number_unsigned()) {
+      d = parse_duration(std::to_string(m.get<std::uint64_t>()));
+    } else if (m.is_string()) {
+      d = parse_duration(m.get<std::string>());
+    }
+    if (!d) bad(file, "\"min_interval\" must be a duration: whole seconds, or text such as \"90s\", \"15m\", \"1h\", \"1d\"");
+    c.min_interval = d;
+  }
   if (j.contains("sinks")) {
     if (!j["sinks"].is_array()) bad(file, "\"sinks\" must be a list of sink objects");
     for (const json& s : j["sinks"]) c.sinks.push_back(sink_entry(s, c.file));
@@ -177,6 +188,30 @@ Config parse(const fs::path& file) {
 }
 
 }  // namespace
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 9) return std::nullopt;
+  std::int64_t value = 0;
+  for (std::size_t i = 0; i < digits; ++i) value = value * 10 + (text[i] - '0');
+  const std::string_view unit = text.substr(digits);
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "s") {
+    scale = 1;
+  } else if (unit == "m") {
+    scale = 60;
+  } else if (unit == "h") {
+    scale = 3600;
+  } else if (unit == "d") {
+    scale = 86400;
+  } else {
+    return std::nullopt;
+  }
+  const std::int64_t seconds = value * scale;
+  if (seconds > 3650LL * 86400) return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
 
 Config load_config(const std::string& explicit_path) {
   if (!explicit_path.empty()) return parse(explicit_path);

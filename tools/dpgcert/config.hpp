@@ -5,9 +5,11 @@
 
 #include "store_cli.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dpgcert::cli {
@@ -21,6 +23,7 @@ namespace dpgcert::cli {
 ///     "validation": {"trust": ["roots/"], "untrusted": [], "crls": ["crls/"]},
 ///     "jobs": 2,
 ///     "thresholds": [90, 60, 30, 14, 7, 1, 0],
+///     "min_interval": "10m",                           // or a whole number of seconds
 ///     "sinks": [{"name": "log", "jsonl": "/var/log/dpgcert/events.jsonl"},
 ///               {"name": "ticket", "command": "/usr/local/bin/open-ticket", "args": ["--queue=pki"], "timeout": 60}]
 ///   }
@@ -39,7 +42,12 @@ struct Config {
   std::optional<unsigned> jobs;
   std::optional<std::vector<int>> thresholds;  ///< Days before expiry, for `check` (the store's default otherwise).
   std::vector<StoreGlobal::Sink> sinks;  ///< Sinks `check` delivers to besides the store's own.
+  std::optional<std::chrono::seconds> min_interval;  ///< For `check` (as --min-interval).
 };
+
+/// A duration as the tool takes it: a whole number with an optional unit, "s" (the default), "m",
+/// "h" or "d" ("90", "90s", "15m", "1h", "1d"), from 0 to 3650 days; std::nullopt for anything else.
+[[nodiscard]] std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 /// The configuration: `explicit_path` (--config) when given, else $DPGCERT_CONFIG, else the first of
 /// $XDG_CONFIG_HOME/dpgcert/config.json (~/.config/dpgcert/config.json) and /etc/dpgcert/config.json

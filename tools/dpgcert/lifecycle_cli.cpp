@@ -134,6 +134,13 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
   check_cmd->add_flag("--exclusive", check_opts->exclusive,
                       "One run at a time across processes and nodes: when another check holds the store's run lock,\n"
                       "do nothing and exit 0 (PostgreSQL: an advisory lock; SQLite: a lock file beside the database)");
+  check_cmd->add_option("--min-interval", check_opts->min_interval,
+                        "The last-run rule (implies --exclusive): do nothing and exit 0 when the last check on this\n"
+                        "store, on any node, ended less than DURATION ago (90s, 15m, 1h, 1d; a number is seconds)")
+      ->type_name("DURATION")
+      ->check(CLI::Validator(
+          [](const std::string& v) { return parse_duration(v) ? std::string() : "not a duration (90s, 15m, 1h, 1d): " + v; },
+          "DURATION"));
   add_common(*check_cmd, check_opts->common);
   check_cmd->get_option("--json")->description("Print JSON Lines: one JSON object per event emitted, errors as {\"error\": ...}");
   check_cmd->footer(
@@ -144,7 +151,8 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
       "Examples:\n"
       "  dpgcert check\n"
       "  dpgcert check --json --at 2026-11-15T00:00:00Z\n"
-      "  dpgcert check --exclusive      # the timer of every gateway node, one shared store");
+      "  dpgcert check --exclusive      # the timer of every gateway node, one shared store\n"
+      "  dpgcert check --min-interval 20h   # the same, once a day whichever node's timer fires first");
   runs.emplace_back(check_cmd, [&global, check_opts] { return run_check(global, *check_opts); });
 
   const auto digest_opts = std::make_shared<DigestOptions>();

@@ -15,6 +15,7 @@ struct CheckCliOptions {
   std::vector<std::string> sinks;  ///< --sink: deliver only to these configured sinks this run.
   bool no_deliver = false;         ///< --no-deliver: record events; a later run delivers them.
   bool exclusive = false;          ///< --exclusive: one run at a time across processes and nodes.
+  std::string min_interval;        ///< --min-interval: the last-run rule (a duration; empty: the configuration's, else none).
 };
 
 struct DigestOptions {

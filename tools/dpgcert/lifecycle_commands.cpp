@@ -1,6 +1,9 @@
 // dpgcert check / digest / metrics / sink / org policy: the lifecycle layer on the command line.
+#include "config.hpp"
 #include "lifecycle_cli.hpp"
 #include "terminal.hpp"
+
+#include "core/text.hpp"
 
 #include <dpgcert/lifecycle.hpp>
 #include <dpgcert/store.hpp>
@@ -172,9 +175,18 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
     co.sinks = options.sinks;
     co.deliver = !options.no_deliver;
     co.exclusive = options.exclusive;
+    if (!options.min_interval.empty()) {
+      co.min_interval = parse_duration(options.min_interval).value_or(std::chrono::seconds(0));
+    } else if (global.min_interval) {
+      co.min_interval = *global.min_interval;
+    }
     const CheckResult r = lifecycle.check(now, co);
     if (r.skipped) {
-      if (!options.common.json) std::cout << "Another check is running on this store; this one did nothing.\n";
+      if (options.common.json) {
+        std::cout << detail::dump_json(nlohmann::json{{"skipped", true}, {"reason", r.skip_reason}}) << '\n';
+      } else {
+        std::cout << "This check did nothing: " << term(r.skip_reason) << ".\n";
+      }
       std::cout.flush();
       return static_cast<int>(exit_ok);
     }

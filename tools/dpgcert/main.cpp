@@ -60,6 +60,7 @@ void apply_config(dpgcert::cli::StoreGlobal& global, const dpgcert::cli::Config&
   global.passphrase_env = config.passphrase_env.value_or("");
   global.thresholds = config.thresholds;
   global.sinks = config.sinks;
+  global.min_interval = config.min_interval;
 }
 
 int run_main(int argc, char** argv) {

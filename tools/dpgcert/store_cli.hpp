@@ -6,6 +6,7 @@
 #include "cli.hpp"
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -40,6 +41,9 @@ struct StoreGlobal {
     std::vector<std::pair<std::string, std::string>> options;
   };
   std::vector<Sink> sinks;
+  /// From the configuration file, for `check`: the last-run rule ("min_interval"), unless
+  /// --min-interval is given.
+  std::optional<std::chrono::seconds> min_interval;
 };
 
 struct StoreInitOptions {

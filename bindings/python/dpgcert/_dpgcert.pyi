@@ -1,7 +1,7 @@
 # Type stubs for dpgcert._dpgcert, the compiled half of the dpgcert package (see docs/python.md).
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, final
 
 from typing_extensions import Buffer, Self, TypeAlias
@@ -305,6 +305,10 @@ class CheckResult:
     def critical(self) -> int: ...
     @property
     def worst(self) -> Severity: ...
+    @property
+    def skipped(self) -> bool: ...
+    @property
+    def skip_reason(self) -> str | None: ...
 
 @final
 class Contact:
@@ -460,6 +464,8 @@ class Store:
         *,
         callbacks: Mapping[str, Callable[[Event], object]] | None = None,
         deliver: bool = True,
+        exclusive: bool = False,
+        min_interval: timedelta | None = None,
     ) -> CheckResult: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...

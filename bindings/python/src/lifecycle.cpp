@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 
 namespace dpgcert::python {
 namespace {
@@ -99,6 +101,11 @@ void bind_lifecycle(py::module_& m) {
       .def_property_readonly("warning", [](const CheckResult& r) { return r.state.warning; })
       .def_property_readonly("critical", [](const CheckResult& r) { return r.state.critical; })
       .def_property_readonly("worst", [](const CheckResult& r) { return std::string(to_string(r.worst)); })
+      .def_readonly("skipped", &CheckResult::skipped)
+      .def_property_readonly("skip_reason", [](const CheckResult& r) -> std::optional<std::string> {
+        if (!r.skipped) return std::nullopt;
+        return r.skip_reason;
+      })
       .def("__repr__", [](const CheckResult& r) {
         return "<CheckResult at=" + rfc3339(r.at) + " emitted=" + std::to_string(r.emitted.size()) +
                " delivered=" + std::to_string(r.delivered()) + " failed=" + std::to_string(r.failed()) +
@@ -118,9 +125,21 @@ void bind_lifecycle(py::module_& m) {
           "callable that Store.check(callbacks={name: ...}) gives. ConflictError when the name exists.")
       .def(
           "check",
-          [](const PyStore& self, const py::object& now, const std::optional<py::dict>& callbacks, bool deliver) {
+          [](const PyStore& self, const py::object& now, const std::optional<py::dict>& callbacks, bool deliver,
+             bool exclusive, const py::object& min_interval) {
             const auto store = self.get();
             const Time t = from_datetime(now, "now");
+            CheckOptions o;
+            o.deliver = deliver;
+            o.exclusive = exclusive;
+            if (!min_interval.is_none()) {
+              const py::object timedelta = py::module_::import("datetime").attr("timedelta");
+              if (!py::isinstance(min_interval, timedelta)) throw py::type_error("min_interval must be a datetime.timedelta");
+              const double seconds = min_interval.attr("total_seconds")().cast<double>();
+              if (seconds < 0) throw py::value_error("min_interval must not be negative");
+              if (seconds > 3650.0 * 86400) throw py::value_error("min_interval must be at most 3650 days");
+              o.min_interval = std::chrono::seconds(static_cast<std::int64_t>(seconds));
+            }
             PyCallbacks fns;
             if (callbacks) {
               for (const auto& [name, fn] : *callbacks) {
@@ -128,8 +147,6 @@ void bind_lifecycle(py::module_& m) {
                 fns.add(name.cast<std::string>(), py::reinterpret_borrow<py::object>(fn));
               }
             }
-            CheckOptions o;
-            o.deliver = deliver;
             CheckResult result;
             {
               Lifecycle lifecycle(*store);
@@ -155,10 +172,14 @@ void bind_lifecycle(py::module_& m) {
             return result;
           },
           py::arg("now"), py::kw_only(), py::arg("callbacks") = py::none(), py::arg("deliver") = true,
+          py::arg("exclusive") = false, py::arg("min_interval") = py::none(),
           "The renewal check at the aware datetime `now`: records which threshold each due certificate has "
           "crossed and the pending status changes, with one event each, then (unless deliver=False) delivers "
           "what is due to the store's sinks - to callbacks[name] for the callback sink `name`. Returns a "
-          "CheckResult whose `emitted` lists the new events.");
+          "CheckResult whose `emitted` lists the new events. exclusive=True: one run at a time across "
+          "processes and nodes (the store's run lock; when another run holds it, the result is `skipped`). "
+          "min_interval (a timedelta, whole seconds; implies exclusive): skipped too when the last check on the "
+          "store, on any node, ended less than that long ago by the wall clock (docs/lifecycle.md).");
 }
 
 }  // namespace dpgcert::python

@@ -333,7 +333,7 @@ DPGCERT_C_API int dpgcert_store_add_callback_sink(dpgcert_store *store, const ch
  *  per failed attempt, at most a day). A receiver deduplicates on the event id. */
 typedef int (*dpgcert_event_callback)(const dpgcert_event *event, void *payload);
 
-#define DPGCERT_CHECK_OPTIONS_VERSION 1
+#define DPGCERT_CHECK_OPTIONS_VERSION 2
 
 /** How a check runs. */
 typedef struct dpgcert_check_options {
@@ -343,9 +343,17 @@ typedef struct dpgcert_check_options {
   const char *callback_sink;
   /** Non-zero: deliver to the sinks after recording (the default). 0: record only. */
   int deliver;
+  /** Since version 2. Non-zero: one run at a time across processes and nodes (the store's run
+   *  lock, taken without waiting): when another run holds it the check does nothing
+   *  (DPGCERT_CHECK_RESULT_SKIPPED, dpgcert_check_result_skip_reason()). */
+  int exclusive;
+  /** Since version 2. The last-run rule, in seconds (implies exclusive): the check does nothing
+   *  when the last check on the store, on any node, ended less than this long ago by the wall
+   *  clock (docs/lifecycle.md). 0: no rule; negative: DPGCERT_E_INVALID_ARGUMENT. */
+  int64_t min_interval;
 } dpgcert_check_options;
 
-#define DPGCERT_CHECK_OPTIONS_INIT { DPGCERT_CHECK_OPTIONS_VERSION, NULL, 1 }
+#define DPGCERT_CHECK_OPTIONS_INIT { DPGCERT_CHECK_OPTIONS_VERSION, NULL, 1, 0, 0 }
 
 /** Evaluates the certificates due at `now` and the pending status changes, records new stages and
  *  their events in the outbox, then delivers what is due to the store's sinks - to `callback` for
@@ -367,12 +375,17 @@ typedef enum dpgcert_check_result_field {
   DPGCERT_CHECK_RESULT_FAILED = 5,    /**< delivery attempts that failed (to be retried) */
   DPGCERT_CHECK_RESULT_WARNING = 6,   /**< active certificates in a warning stage afterwards */
   DPGCERT_CHECK_RESULT_CRITICAL = 7,  /**< active certificates in a critical stage afterwards */
-  DPGCERT_CHECK_RESULT_WORST = 8      /**< dpgcert_severity: the worst of the new events and of the state */
+  DPGCERT_CHECK_RESULT_WORST = 8,     /**< dpgcert_severity: the worst of the new events and of the state */
+  DPGCERT_CHECK_RESULT_SKIPPED = 9    /**< 1: an exclusive check did nothing (see dpgcert_check_result_skip_reason), else 0 */
 } dpgcert_check_result_field;
 
 DPGCERT_C_API void dpgcert_check_result_free(dpgcert_check_result *result);
 /** A number of the check (dpgcert_check_result_field). DPGCERT_E_INVALID_ARGUMENT for an unknown field. */
 DPGCERT_C_API int dpgcert_check_result_int(const dpgcert_check_result *result, int field, int64_t *out);
+/** Why an exclusive check did nothing, in one line for people (UTF-8): another run held the run
+ *  lock, or the last run ended less than min_interval ago (naming when and on which node).
+ *  DPGCERT_E_NOT_FOUND when the check ran. */
+DPGCERT_C_API int dpgcert_check_result_skip_reason(const dpgcert_check_result *result, char *buf, size_t *len);
 /** The new event at `index` (0 to DPGCERT_CHECK_RESULT_EMITTED - 1, in emission order), owned by the
  *  result: valid until dpgcert_check_result_free(). DPGCERT_E_OUT_OF_RANGE past the end. */
 DPGCERT_C_API int dpgcert_check_result_event(const dpgcert_check_result *result, size_t index,
