@@ -1570,4 +1570,67 @@ TEST_SUITE("lifecycle") {
     CHECK(skipped > 0);
     CHECK(env.store->check_integrity().ok());
   }
+  TEST_CASE("the last-run rule: min_interval counts from the end of the last run on the store, in whole seconds of the wall clock") {
+    Env env;
+    (void)env.put(leaf_until("interval", days(20)));
+    const auto wall = std::make_shared<FixedClock>(kT0 + std::chrono::hours(5));
+    StoreOptions so = env.options();
+    so.wall_clock = wall;
+    auto store = Store::open(std::move(so));
+    Lifecycle lifecycle(*store);
+    CHECK_FALSE(lifecycle.last_check().has_value());
+    CheckOptions o;
+    o.min_interval = std::chrono::seconds(60);
+    o.node = "gw1";
+    // No record yet: it runs, and records its start, end and node.
+    const CheckResult first = lifecycle.check(kT0, o);
+    CHECK_FALSE(first.skipped);
+    CHECK(first.skip_reason.empty());
+    CHECK(first.emitted.size() == 1);
+    const Time ended = wall->now();
+    std::optional<CheckRun> last = lifecycle.last_check();
+    REQUIRE(last.has_value());
+    CHECK(last->node == "gw1");
+    CHECK(last->started == ended);
+    CHECK(last->ended == ended);
+    CHECK(last->success);
+    // 59 s after its end: skipped (whatever `now` the check is for), saying when and where.
+    wall->set(ended + std::chrono::seconds(59));
+    o.node = "gw2";
+    const CheckResult early = lifecycle.check(kT0 + std::chrono::days(30), o);
+    CHECK(early.skipped);
+    CHECK(early.emitted.empty());
+    CHECK(early.evaluated == 0);
+    CHECK(early.skip_reason == "the last check ended at " + format_rfc3339(ended) +
+                                   " on node gw1 (59 s ago); the minimum interval is 60 s");
+    CHECK(lifecycle.last_check()->node == "gw1");  // a skipped check records nothing
+    // 60 s after: it runs (on gw2), and the next interval counts from its end.
+    wall->set(ended + std::chrono::seconds(60));
+    const CheckResult due = lifecycle.check(kT0 + std::chrono::days(30), o);
+    CHECK_FALSE(due.skipped);
+    CHECK(due.emitted.size() == 1);  // expired meanwhile
+    last = lifecycle.last_check();
+    REQUIRE(last.has_value());
+    CHECK(last->node == "gw2");
+    CHECK(last->ended == ended + std::chrono::seconds(60));
+    // A check without the rule runs regardless, and counts as the last run too.
+    wall->set(ended + std::chrono::seconds(61));
+    o.min_interval = std::chrono::seconds(0);
+    o.node.clear();
+    CHECK_FALSE(lifecycle.check(kT0 + std::chrono::days(30), o).skipped);
+    last = lifecycle.last_check();
+    REQUIRE(last.has_value());
+    CHECK(last->node.find(':') != std::string::npos);  // "<host name>:<process id>"
+    CHECK(last->ended == ended + std::chrono::seconds(61));
+    // A node whose clock lags behind the record's: within the interval it waits ...
+    o.min_interval = std::chrono::seconds(60);
+    wall->set(ended + std::chrono::seconds(61) - std::chrono::seconds(59));
+    CHECK(lifecycle.check(kT0 + std::chrono::days(30), o).skipped);
+    // ... but a record more than the interval in the future does not block every check.
+    wall->set(ended + std::chrono::seconds(61) - std::chrono::seconds(60));
+    CHECK_FALSE(lifecycle.check(kT0 + std::chrono::days(30), o).skipped);
+    // A negative interval is a mistake.
+    o.min_interval = std::chrono::seconds(-1);
+    CHECK_THROWS_AS((void)lifecycle.check(kT0, o), Error);
+  }
 }
