@@ -97,7 +97,7 @@ void emit(const std::string& location, std::int64_t certificate_id, const std::s
 }
 
 /// The events 4 processes drain from one outbox: $DPGCERT_NODES_EVENTS (the full size of the
-/// requirement is 20000: about 20 s on SQLite and 40 s on PostgreSQL on a busy 2-core machine),
+/// requirement is 20000: a drain of 17-22 s on SQLite and 25-40 s on PostgreSQL on a busy 2-core machine),
 /// else 2,000, which CI can afford on both backends.
 int drain_events() {
   const char* env = std::getenv("DPGCERT_NODES_EVENTS");
