@@ -124,9 +124,9 @@ std::string postgresql_server_dir() {
 }
 
 std::string postgresql_admin(const std::string& sql, const std::string& target) {
-  const auto server = postgresql_server();
+  const auto server = target.empty() ? postgresql_server() : std::optional<std::string>(target);
   if (!server) throw std::runtime_error("no PostgreSQL test server");
-  const std::string* uri = target.empty() ? &*server : &target;
+  const std::string* uri = &*server;
 #ifndef DPGCERT_TEST_HAVE_LIBPQ
   throw std::runtime_error("the tests were built without libpq: " + sql);
 #else
@@ -145,6 +145,47 @@ std::string postgresql_admin(const std::string& sql, const std::string& target) 
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + msg);
   return value;
 #endif
+}
+
+PrivateServer::PrivateServer() {
+  char tmpl[] = "/tmp/dpgcert-pgown-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    why_ = "cannot make a temporary folder";
+    return;
+  }
+  ::chmod(tmpl, 0755);
+  tmp_ = tmpl;
+  dir_ = tmp_ + "/server";
+  const std::string cmd = "bash '" + script() + "' start '" + dir_ + "' 2>'" + tmp_ + "/start.log'";
+  const int rc = std::system(cmd.c_str());
+  if (rc == 0 && fs::exists(fs::path(dir_) / "skipped")) {
+    why_ = read_line(fs::path(dir_) / "skipped");
+  } else if (rc != 0 || !fs::exists(fs::path(dir_) / "uri")) {
+    why_ = read_line(fs::path(tmp_) / "start.log");
+    if (why_.empty()) why_ = "the private test server did not start";
+  } else {
+    uri_ = read_line(fs::path(dir_) / "uri");
+  }
+}
+
+PrivateServer::~PrivateServer() {
+  if (tmp_.empty()) return;
+  const std::string cmd = "bash '" + script() + "' stop '" + dir_ + "' >/dev/null 2>&1";
+  (void)std::system(cmd.c_str());
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+}
+
+std::string PrivateServer::database() {
+  if (!running()) throw std::runtime_error("the private test server is not running: " + why_);
+  const std::string name = "own" + std::to_string(++databases_);
+  postgresql_admin("CREATE DATABASE " + name, uri_);
+  return uri_.substr(0, uri_.rfind('/') + 1) + name;
+}
+
+void PrivateServer::restart() {
+  const std::string cmd = "bash '" + script() + "' restart '" + dir_ + "' 2>>'" + tmp_ + "/start.log'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pg_ctl restart failed; see " + tmp_ + "/start.log");
 }
 
 std::optional<std::string> postgresql_database(std::string* why) {
