@@ -68,17 +68,25 @@ std::unique_ptr<Store> new_store(const std::string& location, const TempDir& dir
   return s;
 }
 
+/// "<prefix><n><suffix>", appended piece by piece (GCC 12 -O3 sees a false -Wrestrict in
+/// "literal" + std::string&&).
+std::string mailbox_name(std::string_view prefix, int n, std::string_view suffix = {}) {
+  std::string s(prefix);
+  s.append(std::to_string(n)).append(suffix);
+  return s;
+}
+
 /// Imports leaf number `i` into mailbox mb<i % mailboxes>: later numbers are newer (notBefore).
 ImportResult import_one(Store& s, testing::CertFactory& f, int i, int mailboxes = 3) {
   testing::LeafSpec spec;
-  spec.common_name = "leaf " + std::to_string(i);
+  spec.common_name = test::numbered("leaf ", i);
   spec.not_before = to_unix(kNow) - 100 * kDay + i;
   spec.not_after = to_unix(kNow) + 300 * kDay;
   const SecretBytes pw = test::pw("Test1234");
   testing::Made made = f.made(spec, pw);
   ImportOptions o;
   o.organisation_cvr = "12345674";
-  o.mailbox = "mb" + std::to_string(i % mailboxes) + "@kunde.dk";
+  o.mailbox = mailbox_name("mb", i % mailboxes, "@kunde.dk");
   o.report = testing::passing_report(made.certificate, kNow);
   return s.import(made.bundle, made.pkcs12, pw, o);
 }
@@ -113,7 +121,9 @@ TEST_SUITE("store_changes") {
 
   TEST_CASE("sqlite: a store sends no change notifications - listen() says so with Error(unsupported)") {
     TempDir dir;
-    auto s = new_store("sqlite:" + (dir.path() / "s.db").string(), dir);
+    std::string location = "sqlite:";
+    location.append((dir.path() / "s.db").string());
+    auto s = new_store(location, dir);
     try {
       (void)s->listen();
       FAIL("a SQLite store opened a change listener");
@@ -332,9 +342,9 @@ TEST_SUITE("store_changes") {
     REQUIRE(c);
     CHECK(c->kind == ChangeKind::certificate_imported);
 
-    const std::string ended = testing::postgresql_admin(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" + db_name(*uri) +
-        "' AND query LIKE 'LISTEN%'");
+    std::string sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '";
+    sql.append(db_name(*uri)).append("' AND query LIKE 'LISTEN%'");
+    const std::string ended = testing::postgresql_admin(sql);
     CHECK(ended == "1");
     // What is committed while the listener is away is lost to it: the reload stands for it.
     const ImportResult missed = import_one(*writer, f, 1);
@@ -376,7 +386,7 @@ TEST_SUITE("store_changes") {
     std::thread imports([&] {
       for (int i = 0; !stop; ++i) {
         testing::LeafSpec spec;
-        spec.common_name = "restart " + std::to_string(i);
+        spec.common_name = test::numbered("restart ", i);
         spec.not_before = to_unix(kNow) - 100 * kDay + i;
         spec.not_after = to_unix(kNow) + 20 * kDay;
         const SecretBytes pw = test::pw("Test1234");
@@ -384,7 +394,7 @@ TEST_SUITE("store_changes") {
         const std::string fp = made.certificate.fingerprint_hex();
         ImportOptions o;
         o.organisation_cvr = "12345674";
-        o.mailbox = "mb" + std::to_string(i % 3) + "@kunde.dk";
+        o.mailbox = mailbox_name("mb", i % 3, "@kunde.dk");
         o.report = testing::passing_report(made.certificate, kNow);
         try {
           const ImportResult r = importer->import(made.bundle, made.pkcs12, pw, o);
@@ -465,7 +475,7 @@ TEST_SUITE("store_changes") {
     CHECK(after->info().certificates == stored.size());
     // Each mailbox's current bundle is its newest stored certificate; it alone is active.
     for (int m = 0; m < 3; ++m) {
-      const std::string mailbox = "mb" + std::to_string(m) + "@kunde.dk";
+      const std::string mailbox = mailbox_name("mb", m, "@kunde.dk");
       std::string newest;
       for (const auto& fp : stored) {
         if (number.at(fp) % 3 == m && (newest.empty() || number.at(fp) > number.at(newest))) newest = fp;

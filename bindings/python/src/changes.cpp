@@ -54,8 +54,8 @@ class PyListener final {
 std::string change_repr(const Change& c) {
   std::string r = "<Change ";
   r += to_string(c.kind);
-  if (c.mailbox) r += " mailbox=" + repr_text(*c.mailbox);
-  if (c.fingerprint) r += " fingerprint=" + c.fingerprint->substr(0, 16);
+  if (c.mailbox) r.append(" mailbox=").append(repr_text(*c.mailbox));
+  if (c.fingerprint) r.append(" fingerprint=").append(c.fingerprint->substr(0, 16));
   r += ">";
   return r;
 }

@@ -109,7 +109,9 @@ class PgChangeFeed final : public store::ChangeFeed {
   void connect() {
     auto db = std::make_unique<Connection>(conninfo_, shown_);
     try {
-      (void)db->exec("LISTEN " + std::string(kChangeChannel));
+      std::string listen = "LISTEN ";
+      listen.append(kChangeChannel);
+      (void)db->exec(listen);
     } catch (const ConnectionLost& e) {
       throw Error(ErrorCode::io, "store: cannot listen on '" + shown_ + "': " + e.what());
     }
