@@ -11,7 +11,7 @@ set(DPGCERT_PUBLIC_HEADERS_pkcs12 pkcs12)
 set(DPGCERT_PUBLIC_HEADERS_oces oces oces_json)
 set(DPGCERT_PUBLIC_HEADERS_validation validation validation_json)
 set(DPGCERT_PUBLIC_HEADERS_vault vault key_wrapper)
-set(DPGCERT_PUBLIC_HEADERS_store store bulk_import)
+set(DPGCERT_PUBLIC_HEADERS_store store store_changes bulk_import)
 set(DPGCERT_PUBLIC_HEADERS_lifecycle lifecycle)
 
 # The layer a header (as written in an #include) belongs to, or "" when it is not dpgcert's.

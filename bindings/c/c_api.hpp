@@ -43,6 +43,9 @@ struct dpgcert_report {
 struct dpgcert_store {
   std::unique_ptr<dpgcert::Store> store;
 };
+struct dpgcert_change_listener {
+  dpgcert::ChangeListener listener;
+};
 struct dpgcert_import_result {
   dpgcert::ImportResult result;
 };

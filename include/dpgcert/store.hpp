@@ -9,6 +9,7 @@
 #include <dpgcert/oces.hpp>
 #include <dpgcert/pkcs12.hpp>
 #include <dpgcert/secret.hpp>
+#include <dpgcert/store_changes.hpp>
 #include <dpgcert/time.hpp>
 #include <dpgcert/validation.hpp>
 #include <dpgcert/vault.hpp>
@@ -496,6 +497,12 @@ class DPGCERT_API Store final {
   /// destination holds a store already, Error(unsupported) when its backend cannot hold a table
   /// that has rows here, Error(invalid_argument) when it is this store.
   CopyResult copy_to(const StoreOptions& destination, std::string_view actor = {}) const;
+
+  /// Opens a listener for the changes committed to this store from now on (<dpgcert/store_changes.hpp>),
+  /// on a connection of its own. PostgreSQL only: Error(unsupported) for a SQLite store (it
+  /// sends no notifications; poll current_bundle() there). Error(io) when the server cannot be
+  /// reached.
+  [[nodiscard]] ChangeListener listen() const;
 
   [[nodiscard]] StoreInfo info() const;
   /// Checks the database (SQLite: integrity_check, foreign_key_check) and the model: every

@@ -12,10 +12,12 @@
 #include <dpgcert/store.hpp>
 #include <dpgcert/vault.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -366,6 +368,19 @@ class TransactionBody {
   void (*call_)(void*, Transaction&);
 };
 
+/// The receiving end of a backend's change notifications (Store::listen(), ChangeListener): a
+/// connection of its own. Not thread-safe.
+///
+/// A backend that sends notifications does so from inside its own Transaction methods, in the
+/// writing transaction (so a rollback sends nothing): the PostgreSQL backend notifies from
+/// insert_certificate, set_status, move_mailbox, delete_mailbox and end_copy (a reload).
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  /// Waits up to `timeout` for the next change (ChangeListener::next()).
+  [[nodiscard]] virtual std::optional<Change> next(std::chrono::milliseconds timeout) = 0;
+};
+
 /// One database. Not thread-safe: the store serialises calls (one at a time per Backend).
 class Backend {
  public:
@@ -397,6 +412,9 @@ class Backend {
   /// connections see it at their next transaction). Error(malformed) when `file` is not a dpgcert
   /// store, Error(unsupported) when it is newer than this backend or the backend cannot.
   virtual void restore_from(const std::filesystem::path& file) = 0;
+  /// Opens a feed of the changes committed from now on, on a connection of its own.
+  /// Error(unsupported) for a backend that sends no notifications (the default; SQLite).
+  [[nodiscard]] virtual std::unique_ptr<ChangeFeed> listen() const;
 };
 
 /// Runs `f(Transaction&)` in a transaction and returns its result.

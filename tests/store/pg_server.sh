@@ -3,6 +3,7 @@
 # socket in DIR, stopped by the PID the server wrote. Works as a normal user and as root (initdb
 # refuses root: the server then runs as the user "postgres" through runuser).
 #   pg_server.sh start DIR   -> writes DIR/uri (postgresql://postgres@127.0.0.1:PORT/postgres)
+#   pg_server.sh restart DIR  (a fast restart on the same port: sessions end, open transactions roll back)
 #   pg_server.sh stop DIR
 # Without the PostgreSQL server binaries (or, as root, without a "postgres" user) it writes the
 # reason to DIR/skipped and succeeds: the tests then skip their PostgreSQL runs with that message.
@@ -54,6 +55,10 @@ case "$cmd" in
     cat "$dir/log" >&2 || true
     exit 1
     ;;
+  restart)
+    bin=$(cat "$dir/bin")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -m fast -w -t 30 restart >/dev/null
+    ;;
   stop)
     pidfile="$dir/data/postmaster.pid"
     [[ -f "$pidfile" ]] || { rm -rf "$dir"; exit 0; }
@@ -68,7 +73,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|restart|stop DIR" >&2
     exit 2
     ;;
 esac

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +33,13 @@ std::string read_line(const fs::path& file) {
 std::string script() {
   const char* src = std::getenv("DPGCERT_SOURCE_DIR");
   return std::string(src != nullptr && *src != '\0' ? src : DPGCERT_SOURCE_DIR) + "/tests/store/pg_server.sh";
+}
+
+/// "bash 'SCRIPT' VERB 'DIR'" (appended piece by piece: GCC 12 -O3's false -Wrestrict).
+std::string script_command(std::string_view verb, const std::string& dir) {
+  std::string cmd = "bash '";
+  cmd.append(script()).append("' ").append(verb).append(" '").append(dir).append("'");
+  return cmd;
 }
 
 /// A server this process started; stopped (by its PID, through the script) when the process exits
@@ -124,9 +133,9 @@ std::string postgresql_server_dir() {
 }
 
 std::string postgresql_admin(const std::string& sql, const std::string& target) {
-  const auto server = postgresql_server();
+  const auto server = target.empty() ? postgresql_server() : std::optional<std::string>(target);
   if (!server) throw std::runtime_error("no PostgreSQL test server");
-  const std::string* uri = target.empty() ? &*server : &target;
+  const std::string* uri = &*server;
 #ifndef DPGCERT_TEST_HAVE_LIBPQ
   throw std::runtime_error("the tests were built without libpq: " + sql);
 #else
@@ -145,6 +154,48 @@ std::string postgresql_admin(const std::string& sql, const std::string& target) 
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + msg);
   return value;
 #endif
+}
+
+PrivateServer::PrivateServer() {
+  char tmpl[] = "/tmp/dpgcert-pgown-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    why_ = "cannot make a temporary folder";
+    return;
+  }
+  ::chmod(tmpl, 0755);
+  tmp_ = tmpl;
+  dir_ = tmp_ + "/server";
+  const std::string cmd = script_command("start", dir_) + " 2>'" + tmp_ + "/start.log'";
+  const int rc = std::system(cmd.c_str());
+  if (rc == 0 && fs::exists(fs::path(dir_) / "skipped")) {
+    why_ = read_line(fs::path(dir_) / "skipped");
+  } else if (rc != 0 || !fs::exists(fs::path(dir_) / "uri")) {
+    why_ = read_line(fs::path(tmp_) / "start.log");
+    if (why_.empty()) why_ = "the private test server did not start";
+  } else {
+    uri_ = read_line(fs::path(dir_) / "uri");
+  }
+}
+
+PrivateServer::~PrivateServer() {
+  if (tmp_.empty()) return;
+  const std::string cmd = script_command("stop", dir_) + " >/dev/null 2>&1";
+  (void)std::system(cmd.c_str());
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+}
+
+std::string PrivateServer::database() {
+  if (!running()) throw std::runtime_error("the private test server is not running: " + why_);
+  std::string name = "own";
+  name.append(std::to_string(++databases_));
+  postgresql_admin("CREATE DATABASE " + name, uri_);
+  return uri_.substr(0, uri_.rfind('/') + 1) + name;
+}
+
+void PrivateServer::restart() {
+  const std::string cmd = script_command("restart", dir_) + " 2>>'" + tmp_ + "/start.log'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pg_ctl restart failed; see " + tmp_ + "/start.log");
 }
 
 std::optional<std::string> postgresql_database(std::string* why) {

@@ -27,4 +27,30 @@ std::string postgresql_admin(const std::string& sql, const std::string& uri = {}
 /// server is not one these tests started.
 [[nodiscard]] std::string postgresql_server_dir();
 
+/// A PostgreSQL server of one test's own, for tests that restart it: the shared one serves tests
+/// that run at the same time. Started (about 2 s) by the constructor, stopped by the destructor.
+class PrivateServer final {
+ public:
+  PrivateServer();
+  ~PrivateServer();
+  PrivateServer(const PrivateServer&) = delete;
+  PrivateServer& operator=(const PrivateServer&) = delete;
+
+  /// Whether it runs; why not, when it does not.
+  [[nodiscard]] bool running() const noexcept { return !uri_.empty(); }
+  [[nodiscard]] const std::string& why() const noexcept { return why_; }
+  /// A new, empty database on it and its URI.
+  [[nodiscard]] std::string database();
+  /// A fast restart on the same port (pg_ctl restart -m fast): every session ends. Throws
+  /// std::runtime_error when it fails.
+  void restart();
+
+ private:
+  std::string tmp_;
+  std::string dir_;
+  std::string uri_;
+  std::string why_;
+  int databases_ = 0;
+};
+
 }  // namespace dpgcert::testing

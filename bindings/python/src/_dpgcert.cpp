@@ -25,4 +25,5 @@ PYBIND11_MODULE(_dpgcert, m) {
   bind_store(m);
   bind_inventory(m);
   bind_lifecycle(m);
+  bind_changes(m);
 }

@@ -46,6 +46,8 @@ void bind_store(py::module_& m);
 void bind_inventory(py::module_& m);
 /// Event, CheckResult, and Store.add_callback_sink / Store.check (lifecycle.cpp; after bind_store).
 void bind_lifecycle(py::module_& m);
+/// Change, ChangeListener and Store.listen (changes.cpp; after bind_store).
+void bind_changes(py::module_& m);
 
 // ---- time ------------------------------------------------------------------------------------
 

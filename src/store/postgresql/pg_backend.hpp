@@ -118,6 +118,15 @@ class PgTransaction final : public store::Transaction {
   /// of the transaction, so that concurrent settlers hold a counter's row lock only briefly).
   void flush_counters();
 
+  // change notifications (pg_changes.cpp): NOTIFY on kChangeChannel inside this transaction,
+  // delivered by the server only when it commits; payload ids only (docs/store.md).
+  /// Notifies `kind` for the certificate `id` with its fingerprint and its mailbox's address.
+  void notify_certificate(ChangeKind kind, std::int64_t id);
+  /// Notifies `kind` for the mailbox `id` (before it is deleted).
+  void notify_mailbox(ChangeKind kind, std::int64_t id);
+  /// Notifies a reload: listeners are to read everything again.
+  void notify_reload();
+
   // whole tables (pg_copy.cpp)
   std::vector<std::string> table_names() override;
   void read_table(std::string_view table, std::size_t batch,
@@ -163,6 +172,8 @@ class PgBackend final : public store::Backend {
   void backup_to(const std::filesystem::path& file) override;
   void restore_from(const std::filesystem::path& file) override;
   void unlock_run(std::string_view name) noexcept override;
+  /// A PgChangeFeed on a new connection (pg_changes.cpp).
+  std::unique_ptr<store::ChangeFeed> listen() const override;
 
   /// How often a transaction runs at most (serialisation failures, lost connections).
   static constexpr unsigned kMaxAttempts = 30;
@@ -172,6 +183,9 @@ class PgBackend final : public store::Backend {
   std::string shown_;
   std::unique_ptr<Connection> db_;
 };
+
+/// The channel every change notification of a store's database is sent on.
+inline constexpr std::string_view kChangeChannel = "dpgcert_changes";
 
 /// The libpq connection string of a "postgresql"/"postgres" location: the URI as given
 /// ("postgresql://...") or the keyword string after the scheme ("postgresql:host=... dbname=...").

@@ -127,6 +127,7 @@ void PgTransaction::end_copy() {
     sql.append("), 0) + 1, false)");
     db().exec(sql);
   }
+  notify_reload();  // a whole store arrived: whoever listens here reads it all
 }
 
 }  // namespace dpgcert::postgresql

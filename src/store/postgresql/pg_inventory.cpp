@@ -115,9 +115,11 @@ std::int64_t PgTransaction::insert_mailbox(std::string_view address, std::string
 void PgTransaction::move_mailbox(std::int64_t id, std::int64_t organisation_id) {
   q("UPDATE mailboxes SET organisation_id = $1 WHERE id = $2", organisation_id, id);
   q("UPDATE certificates SET organisation_id = $1 WHERE mailbox_id = $2", organisation_id, id);
+  notify_mailbox(ChangeKind::mailbox_moved, id);
 }
 
 void PgTransaction::delete_mailbox(std::int64_t id) {
+  notify_mailbox(ChangeKind::mailbox_removed, id);
   q("UPDATE certificates SET mailbox_id = NULL WHERE mailbox_id = $1", id);
   q("DELETE FROM mailboxes WHERE id = $1", id);
 }
@@ -331,6 +333,7 @@ void PgTransaction::insert_certificate(const store::CertificateInsert& row) {
       p);
   q("INSERT INTO certificate_documents (certificate_id, der, pkcs12_profile, validation_report) VALUES ($1, $2, $3, $4)",
     row.id, c.der, c.pkcs12_profile_json, c.report_json);
+  notify_certificate(ChangeKind::certificate_imported, row.id);
 }
 
 void PgTransaction::set_status(std::int64_t id, CertificateStatus status, std::optional<std::int64_t> superseded_by,
@@ -341,6 +344,7 @@ void PgTransaction::set_status(std::int64_t id, CertificateStatus status, std::o
   } else {
     q("UPDATE certificates SET status = $1, status_changed_at = $2 WHERE id = $3", to_string(status), to_unix(at), id);
   }
+  notify_certificate(ChangeKind::certificate_status, id);
 }
 
 std::optional<std::int64_t> PgTransaction::current_for_mailbox(std::int64_t mailbox_id) {

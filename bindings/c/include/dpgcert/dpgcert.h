@@ -37,8 +37,10 @@
 
 #include <dpgcert/c/export.h>
 
-/* The sections on certificates, OCES identities, PKCS#12 and validation, each in its own header. */
+/* The sections on certificates, change notifications, OCES identities, the inventory, PKCS#12 and
+ * validation, each in its own header. */
 #include <dpgcert/c/certificate.h>
+#include <dpgcert/c/changes.h>
 #include <dpgcert/c/identity.h>
 #include <dpgcert/c/inventory.h>
 #include <dpgcert/c/pkcs12.h>
