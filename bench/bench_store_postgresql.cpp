@@ -18,6 +18,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <libpq-fe.h>
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -74,6 +76,18 @@ struct PgServer {
 PgServer& pg() {
   static PgServer s;
   return s;
+}
+
+/// The database a PostgreSQL location of ours names.
+std::string database_of(const std::string& location) {
+  const auto start = location.find(":///") + 4;
+  return location.substr(start, location.find('?') - start);
+}
+
+/// CPU seconds the server has spent for the store at `location` so far (0 for SQLite: its work is
+/// in the benchmark's own CPU time).
+double server_cpu(std::int64_t backend, const std::string& location) {
+  return backend == sqlite ? 0.0 : pg().server->backend_cpu_seconds(database_of(location));
 }
 
 /// Skips a PostgreSQL run when there is no server; false when skipped.
@@ -143,12 +157,14 @@ void BM_import_10k(benchmark::State& state) {
   const std::int64_t backend = state.range(0);
   if (!have_backend(state, backend)) return;
   Corpus& c = corpus();
+  double server_s = 0;
   for (auto _ : state) {
     state.PauseTiming();
     auto dir = std::make_unique<TempDir>("dpgcert-bench-pgstore");
     {
       std::string location;
       auto store = new_store(backend, *dir, location);
+      const double cpu0 = server_cpu(backend, location);
       state.ResumeTiming();
       for (int i = 0; i < kImportCount; ++i) {
         ImportOptions o;
@@ -159,11 +175,13 @@ void BM_import_10k(benchmark::State& state) {
         if (r.outcome != ImportOutcome::imported) state.SkipWithError("not imported");
       }
       state.PauseTiming();
+      server_s += server_cpu(backend, location) - cpu0;
     }
     dir.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * kImportCount);
+  state.counters["server_cpu_us_per_item"] = server_s * 1e6 / static_cast<double>(state.iterations() * kImportCount);
 }
 
 // ---- a million records --------------------------------------------------------------------------
@@ -237,7 +255,7 @@ struct MillionStore {
               " FROM n;" + lifecycle_fill_sql() +
               "COMMIT; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);");
     } else {
-      const std::string db = location.substr(location.find(":///") + 4, location.find('?') - location.find(":///") - 4);
+      const std::string db = database_of(location);
       pg().server->exec(
           "BEGIN;"
           " INSERT INTO organisations (id, cvr, name, created_at, created_by, updated_at)"
@@ -285,13 +303,58 @@ void BM_expiring_30_days_1M(benchmark::State& state) {
   MillionStore& m = million(backend);
   const auto q = CertificateQuery::expiring_before(kNow + std::chrono::days(30));
   std::size_t rows = 0;
+  const double cpu0 = server_cpu(backend, m.location);
   for (auto _ : state) {
     const auto r = m.store->query(q);  // every row, each a CertificateSummary
     rows = r.size();
     benchmark::DoNotOptimize(r.data());
   }
+  state.counters["server_cpu_ms"] = (server_cpu(backend, m.location) - cpu0) * 1e3 / static_cast<double>(state.iterations());
   state.counters["rows"] = static_cast<double>(rows);
   state.counters["fill_s"] = m.fill_seconds;
+}
+
+/// Baseline: the same statement as the PostgreSQL backend sends (same rows and columns) by bare
+/// libpq on a connection of its own, every value of every row touched - what the server and the
+/// socket cost without dpgcert's result handling.
+void BM_expiring_30_days_1M_libpq_baseline(benchmark::State& state) {
+  state.SetLabel("postgresql, bare libpq");
+  if (!pg().server) {
+    state.SkipWithError(("PostgreSQL skipped: " + pg().why).c_str());
+    return;
+  }
+  MillionStore& m = million(postgresql);
+  PGconn* conn = PQconnectdb(m.location.c_str());
+  const char* sql =
+      "SELECT c.id, c.fingerprint, c.status, c.not_before, c.not_after, o.cvr, m.address, c.cvr, c.generation, "
+      "c.type, c.environment, c.oces_id, c.common_name FROM certificates c "
+      "LEFT JOIN organisations o ON o.id = c.organisation_id LEFT JOIN mailboxes m ON m.id = c.mailbox_id "
+      "WHERE c.status = 'active' AND c.not_after < $1 ORDER BY c.not_after, c.fingerprint";
+  PGresult* prep = PQprepare(conn, "q", sql, 1, nullptr);
+  const bool prepared = PQresultStatus(prep) == PGRES_COMMAND_OK;
+  PQclear(prep);
+  if (!prepared) {
+    state.SkipWithError(PQerrorMessage(conn));
+    PQfinish(conn);
+    return;
+  }
+  const std::string bound = std::to_string(to_unix(kNow) + 30 * kDay);
+  const char* values[] = {bound.c_str()};
+  std::size_t rows = 0;
+  const double cpu0 = server_cpu(postgresql, m.location);
+  for (auto _ : state) {
+    PGresult* r = PQexecPrepared(conn, "q", 1, values, nullptr, nullptr, 0);
+    rows = static_cast<std::size_t>(PQntuples(r));
+    std::size_t bytes = 0;
+    for (int i = 0; i < PQntuples(r); ++i) {
+      for (int c = 0; c < PQnfields(r); ++c) bytes += static_cast<std::size_t>(PQgetlength(r, i, c));
+    }
+    benchmark::DoNotOptimize(bytes);
+    PQclear(r);
+  }
+  state.counters["server_cpu_ms"] = (server_cpu(postgresql, m.location) - cpu0) * 1e3 / static_cast<double>(state.iterations());
+  PQfinish(conn);
+  state.counters["rows"] = static_cast<double>(rows);
 }
 
 void BM_check_1M_nothing_due(benchmark::State& state) {
@@ -301,12 +364,14 @@ void BM_check_1M_nothing_due(benchmark::State& state) {
   Lifecycle lifecycle(*m.store);
   std::size_t events = 0;
   std::size_t evaluated = 0;
+  const double cpu0 = server_cpu(backend, m.location);
   for (auto _ : state) {
     const CheckResult r = lifecycle.check(kNow);
     events += r.emitted.size();
     evaluated += r.evaluated;
     benchmark::DoNotOptimize(r.state);
   }
+  state.counters["server_cpu_ms"] = (server_cpu(backend, m.location) - cpu0) * 1e3 / static_cast<double>(state.iterations());
   if (events != 0 || evaluated != 0) state.SkipWithError("something was due although nothing should be");
 }
 
@@ -363,7 +428,7 @@ void fill_outbox(MillionStore& m) {
       quoted += ch;
       if (ch == '\'') quoted += '\'';
     }
-    const std::string db = m.location.substr(m.location.find(":///") + 4, m.location.find('?') - m.location.find(":///") - 4);
+    const std::string db = database_of(m.location);
     pg().server->exec(
         "BEGIN; DELETE FROM deliveries; DELETE FROM events;"
         " INSERT INTO events (seq, id, kind, stage_days, certificate_id, created_at, payload)"
@@ -394,6 +459,7 @@ void BM_outbox_drain_4_workers(benchmark::State& state) {
   }
   std::atomic<long long> delivered{0};
   std::vector<long long> per_worker(kWorkers, 0);
+  double server_s = 0;
   for (auto _ : state) {
     state.PauseTiming();
     fill_outbox(m);
@@ -412,6 +478,7 @@ void BM_outbox_drain_4_workers(benchmark::State& state) {
         return SinkResult::ok();
       });
     }
+    const double cpu0 = server_cpu(backend, m.location);
     state.ResumeTiming();
     std::vector<std::thread> threads;
     for (int w = 0; w < kWorkers; ++w) {
@@ -419,6 +486,7 @@ void BM_outbox_drain_4_workers(benchmark::State& state) {
     }
     for (auto& t : threads) t.join();
     state.PauseTiming();
+    server_s += server_cpu(backend, m.location) - cpu0;
     per_worker = counts;
     lifecycles.clear();
     stores.clear();
@@ -426,6 +494,7 @@ void BM_outbox_drain_4_workers(benchmark::State& state) {
   }
   if (delivered != kOutboxEvents) state.SkipWithError("not every event was delivered exactly once");
   state.SetItemsProcessed(state.iterations() * kOutboxEvents);
+  state.counters["server_cpu_us_per_item"] = server_s * 1e6 / static_cast<double>(state.iterations() * kOutboxEvents);
   for (int w = 0; w < kWorkers; ++w) {
     state.counters["w" + std::to_string(w)] = static_cast<double>(per_worker[static_cast<std::size_t>(w)]);
   }
@@ -433,6 +502,7 @@ void BM_outbox_drain_4_workers(benchmark::State& state) {
 
 BENCHMARK(BM_import_10k)->Arg(sqlite)->Arg(postgresql)->Arg(postgresql_async)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_expiring_30_days_1M)->Arg(sqlite)->Arg(postgresql)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_expiring_30_days_1M_libpq_baseline)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_check_1M_nothing_due)->Arg(sqlite)->Arg(postgresql)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_outbox_drain_4_workers)->Arg(sqlite)->Arg(postgresql)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -454,16 +524,34 @@ bool verdict(const bench::SummaryReporter& reporter) {
                 pgv, unit, lite > 0 && pgv > 0 ? pgv / lite : 0.0, higher_is_better ? ">=" : "<", target, unit,
                 pgv < 0 ? "skipped" : met ? "met" : "MISSED");
   };
+  auto cpu = [&](const std::string& name, const char* counter, double client_divisor, const char* unit) {
+    const auto* r = reporter.find(name);
+    const double* server = reporter.counter(name, counter);
+    if (r == nullptr || server == nullptr) return;
+    std::printf("%-44s %s: CPU per unit of work: client (the benchmark's thread) %.1f %s, server %.1f %s\n", "",
+                name.c_str(), r->cpu_ns / client_divisor, unit, *server, unit);
+  };
   line("import of 10,000 parsed certificates", rate("BM_import_10k/0"), rate("BM_import_10k/1"), 1500, true, "/s");
   if (const double a = rate("BM_import_10k/2"); a >= 0) {
     std::printf("%-44s postgresql with synchronous_commit=off: %.1f /s\n", "", a);
   }
+  cpu("BM_import_10k/1", "server_cpu_us_per_item", 1e3 * kImportCount, "us");
+  cpu("BM_import_10k/2", "server_cpu_us_per_item", 1e3 * kImportCount, "us");
   line("expiring within 30 days, 1,000,000 records", ms("BM_expiring_30_days_1M/0"), ms("BM_expiring_30_days_1M/1"), 50,
        false, "ms");
+  if (const double b = ms("BM_expiring_30_days_1M_libpq_baseline"); b >= 0) {
+    std::printf("%-44s the same statement by bare libpq: %.1f ms\n", "", b);
+  }
+  cpu("BM_expiring_30_days_1M/1", "server_cpu_ms", 1e6, "ms");
+  cpu("BM_expiring_30_days_1M_libpq_baseline", "server_cpu_ms", 1e6, "ms");
   line("check, 1,000,000 records, nothing due", ms("BM_check_1M_nothing_due/0"), ms("BM_check_1M_nothing_due/1"), 1000,
        false, "ms");
+  cpu("BM_check_1M_nothing_due/1", "server_cpu_ms", 1e6, "ms");
   line("outbox drain, 4 workers", rate("BM_outbox_drain_4_workers/0"), rate("BM_outbox_drain_4_workers/1"), 5000, true,
        "/s");
+  if (const double* d = reporter.counter("BM_outbox_drain_4_workers/1", "server_cpu_us_per_item"); d != nullptr) {
+    std::printf("%-44s BM_outbox_drain_4_workers/1: server CPU per event %.1f us\n", "", *d);
+  }
   return ok;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -146,6 +147,30 @@ std::string PgBenchServer::exec(const std::string& sql, const std::string& db) c
   PQfinish(conn);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error("benchmark server: " + msg);
   return value;
+}
+
+double PgBenchServer::backend_cpu_seconds(const std::string& db) const {
+  std::istringstream pids(exec("SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = '" + db +
+                               "' AND pid <> pg_backend_pid()"));
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (std::string pid; pids >> pid;) {
+    std::ifstream in("/proc/" + pid + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto close = stat.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    // After the name: state is field 3; utime and stime are fields 14 and 15.
+    for (int i = 3; i <= 13 && fields >> field; ++i) {
+    }
+    long long utime = 0;
+    long long stime = 0;
+    fields >> utime >> stime;
+    total += static_cast<double>(utime + stime) / tick;
+  }
+  return total;
 }
 
 std::string PgBenchServer::create_database(const std::string& name) const {

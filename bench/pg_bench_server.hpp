@@ -33,6 +33,10 @@ class PgBenchServer final {
   std::string exec(const std::string& sql, const std::string& db = "postgres") const;
   /// Creates database `name` and returns its URI.
   std::string create_database(const std::string& name) const;
+  /// CPU time (user + system, seconds) the server's processes serving database `db` have used so
+  /// far, other than the connection asking: the server's share of the work, which wall-clock time
+  /// on a shared machine hides. Read from /proc (the server runs on this machine).
+  [[nodiscard]] double backend_cpu_seconds(const std::string& db) const;
   /// The server's version string ("PostgreSQL 15.x ...").
   [[nodiscard]] std::string version() const { return exec("SELECT version()"); }
 
