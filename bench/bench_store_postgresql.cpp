@@ -564,6 +564,16 @@ int main(int argc, char** argv) {
     dpgcert::bench::SummaryReporter reporter;
     reporter.run();
     if (pg().server) std::printf("PostgreSQL: %s\n", pg().server->version().c_str());
+    if (const char* top = std::getenv("DPGCERT_BENCH_PG_STATEMENTS"); top != nullptr && pg().server) {
+      // Profiling aid: with DPGCERT_BENCH_PG_SETTINGS="shared_preload_libraries=pg_stat_statements",
+      // the statements the server spent the most time on.
+      pg().server->exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      std::printf("%s\n", pg().server->exec("SELECT string_agg(format('%8s calls %8s us exec %6s us plan  %s', calls,"
+                                              " round(mean_exec_time * 1000), round(mean_plan_time * 1000), left(regexp_replace(query,"
+                                              " '\\s+', ' ', 'g'), 110)), E'\\n' ORDER BY total_exec_time DESC) FROM"
+                                              " (SELECT * FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT " +
+                                              std::string(top) + ") s").c_str());
+    }
     rc = verdict(reporter) ? 0 : 1;
   }
   million_stores().clear();
