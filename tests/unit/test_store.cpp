@@ -679,7 +679,7 @@ TEST_SUITE("store") {
       CHECK(raw.fails("SELECT command_time FROM audit_log"));
     }
     auto s = Store::open(options_in(dir));
-    CHECK(s->info().schema_version == 5);
+    CHECK(s->info().schema_version == Store::current_schema_version());
     CHECK(s->info().environment == EnvironmentPolicy::any);
     CHECK(s->find(fp).has_value());
     const auto log = s->audit_log();
@@ -687,6 +687,36 @@ TEST_SUITE("store") {
     CHECK_FALSE(log.front().command_time);  // written before version 5
     s->set_environment_policy(EnvironmentPolicy::production);
     CHECK(s->info().environment == EnvironmentPolicy::production);
+    CHECK(s->check_integrity().ok());
+  }
+
+  TEST_CASE("migrations: a version-5 store gets the outbox's due index in claiming order") {
+    TempDir dir;
+    testing::CertFactory f;
+    std::string fp;
+    {
+      auto s = new_store(dir);
+      fp = put(*s, f, plain("kept", -1, 100)).fingerprint;
+    }
+    const std::string db = (dir.path() / "store.db").string();
+    auto columns = [&] {
+      testing::RawSqlite raw(db);
+      return raw.text("SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info('deliveries_due') ORDER BY seqno)");
+    };
+    CHECK(columns() == "next_attempt_at,event_seq");
+    {
+      // Version 5's index: the due time only.
+      testing::RawSqlite raw(db);
+      raw.exec("DROP INDEX deliveries_due;"
+               "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';"
+               "DELETE FROM schema_version WHERE version > 5;");
+    }
+    CHECK(columns() == "next_attempt_at");
+    auto s = Store::open(options_in(dir));
+    CHECK(s->info().schema_version == 6);
+    CHECK(columns() == "next_attempt_at,event_seq");
+    CHECK(s->find(fp).has_value());
+    CHECK(s->audit_log().back().action == "store.migrate");
     CHECK(s->check_integrity().ok());
   }
 

@@ -185,6 +185,39 @@ TEST_SUITE("store_postgresql") {
           ErrorCode::conflict);
   }
 
+  TEST_CASE("postgresql: a version-5 store is migrated on open - the expiry index covers the record id") {
+    const auto uri = database();
+    if (!uri) return;
+    TempDir dir;
+    testing::CertFactory f;
+    std::string fp;
+    {
+      auto s = Store::create(options_at(*uri), vault::KeySource::key_file(dir.path() / "k.key"));
+      fp = import_one(*s, f, "kept", 1).fingerprint;
+    }
+    const std::string def_sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_active_expiry'";
+    CHECK(testing::postgresql_admin(def_sql, *uri).find("INCLUDE (id, status,") != std::string::npos);
+    // Version 5's index: without the id.
+    (void)testing::postgresql_admin(
+        "BEGIN; DROP INDEX certificates_active_expiry;"
+        " CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)"
+        " INCLUDE (status, not_before, organisation_id, mailbox_id, cvr, generation, type, environment, oces_id, common_name)"
+        " WHERE status = 'active';"
+        " DELETE FROM schema_version WHERE version > 5; COMMIT",
+        *uri);
+    CHECK(testing::postgresql_admin(def_sql, *uri).find("(id") == std::string::npos);
+    auto s = Store::open(options_at(*uri));
+    CHECK(s->info().schema_version == 6);
+    const std::string def = testing::postgresql_admin(def_sql, *uri);
+    CHECK(def.find("INCLUDE (id, status,") != std::string::npos);
+    CHECK(def.find("WHERE (status = 'active'::text)") != std::string::npos);
+    CHECK(s->audit_log().back().action == "store.migrate");
+    const auto expiring = s->query(CertificateQuery::expiring_before(kNow + std::chrono::days(365)));
+    REQUIRE(expiring.size() == 1);
+    CHECK(expiring[0].fingerprint == fp);
+    CHECK(s->check_integrity().ok());
+  }
+
   TEST_CASE("postgresql: connections killed under load - every call succeeds or fails with a typed error, nothing is half-applied") {
     const auto uri = database();
     if (!uri) return;

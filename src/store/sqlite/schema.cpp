@@ -311,12 +311,22 @@ CREATE TABLE settings (
 ALTER TABLE audit_log ADD COLUMN command_time INTEGER;
 )sql";
 
+// The outbox's due index in the order deliveries are claimed (due time, then event), as on
+// PostgreSQL: claiming a batch walks the index instead of sorting every pending delivery. Same
+// version as PostgreSQL's migration 6 (its expiry index covering the record id; SQLite's covers
+// it as the rowid already).
+constexpr std::string_view kV6 = R"sql(
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, event_seq) WHERE state = 'pending';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
     {3, "lifecycle: renewal policies, stages, pending status changes, outbox, sinks, counters", kV3},
     {4, "key wrappers and sinks by kind name: master key as kind and params, no CHECK on kinds", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
+    {6, "the outbox's due index in claiming order (due time, event)", kV6},
 };
 
 }  // namespace
