@@ -29,9 +29,9 @@ std::optional<ChangeKind> parse_change_kind(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-std::unique_ptr<store::ChangeFeed> store::Backend::listen() const {
+void store::no_change_notifications(std::string_view backend) {
   std::string m = "store: the ";
-  m += name();
+  m += backend;
   m += " backend sends no change notifications (only PostgreSQL does); read current_bundle() again instead";
   throw Error(ErrorCode::unsupported, m);
 }

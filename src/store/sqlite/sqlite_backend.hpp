@@ -171,6 +171,8 @@ class SqliteBackend final : public store::Backend {
   void unlock_run(std::string_view name) noexcept override;
   void backup_to(const std::filesystem::path& file) override;
   void restore_from(const std::filesystem::path& file) override;
+  /// Error(unsupported): SQLite sends no change notifications.
+  [[nodiscard]] std::unique_ptr<store::ChangeFeed> listen() const override { store::no_change_notifications(name()); }
   /// Marks the file as made by this backend (abandon() removes it).
   void set_created() noexcept { created_ = true; }
 
