@@ -149,7 +149,7 @@ std::string default_node() {
   std::array<char, 256> host{};
   if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
   std::string out(host.data());
-  if (out.empty()) out = "?";
+  if (out.empty()) out.push_back('?');  // not = "?": GCC 12 -O3 raises a false -Wrestrict there
   out += ':';
   out += std::to_string(::getpid());
   return out;
