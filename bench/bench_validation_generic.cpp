@@ -69,7 +69,11 @@ void BM_X509_verify_cert_generic_flags(benchmark::State& state) {
   std::unique_ptr<STACK_OF(X509), Free> untrusted(sk_X509_new_null());
   for (const auto& c : f.chain) sk_X509_push(untrusted.get(), detail::native(c));
   std::unique_ptr<STACK_OF(X509_CRL), Free> crls(sk_X509_CRL_new_null());
-  sk_X509_CRL_push(crls.get(), f.crl.impl().crl.get());
+  // The CRL as OpenSSL parses it, from the same DER.
+  const auto der = f.crl.der();
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
+  sk_X509_CRL_push(crls.get(), crl);
   for (auto _ : state) {
     std::unique_ptr<X509_STORE_CTX, Free> sctx(X509_STORE_CTX_new_ex(detail::x509_libctx(ctx), nullptr));
     X509_STORE_CTX_init(sctx.get(), store.get(), detail::native(f.leaf), untrusted.get());
@@ -83,6 +87,7 @@ void BM_X509_verify_cert_generic_flags(benchmark::State& state) {
     if (rc != 1) state.SkipWithError("baseline: X509_verify_cert failed");
     benchmark::DoNotOptimize(rc);
   }
+  X509_CRL_free(crl);
   state.SetItemsProcessed(state.iterations());
 }
 
