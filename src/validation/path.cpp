@@ -165,7 +165,8 @@ VerifyOutcome run_openssl(const Certificate& leaf, const std::vector<const Certi
   if (out.crl_checked) X509_STORE_CTX_set0_crls(sctx.get(), crl_stack.get());  // not freed by the ctx
 
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(sctx.get());
-  X509_VERIFY_PARAM_set_flags(param, verify_flags(policy, out.crl_checked));
+  const unsigned long flags = verify_flags(policy, out.crl_checked);
+  X509_VERIFY_PARAM_set_flags(param, flags);
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(to_unix(at)));
   if (policy.max_depth) {
     if (*policy.max_depth < 0) throw Error(ErrorCode::invalid_argument, "validation: the maximum depth must not be negative");
@@ -175,7 +176,9 @@ VerifyOutcome run_openssl(const Certificate& leaf, const std::vector<const Certi
   // as an empty set: with an explicit policy required, every path then fails ("no explicit
   // policy"). So an empty set goes in as {anyPolicy}.
   static const std::vector<std::string> any_policy{std::string(kAnyPolicy)};
-  const auto& initial = policy.initial_policy_set.empty() ? any_policy : policy.initial_policy_set;
+  static const std::vector<std::string> none;
+  const bool policy_check = (flags & X509_V_FLAG_POLICY_CHECK) != 0;
+  const auto& initial = !policy_check ? none : policy.initial_policy_set.empty() ? any_policy : policy.initial_policy_set;
   for (const std::string& oid : initial) {
     ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
     if (obj == nullptr || X509_VERIFY_PARAM_add0_policy(param, obj) != 1) {
