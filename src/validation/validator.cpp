@@ -62,6 +62,7 @@ std::string who(int depth, const std::vector<Certificate>& chain) {
 struct Checklist {
   std::vector<Check> checks;
   Checklist() {
+    checks.reserve(12);
     for (std::string_view id : {check_id::pkcs12_opened, check_id::key_matches_certificate, check_id::pkcs12_profile,
                                 check_id::chain, check_id::validity, check_id::revocation,
                                 check_id::signature_algorithm, check_id::key_strength, check_id::key_usage,
