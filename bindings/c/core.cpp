@@ -111,6 +111,7 @@ int to_c(oces::Generation v) noexcept {
     case oces::Generation::none: return DPGCERT_GENERATION_NONE;
     case oces::Generation::oces2: return DPGCERT_GENERATION_OCES2;
     case oces::Generation::oces3: return DPGCERT_GENERATION_OCES3;
+    case oces::Generation::oces1: return DPGCERT_GENERATION_OCES1;
   }
   return DPGCERT_GENERATION_NONE;
 }
@@ -250,6 +251,7 @@ const char* dpgcert_enum_name(int kind, int value) {
         case DPGCERT_GENERATION_NONE: return oces::to_string(oces::Generation::none).data();
         case DPGCERT_GENERATION_OCES2: return oces::to_string(oces::Generation::oces2).data();
         case DPGCERT_GENERATION_OCES3: return oces::to_string(oces::Generation::oces3).data();
+        case DPGCERT_GENERATION_OCES1: return oces::to_string(oces::Generation::oces1).data();
         default: return nullptr;
       }
     case DPGCERT_ENUM_CERTIFICATE_TYPE:

@@ -7,6 +7,40 @@
 
 namespace dpgcert::capi {
 
+namespace {
+
+std::vector<std::string> strings(const char* const* items, std::size_t count, const char* what) {
+  std::vector<std::string> out;
+  if (items == nullptr) return out;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (items[i] == nullptr) throw Error(ErrorCode::invalid_argument, std::string(what) + " holds a NULL entry");
+    out.emplace_back(items[i]);
+  }
+  return out;
+}
+
+/// The version 2 fields: policies, EKU, depth, key size, revocation.
+void path_options(const dpgcert_validate_options& o, ValidationPolicy& policy) {
+  if (auto set = strings(o.policies, o.policy_count, "policies"); !set.empty()) policy.initial_policy_set = std::move(set);
+  policy.explicit_policy = o.explicit_policy != 0;
+  policy.inhibit_policy_mapping = o.inhibit_policy_mapping != 0;
+  policy.inhibit_any_policy = o.inhibit_any_policy != 0;
+  if (auto ekus = strings(o.ekus, o.eku_count, "ekus"); !ekus.empty()) policy.required_extended_key_usage = std::move(ekus);
+  if (o.max_depth >= 0) policy.max_depth = o.max_depth;
+  if (o.min_key_bits >= 0) policy.set_min_key_bits(o.min_key_bits);
+  switch (o.revocation) {
+    case DPGCERT_REVOCATION_DEFAULT: break;
+    case DPGCERT_REVOCATION_OFF: policy.revocation = RevocationScope::none; break;
+    case DPGCERT_REVOCATION_LEAF: policy.revocation = RevocationScope::leaf; break;
+    case DPGCERT_REVOCATION_CHAIN: policy.revocation = RevocationScope::chain; break;
+    default: throw Error(ErrorCode::invalid_argument, "unknown revocation scope " + std::to_string(o.revocation));
+  }
+  policy.require_revocation_data = o.require_revocation != 0;
+  policy.stale_crl_fails = o.stale_crl_fails != 0;
+}
+
+}  // namespace
+
 ValidationInput validation_input(const dpgcert_validate_options* options) {
   const dpgcert_validate_options defaults = DPGCERT_VALIDATE_OPTIONS_INIT;
   const dpgcert_validate_options& o = options != nullptr ? *options : defaults;
@@ -31,6 +65,7 @@ ValidationInput validation_input(const dpgcert_validate_options* options) {
     input.intermediates = load_certificates(in_bytes(o.intermediates, o.intermediates_len, "intermediates"));
   }
   if (o.crls != nullptr) input.crls = load_crls(in_bytes(o.crls, o.crls_len, "crls"));
+  if (o.version >= 2) path_options(o, input.policy);
   return input;
 }
 

@@ -17,8 +17,9 @@
 
 namespace dpgcert::oces {
 
-/// The OCES generation: NemID-era OCES2 (TRUST2408) or MitID Erhverv OCES3 (Den Danske Stat).
-enum class Generation { none, oces2, oces3 };
+/// The OCES generation: NemID-era OCES2 (TRUST2408) or MitID Erhverv OCES3 (Den Danske Stat);
+/// oces1 is the retired first generation issued by TDC (recognised so it can be refused by name).
+enum class Generation { none, oces2, oces3, oces1 };
 
 /// What kind of OCES certificate it is.
 enum class CertificateType {
@@ -39,7 +40,7 @@ enum class Environment { unknown, production, test };
 /// The role of a CA in the catalogue.
 enum class CaRole { root, issuing };
 
-/// Lowercase names: "none", "oces2", "oces3".
+/// Lowercase names: "none", "oces2", "oces3", "oces1".
 [[nodiscard]] DPGCERT_API std::string_view to_string(Generation value) noexcept;
 /// Lowercase names: "none", "voces", "foces", "moces", "poces", "organisation", "employee",
 /// "root_ca", "issuing_ca".

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <dpgcert/context.hpp>
+#include <dpgcert/error.hpp>
 #include <dpgcert/export.hpp>
 #include <dpgcert/oces.hpp>
 #include <dpgcert/pkcs12.hpp>
@@ -158,6 +159,9 @@ enum class RevocationScope {
 
 /// "none", "leaf", "chain".
 [[nodiscard]] DPGCERT_API std::string_view to_string(RevocationScope scope) noexcept;
+/// Reads a revocation scope as the tool spells it: "off" (or "none"), "leaf", "chain". Throws
+/// Error(invalid_argument) for anything else.
+[[nodiscard]] DPGCERT_API RevocationScope parse_revocation_scope(std::string_view text);
 
 /// What a validation requires. Start from a named starting point and change fields:
 ///
@@ -182,10 +186,19 @@ struct DPGCERT_API ValidationPolicy {
   int min_days = 30;
   /// Key usage bits the leaf must have (KeyUsage::names() spelling); empty: not checked.
   std::vector<std::string> required_key_usage;
-  /// RSA (and DSA) keys shorter than this fail.
+  /// RSA (and DSA) keys shorter than this fail, for every certificate of the path, the trust anchor
+  /// included; EC keys fail below the same security strength (NIST SP 800-57: 1024 bits = 80,
+  /// 2048 = 112, 3072 = 128, 7680 = 192, 15360 = 256; an EC curve of n bits gives n/2), so the
+  /// default 2048 fails EC curves below 224 bits. 0: not judged. See set_min_key_bits().
   int rsa_fail_below_bits = 2048;
-  /// RSA (and DSA) keys shorter than this warn.
+  /// RSA (and DSA) leaf keys shorter than this warn (the leaf only).
   int rsa_warn_below_bits = 3072;
+  /// Extended key usages the leaf must allow: dotted OIDs or OpenSSL's short names ("serverAuth",
+  /// "clientAuth", "emailProtection", "codeSigning", "OCSPSigning", "timeStamping"). Judged by the
+  /// key_usage check: a leaf without the extension allows every use (RFC 5280 4.2.1.12); a leaf
+  /// with it must list each one (anyExtendedKeyUsage does not stand in for a named one); an empty
+  /// extension fails. Empty: not checked.
+  std::vector<std::string> required_extended_key_usage;
   /// Signature digests that fail on the leaf (Certificate::signature_digest() spelling,
   /// case-insensitive); empty: not checked.
   std::vector<std::string> weak_signature_digests = {"MD5", "SHA1"};
@@ -198,8 +211,16 @@ struct DPGCERT_API ValidationPolicy {
   /// Whether a CRL past its nextUpdate fails the revocation check (else it warns). The chain check
   /// is never failed by a stale CRL.
   bool stale_crl_fails = false;
+  /// In the chain scope: whether a CA certificate (not the leaf) for whose issuer no CRL was given is
+  /// only noted in the message instead of warning. A CA listed in a CRL that was given fails either
+  /// way; with require_revocation_data a missing CRL fails either way. oces_gateway(): true (the
+  /// issuing CAs' status is in the root's CRL, which a service centre seldom has at hand).
+  bool ca_crls_optional = false;
 
   // -- path validation (X509_VERIFY_PARAM) --
+  /// The most intermediate CA certificates a path may hold (X509_VERIFY_PARAM_set_depth, as
+  /// `openssl verify -verify_depth`); absent: OpenSSL's default (100).
+  std::optional<int> max_depth;
   /// Accept a chain that ends at a trusted certificate that is not self-signed
   /// (X509_V_FLAG_PARTIAL_CHAIN). Off: every path must end at a trusted root.
   bool allow_partial_chain = false;
@@ -209,21 +230,32 @@ struct DPGCERT_API ValidationPolicy {
   /// Process certificate policies (RFC 5280 6.1, X509_V_FLAG_POLICY_CHECK). Also turned on when
   /// any of the four RFC 5280 inputs below differs from its default.
   bool policy_check = false;
-  /// RFC 5280 user-initial-policy-set, dotted OIDs; empty means {anyPolicy}.
+  /// RFC 5280 user-initial-policy-set, dotted OIDs; empty means {anyPolicy} (anyPolicy is then
+  /// handed to OpenSSL explicitly: OpenSSL itself reads an empty set as an empty one).
   std::vector<std::string> initial_policy_set;
   bool explicit_policy = false;         ///< initial-explicit-policy (X509_V_FLAG_EXPLICIT_POLICY).
   bool inhibit_policy_mapping = false;  ///< initial-policy-mapping-inhibit (X509_V_FLAG_INHIBIT_MAP).
   bool inhibit_any_policy = false;      ///< initial-any-policy-inhibit (X509_V_FLAG_INHIBIT_ANY).
 
+  /// Sets the minimum key strength for every certificate of the path: RSA/DSA `bits` (fail below),
+  /// EC by the same security strength (see rsa_fail_below_bits); the leaf's warning threshold
+  /// (rsa_warn_below_bits) stays. 0 turns the failing check off. Throws Error(invalid_argument)
+  /// for a negative value.
+  void set_min_key_bits(int bits);
+
   /// An organisation/function certificate for a secure-mail gateway: accepts OCES2 VOCES and
-  /// FOCES and OCES3 organisation certificates; requires digitalSignature and keyEncipherment;
-  /// RSA below 2048 bits fails, below 3072 warns; MD5/SHA-1 fail; 30 days minimum; revocation of
-  /// the leaf when CRLs are given; X.509 strict; no policy processing.
+  /// FOCES and OCES3 organisation certificates; requires digitalSignature and keyEncipherment and,
+  /// when the leaf has an extended key usage extension, emailProtection; RSA below 2048 bits fails
+  /// (every certificate of the path), below 3072 warns (the leaf); MD5/SHA-1 fail; 30 days minimum;
+  /// revocation of the whole path when CRLs are given; X.509 strict; no policy processing.
   [[nodiscard]] static ValidationPolicy oces_gateway();
   /// Any PKI: no OCES profile, no key usage requirement, RFC 5280 policy processing on (with the
   /// default inputs: anyPolicy, nothing inhibited), not X.509 strict. Key strength, signature
   /// digest, validity and revocation as in oces_gateway().
   [[nodiscard]] static ValidationPolicy generic();
+  /// The policy a profile name stands for: "oces-gateway" (or "oces_gateway") or "generic".
+  /// Throws Error(invalid_argument) for another name.
+  [[nodiscard]] static ValidationPolicy named(std::string_view profile);
 };
 
 // ---- input and report -----------------------------------------------------------------------
@@ -301,6 +333,9 @@ struct DPGCERT_API ValidationReport {
   /// Every error OpenSSL reported, including those judged by other checks (leaf validity,
   /// revocation), in the order reported.
   std::vector<ChainError> openssl_errors;
+  /// Why a file given to validate_bytes() did not open, when that failed the pkcs12_opened check:
+  /// ErrorCode::bad_password or ErrorCode::unsupported. Absent otherwise.
+  std::optional<ErrorCode> open_error;
 
   /// Whether the certificate may be used: the verdict is pass or warn.
   [[nodiscard]] bool ok() const noexcept { return verdict == CheckStatus::pass || verdict == CheckStatus::warn; }

@@ -296,6 +296,31 @@ void identify_ca(Identity& id, const Certificate& cert, const Subject& s, const 
   }
 }
 
+/// A TDC OCES CA: O=TDC and a CN that says OCES ("TDC OCES CA", "TDC OCES Systemtest CA II").
+bool is_tdc_oces_issuer(const DistinguishedName& issuer) {
+  const auto o = issuer.first("O");
+  const auto cn = issuer.first("CN");
+  return o && *o == "TDC" && cn && detail::icontains(*cn, "OCES");
+}
+
+/// OCES1 (TDC): CVR and id from the serialNumber, the environment from the issuer's CN.
+void identify_oces1(Identity& id, const Certificate& cert, const Subject& s, const Oces2Serial& serial) {
+  id.generation = Generation::oces1;
+  id.type = serial.type;
+  set_common(id, cert, s);
+  set_cvr(id, serial.cvr);
+  id.organisation = opt(s.o);
+  switch (serial.type) {
+    case CertificateType::voces: id.uid = std::string(serial.id); break;
+    case CertificateType::foces: id.fid = std::string(serial.id); break;
+    default: id.rid = std::string(serial.id); break;
+  }
+  const auto cn = cert.issuer().first("CN");
+  id.environment = cn && detail::icontains(*cn, "Systemtest") ? Environment::test : Environment::production;
+  if (cn) id.issuing_ca = *cn;
+  id.warnings.push_back("an OCES1 certificate issued by TDC: a retired generation");
+}
+
 Identity identify_impl(const Certificate& cert, const Catalogue& catalogue) {
   Identity id;
   const Subject s = read_subject(cert.subject());
@@ -312,10 +337,13 @@ Identity identify_impl(const Certificate& cert, const Catalogue& catalogue) {
   // OCES3: a UI:DK-O/E serialNumber, vouched for by an OCES policy or a known OCES3 issuer.
   const bool oces3_org = serial.starts_with(oces3_organisation_prefix);
   const bool oces3_emp = serial.starts_with(oces3_employee_prefix);
-  if ((oces3_org || oces3_emp) && (policies.oces_arc || issuer_generation == Generation::oces3)) {
+  const auto serial2 = parse_oces2_serial(serial);
+  if (serial2 && serial2->type != CertificateType::poces && is_tdc_oces_issuer(cert.issuer())) {
+    // OCES1: an OCES2-style serialNumber under a TDC OCES CA: the retired first generation.
+    identify_oces1(id, cert, s, *serial2);
+  } else if ((oces3_org || oces3_emp) && (policies.oces_arc || issuer_generation == Generation::oces3)) {
     identify_oces3(id, cert, s, oces3_org ? CertificateType::organisation : CertificateType::employee, issuer);
-  } else if (const auto oces2 = parse_oces2_serial(serial);
-             oces2 && (policies.oces2_environment || issuer_generation == Generation::oces2)) {
+  } else if (const auto& oces2 = serial2; oces2 && (policies.oces2_environment || issuer_generation == Generation::oces2)) {
     // OCES2: a CVR-.../PID serialNumber, vouched for by an OCES2 policy or a known OCES2 issuer.
     identify_oces2(id, cert, s, &*oces2, policies, issuer);
   } else if (!oces2 && !oces3_org && !oces3_emp && policies.oces2_environment) {
@@ -345,6 +373,7 @@ std::string_view to_string(Generation value) noexcept {
   switch (value) {
     case Generation::oces2: return "oces2";
     case Generation::oces3: return "oces3";
+    case Generation::oces1: return "oces1";
     case Generation::none: break;
   }
   return "none";
@@ -377,7 +406,7 @@ std::string_view to_string(Environment value) noexcept {
 std::string_view to_string(CaRole value) noexcept { return value == CaRole::root ? "root" : "issuing"; }
 
 std::optional<Generation> parse_generation(std::string_view text) noexcept {
-  for (auto v : {Generation::none, Generation::oces2, Generation::oces3}) {
+  for (auto v : {Generation::none, Generation::oces2, Generation::oces3, Generation::oces1}) {
     if (to_string(v) == text) return v;
   }
   return std::nullopt;
@@ -456,7 +485,9 @@ Identity identify(const Certificate& cert, const Catalogue& catalogue) {
 
 std::string summary(const Identity& identity) {
   if (!identity.is_oces()) return "not an OCES certificate";
-  std::string out = identity.generation == Generation::oces2 ? "OCES2 " : "OCES3 ";
+  std::string out = identity.generation == Generation::oces1   ? "OCES1 "
+                    : identity.generation == Generation::oces2 ? "OCES2 "
+                                                               : "OCES3 ";
   out += display_name(identity.type);
   if (identity.environment != Environment::unknown) {
     out += ", ";

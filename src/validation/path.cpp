@@ -33,6 +33,7 @@ namespace dpgcert::detail {
 namespace {
 
 constexpr std::size_t kMaxRecordedErrors = 256;
+constexpr std::string_view kAnyPolicy = "2.5.29.32.0";
 
 struct Recorder {
   std::vector<ChainError> errors;
@@ -164,9 +165,21 @@ VerifyOutcome run_openssl(const Certificate& leaf, const std::vector<const Certi
   if (out.crl_checked) X509_STORE_CTX_set0_crls(sctx.get(), crl_stack.get());  // not freed by the ctx
 
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(sctx.get());
-  X509_VERIFY_PARAM_set_flags(param, verify_flags(policy, out.crl_checked));
+  const unsigned long flags = verify_flags(policy, out.crl_checked);
+  X509_VERIFY_PARAM_set_flags(param, flags);
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(to_unix(at)));
-  for (const std::string& oid : policy.initial_policy_set) {
+  if (policy.max_depth) {
+    if (*policy.max_depth < 0) throw Error(ErrorCode::invalid_argument, "validation: the maximum depth must not be negative");
+    X509_VERIFY_PARAM_set_depth(param, *policy.max_depth);
+  }
+  // The user-initial-policy-set. RFC 5280's default is {anyPolicy}, but OpenSSL reads an empty list
+  // as an empty set: with an explicit policy required, every path then fails ("no explicit
+  // policy"). So an empty set goes in as {anyPolicy}.
+  static const std::vector<std::string> any_policy{std::string(kAnyPolicy)};
+  static const std::vector<std::string> none;
+  const bool policy_check = (flags & X509_V_FLAG_POLICY_CHECK) != 0;
+  const auto& initial = !policy_check ? none : policy.initial_policy_set.empty() ? any_policy : policy.initial_policy_set;
+  for (const std::string& oid : initial) {
     ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
     if (obj == nullptr || X509_VERIFY_PARAM_add0_policy(param, obj) != 1) {
       ASN1_OBJECT_free(obj);

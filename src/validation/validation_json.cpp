@@ -14,6 +14,7 @@ nlohmann::json to_json(const ValidationReport& report) {
   j["ok"] = report.ok();
   j["verdict"] = std::string(to_string(report.verdict));
   j["validation_time"] = format_rfc3339(report.at);
+  if (report.open_error) j["error_code"] = std::string(to_string(*report.open_error));
   j["checks"] = nlohmann::json::array();
   for (const auto& c : report.checks) {
     j["checks"].push_back({{"id", c.id}, {"status", std::string(to_string(c.status))}, {"message", c.message}});

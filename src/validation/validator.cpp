@@ -5,6 +5,7 @@
 // it recorded: revocation errors belong to the revocation check (a stale CRL warns, a missing CRL is
 // skipped unless required, and neither fails the chain), the leaf's own validity period belongs to
 // the validity check, everything else fails the chain.
+#include "validation/checks.hpp"
 #include "validation/path.hpp"
 
 #include <dpgcert/error.hpp>
@@ -61,6 +62,7 @@ std::string who(int depth, const std::vector<Certificate>& chain) {
 struct Checklist {
   std::vector<Check> checks;
   Checklist() {
+    checks.reserve(12);
     for (std::string_view id : {check_id::pkcs12_opened, check_id::key_matches_certificate, check_id::pkcs12_profile,
                                 check_id::chain, check_id::validity, check_id::revocation,
                                 check_id::signature_algorithm, check_id::key_strength, check_id::key_usage,
@@ -154,7 +156,7 @@ Check revocation_check(const VerifyOutcome& v, const std::vector<Crl>& crls, con
   if (!v.ran || v.chain.empty()) return {id, CheckStatus::skip, "not checked: the chain could not be verified"};
 
   const int last = policy.revocation == RevocationScope::leaf ? 0 : static_cast<int>(v.chain.size()) - 1;
-  std::vector<std::string> failures, warnings, missing, good;
+  std::vector<std::string> failures, warnings, missing, good, noted;
   for (int depth = 0; depth <= last; ++depth) {
     const Certificate& cert = v.chain[static_cast<std::size_t>(depth)];
     bool revoked = false, stale = false, absent = false, broken = false;
@@ -189,6 +191,8 @@ Check revocation_check(const VerifyOutcome& v, const std::vector<Crl>& crls, con
       } else {
         failures.push_back("the CRL for " + who(depth, v.chain) + " is not usable: " + join(problems, "; "));
       }
+    } else if (absent && depth > 0 && policy.ca_crls_optional && !policy.require_revocation_data) {
+      noted.push_back("no CRL from '" + short_name(cert.issuer()) + "' for " + who(depth, v.chain) + " (not required)");
     } else if (absent) {
       missing.push_back("no CRL from '" + short_name(cert.issuer()) + "' for " + who(depth, v.chain));
     }
@@ -220,8 +224,11 @@ Check revocation_check(const VerifyOutcome& v, const std::vector<Crl>& crls, con
     auto all = warnings;
     all.insert(all.end(), missing.begin(), missing.end());
     all.insert(all.end(), good.begin(), good.end());
+    all.insert(all.end(), noted.begin(), noted.end());
     return {id, CheckStatus::warn, join(all, "; ")};
   }
+  if (good.empty()) return {id, CheckStatus::skip, "not checked: " + join(noted, "; ")};
+  good.insert(good.end(), noted.begin(), noted.end());
   return {id, CheckStatus::pass, join(good, "; ")};
 }
 
@@ -238,61 +245,34 @@ Check signature_check(const Certificate& c, const ValidationPolicy& policy) {
   return {id, CheckStatus::pass, alg + (digest.empty() || alg.find(lower(digest)) != std::string::npos ? "" : " with " + digest)};
 }
 
-Check key_strength_check(const Certificate& c, const ValidationPolicy& policy) {
-  const std::string id(check_id::key_strength);
-  const PublicKeyInfo& key = c.public_key();
-  const std::string desc = key.algorithm + " " + std::to_string(key.bits) + " bits";
-  if (key.algorithm == "RSA" || key.algorithm == "RSASSA-PSS" || key.algorithm == "DSA") {
-    if (key.bits < policy.rsa_fail_below_bits) {
-      return {id, CheckStatus::fail, desc + ": below the minimum of " + std::to_string(policy.rsa_fail_below_bits)};
-    }
-    if (key.bits < policy.rsa_warn_below_bits) {
-      return {id, CheckStatus::warn, desc + ": below the recommended " + std::to_string(policy.rsa_warn_below_bits)};
-    }
-    return {id, CheckStatus::pass, desc};
-  }
-  if (key.algorithm == "EC") {
-    const std::string curve = key.curve ? " (" + *key.curve + ")" : "";
-    if (key.bits < 224) return {id, CheckStatus::fail, desc + curve + ": below the minimum of 224"};
-    return {id, CheckStatus::pass, desc + curve};
-  }
-  if (key.algorithm == "ED25519" || key.algorithm == "ED448") return {id, CheckStatus::pass, key.algorithm};
-  return {id, CheckStatus::warn, "unknown key algorithm " + key.algorithm + ": strength not judged"};
-}
-
-Check key_usage_check(const Certificate& c, const ValidationPolicy& policy) {
-  const std::string id(check_id::key_usage);
-  if (policy.required_key_usage.empty()) return {id, CheckStatus::skip, "not checked: the policy requires no key usage"};
-  const auto& ku = c.key_usage();
-  if (!ku) {
-    return {id, CheckStatus::warn, "no key usage extension (any use allowed); expected " + join(policy.required_key_usage)};
-  }
-  const auto has = ku->names();
-  std::vector<std::string> lacking;
-  for (const auto& need : policy.required_key_usage) {
-    if (std::find(has.begin(), has.end(), need) == has.end()) lacking.push_back(need);
-  }
-  if (!lacking.empty()) {
-    return {id, CheckStatus::fail, "missing " + join(lacking) + " (has " + (has.empty() ? "none" : join(has)) + ")"};
-  }
-  return {id, CheckStatus::pass, join(has)};
-}
-
 std::string type_text(const oces::Identity& identity) {
   if (!identity.is_oces()) return "not an OCES certificate";
-  std::string gen = identity.generation == oces::Generation::oces2 ? "OCES2 " : "OCES3 ";
+  std::string gen = identity.generation == oces::Generation::oces1   ? "OCES1 "
+                    : identity.generation == oces::Generation::oces2 ? "OCES2 "
+                                                                     : "OCES3 ";
   return gen + std::string(oces::display_name(identity.type));
 }
 
 Check type_check(const oces::Identity& identity, const ValidationPolicy& policy) {
   const std::string id(check_id::certificate_type);
   if (!policy.oces_profile) return {id, CheckStatus::skip, "not checked: no OCES profile in this policy"};
+  if (identity.generation == oces::Generation::oces1) {
+    std::string msg = type_text(identity);
+    msg += " issued by TDC: OCES1 is a retired generation and is not accepted; the customer needs a current certificate";
+    msg += " (OCES3 organisation certificate from MitID Erhverv)";
+    return {id, CheckStatus::fail, msg};
+  }
   if (policy.accepted_types.empty()) return {id, CheckStatus::skip, "not checked (any type accepted): " + type_text(identity)};
   if (std::find(policy.accepted_types.begin(), policy.accepted_types.end(), identity.type) != policy.accepted_types.end()) {
     return {id, CheckStatus::pass, type_text(identity)};
   }
   std::vector<std::string> accepted;
   for (auto t : policy.accepted_types) accepted.emplace_back(oces::display_name(t));
+  if (!identity.is_oces()) {
+    return {id, CheckStatus::fail,
+            "not an OCES certificate (neither an OCES certificate policy nor an OCES serialNumber); accepted here: " +
+                join(accepted)};
+  }
   return {id, CheckStatus::fail, type_text(identity) + " is not accepted here (accepted: " + join(accepted) + ")"};
 }
 
@@ -353,7 +333,8 @@ void validate_certificate(const Certificate& leaf, const std::vector<Certificate
   const Check chain = chain_check(v, anchors);
   list.set(check_id::chain, chain.status, chain.message);
   for (const Check& c : {validity_check(leaf, input.at, policy), revocation_check(v, input.crls, policy),
-                         signature_check(leaf, policy), key_strength_check(leaf, policy), key_usage_check(leaf, policy),
+                         signature_check(leaf, policy), detail::key_strength_check(leaf, v.chain, policy),
+                         detail::key_usage_check(leaf, policy),
                          type_check(identity, policy), environment_check(identity, policy), cvr_check(identity, policy)}) {
     list.set(c.id, c.status, c.message);
   }
@@ -399,35 +380,6 @@ std::string_view to_string(CheckStatus status) noexcept {
     case CheckStatus::skip: return "skip";
   }
   return "skip";
-}
-
-std::string_view to_string(RevocationScope scope) noexcept {
-  switch (scope) {
-    case RevocationScope::none: return "none";
-    case RevocationScope::leaf: return "leaf";
-    case RevocationScope::chain: return "chain";
-  }
-  return "none";
-}
-
-ValidationPolicy ValidationPolicy::oces_gateway() {
-  ValidationPolicy p;
-  p.oces_profile = true;
-  p.accepted_types = {oces::CertificateType::voces, oces::CertificateType::foces, oces::CertificateType::organisation};
-  p.required_key_usage = {"digitalSignature", "keyEncipherment"};
-  p.x509_strict = true;
-  p.policy_check = false;
-  return p;
-}
-
-ValidationPolicy ValidationPolicy::generic() {
-  ValidationPolicy p;
-  p.oces_profile = false;
-  p.accepted_types.clear();
-  p.required_key_usage.clear();
-  p.x509_strict = false;
-  p.policy_check = true;
-  return p;
 }
 
 const Check* ValidationReport::find(std::string_view id) const noexcept {
@@ -507,6 +459,7 @@ ValidationReport validate_bytes(std::span<const std::byte> data, const SecretByt
     Checklist list;
     ValidationReport report;
     report.at = input.at;
+    report.open_error = e.code();
     list.set(check_id::pkcs12_opened, CheckStatus::fail,
              e.code() == ErrorCode::bad_password ? std::string("wrong password: ") + e.what()
                                                  : std::string("cannot be opened here: ") + e.what());

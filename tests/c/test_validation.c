@@ -329,7 +329,79 @@ static void test_report_errors(void) {
   free_trust(&t);
 }
 
+/* Version 2: the path options of `dpgcert verify`. Version 1 structs are still read. */
+static void test_path_options(void) {
+  trust_files t = read_trust();
+  dpgcert_certificate *cert = load_test_certificate("oces2-prod/voces.crt.pem");
+  dpgcert_report *report = NULL;
+  dpgcert_validate_options o;
+  const char *const server_auth[] = {"serverAuth"};
+  const char *const bogus[] = {"no-such-usage"};
+
+  /* A key-size floor above the path's keys fails key_strength; 0 turns it off. */
+  o = synthetic_options(&t);
+  o.policy = DPGCERT_POLICY_GENERIC;
+  o.min_key_bits = 8192;
+  REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+  CHECK(status_of(report, "key_strength") == DPGCERT_CHECK_FAIL);
+  dpgcert_report_free(report);
+  o.min_key_bits = 0;
+  REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+  CHECK(status_of(report, "key_strength") != DPGCERT_CHECK_FAIL);
+  dpgcert_report_free(report);
+
+  /* Revocation off: skipped even with a CRL; a required CRL missing for the chain fails. */
+  o = synthetic_options(&t);
+  o.crls = t.crl;
+  o.crls_len = t.crl_len;
+  o.revocation = DPGCERT_REVOCATION_OFF;
+  REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+  CHECK(status_of(report, "revocation") == DPGCERT_CHECK_SKIP);
+  dpgcert_report_free(report);
+  o.revocation = DPGCERT_REVOCATION_CHAIN;
+  o.require_revocation = 1;
+  REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+  CHECK(status_of(report, "revocation") == DPGCERT_CHECK_FAIL); /* no CRL for the CA and the root */
+  dpgcert_report_free(report);
+  o.revocation = 7;
+  CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_E_INVALID_ARGUMENT);
+
+  /* An explicit policy the OCES path does not carry fails the chain. */
+  o = synthetic_options(&t);
+  o.policy = DPGCERT_POLICY_GENERIC;
+  o.explicit_policy = 1;
+  {
+    const char *const policies[] = {"1.2.3.4"};
+    o.policies = policies;
+    o.policy_count = 1;
+    REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+    CHECK(status_of(report, "chain") == DPGCERT_CHECK_FAIL);
+    dpgcert_report_free(report);
+  }
+
+  /* EKU: the OCES2 leaf has no EKU extension, so any required usage is allowed; a bad name is an error. */
+  o = synthetic_options(&t);
+  o.ekus = server_auth;
+  o.eku_count = 1;
+  REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+  CHECK(status_of(report, "key_usage") == DPGCERT_CHECK_PASS);
+  dpgcert_report_free(report);
+  o.ekus = bogus;
+  CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_E_INVALID_ARGUMENT);
+
+  /* A version 1 caller: the new fields are not read. */
+  o = synthetic_options(&t);
+  o.version = 1;
+  o.revocation = 7;
+  REQUIRE_OK(dpgcert_validate_certificate(&report, cert, &o));
+  dpgcert_report_free(report);
+
+  dpgcert_certificate_free(cert);
+  free_trust(&t);
+}
+
 static const c_test_case cases[] = {
+    {"path_options", test_path_options},
     {"certificate_report", test_certificate_report},
     {"options_change_the_verdict", test_options_change_the_verdict},
     {"option_errors", test_option_errors},

@@ -176,3 +176,37 @@ def test_not_constructible():
         dpgcert.ValidationReport()  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         dpgcert.Check()  # type: ignore[call-arg]
+
+
+def test_path_options(read):
+    """The path options of `dpgcert verify` as keyword arguments: EKU, revocation scope, key size."""
+    root = dpgcert.load_certificates(read("other/root.crt.pem"))
+    server = dpgcert.load_certificates(read("other/server.crt.pem"))[0]
+    base = dict(at=AT, trust=root, policy="generic")
+    assert dpgcert.validate(server, **base).find("key_usage").status == "skip"
+    wanted = dpgcert.validate(server, eku=["serverAuth"], **base)
+    assert wanted.find("key_usage").status == "pass"
+    other = dpgcert.validate(server, eku=["emailProtection"], **base)
+    assert other.find("key_usage").status == "fail"
+    assert "emailProtection" in other.find("key_usage").message
+    assert other.ok is False
+    # The key-size floor reaches every certificate: above the keys here, everything fails.
+    assert dpgcert.validate(server, min_key_bits=8192, **base).find("key_strength").status == "fail"
+    assert dpgcert.validate(server, revocation="off", **base).find("revocation").status == "skip"
+    # The server certificate carries no certificate policy: an explicit policy fails its path.
+    assert dpgcert.validate(server, policies=["2.5.29.32.0"], **base).find("chain").status == "pass"
+    assert dpgcert.validate(server, explicit_policy=True, **base).find("chain").status == "fail"
+    assert dpgcert.validate(server, max_depth=0, **base).find("chain").status == "pass"
+    with pytest.raises(dpgcert.Error) as e:
+        dpgcert.validate(server, revocation="everything", **base)
+    assert e.value.code == "invalid_argument"
+    with pytest.raises(ValueError):
+        dpgcert.validate(server, stale_crl="ignore", **base)
+
+
+def test_wrong_password_error_code(read, oces2_root):
+    wrong = dpgcert.validate(read("oces2-prod/foces.p12"), at=AT, trust=oces2_root, password=b"wrong")
+    assert wrong.error_code == "bad_password"
+    assert json.loads(wrong.to_json())["error_code"] == "bad_password"
+    right = dpgcert.validate(read("oces2-prod/foces.p12"), at=AT, trust=oces2_root, password=PASSWORD)
+    assert right.error_code is None

@@ -343,12 +343,19 @@ TEST_SUITE("validation") {
     auto in = pki.input("oces2-prod");
     in.crls = {pki.crl("oces2-prod/crl-current.crl.pem")};
     in.policy.revocation = RevocationScope::chain;
+    in.policy.ca_crls_optional = false;  // oces_gateway() only notes a CA without a CRL given
     const ValidationReport r = validate(pki.p12("oces2-prod/voces.p12"), in);
     CAPTURE(to_text(r));
     CHECK(r.status(check_id::revocation) == CheckStatus::warn);  // leaf checked, CA V's and root's CRL missing
     CHECK(r.status(check_id::chain) == CheckStatus::pass);
     in.policy.require_revocation_data = true;
     CHECK(validate(pki.p12("oces2-prod/voces.p12"), in).status(check_id::revocation) == CheckStatus::fail);
+    // As oces_gateway() has it: the CAs without a CRL are noted, the leaf's CRL decides.
+    in.policy.require_revocation_data = false;
+    in.policy.ca_crls_optional = true;
+    const ValidationReport gw = validate(pki.p12("oces2-prod/voces.p12"), in);
+    CHECK(gw.status(check_id::revocation) == CheckStatus::pass);
+    CHECK(gw.find(check_id::revocation)->message.find("(not required)") != std::string::npos);
   }
 
   TEST_CASE("synthetic: environment - a test certificate where production is expected fails, and the other way round") {

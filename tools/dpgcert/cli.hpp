@@ -1,6 +1,8 @@
 // Shared pieces of the dpgcert tool: options every command has, password sources, output.
 #pragma once
 
+#include "verify_settings.hpp"
+
 #include <dpgcert/error.hpp>
 #include <dpgcert/secret.hpp>
 #include <dpgcert/time.hpp>
@@ -64,6 +66,7 @@ struct VerifyOptions {
   std::string environment;             ///< --environment: "production" or "test"; default: not checked.
   std::string expect_cvr;              ///< --expect-cvr: the CVR the certificate must carry.
   int min_days = -1;                   ///< --min-days: warn below this many days left (-1: the default, 30).
+  VerifySettings settings;             ///< --profile, --policy, --eku, --revocation, ... (over the configuration's).
 };
 
 /// `dpgcert verify`: the onboarding checklist. Returns 0 pass, 1 warnings, 2 failed checks,

@@ -140,7 +140,7 @@ Config parse(const fs::path& file) {
   if (j.contains("actor")) c.actor = string_of(j["actor"], c.file, "actor");
   if (j.contains("validation")) {
     const json& v = j["validation"];
-    if (!v.is_object()) bad(file, "\"validation\" must be an object with \"trust\", \"untrusted\", \"crls\"");
+    if (!v.is_object()) bad(file, "\"validation\" must be an object with \"trust\", \"untrusted\", \"crls\", \"profile\", ...");
     for (const auto& [key, value] : v.items()) {
       if (key == "trust") {
         c.trust = paths_of(value, c.file, "validation.trust");
@@ -148,9 +148,14 @@ Config parse(const fs::path& file) {
         c.untrusted = paths_of(value, c.file, "validation.untrusted");
       } else if (key == "crls") {
         c.crls = paths_of(value, c.file, "validation.crls");
-      } else {
+      } else if (!read_verify_setting(key, value, c.file, c.verify)) {
         bad(file, "unknown key \"validation." + key + "\"");
       }
+    }
+    try {
+      (void)c.verify.policy();  // an unknown profile, scope or mode is the file's error, said now
+    } catch (const Error& e) {
+      bad(file, std::string("\"validation\": ") + e.what());
     }
   }
   if (j.contains("jobs")) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "store_cli.hpp"
+#include "verify_settings.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -20,7 +21,10 @@ namespace dpgcert::cli {
 ///     "store": "/srv/dpgcert/store.db",
 ///     "key_file": "/etc/dpgcert/master.key",          // or "passphrase_env": "DPGCERT_PASSPHRASE"
 ///     "actor": "renewal-job",
-///     "validation": {"trust": ["roots/"], "untrusted": [], "crls": ["crls/"]},
+///     "validation": {"trust": ["roots/"], "untrusted": [], "crls": ["crls/"],
+///                    "profile": "oces-gateway", "revocation": "chain", "require_revocation": false,
+///                    "stale_crl": "warn", "policies": [], "explicit_policy": false, "eku": [],
+///                    "max_depth": 5, "min_key_bits": 2048},   // as the verify options (docs/cli.md)
 ///     "jobs": 2,
 ///     "thresholds": [90, 60, 30, 14, 7, 1, 0],
 ///     "min_interval": "10m",                           // or a whole number of seconds
@@ -39,6 +43,7 @@ struct Config {
   std::vector<std::string> trust;
   std::vector<std::string> untrusted;
   std::vector<std::string> crls;
+  VerifySettings verify;  ///< "validation": {"profile": ..., "policies": [...], "revocation": "chain", ...}
   std::optional<unsigned> jobs;
   std::optional<std::vector<int>> thresholds;  ///< Days before expiry, for `check` (the store's default otherwise).
   std::vector<StoreGlobal::Sink> sinks;  ///< Sinks `check` delivers to besides the store's own.

@@ -36,7 +36,7 @@ int run_verify(const VerifyOptions& options) {
   try {
     ValidationInput input;
     input.at = options.at.empty() ? options.common.now_time() : parse_rfc3339(options.at);
-    input.policy = ValidationPolicy::oces_gateway();
+    input.policy = options.settings.policy();
     if (!options.environment.empty()) {
       const auto env = oces::parse_environment(options.environment);
       if (!env || *env == oces::Environment::unknown) {

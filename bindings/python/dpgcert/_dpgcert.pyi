@@ -11,7 +11,7 @@ CHECK_IDS: tuple[str, ...]
 
 BytesLike: TypeAlias = Buffer
 Password: TypeAlias = str | Buffer
-Generation: TypeAlias = Literal["none", "oces2", "oces3"]
+Generation: TypeAlias = Literal["none", "oces2", "oces3", "oces1"]
 CertificateType: TypeAlias = Literal[
     "none", "voces", "foces", "moces", "poces", "organisation", "employee", "root_ca", "issuing_ca"
 ]
@@ -188,6 +188,8 @@ class ValidationReport:
     def chain(self) -> list[Certificate]: ...
     @property
     def openssl_error(self) -> int: ...
+    @property
+    def error_code(self) -> str | None: ...
     def find(self, id: str) -> Check | None: ...
     def to_json(self) -> str: ...
     def to_text(self) -> str: ...
@@ -204,6 +206,16 @@ def validate(
     trust: Sequence[Certificate] | None = None,
     intermediates: Sequence[Certificate] = ...,
     crls: Iterable[BytesLike] = ...,
+    policies: Sequence[str] | None = None,
+    explicit_policy: bool = False,
+    inhibit_policy_mapping: bool = False,
+    inhibit_any_policy: bool = False,
+    eku: Sequence[str] | None = None,
+    max_depth: int | None = None,
+    min_key_bits: int | None = None,
+    revocation: Literal["off", "leaf", "chain"] | None = None,
+    require_revocation: bool = False,
+    stale_crl: Literal["warn", "fail"] = "warn",
 ) -> ValidationReport: ...
 
 @final

@@ -105,7 +105,35 @@ auto equality(Eq eq) {
 // ---- validation input ------------------------------------------------------------------------
 
 /// The validation arguments validate() and Store.import_pkcs12() share, as given from Python.
+/// The path-validation options of validate() (as `dpgcert verify`'s), applied to a policy.
+struct PathArgs {
+  std::vector<std::string> policies;
+  bool explicit_policy = false;
+  bool inhibit_policy_mapping = false;
+  bool inhibit_any_policy = false;
+  std::vector<std::string> eku;
+  std::optional<int> max_depth;
+  std::optional<int> min_key_bits;
+  std::optional<std::string> revocation;
+  bool require_revocation = false;
+  bool stale_crl_fails = false;
+
+  void apply(ValidationPolicy& p) const {
+    if (!policies.empty()) p.initial_policy_set = policies;
+    p.explicit_policy = explicit_policy;
+    p.inhibit_policy_mapping = inhibit_policy_mapping;
+    p.inhibit_any_policy = inhibit_any_policy;
+    if (!eku.empty()) p.required_extended_key_usage = eku;
+    if (max_depth) p.max_depth = *max_depth;
+    if (min_key_bits) p.set_min_key_bits(*min_key_bits);
+    if (revocation) p.revocation = parse_revocation_scope(*revocation);
+    p.require_revocation_data = require_revocation;
+    p.stale_crl_fails = stale_crl_fails;
+  }
+};
+
 struct ValidationArgs {
+  PathArgs path;
   std::optional<Time> at;
   std::string policy = "oces_gateway";
   std::optional<std::string> environment;
@@ -155,6 +183,7 @@ struct ValidationArgs {
     }
     if (expected_cvr) in.policy.expected_cvr = *expected_cvr;
     if (min_days) in.policy.min_days = *min_days;
+    path.apply(in.policy);
     if (trust) in.anchors = TrustAnchors::from_certificates(*trust);
     in.intermediates = intermediates;
     for (const auto& crl : crls) {

@@ -35,6 +35,13 @@ void bind_validation(py::module_& m) {
       .def_readonly("identity", &ValidationReport::identity)
       .def_readonly("chain", &ValidationReport::chain)
       .def_readonly("openssl_error", &ValidationReport::openssl_error)
+      .def_property_readonly(
+          "error_code",
+          [](const ValidationReport& r) -> std::optional<std::string> {
+            if (!r.open_error) return std::nullopt;
+            return std::string(to_string(*r.open_error));
+          },
+          "Why a file did not open ('bad_password', 'unsupported') when that failed pkcs12_opened; else None.")
       .def(
           "find", [](const ValidationReport& r, std::string_view id) -> std::optional<Check> {
             if (const Check* c = r.find(id)) return *c;
@@ -64,10 +71,25 @@ void bind_validation(py::module_& m) {
       [](const py::object& subject, const py::object& at, const py::object& password, std::string policy,
          std::optional<std::string> environment, std::optional<std::string> expected_cvr, std::optional<int> min_days,
          std::optional<std::vector<Certificate>> trust, std::vector<Certificate> intermediates,
-         const py::iterable& crls) {
+         const py::iterable& crls, std::optional<std::vector<std::string>> policies, bool explicit_policy,
+         bool inhibit_policy_mapping, bool inhibit_any_policy, std::optional<std::vector<std::string>> eku,
+         std::optional<int> max_depth, std::optional<int> min_key_bits, std::optional<std::string> revocation,
+         bool require_revocation, std::string stale_crl) {
         if (at.is_none()) throw py::type_error("validate() needs the validation time: at=datetime(..., tzinfo=timezone.utc)");
-        const ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
-                                  std::move(trust), std::move(intermediates), crls);
+        ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
+                            std::move(trust), std::move(intermediates), crls);
+        PathArgs& path = args.path;
+        if (policies) path.policies = std::move(*policies);
+        path.explicit_policy = explicit_policy;
+        path.inhibit_policy_mapping = inhibit_policy_mapping;
+        path.inhibit_any_policy = inhibit_any_policy;
+        if (eku) path.eku = std::move(*eku);
+        path.max_depth = max_depth;
+        path.min_key_bits = min_key_bits;
+        path.revocation = std::move(revocation);
+        path.require_revocation = require_revocation;
+        if (stale_crl != "warn" && stale_crl != "fail") throw py::value_error("stale_crl must be 'warn' or 'fail'");
+        path.stale_crl_fails = stale_crl == "fail";
         if (py::isinstance<Certificate>(subject) || py::isinstance<Pkcs12Bundle>(subject)) {
           if (!password.is_none()) throw py::type_error("password applies only to bytes input");
         }
@@ -91,8 +113,14 @@ void bind_validation(py::module_& m) {
       py::arg("policy") = "oces_gateway", py::arg("environment") = py::none(), py::arg("expected_cvr") = py::none(),
       py::arg("min_days") = py::none(), py::arg("trust") = py::none(),
       py::arg("intermediates") = std::vector<Certificate>{}, py::arg("crls") = py::tuple(),
+      py::arg("policies") = py::none(), py::arg("explicit_policy") = false, py::arg("inhibit_policy_mapping") = false,
+      py::arg("inhibit_any_policy") = false, py::arg("eku") = py::none(), py::arg("max_depth") = py::none(),
+      py::arg("min_key_bits") = py::none(), py::arg("revocation") = py::none(), py::arg("require_revocation") = false,
+      py::arg("stale_crl") = "warn",
       "Validates a Certificate, a Pkcs12Bundle, or a file's bytes (PKCS#12 with `password`, or a certificate) "
-      "at the aware datetime `at`, and returns a ValidationReport.");
+      "at the aware datetime `at`, and returns a ValidationReport. Path options as `dpgcert verify`'s: "
+      "policies (initial policy set), explicit_policy, inhibit_policy_mapping, inhibit_any_policy, eku, "
+      "max_depth, min_key_bits, revocation ('off', 'leaf', 'chain'), require_revocation, stale_crl ('warn', 'fail').");
 }
 
 }  // namespace dpgcert::python

@@ -18,7 +18,8 @@ extern "C" {
 typedef enum dpgcert_generation {
   DPGCERT_GENERATION_NONE = 0,
   DPGCERT_GENERATION_OCES2 = 1,
-  DPGCERT_GENERATION_OCES3 = 2
+  DPGCERT_GENERATION_OCES3 = 2,
+  DPGCERT_GENERATION_OCES1 = 3 /**< The retired first generation (TDC): recognised, never accepted. */
 } dpgcert_generation;
 
 /** OCES certificate type. */

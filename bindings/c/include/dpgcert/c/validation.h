@@ -33,7 +33,15 @@ typedef enum dpgcert_policy {
   DPGCERT_POLICY_GENERIC = 1       /**< Any PKI: no OCES profile, RFC 5280 policy processing. */
 } dpgcert_policy;
 
-#define DPGCERT_VALIDATE_OPTIONS_VERSION 1
+/** Which certificates' revocation is checked against the CRLs given. */
+typedef enum dpgcert_revocation {
+  DPGCERT_REVOCATION_DEFAULT = -1, /**< The policy's: chain for the OCES gateway, leaf for generic. */
+  DPGCERT_REVOCATION_OFF = 0,
+  DPGCERT_REVOCATION_LEAF = 1,
+  DPGCERT_REVOCATION_CHAIN = 2     /**< Every certificate of the path. */
+} dpgcert_revocation;
+
+#define DPGCERT_VALIDATE_OPTIONS_VERSION 2
 
 /** What to validate against. */
 typedef struct dpgcert_validate_options {
@@ -55,10 +63,26 @@ typedef struct dpgcert_validate_options {
   /** CRLs (DER, or several PEM blocks); NULL: revocation is not checked. */
   const uint8_t *crls;
   size_t crls_len;
+  /* ---- version 2: path validation (docs/validation.md; `dpgcert verify` has the same options) ---- */
+  /** The initial policy set: dotted OIDs; NULL or 0 entries: anyPolicy. */
+  const char *const *policies;
+  size_t policy_count;
+  int explicit_policy;        /**< Non-zero: initial-explicit-policy. */
+  int inhibit_policy_mapping; /**< Non-zero: initial-policy-mapping-inhibit. */
+  int inhibit_any_policy;     /**< Non-zero: initial-any-policy-inhibit. */
+  /** Extended key usages the leaf must allow: dotted OIDs or names ("serverAuth"); NULL: the policy's. */
+  const char *const *ekus;
+  size_t eku_count;
+  int max_depth;          /**< At most this many intermediate CAs; negative: OpenSSL's default. */
+  int min_key_bits;       /**< RSA/DSA bits (EC by strength) for every certificate; negative: the policy's (2048). */
+  int revocation;         /**< dpgcert_revocation */
+  int require_revocation; /**< Non-zero: a certificate in scope without a usable CRL fails. */
+  int stale_crl_fails;    /**< Non-zero: a CRL past its nextUpdate fails instead of warning. */
 } dpgcert_validate_options;
 
-#define DPGCERT_VALIDATE_OPTIONS_INIT \
-  { DPGCERT_VALIDATE_OPTIONS_VERSION, 0, DPGCERT_POLICY_OCES_GATEWAY, DPGCERT_ENVIRONMENT_UNKNOWN, NULL, -1, NULL, 0, NULL, 0, NULL, 0 }
+#define DPGCERT_VALIDATE_OPTIONS_INIT                                                                     \
+  { DPGCERT_VALIDATE_OPTIONS_VERSION, 0, DPGCERT_POLICY_OCES_GATEWAY, DPGCERT_ENVIRONMENT_UNKNOWN, NULL, -1, \
+    NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0, -1, -1, DPGCERT_REVOCATION_DEFAULT, 0, 0 }
 
 /** Validates a certificate (the PKCS#12 checks are skipped). A failed validation is a report with
  *  verdict DPGCERT_CHECK_FAIL, not an error. Errors: DPGCERT_E_INVALID_ARGUMENT (no time, an
