@@ -1,0 +1,146 @@
+// <dpgcert/token.hpp>: RFC 7512 URIs, finding tokens by label or serial, PINs and their errors,
+// on SoftHSM2 tokens made for each test.
+#include "support/softhsm.hpp"
+#include "support/test_support.hpp"
+
+#include <dpgcert/error.hpp>
+#include <dpgcert/token.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+using namespace dpgcert;
+using namespace dpgcert::token;
+using dpgcert::test::code_of;
+using dpgcert::test::SoftHsmToken;
+
+namespace {
+
+PinSource pin(std::string_view p) {
+  PinSource s;
+  s.pin = SecretBytes::from_text(p);
+  return s;
+}
+
+/// Runs pkcs11-tool on the token (key generation for the tests); fails the test when it fails.
+void pkcs11_tool(const SoftHsmToken& t, const std::string& args) {
+  const std::string cmd = "pkcs11-tool --module " + test::softhsm_module()->string() + " --token-label '" + t.label() +
+                          "' --login --pin dpgcert-test-pin " + args + " >/dev/null 2>&1";
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, cmd);
+}
+
+}  // namespace
+
+TEST_SUITE("token") {
+  TEST_CASE("pkcs11: URIs are parsed and formatted by p11-kit") {
+    const TokenUri u = TokenUri::parse("pkcs11:token=My%20Token;serial=abc123;object=gw%20key;id=%01%02;type=private");
+    CHECK(u.token_label == "My Token");
+    CHECK(u.serial == "abc123");
+    CHECK(u.object_label == "gw key");
+    REQUIRE(u.id);
+    CHECK(u.id->size() == 2);
+    CHECK(u.type == "private");
+    CHECK_FALSE(u.module_name);
+    const TokenUri again = TokenUri::parse(u.to_string());
+    CHECK(again == u);
+    CHECK(u.to_string().find("token=My%20Token") != std::string::npos);
+
+    const TokenUri m = TokenUri::parse("pkcs11:token=T?module-name=softhsm2");
+    CHECK(m.module_name == "softhsm2");
+    CHECK(m.names_token());
+    CHECK(TokenUri::parse(m.to_string()).module_name == "softhsm2");
+    CHECK_FALSE(m.token_only().object_label);
+    CHECK_FALSE(TokenUri::parse("pkcs11:object=x").names_token());
+
+    CHECK(code_of([] { (void)TokenUri::parse("file:///etc/passwd"); }) == ErrorCode::malformed);
+    CHECK(code_of([] { (void)TokenUri::parse("pkcs11:token=T?pin-value=1234"); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([] { (void)TokenUri::parse("pkcs11:slot-id=3"); }) == ErrorCode::invalid_argument);
+    // A PIN never shows in the message of the refusal.
+    try {
+      (void)TokenUri::parse("pkcs11:token=T?pin-value=98765");
+      FAIL("a PIN in a URI was accepted");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("98765") == std::string::npos);
+    }
+  }
+
+  TEST_CASE("a token is found by label or serial, through p11-kit's registered modules or a module path") {
+    DPGCERT_REQUIRE_SOFTHSM();
+    SoftHsmToken t("find");
+    const Token by_label = Token::open(TokenUri::parse(t.uri()), pin(test::kTestPin));
+    CHECK(by_label.info().label == t.label());
+    CHECK(by_label.info().serial == t.serial());
+    CHECK(by_label.info().module == "softhsm2");
+    CHECK(TokenUri::parse(by_label.info().uri).serial == t.serial());
+
+    TokenUri by_serial;
+    by_serial.serial = t.serial();
+    CHECK(Token::open(by_serial, pin(test::kTestPin)).info().label == t.label());
+
+    TokenUri by_path = TokenUri::parse(t.uri());
+    by_path.module_path = test::softhsm_module()->string();
+    CHECK(Token::open(by_path, pin(test::kTestPin)).info().serial == t.serial());
+
+    TokenUri by_name = TokenUri::parse(t.uri());
+    by_name.module_name = "softhsm2";
+    CHECK(Token::open(by_name, pin(test::kTestPin)).info().serial == t.serial());
+
+    const auto listed = find_tokens(TokenUri::parse(t.uri()));
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].serial == t.serial());
+    CHECK_FALSE(listed[0].pin_locked);
+  }
+
+  TEST_CASE("token errors are typed: missing token, two tokens, wrong PIN, no PIN, unknown module, no token named") {
+    DPGCERT_REQUIRE_SOFTHSM();
+    SoftHsmToken t("errors");
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse(t.uri() + "-absent"), pin(test::kTestPin)); }) == ErrorCode::not_found);
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse(t.uri()), pin("9999")); }) == ErrorCode::bad_password);
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse(t.uri()), PinSource{}); }) == ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse("pkcs11:object=k"), pin(test::kTestPin)); }) ==
+          ErrorCode::invalid_argument);
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse(t.uri() + "?module-name=no-such-module"), pin(test::kTestPin)); }) ==
+          ErrorCode::not_found);
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse(t.uri() + "?module-path=/nonexistent/lib.so"), pin(test::kTestPin)); }) ==
+          ErrorCode::not_found);
+
+    // The prompt is asked only when no PIN is given, with the token's label.
+    std::string asked;
+    PinSource prompted;
+    prompted.prompt = [&asked](const std::string& label) {
+      asked = label;
+      return SecretBytes::from_text(test::kTestPin);
+    };
+    CHECK(Token::open(TokenUri::parse(t.uri()), prompted).info().label == t.label());
+    CHECK(asked == t.label());
+  }
+
+  TEST_CASE("two tokens with one label are a conflict; the serial tells them apart") {
+    DPGCERT_REQUIRE_SOFTHSM();
+    SoftHsmToken a("twin");
+    const std::string label = a.label();
+    // A second token with the same label.
+    (void)SoftHsmToken::init_token(label);
+    CHECK(code_of([&] { (void)Token::open(TokenUri::parse(a.uri()), pin(test::kTestPin)); }) == ErrorCode::conflict);
+    TokenUri exact = TokenUri::parse(a.uri());
+    exact.serial = a.serial();
+    CHECK(Token::open(exact, pin(test::kTestPin)).info().serial == a.serial());
+    CHECK(find_tokens(TokenUri::parse(a.uri())).size() == 2);
+  }
+
+  TEST_CASE("two objects matching a key URI are a conflict; none is not_found") {
+    DPGCERT_REQUIRE_SOFTHSM();
+    SoftHsmToken t("dup");
+    pkcs11_tool(t, "--keypairgen --key-type rsa:2048 --id 01 --label dup");
+    pkcs11_tool(t, "--keypairgen --key-type rsa:2048 --id 02 --label dup");
+    const Token token = Token::open(TokenUri::parse(t.uri()), pin(test::kTestPin));
+    const std::vector<std::byte> msg(10, std::byte{7});
+    CHECK(code_of([&] { (void)token.sign(TokenUri::parse(t.uri() + ";object=dup"), msg, SignScheme::rsa_pkcs1v15_sha256); }) ==
+          ErrorCode::conflict);
+    CHECK(code_of([&] { (void)token.sign(TokenUri::parse(t.uri() + ";object=none"), msg, SignScheme::rsa_pkcs1v15_sha256); }) ==
+          ErrorCode::not_found);
+    CHECK(token.sign(TokenUri::parse(t.uri() + ";id=%01"), msg, SignScheme::rsa_pkcs1v15_sha256).size() == 256);
+    CHECK(token.sign(TokenUri::parse(t.uri() + ";id=%02"), msg, SignScheme::rsa_pss_sha256).size() == 256);
+  }
+}
