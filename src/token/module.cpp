@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 
 namespace dpgcert::token::detail {
@@ -45,17 +46,41 @@ constexpr RvName kRvNames[] = {
     {CKR_DATA_INVALID, "CKR_DATA_INVALID"},
 };
 
-/// Finalises (when it initialised it) and releases a module: the deleter of the shared Module.
+struct ModuleHolder;
+
+/// The modules this process initialised, finalised by an exit handler registered after each
+/// initialisation: it runs before the static destructors of any module loaded until then (a module's
+/// C_Finalize after its own statics are gone crashes, as SoftHSM 2.6's does).
+std::mutex g_initialised_mu;
+std::vector<ModuleHolder*> g_initialised;
+
+void finalize_at_exit();
+
+/// Finalises (when it initialised it and the exit handler has not) and releases a module.
 struct ModuleHolder {
   Module module;
   bool initialised = false;
   std::once_flag once;
   CK_RV init_rv = CKR_OK;
   ~ModuleHolder() {
-    if (initialised) p11_kit_module_finalize(module.functions);
+    {
+      std::lock_guard lock(g_initialised_mu);
+      std::erase(g_initialised, this);
+      if (initialised) p11_kit_module_finalize(module.functions);
+      initialised = false;
+    }
     p11_kit_module_release(module.functions);
   }
 };
+
+void finalize_at_exit() {
+  std::lock_guard lock(g_initialised_mu);
+  for (ModuleHolder* h : g_initialised) {
+    if (h->initialised) p11_kit_module_finalize(h->module.functions);
+    h->initialised = false;
+  }
+  g_initialised.clear();
+}
 
 /// Every module this process has loaded, by file name; cleared at exit, which finalises them
 /// once the last session on each has closed.
@@ -119,7 +144,11 @@ Cache& cache() {
 std::shared_ptr<const Module> initialised(const std::shared_ptr<ModuleHolder>& h) {
   std::call_once(h->once, [&] {
     h->init_rv = p11_kit_module_initialize(h->module.functions);
-    h->initialised = h->init_rv == CKR_OK;
+    if (h->init_rv != CKR_OK) return;
+    std::lock_guard lock(g_initialised_mu);
+    h->initialised = true;
+    g_initialised.push_back(h.get());
+    std::atexit(&finalize_at_exit);
   });
   check_rv(h->init_rv, "initialise the PKCS#11 module '" + h->module.file + "'");
   return {h, &h->module};  // shares ownership with the holder

@@ -117,6 +117,47 @@ std::string SoftHsmToken::init_token(const std::string& label) {
   throw std::runtime_error("SoftHSM2 has no free slot");
 }
 
+SoftHsmToken::KeyFacts SoftHsmToken::key_facts(const std::string& object_label, unsigned long klass,
+                                               unsigned long secret_attribute) const {
+  CK_FUNCTION_LIST* f = module().f;
+  CK_ULONG n = 0;
+  check(f->C_GetSlotList(CK_TRUE, nullptr, &n), "C_GetSlotList");
+  std::vector<CK_SLOT_ID> slots(n);
+  check(f->C_GetSlotList(CK_TRUE, slots.data(), &n), "C_GetSlotList");
+  KeyFacts out;
+  for (CK_ULONG i = 0; i < n; ++i) {
+    CK_TOKEN_INFO ti{};
+    if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK || unpadded(ti.serialNumber, sizeof ti.serialNumber) != serial_) continue;
+    CK_SESSION_HANDLE h = 0;
+    check(f->C_OpenSession(slots[i], CKF_SERIAL_SESSION, nullptr, nullptr, &h), "C_OpenSession");
+    std::string user = kTestPin;
+    const CK_RV login = f->C_Login(h, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(user.data()), user.size());
+    if (login != CKR_OK && login != CKR_USER_ALREADY_LOGGED_IN) check(login, "C_Login");
+    CK_OBJECT_CLASS k = klass;
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &k, sizeof k},
+                           {CKA_LABEL, const_cast<char*>(object_label.data()), object_label.size()}};
+    check(f->C_FindObjectsInit(h, tmpl, 2), "C_FindObjectsInit");
+    CK_OBJECT_HANDLE obj = 0;
+    CK_ULONG found = 0;
+    f->C_FindObjects(h, &obj, 1, &found);
+    f->C_FindObjectsFinal(h);
+    if (found == 1) {
+      out.found = true;
+      CK_BBOOL sensitive = CK_FALSE;
+      CK_BBOOL extractable = CK_TRUE;
+      CK_ATTRIBUTE flags[] = {{CKA_SENSITIVE, &sensitive, sizeof sensitive}, {CKA_EXTRACTABLE, &extractable, sizeof extractable}};
+      check(f->C_GetAttributeValue(h, obj, flags, 2), "C_GetAttributeValue");
+      out.sensitive = sensitive == CK_TRUE;
+      out.extractable = extractable == CK_TRUE;
+      CK_ATTRIBUTE secret{secret_attribute, nullptr, 0};
+      out.value_rv = f->C_GetAttributeValue(h, obj, &secret, 1);
+    }
+    f->C_CloseSession(h);
+    return out;
+  }
+  return out;
+}
+
 SoftHsmToken::SoftHsmToken(const std::string& name) {
   static std::atomic<int> counter{0};
   label_ = name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);

@@ -33,7 +33,18 @@ class SoftHsmToken {
   /// The SOFTHSM2_CONF this process uses, for child processes.
   [[nodiscard]] static std::filesystem::path config();
 
- /// Initialises the free slot's token with `label` (SO PIN "12345678", user PIN kTestPin)
+ /// What the token says about the key object with label `object_label` and class `klass`
+  /// (CKO_*), read through PKCS#11 by the test itself after logging in.
+  struct KeyFacts {
+    bool found = false;
+    bool sensitive = false;
+    bool extractable = true;
+    unsigned long value_rv = 0;  ///< C_GetAttributeValue's return for `secret_attribute`.
+  };
+  [[nodiscard]] KeyFacts key_facts(const std::string& object_label, unsigned long klass,
+                                   unsigned long secret_attribute) const;
+
+  /// Initialises the free slot's token with `label` (SO PIN "12345678", user PIN kTestPin)
   /// through the PKCS#11 API of this process; returns its serial.
   static std::string init_token(const std::string& label);
 
