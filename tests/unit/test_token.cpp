@@ -8,7 +8,13 @@
 
 #include <doctest/doctest.h>
 
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <p11-kit/pkcs11.h>
+
 #include <cstdlib>
+#include <filesystem>
 
 using namespace dpgcert;
 using namespace dpgcert::token;
@@ -142,5 +148,88 @@ TEST_SUITE("token") {
           ErrorCode::not_found);
     CHECK(token.sign(TokenUri::parse(t.uri() + ";id=%01"), msg, SignScheme::rsa_pkcs1v15_sha256).size() == 256);
     CHECK(token.sign(TokenUri::parse(t.uri() + ";id=%02"), msg, SignScheme::rsa_pss_sha256).size() == 256);
+  }
+}
+
+namespace {
+
+/// The public key of the key pair `id` on the token, as pkcs11-tool (a third party) exports it.
+EVP_PKEY* public_key(const SoftHsmToken& t, const std::string& id, const std::filesystem::path& dir) {
+  const auto der = dir / "pub.der";
+  pkcs11_tool(t, "--read-object --type pubkey --id " + id + " -o " + test::shell_quote(der.string()));
+  const auto bytes = test::read_file(der);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  return d2i_PUBKEY(nullptr, &p, static_cast<long>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_SUITE("token") {
+  TEST_CASE("a token key signs (PKCS#1 v1.5, PSS) and decrypts (OAEP, PKCS#1 v1.5); OpenSSL agrees; it never leaves the token") {
+    DPGCERT_REQUIRE_SOFTHSM();
+    SoftHsmToken t("crypto");
+    test::TempDir dir;
+    pkcs11_tool(t, "--keypairgen --key-type rsa:2048 --id 0a --label gw --sensitive");
+    EVP_PKEY* pub = public_key(t, "0a", dir.path());
+    REQUIRE(pub != nullptr);
+    const Token token = Token::open(TokenUri::parse(t.uri()), pin(test::kTestPin));
+    const TokenUri key = TokenUri::parse(t.uri() + ";object=gw");
+    const std::string text = "S/MIME content to sign";
+    const auto msg = std::as_bytes(std::span(text.data(), text.size()));
+
+    for (const SignScheme scheme : {SignScheme::rsa_pkcs1v15_sha256, SignScheme::rsa_pss_sha256}) {
+      const auto sig = token.sign(key, msg, scheme);
+      EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+      EVP_PKEY_CTX* pctx = nullptr;
+      REQUIRE(EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), nullptr, pub) == 1);
+      if (scheme == SignScheme::rsa_pss_sha256) {
+        REQUIRE(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1);
+        REQUIRE(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1);
+      }
+      CHECK(EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1);
+      // A changed message does not verify.
+      REQUIRE(EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), nullptr, pub) == 1);
+      if (scheme == SignScheme::rsa_pss_sha256) REQUIRE(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1);
+      CHECK(EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>("other"), 5) != 1);
+      EVP_MD_CTX_free(ctx);
+    }
+
+    // Encrypted by OpenSSL with the public key (as an S/MIME sender does), decrypted in the token.
+    const std::string session_key = "0123456789abcdef0123456789abcdef";
+    struct Case {
+      DecryptScheme scheme;
+      int padding;
+      const EVP_MD* md;
+    };
+    for (const Case c : {Case{DecryptScheme::rsa_oaep_sha1, RSA_PKCS1_OAEP_PADDING, EVP_sha1()},
+                         Case{DecryptScheme::rsa_pkcs1v15, RSA_PKCS1_PADDING, nullptr}}) {
+      EVP_PKEY_CTX* ectx = EVP_PKEY_CTX_new(pub, nullptr);
+      REQUIRE(EVP_PKEY_encrypt_init(ectx) == 1);
+      REQUIRE(EVP_PKEY_CTX_set_rsa_padding(ectx, c.padding) == 1);
+      if (c.md != nullptr) REQUIRE(EVP_PKEY_CTX_set_rsa_oaep_md(ectx, c.md) == 1);
+      std::vector<unsigned char> ct(512);
+      std::size_t n = ct.size();
+      REQUIRE(EVP_PKEY_encrypt(ectx, ct.data(), &n, reinterpret_cast<const unsigned char*>(session_key.data()),
+                               session_key.size()) == 1);
+      ct.resize(n);
+      EVP_PKEY_CTX_free(ectx);
+      const auto plain = token.decrypt(key, std::as_bytes(std::span(ct)), c.scheme);
+      CHECK(plain.view() == session_key);
+      // A damaged ciphertext does not decrypt: bad_password, never garbage.
+      ct[10] ^= 0x55;
+      CHECK(code_of([&] { (void)token.decrypt(key, std::as_bytes(std::span(ct)), c.scheme); }) == ErrorCode::bad_password);
+    }
+    EVP_PKEY_free(pub);
+
+    // The private key is sensitive: its exponent cannot be read.
+    const auto facts = t.key_facts("gw", CKO_PRIVATE_KEY, CKA_PRIVATE_EXPONENT);
+    REQUIRE(facts.found);
+    CHECK(facts.sensitive);
+    CHECK(facts.value_rv == CKR_ATTRIBUTE_SENSITIVE);
+
+    // The certificates on the token: none yet.
+    CHECK(token.certificates().empty());
   }
 }
