@@ -107,15 +107,19 @@ SecretBytes Token::decrypt(const TokenUri& key, std::span<const std::byte> ciphe
   const Session& s = *impl_->session;
   std::lock_guard lock(s.mutex());
   const CK_OBJECT_HANDLE h = private_key(s, key);
-  if (scheme == DecryptScheme::rsa_pkcs1v15) {
-    CK_MECHANISM m{CKM_RSA_PKCS, nullptr, 0};
-    return s.decrypt(m, h, ciphertext);
-  }
   const bool sha256_hash = scheme == DecryptScheme::rsa_oaep_sha256;
   CK_RSA_PKCS_OAEP_PARAMS params{sha256_hash ? CKM_SHA256 : CKM_SHA_1, sha256_hash ? CKG_MGF1_SHA256 : CKG_MGF1_SHA1,
                                  CKZ_DATA_SPECIFIED, nullptr, 0};
-  CK_MECHANISM m{CKM_RSA_PKCS_OAEP, &params, sizeof params};
-  return s.decrypt(m, h, ciphertext);
+  CK_MECHANISM m = scheme == DecryptScheme::rsa_pkcs1v15 ? CK_MECHANISM{CKM_RSA_PKCS, nullptr, 0}
+                                                         : CK_MECHANISM{CKM_RSA_PKCS_OAEP, &params, sizeof params};
+  try {
+    return s.decrypt(m, h, ciphertext);
+  } catch (const Error& e) {
+    // A padding that does not check out is CKR_ENCRYPTED_DATA_INVALID on some tokens and
+    // CKR_GENERAL_ERROR on SoftHSM 2.6: either way the ciphertext is not for this key.
+    if (e.code() != ErrorCode::io) throw;
+    throw Error(ErrorCode::bad_password, std::string(e.what()) + " (the ciphertext does not decrypt under this key)");
+  }
 }
 
 }  // namespace dpgcert::token

@@ -5,6 +5,9 @@
 
 #include <dpgcert/error.hpp>
 #include <dpgcert/token.hpp>
+#include <dpgcert/vault.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <doctest/doctest.h>
 
@@ -13,6 +16,7 @@
 #include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -231,5 +235,38 @@ TEST_SUITE("token") {
 
     // The certificates on the token: none yet.
     CHECK(token.certificates().empty());
+  }
+}
+
+TEST_SUITE("token") {
+  TEST_CASE("an RSA key pair on the token holds the master key: data keys wrapped with RSA-OAEP, bound to their context") {
+    DPGCERT_REQUIRE_SOFTHSM();
+    SoftHsmToken t("rsa-master");
+    pkcs11_tool(t, "--keypairgen --key-type rsa:2048 --id 0b --label rsa-master --sensitive");
+    const auto made = vault::establish_key(vault::KeySource::pkcs11(t.uri() + ";object=rsa-master", test::pw(test::kTestPin)));
+    const auto params = nlohmann::json::parse(made.header.params);
+    CHECK(params["mechanism"] == "rsa-oaep");
+    CHECK(params["uri"].get<std::string>().find("id=%0B") != std::string::npos);
+    const vault::KeyWrapper& w = *made.wrapper;
+    const auto key = vault::random_bytes(32);
+    const auto wrapped = w.wrap(key, "data-key/certificate:1:pkcs12");
+    CHECK(w.unwrap(wrapped, "data-key/certificate:1:pkcs12").bytes().size() == 32);
+    CHECK(std::equal(key.begin(), key.end(), w.unwrap(wrapped, "data-key/certificate:1:pkcs12").bytes().begin()));
+    CHECK(code_of([&] { (void)w.unwrap(wrapped, "data-key/certificate:2:pkcs12"); }) == ErrorCode::bad_password);
+    CHECK(code_of([&] { (void)w.unwrap(std::span(wrapped).first(10), "c"); }) == ErrorCode::malformed);
+    // Re-opened from the header with the PIN, it holds the same key.
+    vault::Unlock unlock;
+    unlock.pin.pin = test::pw(test::kTestPin);
+    CHECK(vault::open_key(made.header, unlock)->same_key(w));
+    // A URI naming no key makes an AES key there; establishing again with it finds that key.
+    const auto aes = vault::establish_key(vault::KeySource::pkcs11(t.uri() + ";object=fresh", test::pw(test::kTestPin)));
+    const auto aes_again = vault::establish_key(vault::KeySource::pkcs11(t.uri() + ";object=fresh", test::pw(test::kTestPin)));
+    CHECK(nlohmann::json::parse(aes.header.params)["mechanism"] == "aes-256-gcm");
+    CHECK(aes_again.wrapper->same_key(*aes.wrapper));
+    CHECK_FALSE(aes.wrapper->same_key(w));
+    const auto facts = t.key_facts("fresh", CKO_SECRET_KEY, CKA_VALUE);
+    CHECK(facts.found);
+    CHECK_FALSE(facts.extractable);
+    CHECK(facts.value_rv == CKR_ATTRIBUTE_SENSITIVE);
   }
 }
