@@ -126,7 +126,7 @@ TEST_SUITE("token") {
     CHECK(asked == t.label());
   }
 
-  TEST_CASE("two tokens with one label are a conflict; the serial tells them apart") {
+  TEST_CASE("two tokens with one label are a conflict - the serial tells them apart") {
     DPGCERT_REQUIRE_SOFTHSM();
     SoftHsmToken a("twin");
     const std::string label = a.label();
@@ -139,7 +139,7 @@ TEST_SUITE("token") {
     CHECK(find_tokens(TokenUri::parse(a.uri())).size() == 2);
   }
 
-  TEST_CASE("two objects matching a key URI are a conflict; none is not_found") {
+  TEST_CASE("two objects matching a key URI are a conflict - none is not_found") {
     DPGCERT_REQUIRE_SOFTHSM();
     SoftHsmToken t("dup");
     pkcs11_tool(t, "--keypairgen --key-type rsa:2048 --id 01 --label dup");
@@ -169,7 +169,7 @@ EVP_PKEY* public_key(const SoftHsmToken& t, const std::string& id, const std::fi
 }  // namespace
 
 TEST_SUITE("token") {
-  TEST_CASE("a token key signs (PKCS#1 v1.5, PSS) and decrypts (OAEP, PKCS#1 v1.5); OpenSSL agrees; it never leaves the token") {
+  TEST_CASE("a token key signs (PKCS#1 v1.5, PSS) and decrypts (OAEP, PKCS#1 v1.5) - OpenSSL agrees - it never leaves the token") {
     DPGCERT_REQUIRE_SOFTHSM();
     SoftHsmToken t("crypto");
     test::TempDir dir;
