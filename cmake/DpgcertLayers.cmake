@@ -1,7 +1,7 @@
 # The layers of dpgcert (../shared/DESIGN.md, docs/architecture.md), lowest first. A layer may
 # include only itself and the layers listed before it; dpgcert_check_layers() fails the configure
 # step on any include that points upwards, so an upward dependency cannot build.
-set(DPGCERT_LAYERS core x509 pkcs12 oces validation vault store lifecycle)
+set(DPGCERT_LAYERS core x509 pkcs12 oces validation token vault store lifecycle)
 
 # Which layer each public header of include/dpgcert/ belongs to. A public header missing here is
 # an error: every header must say where it stands.
@@ -10,6 +10,7 @@ set(DPGCERT_PUBLIC_HEADERS_x509 x509)
 set(DPGCERT_PUBLIC_HEADERS_pkcs12 pkcs12)
 set(DPGCERT_PUBLIC_HEADERS_oces oces oces_json)
 set(DPGCERT_PUBLIC_HEADERS_validation validation validation_json)
+set(DPGCERT_PUBLIC_HEADERS_token token)
 set(DPGCERT_PUBLIC_HEADERS_vault vault key_wrapper)
 set(DPGCERT_PUBLIC_HEADERS_store store store_changes bulk_import)
 set(DPGCERT_PUBLIC_HEADERS_lifecycle lifecycle)

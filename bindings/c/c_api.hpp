@@ -93,8 +93,8 @@ int guarded(const char* function, Body&& body) noexcept {
     return fail(function, e.code(), e.message());
   } catch (const Error& e) {
     const int code = static_cast<int>(e.code());
-    // ErrorCode's values are fixed (error.hpp) and mirror -1..-9 here; anything else is a bug.
-    return fail(function, code >= 1 && code <= 9 ? -code : DPGCERT_E_INTERNAL, e.what());
+    // ErrorCode's values are fixed (error.hpp) and mirror -1..-10 here; anything else is a bug.
+    return fail(function, code >= 1 && code <= 10 ? -code : DPGCERT_E_INTERNAL, e.what());
   } catch (const std::bad_alloc&) {
     return fail(function, DPGCERT_E_INTERNAL, "out of memory");
   } catch (const std::exception& e) {

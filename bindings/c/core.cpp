@@ -233,6 +233,7 @@ const char* dpgcert_error_name(int code) {
     case DPGCERT_E_IO:
     case DPGCERT_E_INVALID_ARGUMENT:
     case DPGCERT_E_INTERNAL:
+    case DPGCERT_E_LOCKED:
       // The names of the library's own codes are the C++ ones, so they can never drift apart.
       return dpgcert::to_string(static_cast<ErrorCode>(-code)).data();
     case DPGCERT_E_NULL_ARGUMENT: return "null_argument";

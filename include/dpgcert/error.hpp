@@ -20,6 +20,7 @@ enum class ErrorCode : int {
   io = 7,               ///< A file or the operating system failed.
   invalid_argument = 8, ///< The caller passed something that cannot be right.
   internal = 9,         ///< A bug or an unexpected failure of a dependency.
+  locked = 10,          ///< A PIN is locked after too many wrong tries (a token): an officer must reset it.
 };
 
 /// The fixed lowercase name of a code ("bad_password", ...).

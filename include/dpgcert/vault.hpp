@@ -6,6 +6,7 @@
 #include <dpgcert/export.hpp>
 #include <dpgcert/key_wrapper.hpp>
 #include <dpgcert/secret.hpp>
+#include <dpgcert/token.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -150,6 +151,11 @@ class DPGCERT_API KeySource final {
   /// Kind "passphrase": a passphrase, stretched with Argon2id under a new random salt.
   /// Error(invalid_argument) for an empty passphrase.
   [[nodiscard]] static KeySource passphrase(SecretBytes passphrase, Argon2Params params = Argon2Params::defaults());
+  /// Kind "pkcs11": the key a `pkcs11:` URI names on a token (token=/serial= and object=/id=),
+  /// made there (AES-256, sensitive, never extractable) when absent; an RSA key pair under the
+  /// URI is used as it is. `pin` is the token's user PIN. Error(malformed) for a URI that is not
+  /// one, Error(invalid_argument) for a URI with a PIN or a slot.
+  [[nodiscard]] static KeySource pkcs11(std::string_view uri, SecretBytes pin);
   /// Any registered kind: `settings` is a JSON object the kind understands (key_file:
   /// {"path": ...}; passphrase: {"memory_kib", "iterations", "parallelism"}), `secret` what the
   /// kind needs besides (a passphrase, a PIN). Error(invalid_argument) for an empty kind or settings
@@ -181,6 +187,7 @@ struct KeyHeader {
 struct Unlock {
   std::optional<std::filesystem::path> key_file;  ///< Read this key file instead of the remembered one.
   std::optional<SecretBytes> passphrase;          ///< The passphrase (a passphrase header needs one).
+  token::PinSource pin;  ///< The token's user PIN, or a prompt for it (a pkcs11 header needs one).
 };
 
 /// A new key wrapper with the header to store beside the data it seals.

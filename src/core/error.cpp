@@ -5,7 +5,7 @@
 
 namespace dpgcert {
 namespace {
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 9> kNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> kNames{{
     {ErrorCode::bad_password, "bad_password"},
     {ErrorCode::malformed, "malformed"},
     {ErrorCode::unsupported, "unsupported"},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 9> kNames{{
     {ErrorCode::io, "io"},
     {ErrorCode::invalid_argument, "invalid_argument"},
     {ErrorCode::internal, "internal"},
+    {ErrorCode::locked, "locked"},
 }};
 }  // namespace
 

@@ -103,6 +103,11 @@ KeySource KeySource::passphrase(SecretBytes passphrase, Argon2Params params) {
   return of("passphrase", settings.dump(), std::move(passphrase));
 }
 
+KeySource KeySource::pkcs11(std::string_view uri, SecretBytes pin) {
+  const token::TokenUri parsed = token::TokenUri::parse(uri);  // refuses PINs and slots in the URI
+  return of("pkcs11", nlohmann::json{{"uri", parsed.to_string()}}.dump(), std::move(pin));
+}
+
 KeySource KeySource::of(std::string kind, std::string settings, SecretBytes secret) {
   if (kind.empty()) throw Error(ErrorCode::invalid_argument, "vault: a key source needs a kind");
   if (!nlohmann::json::parse(settings, nullptr, false).is_object()) {

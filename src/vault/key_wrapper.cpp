@@ -1,4 +1,5 @@
 // The key-wrapper base (key check values) and the registry of wrapper kinds by name.
+#include "vault/pkcs11_key_wrapper.hpp"
 #include "vault/software_key_wrapper.hpp"
 
 #include <dpgcert/error.hpp>
@@ -42,7 +43,7 @@ class Registry {
     // as a stub that says so.
     add(key_file_wrapper_factory(), true);
     add(passphrase_wrapper_factory(), true);
-    add(unavailable("pkcs11"), false);  // a master key held by a PKCS#11 token (to come)
+    add(pkcs11_wrapper_factory(), true);
   }
 
   void add(KeyWrapperFactory f, bool usable) {

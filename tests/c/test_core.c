@@ -25,6 +25,7 @@ static void test_error_names(void) {
       {DPGCERT_E_IO, "io"},
       {DPGCERT_E_INVALID_ARGUMENT, "invalid_argument"},
       {DPGCERT_E_INTERNAL, "internal"},
+      {DPGCERT_E_LOCKED, "locked"},
       {DPGCERT_E_NULL_ARGUMENT, "null_argument"},
       {DPGCERT_E_BUFFER_TOO_SMALL, "buffer_too_small"},
       {DPGCERT_E_OUT_OF_RANGE, "out_of_range"},
@@ -34,7 +35,8 @@ static void test_error_names(void) {
   for (i = 0; i < sizeof names / sizeof names[0]; ++i) CHECK(strcmp(dpgcert_error_name(names[i].code), names[i].name) == 0);
   /* The library's codes are dpgcert::ErrorCode negated: the ABI promises these numbers. */
   CHECK(DPGCERT_E_BAD_PASSWORD == -1 && DPGCERT_E_INTERNAL == -9);
-  CHECK(strcmp(dpgcert_error_name(-10), "unknown") == 0);
+  CHECK(DPGCERT_E_LOCKED == -10);
+  CHECK(strcmp(dpgcert_error_name(-11), "unknown") == 0);
   CHECK(strcmp(dpgcert_error_name(1), "unknown") == 0);
   CHECK(strcmp(dpgcert_error_name(-99), "unknown") == 0);
   CHECK(strcmp(dpgcert_error_name(-104), "unknown") == 0);

@@ -19,6 +19,7 @@ HIERARCHY = [
     (dpgcert.InputOutputError, "io", OSError),
     (dpgcert.InvalidArgumentError, "invalid_argument", ValueError),
     (dpgcert.InternalError, "internal", None),
+    (dpgcert.LockedError, "locked", PermissionError),
 ]
 
 

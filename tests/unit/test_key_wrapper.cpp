@@ -1,5 +1,6 @@
 // The key-wrapper conformance suite: every usable registered kind must pass it. A new kind adds its
 // fixture (how to make a source and unlock it) to fixture_for(); the suite fails until it does.
+#include "support/softhsm.hpp"
 #include "support/test_support.hpp"
 
 #include <dpgcert/error.hpp>
@@ -56,6 +57,18 @@ std::optional<Fixture> fixture_for(const std::string& kind, const fs::path& dir)
                    },
                    [](int n) { return std::vector<std::string>{passphrase_of(n), "passphrase number"}; }};
   }
+  if (kind == "pkcs11" && test::softhsm_module()) {
+    // One SoftHSM2 token for the process; wrapper n is the AES key "master-n" made on it.
+    static test::SoftHsmToken token("wrappers");
+    const std::string uri = token.uri();
+    return Fixture{[uri](int n) { return KeySource::pkcs11(uri + ";object=master-" + std::to_string(n), test::pw(test::kTestPin)); },
+                   [](int) {
+                     Unlock u;
+                     u.pin.pin = test::pw(test::kTestPin);
+                     return u;
+                   },
+                   [](int) { return std::vector<std::string>{test::kTestPin}; }};
+  }
   return std::nullopt;
 }
 
@@ -70,6 +83,10 @@ TEST_SUITE("key wrapper conformance") {
     for (const std::string& kind : kinds) {
       CAPTURE(kind);
       TempDir dir;
+      if (kind == "pkcs11" && !test::softhsm_module()) {
+        MESSAGE("pkcs11 skipped: softhsm2 is not installed");
+        continue;
+      }
       const auto fx = fixture_for(kind, dir.path());
       REQUIRE_MESSAGE(fx.has_value(), "no conformance fixture for key wrapper '" << kind << "'");
 

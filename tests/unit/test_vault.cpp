@@ -188,16 +188,21 @@ TEST_SUITE("vault") {
     CHECK(std::find(kinds.begin(), kinds.end(), "key_file") != kinds.end());
     CHECK(std::find(kinds.begin(), kinds.end(), "passphrase") != kinds.end());
     CHECK(std::find(kinds.begin(), kinds.end(), "pkcs11") != kinds.end());
+    // pkcs11 is built in (p11-kit); a kind registered as not built in says so.
+    register_unavailable_key_wrapper("kms-stub");
     const auto usable = key_wrapper_kinds(true);
-    CHECK(std::find(usable.begin(), usable.end(), "pkcs11") == usable.end());
+    CHECK(std::find(usable.begin(), usable.end(), "pkcs11") != usable.end());
+    CHECK(std::find(usable.begin(), usable.end(), "kms-stub") == usable.end());
     try {
-      (void)establish_key(KeySource::of("pkcs11", R"({"uri": "pkcs11:token=T"})"));
+      (void)establish_key(KeySource::of("kms-stub", R"({"uri": "kms:key"})"));
       FAIL("no error");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::unsupported);
-      CHECK(std::string(e.what()).find("key wrapper 'pkcs11' is not built into this dpgcert") != std::string::npos);
+      CHECK(std::string(e.what()).find("key wrapper 'kms-stub' is not built into this dpgcert") != std::string::npos);
     }
-    CHECK(code_of([&] { (void)open_key(KeyHeader{"pkcs11", "{}", {}}); }) == ErrorCode::unsupported);
+    CHECK(code_of([&] { (void)open_key(KeyHeader{"kms-stub", "{}", {}}); }) == ErrorCode::unsupported);
+    // A pkcs11 header without a URI is malformed, not a stub.
+    CHECK(code_of([&] { (void)open_key(KeyHeader{"pkcs11", "{}", {}}); }) == ErrorCode::malformed);
     CHECK(code_of([&] { (void)open_key(KeyHeader{"hsm", "{}", {}}); }) == ErrorCode::unsupported);
     CHECK(code_of([&] { (void)establish_key(KeySource::of("hsm")); }) == ErrorCode::invalid_argument);
     CHECK(code_of([&] { (void)KeySource::of("key_file", "[1]"); }) == ErrorCode::invalid_argument);

@@ -75,7 +75,10 @@ void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandR
                                             "New key file (created when missing; default: a new file beside the old one)");
   auto* rot_pp = key_rotate_cmd->add_option("--new-passphrase-env", key_rotate->new_passphrase_env,
                                             "Switch to the passphrase in this environment variable");
+  auto* rot_ks = key_rotate_cmd->add_option("--new-key-source", key_rotate->new_key_source,
+                                            "Move the master key to a PKCS#11 token: pkcs11:token=LABEL;object=NAME");
   rot_kf->excludes(rot_pp);
+  rot_ks->excludes(rot_kf)->excludes(rot_pp);
   key_rotate_cmd->add_option("--argon2-memory", key_rotate->argon2_memory_kib, "Argon2id memory in KiB (default 65536)");
   key_rotate_cmd->add_option("--argon2-iterations", key_rotate->argon2_iterations, "Argon2id passes (default 3)");
   key_rotate_cmd->add_option("--argon2-parallelism", key_rotate->argon2_parallelism, "Argon2id lanes (default 1)");
@@ -83,7 +86,8 @@ void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandR
   key_rotate_cmd->footer(
       "Examples:\n"
       "  dpgcert key rotate --new-key-file /etc/dpgcert/master-2027.key\n"
-      "  dpgcert key rotate --new-passphrase-env NEW_PASSPHRASE");
+      "  dpgcert key rotate --new-passphrase-env NEW_PASSPHRASE\n"
+      "  dpgcert --pin-env TOKEN_PIN key rotate --new-key-source 'pkcs11:token=gateway;object=dpgcert-master'");
   runs.emplace_back(key_rotate_cmd, [&global, key_rotate] { return run_key_rotate(global, *key_rotate); });
 
   const auto audit_opts = std::make_shared<AuditOptions>();

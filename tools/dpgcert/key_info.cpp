@@ -31,6 +31,12 @@ std::string describe_key(const StoreInfo& info) {
     return "passphrase (Argon2id " + a["memory_kib"].dump() + " KiB, t=" + a["iterations"].dump() +
            ", p=" + a["parallelism"].dump() + ")";
   }
+  if (info.key_kind == "pkcs11") {
+    const json p = key_params(info);
+    if (p.is_object() && p.contains("uri") && p["uri"].is_string()) {
+      return "key on a PKCS#11 token " + p["uri"].get<std::string>() + " (" + p.value("mechanism", "") + ")";
+    }
+  }
   return info.key_kind + " " + key_params(info).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

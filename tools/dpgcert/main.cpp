@@ -80,6 +80,11 @@ int run_main(int argc, char** argv) {
                  "The store database (default: $XDG_DATA_HOME/dpgcert/store.db, i.e. ~/.local/share/dpgcert/store.db)")
       ->envname("DPGCERT_STORE");
   app.add_option("--actor", store_global.actor, "Who makes the change, for the audit log (default: the OS user)");
+  auto* pin_file = app.add_option("--pin-file", store_global.pin_file,
+                                  "A PKCS#11 token's user PIN is in this file (default: $DPGCERT_PIN, else a prompt)");
+  auto* pin_env = app.add_option("--pin-env", store_global.pin_env,
+                                 "A PKCS#11 token's user PIN is in this environment variable");
+  pin_file->excludes(pin_env);
   std::string config_path;
   app.add_option("--config", config_path,
                  "Configuration file (JSON; default: $DPGCERT_CONFIG, ~/.config/dpgcert/config.json, /etc/dpgcert/config.json)");

@@ -17,7 +17,11 @@ void add_store_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& r
                                              "Master key file (32 random bytes, created 0600 when missing; default: <store>.key)");
   auto* init_pp = store_init_cmd->add_option("--passphrase-env", store_init->passphrase_env,
                                              "Derive the master key from the passphrase in this environment variable (Argon2id)");
+  auto* init_ks = store_init_cmd->add_option("--key-source", store_init->key_source,
+                                             "The master key on a PKCS#11 token: pkcs11:token=LABEL;object=NAME (made there, "
+                                             "non-extractable, when missing; PIN from --pin-file, --pin-env or DPGCERT_PIN)");
   init_kf->excludes(init_pp);
+  init_ks->excludes(init_kf)->excludes(init_pp);
   store_init_cmd->add_option("--argon2-memory", store_init->argon2_memory_kib, "Argon2id memory in KiB (default 65536)");
   store_init_cmd->add_option("--argon2-iterations", store_init->argon2_iterations, "Argon2id passes (default 3)");
   store_init_cmd->add_option("--argon2-parallelism", store_init->argon2_parallelism, "Argon2id lanes (default 1)");
@@ -30,7 +34,8 @@ void add_store_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& r
       "commands need no key option. DPGCERT_KEY_FILE or DPGCERT_PASSPHRASE override it.\n"
       "Examples:\n"
       "  dpgcert --store /srv/dpgcert/store.db store init --key-file /etc/dpgcert/master.key --environment production\n"
-      "  DPGCERT_PASSPHRASE=... dpgcert store init --passphrase-env DPGCERT_PASSPHRASE");
+      "  DPGCERT_PASSPHRASE=... dpgcert store init --passphrase-env DPGCERT_PASSPHRASE\n"
+      "  dpgcert --pin-file /etc/dpgcert/token.pin store init --key-source 'pkcs11:token=gateway;object=dpgcert-master'");
   runs.emplace_back(store_init_cmd, [&global, store_init] { return run_store_init(global, *store_init); });
   const auto store_info = std::make_shared<StoreInfoOptions>();
   auto* store_info_cmd = add_store_command(*store_grp, "info", "Show the store's location, schema, key source and counts");

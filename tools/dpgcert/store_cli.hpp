@@ -31,6 +31,9 @@ struct StoreGlobal {
   /// used when DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE are not set (empty: what the store remembers).
   std::string key_file;
   std::string passphrase_env;
+  /// --pin-file / --pin-env: where a token's user PIN is (default DPGCERT_PIN, else a prompt).
+  std::string pin_file;
+  std::string pin_env;
   /// From the configuration file, for `check`: the store's default thresholds, and sinks to add
   /// to the store when missing (the file states what should be; check makes it so first).
   std::optional<std::vector<int>> thresholds;
@@ -50,6 +53,7 @@ struct StoreInitOptions {
   Common common;
   std::string key_file;        ///< --key-file (created 0600 when missing). Default: <store>.key beside the store.
   std::string passphrase_env;  ///< --passphrase-env VAR: the passphrase is in $VAR.
+  std::string key_source;      ///< --key-source pkcs11:...: the master key on a token.
   std::uint32_t argon2_memory_kib = 64 * 1024;
   std::uint32_t argon2_iterations = 3;
   std::uint32_t argon2_parallelism = 1;
@@ -187,6 +191,7 @@ struct KeyRotateOptions {
   Common common;
   std::string new_key_file;
   std::string new_passphrase_env;
+  std::string new_key_source;  ///< --new-key-source pkcs11:...
   std::uint32_t argon2_memory_kib = 64 * 1024;
   std::uint32_t argon2_iterations = 3;
   std::uint32_t argon2_parallelism = 1;

@@ -38,7 +38,7 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
     // A SQLite store is a file: its folder is made here and its key file defaults to one beside it.
     // Another backend's store needs its key source named.
     const std::optional<fs::path> file = sqlite_file_of(so.location);
-    if (!file && options.key_file.empty() && options.passphrase_env.empty()) {
+    if (!file && options.key_file.empty() && options.passphrase_env.empty() && options.key_source.empty()) {
       throw Error(ErrorCode::invalid_argument, "a store at '" + display_location(so.location) +
                                                    "' needs --key-file or --passphrase-env (no key file beside a database file)");
     }
@@ -52,7 +52,9 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
     std::optional<vault::KeySource> source;
     fs::path key_file;
     bool key_created = false;
-    if (!options.passphrase_env.empty()) {
+    if (!options.key_source.empty()) {
+      source = vault::KeySource::pkcs11(options.key_source, read_pin(global, options.key_source));
+    } else if (!options.passphrase_env.empty()) {
       source = vault::KeySource::passphrase(passphrase_from_env(options.passphrase_env),
                                             vault::Argon2Params{options.argon2_memory_kib, options.argon2_iterations,
                                                                 options.argon2_parallelism});
@@ -78,6 +80,10 @@ int run_store_init(const StoreGlobal& global, const StoreInitOptions& options) {
       if (const auto kf = key_file_of(info)) {
         std::cout << "Master key: key file " << term(*kf) << (key_created ? " (created, mode 0600)" : " (existing)")
                   << "\nKeep a copy of the key file apart from the store's backups: without it nothing sealed can be opened.\n";
+      } else if (info.key_kind == "pkcs11") {
+        std::cout << "Master key: " << term(describe_key(info))
+                  << " (on the token; it never leaves it). Give the token's PIN to later commands with --pin-file,\n"
+                     "--pin-env or DPGCERT_PIN.\n";
       } else {
         std::cout << "Master key: passphrase (Argon2id " << options.argon2_memory_kib << " KiB, t="
                   << options.argon2_iterations << ", p=" << options.argon2_parallelism
@@ -239,7 +245,9 @@ int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options) {
     auto store = open_store(global, options.common);
     const StoreInfo before = store->info();
     std::optional<vault::KeySource> next;
-    if (!options.new_passphrase_env.empty()) {
+    if (!options.new_key_source.empty()) {
+      next = vault::KeySource::pkcs11(options.new_key_source, read_pin(global, options.new_key_source));
+    } else if (!options.new_passphrase_env.empty()) {
       next = vault::KeySource::passphrase(passphrase_from_env(options.new_passphrase_env),
                                           vault::Argon2Params{options.argon2_memory_kib, options.argon2_iterations,
                                                               options.argon2_parallelism});

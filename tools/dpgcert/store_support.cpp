@@ -42,6 +42,30 @@ void print_hint(const Common& common, const Error& e) {
 
 using nlohmann::json;
 
+token::PinSource pin_source(const StoreGlobal& g) {
+  token::PinSource s;
+  if (!g.pin_file.empty() && !g.pin_env.empty()) throw Error(ErrorCode::invalid_argument, "give --pin-file or --pin-env, not both");
+  if (!g.pin_file.empty() || !g.pin_env.empty()) {
+    PasswordSource p;
+    p.file = g.pin_file;
+    p.env = g.pin_env;
+    if (!g.pin_env.empty()) refuse_inherited_secret_variable(g.pin_env);
+    s.pin = p.read();
+  } else if (const char* v = std::getenv("DPGCERT_PIN"); v != nullptr && *v != '\0') {
+    s.pin = SecretBytes::from_text(v);
+  } else if (stdin_is_terminal()) {
+    s.prompt = [](const std::string& label) { return prompt_password("PIN for token '" + term(label) + "': "); };
+  }
+  return s;
+}
+
+SecretBytes read_pin(const StoreGlobal& g, const std::string& token_uri) {
+  token::PinSource s = pin_source(g);
+  if (s.pin) return std::move(*s.pin);
+  if (s.prompt) return s.prompt(token::TokenUri::parse(token_uri).token_label.value_or(token_uri));
+  throw Error(ErrorCode::invalid_argument, "the token needs its user PIN: give --pin-file, --pin-env or DPGCERT_PIN");
+}
+
 StoreOptions store_options(const StoreGlobal& g, const Common& common) {
   StoreOptions o;
   o.location = store_path(g).string();
@@ -65,6 +89,7 @@ StoreOptions store_options(const StoreGlobal& g, const Common& common) {
     }
     o.unlock.passphrase = SecretBytes::from_text(v);
   }
+  o.unlock.pin = pin_source(g);
   return o;
 }
 

@@ -20,6 +20,11 @@ namespace dpgcert::cli {
 /// The options to open the store the global options name: --now as its clock, the
 /// DPGCERT_KEY_FILE / DPGCERT_PASSPHRASE overrides, else the configuration file's key source.
 [[nodiscard]] StoreOptions store_options(const StoreGlobal& g, const Common& common);
+/// Where a token's user PIN comes from: --pin-file, --pin-env, DPGCERT_PIN, else a prompt without
+/// echo when there is a terminal. Never an argument.
+[[nodiscard]] token::PinSource pin_source(const StoreGlobal& g);
+/// The PIN now (for a new key source), from pin_source(); Error(invalid_argument) when there is none.
+[[nodiscard]] SecretBytes read_pin(const StoreGlobal& g, const std::string& token_uri);
 /// Opens the store the global options name (open_cli_store).
 [[nodiscard]] std::unique_ptr<Store> open_store(const StoreGlobal& g, const Common& common);
 /// Throws Error(invalid_argument) when a secret's variable is one a command hook inherits (PATH,

@@ -13,7 +13,7 @@ namespace dpgcert::python {
 namespace {
 
 /// The exception classes, created once at import (index: ErrorCode value; 0 is the base Error).
-std::array<PyObject*, 10> g_errors{};
+std::array<PyObject*, 11> g_errors{};
 
 /// Sets the Python error for a dpgcert::Error: an instance of the class for its code, with `.code`.
 /// (An exception translator must set the error and return, never throw.)
@@ -137,6 +137,7 @@ void bind_core(py::module_& m) {
   sub(ErrorCode::io, "InputOutputError", "A file, the database or the operating system failed.", PyExc_OSError);
   sub(ErrorCode::invalid_argument, "InvalidArgumentError", "An argument that cannot be right.", PyExc_ValueError);
   sub(ErrorCode::internal, "InternalError", "A bug or an unexpected failure of a dependency.", nullptr);
+  sub(ErrorCode::locked, "LockedError", "A token's PIN is locked after too many wrong tries.", PyExc_PermissionError);
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {

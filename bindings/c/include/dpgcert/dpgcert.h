@@ -79,6 +79,7 @@ typedef enum dpgcert_status {
   DPGCERT_E_IO = -7,               /**< A file or the operating system failed. */
   DPGCERT_E_INVALID_ARGUMENT = -8, /**< An argument that cannot be right (a bad field id, a NUL in a password, ...). */
   DPGCERT_E_INTERNAL = -9,         /**< A bug or an unexpected failure (including running out of memory). */
+  DPGCERT_E_LOCKED = -10,          /**< A token's PIN is locked after too many wrong tries. */
   /* -100 and below: how the C API was called. */
   DPGCERT_E_NULL_ARGUMENT = -100,    /**< A required pointer argument was NULL. */
   DPGCERT_E_BUFFER_TOO_SMALL = -101, /**< The output buffer is too small; *len holds the size needed. */
