@@ -3,6 +3,7 @@
 // announced to nowhere (the backlog waits for the first sink). Nothing here reaches beyond 127.0.0.1.
 #include "delivery/local_server.hpp"
 #include "support/test_support.hpp"
+#include "store/backends.hpp"
 #include "store/cert_factory.hpp"
 #include "lifecycle/lifecycle_impl.hpp"
 
@@ -41,6 +42,13 @@ struct Env {
   SecretBytes password = test::pw("Hemmeligt-Kodeord-42");
   std::unique_ptr<Store> store;
   Env() { store = Store::create(options(), vault::KeySource::key_file(dir.path() / "store.key")); }
+  /// A store at `location` (a backend of testing::testable_backends()).
+  explicit Env(const std::string& location) {
+    StoreOptions o = options();
+    o.path.clear();
+    o.location = location;
+    store = Store::create(std::move(o), vault::KeySource::key_file(dir.path() / "store.key"));
+  }
   [[nodiscard]] StoreOptions options() const {
     StoreOptions o;
     o.path = dir.path() / "store.db";
@@ -353,5 +361,40 @@ TEST_SUITE("delivery") {
     CHECK(late_got.empty());
     // A third sink finds no backlog: every event has its deliveries.
     CHECK(lifecycle.add_sink(callback_sink("third"), AddSinkOptions{}).backlog == 0);
+  }
+
+  TEST_CASE("on every backend: the backlog waits for a sink, and a delivery given up stays without a next attempt") {
+    for (const std::string& backend : testing::testable_backends()) {
+      INFO("backend: ", backend);
+      TempDir where;
+      Env env(*testing::location_for(backend, where));
+      env.put("c1", 10);
+      Lifecycle lifecycle(*env.store);
+      const CheckResult r = lifecycle.check(kT0);
+      REQUIRE(r.emitted.size() == 1);
+      CHECK(r.no_sink);
+      CHECK(r.undelivered_backlog == 1);
+      const AddedSink added = lifecycle.add_sink(callback_sink("refuser"), AddSinkOptions{});
+      CHECK(added.backlog == 1);
+      int calls = 0;
+      lifecycle.register_callback("refuser", [&](const Event&) {
+        ++calls;
+        return SinkResult::abandon("refused for good");
+      });
+      const auto attempts = lifecycle.deliver(kT0 + std::chrono::minutes(1));
+      REQUIRE(attempts.size() == 1);
+      CHECK(attempts[0].abandoned);
+      CHECK_FALSE(attempts[0].retry_at.has_value());
+      CHECK(lifecycle.deliver(kT0 + std::chrono::days(30)).empty());
+      CHECK(calls == 1);
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].pending == 1);
+      CHECK_FALSE(stats[0].next_attempt_at.has_value());
+      CHECK(stats[0].last_error == std::optional<std::string>("refused for good"));
+      // The event has its delivery: no backlog for the next sink.
+      CHECK(lifecycle.add_sink(callback_sink("next"), AddSinkOptions{}).backlog == 0);
+      CHECK(lifecycle.check(kT0 + std::chrono::hours(1)).undelivered_backlog == 0);
+    }
   }
 }
