@@ -106,7 +106,12 @@ SinkConfig webhook(const std::string& url, const fs::path& secret, const SinkOpt
   return sink_from_options("hook", "webhook", v);
 }
 
-std::string url_of(const LocalServer& s) { return "http://127.0.0.1:" + std::to_string(s.port()) + "/hooks/dpgcert"; }
+std::string url_of(const LocalServer& s) {
+  std::string url = "http://127.0.0.1:";  // appended: GCC 12 -O3's false -Wrestrict
+  url += std::to_string(s.port());
+  url += "/hooks/dpgcert";
+  return url;
+}
 
 }  // namespace
 

@@ -71,7 +71,9 @@ std::optional<Fixture> fixture_for(const std::string& kind, const fs::path& dir,
     const auto server = std::make_shared<test::LocalServer>(std::vector<std::string>{
         "/usr/bin/python3", (fs::path(DPGCERT_SOURCE_DIR) / "tests/delivery/webhook_receiver.py").string(), "--secret",
         secret, "--log", log.string()});
-    const std::string url = "http://127.0.0.1:" + std::to_string(server->port()) + "/h";
+    std::string url = "http://127.0.0.1:";  // appended: GCC 12 -O3's false -Wrestrict
+    url += std::to_string(server->port());
+    url += "/h";
     return Fixture{json{{"url", url}, {"secret_file", secret_file.string()}}.dump(),
                    {"{}", json{{"url", url}}.dump(), json{{"url", "http://example.com/h"}, {"secret_file", "/x"}}.dump(),
                     json{{"url", url}, {"secret_file", "/x"}, {"timeout_seconds", 0}}.dump(),

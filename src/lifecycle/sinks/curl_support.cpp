@@ -68,7 +68,12 @@ void restrict_protocols(CURL* handle, const char* protocols) {
 }
 
 std::string transport_error(CURLcode rc, const std::string& detail, std::chrono::seconds timeout) {
-  if (rc == CURLE_OPERATION_TIMEDOUT) return "timed out after " + std::to_string(timeout.count()) + " s";
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    std::string out = "timed out after ";  // appended piece by piece: GCC 12 -O3's false -Wrestrict
+    out += std::to_string(timeout.count());
+    out += " s";
+    return out;
+  }
   std::string out = curl_easy_strerror(rc);
   if (!detail.empty()) {
     out += ": ";

@@ -139,8 +139,10 @@ class WebhookRunner final : public lifecycle_detail::SinkRunner {
     req.url = settings_.url;
     req.body = d.event.payload;
     req.timeout = settings_.timeout;
+    std::string signature = "webhook-signature: v1,";  // appended: GCC 12 -O3's false -Wrestrict
+    signature += Botan::base64_encode(tag);
     req.headers = {"Content-Type: application/json", "webhook-id: " + d.event.id, "webhook-timestamp: " + ts,
-                   "webhook-signature: v1," + Botan::base64_encode(tag)};
+                   std::move(signature)};
     const lifecycle_detail::HttpResponse r = lifecycle_detail::http_post(req);
     if (r.status >= 200 && r.status < 300) return SinkResult::ok();
     std::string why;
@@ -148,7 +150,8 @@ class WebhookRunner final : public lifecycle_detail::SinkRunner {
     if (r.status == 0) {
       why = r.transport_error;
     } else {
-      why = "the receiver answered HTTP " + std::to_string(r.status);
+      why = "the receiver answered HTTP ";
+      why += std::to_string(r.status);
       retryable = r.status == 408 || r.status == 425 || r.status == 429 || r.status >= 500;
     }
     if (!retryable) return SinkResult::abandon(why + " (not retried)");
