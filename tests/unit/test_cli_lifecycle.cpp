@@ -433,7 +433,7 @@ TEST_SUITE("cli") {
 }
 
 TEST_SUITE("cli") {
-  TEST_CASE("check with no sink warns (exit status unchanged); the first sink added receives the waiting events") {
+  TEST_CASE("check with no sink warns (exit status unchanged) - the first sink added receives the waiting events") {
     DPGCERT_REQUIRE_TOOL();
     CliStore s;
     const auto warn = s.run("check --json --at 2026-10-15T00:00:00Z");

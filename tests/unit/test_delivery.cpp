@@ -81,9 +81,10 @@ std::string script(const std::string& name) {
 }
 
 /// The receiver, answering with `plan` in turn; its log in `log`.
-std::unique_ptr<LocalServer> receiver(const fs::path& log, const std::string& plan, const std::string& retry_after = "") {
+std::unique_ptr<LocalServer> receiver(const fs::path& log, const std::string& plan, const std::string& retry_after = "",
+                                      const std::string& delay = "0") {
   std::vector<std::string> argv{"/usr/bin/python3", script("webhook_receiver.py"), "--secret", kSecret, "--plan", plan,
-                                "--log", log.string()};
+                                "--log", log.string(), "--delay", delay};
   if (!retry_after.empty()) {
     argv.push_back("--retry-after");
     argv.push_back(retry_after);
@@ -164,7 +165,7 @@ TEST_SUITE("delivery") {
     CHECK(stats[0].pending == 0);
   }
 
-  TEST_CASE("webhook: other 4xx are not retried; Retry-After is honoured; attempts are capped") {
+  TEST_CASE("webhook: other 4xx are not retried - Retry-After is honoured - attempts are capped") {
     Env env;
     env.put("c1", 10);
     const fs::path secret = env.secret_file();
@@ -307,6 +308,25 @@ TEST_SUITE("delivery") {
     }
   }
 
+  TEST_CASE("webhook: a receiver slower than the timeout is a timeout after that many seconds - retried") {
+    Env env;
+    const fs::path log = env.dir.path() / "slow.jsonl";
+    const auto server = receiver(log, "204", "", "3");
+    Lifecycle lifecycle(*env.store);
+    (void)lifecycle.add_sink(webhook(url_of(*server), env.secret_file(), {{"timeout", "1"}}));
+    env.put("c1", 10);
+    const auto start = std::chrono::steady_clock::now();
+    const CheckResult r = lifecycle.check(kT0);
+    const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    REQUIRE(r.deliveries.size() == 1);
+    CHECK_FALSE(r.deliveries[0].delivered);
+    CHECK_FALSE(r.deliveries[0].abandoned);
+    CHECK(r.deliveries[0].error == "timed out after 1 s");
+    CHECK(r.deliveries[0].retry_at.has_value());
+    CHECK(took >= 0.9);
+    CHECK(took < 1.6);  // the timeout, plus the check's own work
+  }
+
   TEST_CASE("webhook: the secret from the environment signs as the file does") {
     Env env;
     const fs::path log = env.dir.path() / "requests.jsonl";
@@ -324,7 +344,7 @@ TEST_SUITE("delivery") {
     CHECK(requests[0]["signature_ok"] == true);
   }
 
-  TEST_CASE("no sink: check says so, and the events wait in the outbox for the first sink added") {
+  TEST_CASE("no sink: check says so and the events wait in the outbox for the first sink added") {
     Env env;
     env.put("c1", 10);
     env.put("c2", 20);
@@ -368,7 +388,7 @@ TEST_SUITE("delivery") {
     CHECK(lifecycle.add_sink(callback_sink("third"), AddSinkOptions{}).backlog == 0);
   }
 
-  TEST_CASE("on every backend: the backlog waits for a sink, and a delivery given up stays without a next attempt") {
+  TEST_CASE("on every backend: the backlog waits for a sink - a delivery given up stays without a next attempt") {
     for (const std::string& backend : testing::testable_backends()) {
       INFO("backend: ", backend);
       TempDir where;
