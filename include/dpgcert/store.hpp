@@ -5,6 +5,7 @@
 #pragma once
 
 #include <dpgcert/context.hpp>
+#include <dpgcert/error.hpp>
 #include <dpgcert/export.hpp>
 #include <dpgcert/oces.hpp>
 #include <dpgcert/pkcs12.hpp>
@@ -204,6 +205,21 @@ struct ImportResult {
   std::optional<CertificateRecord> record;
   /// Fingerprints of the certificates this import superseded.
   std::vector<std::string> superseded;
+};
+
+/// One bundle for Store::import_many(): what import() takes. The bundle, the bytes and the
+/// password are borrowed and must outlive the call.
+struct ImportRequest {
+  const Pkcs12Bundle* bundle = nullptr;
+  std::span<const std::byte> pkcs12;
+  const SecretBytes* password = nullptr;
+  ImportOptions options;
+};
+
+/// What Store::import_many() did with one request: its result, or the error that kept it out.
+struct ImportAttempt {
+  std::optional<ImportResult> result;
+  std::optional<Error> error;
 };
 
 /// A bundle out of the store, unsealed. Move-only; owned by one thread at a time.
@@ -437,6 +453,15 @@ class DPGCERT_API Store final {
   /// trusted to be the file the bundle came from.
   ImportResult import(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12,
                               const SecretBytes& password, const ImportOptions& options);
+
+  /// Imports several bundles as import() would, in order, in one write transaction: one commit
+  /// (one disk flush) for all, which is what makes bulk onboarding fast on PostgreSQL. Each
+  /// request runs in a savepoint of its own: one that fails (an invalid request, a conflict) is
+  /// undone alone and reported in its ImportAttempt, the others are stored. Results are in the
+  /// order of the requests. Validation (when no report is given) happens before the transaction.
+  /// Errors that concern the whole store (I/O, a lost connection) are thrown, and then nothing of
+  /// the call is stored.
+  [[nodiscard]] std::vector<ImportAttempt> import_many(std::span<const ImportRequest> requests);
 
   /// The record with this fingerprint (lowercase or uppercase hex; a unique prefix of at least 8
   /// digits also works). Error(conflict) when a prefix is ambiguous.

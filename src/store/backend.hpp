@@ -211,6 +211,15 @@ class Transaction {
   /// another's rows instead of aborting one another. SQLite ignores it (one writer at a time).
   virtual void relax_isolation() {}
 
+  // -- savepoints (Store::import_many: one request's failure undoes only that request) --
+  /// Marks a point inside the transaction that it can go back to (not nested).
+  virtual void savepoint() = 0;
+  /// Keeps what was done since savepoint() and forgets the point; an error of what was done
+  /// since (a write the backend had not yet sent) is thrown here at the latest.
+  virtual void release_savepoint() = 0;
+  /// Undoes what was done since savepoint() and forgets the point; the transaction goes on.
+  virtual void rollback_to_savepoint() = 0;
+
   // -- meta --
   /// The schema version, -1 when the database holds no dpgcert schema.
   [[nodiscard]] virtual int schema_version() = 0;

@@ -98,125 +98,232 @@ std::map<std::int64_t, store::LineageCandidate> find_lineage(store::Transaction&
   return out;
 }
 
-}  // namespace
 
-ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const SecretBytes& password,
-                           const ImportOptions& options) {
+/// An import checked, validated and prepared outside the write transaction.
+struct Staged {
+  const Pkcs12Bundle* bundle = nullptr;
+  std::span<const std::byte> pkcs12;
+  const SecretBytes* password = nullptr;
+  const ImportOptions* options = nullptr;
+  std::string fp;
+  std::string who;
+  std::optional<std::string> address;
+  std::optional<store_detail::PreparedCertificate> prep;
+  ImportResult result;  ///< Final when `prep` is empty (already present, refused).
+};
+
+struct Done {
+  std::optional<ImportResult> existing;
+  std::optional<CertificateRecord> record;
+  std::vector<std::string> superseded;
+};
+
+/// The checks of the arguments (Error(invalid_argument)), before anything is read.
+void check_request(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const ImportOptions& options) {
   if (!bundle.leaf()) throw Error(ErrorCode::invalid_argument, "store: the bundle has no end-entity certificate");
   if (bundle.private_key() == nullptr) throw Error(ErrorCode::invalid_argument, "store: the bundle has no private key");
   if (pkcs12.empty()) throw Error(ErrorCode::invalid_argument, "store: the PKCS#12 bytes are empty");
   if (options.organisation_cvr && !is_cvr(*options.organisation_cvr)) {
     throw Error(ErrorCode::invalid_argument, "store: a CVR number is 8 digits, not '" + *options.organisation_cvr + "'");
   }
-  Impl& s = *impl_;
-  std::optional<std::string> address;
-  if (options.mailbox) address = store_detail::check_address(*options.mailbox);
-  const std::string fp = bundle.leaf()->fingerprint_hex();
-  const std::string who = s.actor_or_default(options.actor);
+}
 
+/// Checks, validates (unless a report is given) and prepares one import; takes `s.mu` only for
+/// its reads. `environment` is the store's policy, read once per call of import()/import_many().
+Staged stage(Store::Impl& s, const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const SecretBytes& password,
+             const ImportOptions& options, EnvironmentPolicy environment) {
+  check_request(bundle, pkcs12, options);
+  Staged st;
+  st.bundle = &bundle;
+  st.pkcs12 = pkcs12;
+  st.password = &password;
+  st.options = &options;
+  if (options.mailbox) st.address = store_detail::check_address(*options.mailbox);
+  st.fp = bundle.leaf()->fingerprint_hex();
+  st.who = s.actor_or_default(options.actor);
+  st.result.fingerprint = st.fp;
   // Idempotent: a known fingerprint changes nothing (and costs no validation). With a report
   // given there is no validation to spare, and the write transaction checks again anyway.
   if (!options.report) {
     std::lock_guard lock(s.mu);
-    auto existing =
-        s.transact(false, [&](store::Transaction& tx) { return existing_import(tx, *s.ctx, fp, options, address); });
-    if (existing) return std::move(*existing);
+    auto existing = s.transact(false, [&](store::Transaction& tx) {
+      return existing_import(tx, *s.ctx, st.fp, options, st.address);
+    });
+    if (existing) {
+      st.result = std::move(*existing);
+      return st;
+    }
   }
-
-  ImportResult result;
-  result.fingerprint = fp;
-  const EnvironmentPolicy environment = [&] {
-    std::lock_guard lock(s.mu);
-    return s.transact(false, [&](store::Transaction& tx) { return store_detail::environment_policy(tx); });
-  }();
   ValidationReport report =
       options.report ? *options.report : store_detail::validate_for_import(bundle, options, s.now(), *s.ctx);
   store_detail::enforce_environment(report, environment, *bundle.leaf());
   if (!report.ok() && !options.force) {
-    result.outcome = ImportOutcome::refused;
-    result.report = std::move(report);
-    return result;
+    st.result.outcome = ImportOutcome::refused;
+    st.result.report = std::move(report);
+    return st;
   }
-  const store_detail::PreparedCertificate prep = store_detail::prepare_certificate(bundle, report, options);
-  result.report = std::move(report);
-  const std::vector<Certificate>& report_chain = result.report->chain;
+  st.prep = store_detail::prepare_certificate(bundle, report, options);
+  st.result.report = std::move(report);
+  return st;
+}
 
-  std::lock_guard lock(s.mu);
-  s.ensure_vault();  // unlocking (maybe Argon2id) happens before the write lock is taken
-  const Time t = s.now();
-  struct Done {
-    std::optional<ImportResult> existing;
-    std::optional<CertificateRecord> record;
-    std::vector<std::string> superseded;
-  };
-  Done done = s.transact(true, [&](store::Transaction& tx) {
-    Done d;
-    if (auto again = existing_import(tx, *s.ctx, fp, options, address)) {  // imported meanwhile by another process
-      d.existing = std::move(again);
-      return d;
-    }
-    auto org = resolve_organisation(s, tx, options, prep, t, who);
-    const auto mailbox = resolve_mailbox(s, tx, address, org, t, who);
-    const std::int64_t id = tx.next_certificate_id();
-
-    // Lineage: which active certificates does this one replace (or is it itself replaced)?
-    std::map<std::int64_t, store::LineageCandidate> candidates;
-    if (prep.initial_status == CertificateStatus::active) candidates = find_lineage(tx, prep, mailbox);
-    store::CertificateInsert row;
-    row.id = id;
-    row.prepared = &prep;
-    row.status = prep.initial_status;
-    row.lineage_id = id;
-    row.added_at = t;
-    row.added_by = who;
-    if (org) row.organisation_id = org->first;
-    row.mailbox_id = mailbox;
-    const store::LineageCandidate* newest = nullptr;
-    for (const auto& [cid, c] : candidates) {
-      if (newest == nullptr || store_detail::newer(c.not_before, c.not_after, newest->not_before, newest->not_after)) {
-        newest = &c;
-      }
-    }
-    if (newest != nullptr) {
-      row.lineage_id = newest->lineage_id;
-      if (!store_detail::newer(prep.not_before, prep.not_after, newest->not_before, newest->not_after)) {
-        row.status = CertificateStatus::superseded;  // an older certificate arriving late
-        row.superseded_by = newest->id;
-      }
-    }
-    tx.insert_certificate(row);
-    const store::ImportedCertificate imported{id, *bundle.leaf(), bundle.chain(), report_chain, row.status, prep.forced, t};
-    for (store::StoreHooks* h : store::registered_hooks()) h->on_import(tx, imported);
-    if (row.status == CertificateStatus::active) {
-      for (const auto& [cid, c] : candidates) {
-        tx.set_status(cid, CertificateStatus::superseded, id, t);
-        for (store::StoreHooks* h : store::registered_hooks()) h->on_status_change(tx, cid, CertificateStatus::superseded, t);
-        s.audit(tx, t, who, "certificate.supersede", "certificate", c.fingerprint, {{"superseded_by", fp}});
-        d.superseded.push_back(c.fingerprint);
-      }
-    }
-    const vault::Vault& v = s.vault_in(tx);
-    store::SealedSecrets sealed;
-    sealed.pkcs12 = v.seal(pkcs12, seal_context(id, fp, "pkcs12"));
-    sealed.password = v.seal(password.bytes(), seal_context(id, fp, "password"));
-    tx.insert_secrets(id, sealed);
-    nlohmann::json details{{"status", to_string(row.status)},
-                           {"organisation", org ? nlohmann::json(org->second) : nlohmann::json(nullptr)},
-                           {"mailbox", address ? nlohmann::json(*address) : nlohmann::json(nullptr)},
-                           {"verdict", to_string(prep.verdict)},
-                           {"forced", prep.forced},
-                           {"source", prep.source},
-                           {"superseded", d.superseded}};
-    if (row.superseded_by) details["superseded_by"] = newest->fingerprint;
-    s.audit(tx, t, who, "certificate.import", "certificate", fp, details);
-    d.record = tx.record(id, &*bundle.leaf(), *s.ctx);
+/// The write of one staged import inside the write transaction `tx`.
+Done store_staged(const Store::Impl& s, store::Transaction& tx, const Staged& st, Time t) {
+  const Pkcs12Bundle& bundle = *st.bundle;
+  const ImportOptions& options = *st.options;
+  const store_detail::PreparedCertificate& prep = *st.prep;
+  const std::string& fp = st.fp;
+  const std::string& who = st.who;
+  const std::optional<std::string>& address = st.address;
+  Done d;
+  if (auto again = existing_import(tx, *s.ctx, fp, options, address)) {  // imported meanwhile by another process
+    d.existing = std::move(again);
     return d;
-  });
+  }
+  auto org = resolve_organisation(s, tx, options, prep, t, who);
+  const auto mailbox = resolve_mailbox(s, tx, address, org, t, who);
+  const std::int64_t id = tx.next_certificate_id();
+
+  // Lineage: which active certificates does this one replace (or is it itself replaced)?
+  std::map<std::int64_t, store::LineageCandidate> candidates;
+  if (prep.initial_status == CertificateStatus::active) candidates = find_lineage(tx, prep, mailbox);
+  store::CertificateInsert row;
+  row.id = id;
+  row.prepared = &prep;
+  row.status = prep.initial_status;
+  row.lineage_id = id;
+  row.added_at = t;
+  row.added_by = who;
+  if (org) row.organisation_id = org->first;
+  row.mailbox_id = mailbox;
+  const store::LineageCandidate* newest = nullptr;
+  for (const auto& [cid, c] : candidates) {
+    if (newest == nullptr || store_detail::newer(c.not_before, c.not_after, newest->not_before, newest->not_after)) {
+      newest = &c;
+    }
+  }
+  if (newest != nullptr) {
+    row.lineage_id = newest->lineage_id;
+    if (!store_detail::newer(prep.not_before, prep.not_after, newest->not_before, newest->not_after)) {
+      row.status = CertificateStatus::superseded;  // an older certificate arriving late
+      row.superseded_by = newest->id;
+    }
+  }
+  tx.insert_certificate(row);
+  const std::vector<Certificate>& report_chain = st.result.report->chain;
+  const store::ImportedCertificate imported{id, *bundle.leaf(), bundle.chain(), report_chain, row.status, prep.forced, t};
+  for (store::StoreHooks* h : store::registered_hooks()) h->on_import(tx, imported);
+  if (row.status == CertificateStatus::active) {
+    for (const auto& [cid, c] : candidates) {
+      tx.set_status(cid, CertificateStatus::superseded, id, t);
+      for (store::StoreHooks* h : store::registered_hooks()) h->on_status_change(tx, cid, CertificateStatus::superseded, t);
+      s.audit(tx, t, who, "certificate.supersede", "certificate", c.fingerprint, {{"superseded_by", fp}});
+      d.superseded.push_back(c.fingerprint);
+    }
+  }
+  const vault::Vault& v = s.vault_in(tx);
+  store::SealedSecrets sealed;
+  sealed.pkcs12 = v.seal(st.pkcs12, seal_context(id, fp, "pkcs12"));
+  sealed.password = v.seal(st.password->bytes(), seal_context(id, fp, "password"));
+  tx.insert_secrets(id, sealed);
+  nlohmann::json details{{"status", to_string(row.status)},
+                         {"organisation", org ? nlohmann::json(org->second) : nlohmann::json(nullptr)},
+                         {"mailbox", address ? nlohmann::json(*address) : nlohmann::json(nullptr)},
+                         {"verdict", to_string(prep.verdict)},
+                         {"forced", prep.forced},
+                         {"source", prep.source},
+                         {"superseded", d.superseded}};
+  if (row.superseded_by) details["superseded_by"] = newest->fingerprint;
+  s.audit(tx, t, who, "certificate.import", "certificate", fp, details);
+  d.record = tx.record(id, &*bundle.leaf(), *s.ctx);
+  return d;
+}
+
+/// The result of a staged import once its write is done.
+ImportResult finish(Staged& st, Done& done) {
   if (done.existing) return std::move(*done.existing);
+  ImportResult result = std::move(st.result);
   result.outcome = ImportOutcome::imported;
   result.record = std::move(done.record);
   result.superseded = std::move(done.superseded);
   return result;
+}
+
+EnvironmentPolicy read_environment(Store::Impl& s) {
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return store_detail::environment_policy(tx); });
+}
+
+}  // namespace
+
+ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const SecretBytes& password,
+                           const ImportOptions& options) {
+  check_request(bundle, pkcs12, options);
+  Impl& s = *impl_;
+  Staged st = stage(s, bundle, pkcs12, password, options, read_environment(s));
+  if (!st.prep) return std::move(st.result);
+  std::lock_guard lock(s.mu);
+  s.ensure_vault();  // unlocking (maybe Argon2id) happens before the write lock is taken
+  const Time t = s.now();
+  Done done = s.transact(true, [&](store::Transaction& tx) { return store_staged(s, tx, st, t); });
+  return finish(st, done);
+}
+
+std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> requests) {
+  Impl& s = *impl_;
+  std::vector<ImportAttempt> out(requests.size());
+  std::vector<std::optional<Staged>> staged(requests.size());
+  bool any = false;
+  const EnvironmentPolicy environment = read_environment(s);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const ImportRequest& r = requests[i];
+    try {
+      if (r.bundle == nullptr || r.password == nullptr) {
+        throw Error(ErrorCode::invalid_argument, "store: an import request without a bundle or a password");
+      }
+      Staged st = stage(s, *r.bundle, r.pkcs12, *r.password, r.options, environment);
+      if (!st.prep) {
+        out[i].result = std::move(st.result);
+      } else {
+        staged[i] = std::move(st);
+        any = true;
+      }
+    } catch (const Error& e) {
+      out[i].error = e;
+    }
+  }
+  if (!any) return out;
+  std::lock_guard lock(s.mu);
+  s.ensure_vault();
+  const Time t = s.now();
+  // One write transaction, one commit; each request inside a savepoint of its own, so that one
+  // that fails (a conflict) is undone alone. A retried transaction starts the list again.
+  std::vector<std::optional<Done>> done(requests.size());
+  std::vector<std::optional<Error>> failed(requests.size());
+  s.transact(true, [&](store::Transaction& tx) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      done[i].reset();
+      failed[i].reset();
+      if (!staged[i]) continue;
+      tx.savepoint();
+      try {
+        done[i] = store_staged(s, tx, *staged[i], t);
+        tx.release_savepoint();
+      } catch (const Error& e) {
+        tx.rollback_to_savepoint();
+        done[i].reset();
+        failed[i] = e;
+      }
+    }
+  });
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (failed[i]) {
+      out[i].error = std::move(failed[i]);
+    } else if (done[i]) {
+      out[i].result = finish(*staged[i], *done[i]);
+    }
+  }
+  return out;
 }
 
 }  // namespace dpgcert

@@ -199,6 +199,87 @@ TEST_SUITE("store_conformance") {
     });
   }
 
+  TEST_CASE("import_many: in order, in one transaction; a failing request is undone alone and reported") {
+    for_each_backend([](const std::string& backend, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      CHECK(f.store->info().backend == backend);
+      const SecretBytes pw_a = test::pw("Batch-A-1");
+      const SecretBytes pw_b = test::pw("Batch-B-2");
+      const SecretBytes pw_c = test::pw("Batch-C-3");
+      const SecretBytes pw_f = test::pw("Batch-F-4");
+      testing::Made a = f.factory.made(spec("Gammel", -400, 200), pw_a);
+      testing::Made b = f.factory.made(spec("Ny", -10, 900), pw_b);
+      testing::Made c = f.factory.made(spec("Forkert", -10, 800), pw_c);
+      testing::Made bad = f.factory.made(spec("Afvist", -10, 700), pw_f);
+      auto request = [](const testing::Made& m, const SecretBytes& pw, ValidationReport report) {
+        ImportRequest r;
+        r.bundle = &m.bundle;
+        r.pkcs12 = m.pkcs12;
+        r.password = &pw;
+        r.options.mailbox = "sikkerpost@kunde.dk";
+        r.options.report = std::move(report);
+        return r;
+      };
+      std::vector<ImportRequest> requests;
+      requests.push_back(request(a, pw_a, passing(a.certificate)));
+      requests.push_back(request(b, pw_b, passing(b.certificate)));  // supersedes a, in the same call
+      // The mailbox belongs to CVR 12345674: attaching to another CVR creates that organisation,
+      // then conflicts - and the organisation must go with the rest of the request.
+      requests.push_back(request(c, pw_c, passing(c.certificate)));
+      requests.back().options.organisation_cvr = "25313763";
+      requests.push_back(ImportRequest{});                            // no bundle: invalid
+      requests.push_back(request(a, pw_a, passing(a.certificate)));  // a again: already there
+      ValidationReport failing = passing(bad.certificate);
+      failing.verdict = CheckStatus::fail;
+      requests.push_back(request(bad, pw_f, failing));  // refused, not forced
+      const std::vector<ImportAttempt> out = f.store->import_many(requests);
+      REQUIRE(out.size() == requests.size());
+      REQUIRE(out[0].result);
+      CHECK(out[0].result->outcome == ImportOutcome::imported);
+      REQUIRE(out[1].result);
+      CHECK(out[1].result->outcome == ImportOutcome::imported);
+      CHECK(out[1].result->superseded == std::vector<std::string>{out[0].result->fingerprint});
+      CHECK_FALSE(out[2].result);
+      REQUIRE(out[2].error);
+      CHECK(out[2].error->code() == ErrorCode::conflict);
+      REQUIRE(out[3].error);
+      CHECK(out[3].error->code() == ErrorCode::invalid_argument);
+      REQUIRE(out[4].result);
+      CHECK(out[4].result->outcome == ImportOutcome::already_present);
+      REQUIRE(out[5].result);
+      CHECK(out[5].result->outcome == ImportOutcome::refused);
+      CHECK_FALSE(out[5].error);
+
+      // What the conflicting request did is gone; the others are stored whole.
+      CHECK_FALSE(f.store->find_organisation("25313763"));
+      CHECK_FALSE(f.store->find(c.certificate.fingerprint_hex()));
+      CHECK_FALSE(f.store->find(bad.certificate.fingerprint_hex()));
+      const auto actions = f.actions();
+      CHECK(std::count(actions.begin(), actions.end(), "certificate.import") == 2);
+      CHECK(std::count(actions.begin(), actions.end(), "certificate.supersede") == 1);
+      CHECK(std::count(actions.begin(), actions.end(), "organisation.add") == 1);  // the fixture's
+      const auto current = f.store->current_bundle("sikkerpost@kunde.dk");
+      REQUIRE(current);
+      CHECK(current->record.fingerprint == out[1].result->fingerprint);
+      CHECK(current->password.view() == pw_b.view());
+      CHECK(f.store->unseal(out[0].result->fingerprint).password.view() == pw_a.view());
+      CHECK(f.store->check_integrity().ok());
+
+      // A call of nothing but failures writes nothing.
+      const std::size_t lines = f.store->audit_log().size();
+      std::vector<ImportRequest> none;
+      none.push_back(ImportRequest{});
+      none.push_back(request(c, pw_c, passing(c.certificate)));
+      none.back().options.organisation_cvr = "25313763";
+      const std::vector<ImportAttempt> failed = f.store->import_many(none);
+      REQUIRE(failed.size() == 2);
+      CHECK(failed[0].error);
+      CHECK(failed[1].error);
+      CHECK(f.store->audit_log().size() == lines);
+      CHECK(f.store->import_many({}).empty());
+    });
+  }
+
   TEST_CASE("key rotation re-wraps every data key and the secrets still open") {
     for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
       Fixture f(dir, location);

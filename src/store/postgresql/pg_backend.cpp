@@ -76,7 +76,8 @@ void PgBackend::run(bool write, store::TransactionBody body) {
       body(tx);
       tx.flush_counters();
       if (tx.begun()) {
-        if (PQtransactionStatus(db_->handle()) == PQTRANS_INERROR) {
+        // (With statements still queued, COMMIT goes with them and fails with their error.)
+        if (!db_->queued() && PQtransactionStatus(db_->handle()) == PQTRANS_INERROR) {
           throw Error(ErrorCode::internal, "store: a statement failed inside a transaction that went on");
         }
         committing = true;
@@ -155,12 +156,23 @@ Connection& PgTransaction::db() {
   if (!begun_) {
     // SERIALIZABLE for writes: PostgreSQL then guarantees the result of some serial order of the
     // concurrent transactions, as SQLite's single writer does; failures are retried whole.
-    db_.exec(!write_    ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-             : relaxed_ ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                        : "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    // Queued: it reaches the server with the transaction's first statement.
+    db_.send_simple(!write_    ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                   : relaxed_ ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                              : "BEGIN ISOLATION LEVEL SERIALIZABLE");
     begun_ = true;
   }
   return db_;
+}
+
+void PgTransaction::rollback_to_savepoint() {
+  try {
+    db_.sync();  // what is still queued goes first (and is undone with the rest)
+  } catch (const Error&) {
+    // The request's own failure, which the caller is handling already.
+  }
+  (void)db().exec("ROLLBACK TO SAVEPOINT dpgcert_request");
+  (void)db().exec("RELEASE SAVEPOINT dpgcert_request");
 }
 
 bool PgTransaction::has_table(std::string_view name) {
@@ -190,7 +202,7 @@ void PgTransaction::migrate(int from, Time at) {
   for (const Migration& m : migrations()) {
     if (m.version <= from) continue;
     db().exec(m.sql);
-    q("INSERT INTO schema_version (version, applied_at, description) VALUES ($1, $2, $3)", m.version, to_unix(at),
+    w("INSERT INTO schema_version (version, applied_at, description) VALUES ($1, $2, $3)", m.version, to_unix(at),
       m.description);
   }
 }
@@ -208,7 +220,7 @@ std::optional<std::vector<std::byte>> PgTransaction::key_check() {
 }
 
 void PgTransaction::write_key_header(const vault::KeyHeader& h, Time at, bool rotation) {
-  q(rotation ? "UPDATE master_key SET kind = $1, params = $2, check_value = $3, rotated_at = $4 WHERE id = 1"
+  w(rotation ? "UPDATE master_key SET kind = $1, params = $2, check_value = $3, rotated_at = $4 WHERE id = 1"
              : "INSERT INTO master_key (id, kind, params, check_value, created_at) VALUES (1, $1, $2, $3, $4)",
     h.kind, h.params, h.check, to_unix(at));
 }

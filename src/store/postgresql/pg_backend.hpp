@@ -28,6 +28,15 @@ class PgTransaction final : public store::Transaction {
 
   void relax_isolation() override { relaxed_ = true; }
 
+  // savepoints: queued with the request's writes; released with a sync, so that an error of the
+  // request surfaces while it can still be undone alone.
+  void savepoint() override { db().send_simple("SAVEPOINT dpgcert_request"); }
+  void release_savepoint() override {
+    db().send_simple("RELEASE SAVEPOINT dpgcert_request");
+    db_.sync();
+  }
+  void rollback_to_savepoint() override;
+
   // meta (pg_backend.cpp)
   int schema_version() override;
   void create_schema(Time at) override;
@@ -145,6 +154,11 @@ class PgTransaction final : public store::Transaction {
   template <class... A>
   Result q(std::string_view sql, const A&... args) {
     return db().query_with(sql, args...);
+  }
+  /// A write whose result is not needed: queued, sent with the next statement that needs an answer.
+  template <class... A>
+  void w(std::string_view sql, const A&... args) {
+    db().send_with(sql, args...);
   }
   [[nodiscard]] bool has_table(std::string_view name);
   [[nodiscard]] Result run_query(const CertificateQuery& q, QueryKind kind);

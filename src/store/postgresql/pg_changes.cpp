@@ -23,20 +23,20 @@ namespace dpgcert::postgresql {
 // anything from the secrets or documents tables.
 
 void PgTransaction::notify_certificate(ChangeKind kind, std::int64_t id) {
-  q("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text, 'mailbox', m.address, "
+  w("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text, 'mailbox', m.address, "
     "'fingerprint', c.fingerprint)::text) FROM certificates c LEFT JOIN mailboxes m ON m.id = c.mailbox_id "
     "WHERE c.id = $3",
     kChangeChannel, to_string(kind), id);
 }
 
 void PgTransaction::notify_mailbox(ChangeKind kind, std::int64_t id) {
-  q("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text, 'mailbox', address)::text) "
+  w("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text, 'mailbox', address)::text) "
     "FROM mailboxes WHERE id = $3",
     kChangeChannel, to_string(kind), id);
 }
 
 void PgTransaction::notify_reload() {
-  q("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text)::text)", kChangeChannel,
+  w("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text)::text)", kChangeChannel,
     to_string(ChangeKind::reload));
 }
 

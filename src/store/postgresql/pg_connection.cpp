@@ -184,6 +184,9 @@ Connection::~Connection() = default;
 
 void Connection::connect() {
   cache_.clear();
+  pipeline_ = false;
+  queued_.clear();
+  new_names_.clear();
   conn_.reset(PQconnectdb(conninfo_.c_str()));
   if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
     std::string why = conn_ ? trimmed(PQerrorMessage(conn_.get())) : std::string("out of memory");
@@ -228,6 +231,10 @@ int Connection::socket() const noexcept { return conn_ ? PQsocket(conn_.get()) :
 
 Result Connection::query(std::string_view sql, const Params& params) {
   if (!conn_) throw ConnectionLost("not connected");
+  if (pipeline_) {
+    queue(sql, params, true);
+    return drain();
+  }
   auto it = cache_.find(std::string(sql));
   if (it == cache_.end()) {
     std::string name = "dpg" + std::to_string(++next_name_);
@@ -245,8 +252,109 @@ Result Connection::query(std::string_view sql, const Params& params) {
   return Result(std::move(r));
 }
 
+Result Connection::query_fresh(std::string_view sql, const Params& params) {
+  if (!conn_) throw ConnectionLost("not connected");
+  queue(sql, params, false);
+  return drain();
+}
+
+void Connection::send(std::string_view sql, const Params& params) {
+  if (!conn_) throw ConnectionLost("not connected");
+  queue(sql, params, true);
+  // A bounded queue: results wait in the socket until read, and a long one could fill it.
+  if (queued_.size() >= kMaxQueued) (void)drain();
+}
+
+void Connection::send_simple(std::string_view sql) {
+  if (!conn_) throw ConnectionLost("not connected");
+  queue(sql, {}, false);
+}
+
+void Connection::sync() {
+  if (pipeline_) (void)drain();
+}
+
+void Connection::enter_pipeline() {
+  if (pipeline_) return;
+  if (PQenterPipelineMode(conn_.get()) != 1) throw_pg(conn_.get(), nullptr, "entering pipeline mode");
+  pipeline_ = true;
+}
+
+void Connection::queue(std::string_view sql, const Params& params, bool prepared) {
+  enter_pipeline();
+  const std::string text(sql);
+  std::vector<const char*> values;
+  params.pointers(values);
+  int sent = 0;
+  if (prepared) {
+    auto it = cache_.find(text);
+    if (it == cache_.end()) {
+      std::string name = "dpg" + std::to_string(++next_name_);
+      if (PQsendPrepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr) != 1) {
+        throw_pg(conn_.get(), nullptr, "prepare " + text.substr(0, 60));
+      }
+      queued_.push_back("prepare " + text.substr(0, 60));
+      new_names_.push_back(text);
+      it = cache_.emplace(text, std::move(name)).first;
+    }
+    sent = PQsendQueryPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(), params.lengths(),
+                               params.formats(), 0);
+  } else {
+    sent = PQsendQueryParams(conn_.get(), text.c_str(), params.size(), nullptr, values.data(), params.lengths(),
+                             params.formats(), 0);
+  }
+  if (sent != 1) throw_pg(conn_.get(), nullptr, text.substr(0, 60));
+  queued_.push_back(text.substr(0, 60));
+}
+
+Result Connection::drain() {
+  if (PQpipelineSync(conn_.get()) != 1) throw_pg(conn_.get(), nullptr, "sending queued statements");
+  ResultPtr failed;
+  std::size_t failed_at = 0;
+  ResultPtr last;
+  // Each statement's results end with a null; the sync point ends the queue.
+  std::size_t item = 0;
+  for (;;) {
+    ResultPtr r(PQgetResult(conn_.get()));
+    if (!r) {
+      if (PQstatus(conn_.get()) == CONNECTION_BAD || ++item > queued_.size() + 1) {
+        throw ConnectionLost(trimmed(PQerrorMessage(conn_.get())));
+      }
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      last = std::move(r);
+    } else if (status != PGRES_PIPELINE_ABORTED && !failed) {
+      failed = std::move(r);
+      failed_at = item;
+    }
+  }
+  std::vector<std::string> what;
+  what.swap(queued_);
+  if (PQexitPipelineMode(conn_.get()) != 1) throw ConnectionLost(trimmed(PQerrorMessage(conn_.get())));
+  pipeline_ = false;
+  if (failed) {
+    // A statement prepared in this queue may not exist on the server: prepare it again next time.
+    for (const std::string& sql : new_names_) cache_.erase(sql);
+    new_names_.clear();
+    throw_pg(conn_.get(), failed.get(), failed_at < what.size() ? what[failed_at] : "queued statement");
+  }
+  new_names_.clear();
+  if (!last) throw Error(ErrorCode::internal, "store: queued statements gave no result");
+  return Result(std::move(last));
+}
+
 Result Connection::exec(std::string_view sql) {
   if (!conn_) throw ConnectionLost("not connected");
+  if (pipeline_) {
+    if (sql.find(';') == std::string_view::npos) {
+      queue(sql, {}, false);
+      return drain();
+    }
+    (void)drain();
+  }
   const std::string text(sql);
   ResultPtr r(PQexec(conn_.get(), text.c_str()));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -256,6 +364,14 @@ Result Connection::exec(std::string_view sql) {
 
 void Connection::rollback_quietly() noexcept {
   if (!ok()) return;
+  if (pipeline_) {
+    try {
+      (void)drain();
+    } catch (...) {
+      // The error is the caller's already; what matters is to end the transaction.
+    }
+    if (pipeline_ || !ok()) return;
+  }
   if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
   ResultPtr r(PQexec(conn_.get(), "ROLLBACK"));
 }

@@ -115,8 +115,36 @@ class Connection final {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  /// Runs one statement with parameters (prepared once per connection and cached).
+  /// Runs one statement with parameters (prepared once per connection and cached). Statements
+  /// queued by send() go to the server with it, in the same round trip.
   Result query(std::string_view sql, const Params& params = {});
+  /// As query(), unprepared: planned for these values and the tables' current size (for lookups
+  /// whose best plan changes as a new store fills: a plan cached when a table was empty would
+  /// scan it whole for ever after).
+  Result query_fresh(std::string_view sql, const Params& params = {});
+  template <class... A>
+  Result query_fresh_with(std::string_view sql, const A&... args) {
+    Params p;
+    (p.add(args), ...);
+    return query_fresh(sql, p);
+  }
+  /// Queues a statement whose rows are not needed (INSERT, UPDATE, DELETE, a NOTIFY) in libpq's
+  /// pipeline: it reaches the server with the next statement that needs an answer (query(),
+  /// exec(), sync()), so a transaction's writes cost one round trip, not one each. Its error, if
+  /// any, is thrown there, and the transaction is aborted as it would have been at once.
+  void send(std::string_view sql, const Params& params = {});
+  template <class... A>
+  void send_with(std::string_view sql, const A&... args) {
+    Params p;
+    (p.add(args), ...);
+    send(sql, p);
+  }
+  /// Queues one statement without parameters, unprepared (BEGIN).
+  void send_simple(std::string_view sql);
+  /// Sends what send() queued and waits for it; throws the first error among it.
+  void sync();
+  /// Whether statements are queued.
+  [[nodiscard]] bool queued() const noexcept { return pipeline_; }
   template <class... A>
   Result query_with(std::string_view sql, const A&... args) {
     Params p;
@@ -124,7 +152,8 @@ class Connection final {
     return query(sql, p);
   }
   /// Runs one or more statements without parameters, unprepared (DDL, BEGIN, COMMIT; DECLARE
-  /// and FETCH of a cursor, which cannot be prepared); the last statement's rows.
+  /// and FETCH of a cursor, which cannot be prepared); the last statement's rows. A single
+  /// statement goes with the queued ones.
   Result exec(std::string_view sql);
   /// Rolls back an open transaction, ignoring errors.
   void rollback_quietly() noexcept;
@@ -143,12 +172,22 @@ class Connection final {
 
  private:
   void connect();
+  void enter_pipeline();
+  /// Queues a statement: prepared (cached) when `prepared`, else unnamed.
+  void queue(std::string_view sql, const Params& params, bool prepared);
+  /// Sends the queue with a sync point, reads every result; the last statement's rows.
+  Result drain();
 
   std::string conninfo_;
   std::string shown_;
   ConnPtr conn_;
   std::unordered_map<std::string, std::string> cache_;  ///< SQL -> prepared statement name.
+  /// Queued statements at most before they are sent and their results read.
+  static constexpr std::size_t kMaxQueued = 64;
   unsigned next_name_ = 0;
+  bool pipeline_ = false;
+  std::vector<std::string> queued_;       ///< What each queued statement is (for messages).
+  std::vector<std::string> new_names_;    ///< Statements prepared in the queue (forgotten on error).
 };
 
 /// Throws Retry, ConnectionLost or Error with a code fitting the SQLSTATE of `result` (or of the

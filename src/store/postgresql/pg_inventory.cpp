@@ -57,18 +57,18 @@ std::int64_t PgTransaction::insert_organisation(const Organisation& org, Time at
   const std::int64_t id = r.integer(0, 0);
   int position = 0;
   for (const auto& c : org.contacts) {
-    q("INSERT INTO contacts (organisation_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5)", id,
+    w("INSERT INTO contacts (organisation_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5)", id,
       position++, c.name, c.email, c.role);
   }
   return id;
 }
 
 void PgTransaction::update_organisation(std::int64_t id, const Organisation& org, Time at) {
-  q("UPDATE organisations SET name = $1, notes = $2, updated_at = $3 WHERE id = $4", org.name, org.notes, to_unix(at), id);
-  q("DELETE FROM contacts WHERE organisation_id = $1", id);
+  w("UPDATE organisations SET name = $1, notes = $2, updated_at = $3 WHERE id = $4", org.name, org.notes, to_unix(at), id);
+  w("DELETE FROM contacts WHERE organisation_id = $1", id);
   int position = 0;
   for (const auto& c : org.contacts) {
-    q("INSERT INTO contacts (organisation_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5)", id,
+    w("INSERT INTO contacts (organisation_id, position, name, email, role) VALUES ($1, $2, $3, $4, $5)", id,
       position++, c.name, c.email, c.role);
   }
 }
@@ -113,26 +113,26 @@ std::int64_t PgTransaction::insert_mailbox(std::string_view address, std::string
 }
 
 void PgTransaction::move_mailbox(std::int64_t id, std::int64_t organisation_id) {
-  q("UPDATE mailboxes SET organisation_id = $1 WHERE id = $2", organisation_id, id);
-  q("UPDATE certificates SET organisation_id = $1 WHERE mailbox_id = $2", organisation_id, id);
+  w("UPDATE mailboxes SET organisation_id = $1 WHERE id = $2", organisation_id, id);
+  w("UPDATE certificates SET organisation_id = $1 WHERE mailbox_id = $2", organisation_id, id);
   notify_mailbox(ChangeKind::mailbox_moved, id);
 }
 
 void PgTransaction::delete_mailbox(std::int64_t id) {
   notify_mailbox(ChangeKind::mailbox_removed, id);
-  q("UPDATE certificates SET mailbox_id = NULL WHERE mailbox_id = $1", id);
-  q("DELETE FROM mailboxes WHERE id = $1", id);
+  w("UPDATE certificates SET mailbox_id = NULL WHERE mailbox_id = $1", id);
+  w("DELETE FROM mailboxes WHERE id = $1", id);
 }
 
 void PgTransaction::delete_organisation(std::int64_t id) {
-  q("UPDATE certificates SET organisation_id = NULL WHERE organisation_id = $1", id);
-  q("DELETE FROM renewal_policies WHERE organisation_id = $1", id);
-  q("DELETE FROM contacts WHERE organisation_id = $1", id);
-  q("DELETE FROM organisations WHERE id = $1", id);
+  w("UPDATE certificates SET organisation_id = NULL WHERE organisation_id = $1", id);
+  w("DELETE FROM renewal_policies WHERE organisation_id = $1", id);
+  w("DELETE FROM contacts WHERE organisation_id = $1", id);
+  w("DELETE FROM organisations WHERE id = $1", id);
 }
 
 void PgTransaction::update_mailbox(std::int64_t id, std::string_view ad_group) {
-  q("UPDATE mailboxes SET ad_group = $1 WHERE id = $2", ad_group, id);
+  w("UPDATE mailboxes SET ad_group = $1 WHERE id = $2", ad_group, id);
 }
 
 std::optional<Mailbox> PgTransaction::mailbox(std::string_view address) {
@@ -295,20 +295,23 @@ namespace {
 constexpr std::string_view kCandidateColumns = "SELECT id, fingerprint, not_before, not_after, lineage_id FROM certificates ";
 }  // namespace
 
+// The lineage lookups are planned each time (query_fresh): a plan cached while a new store's
+// table was nearly empty would read every active certificate on each import (measured: 1.7 ms
+// per lookup after 5,000 imports, against 0.02 ms by the index).
 void PgTransaction::active_by_mailbox(std::int64_t mailbox_id, std::vector<store::LineageCandidate>& out) {
-  collect(q(std::string(kCandidateColumns) + "WHERE mailbox_id = $1 AND status = 'active'", mailbox_id), out);
+  collect(db().query_fresh_with(std::string(kCandidateColumns) + "WHERE mailbox_id = $1 AND status = 'active'", mailbox_id), out);
 }
 
 void PgTransaction::active_by_oces2_id(std::string_view cvr, std::string_view id_kind, std::string_view id,
                                        std::vector<store::LineageCandidate>& out) {
-  collect(q(std::string(kCandidateColumns) +
+  collect(db().query_fresh_with(std::string(kCandidateColumns) +
                 "WHERE cvr = $1 AND oces_id_kind = $2 AND oces_id = $3 AND status = 'active' AND generation = 'oces2'",
             cvr, id_kind, id),
           out);
 }
 
 void PgTransaction::active_by_oces3_subject(std::string_view subject, std::vector<store::LineageCandidate>& out) {
-  collect(q(std::string(kCandidateColumns) + "WHERE generation = 'oces3' AND subject = $1 AND status = 'active'", subject),
+  collect(db().query_fresh_with(std::string(kCandidateColumns) + "WHERE generation = 'oces3' AND subject = $1 AND status = 'active'", subject),
           out);
 }
 
@@ -331,7 +334,7 @@ void PgTransaction::insert_certificate(const store::CertificateInsert& row) {
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
       "$22, $23, $24, $25, $26, $27, $28, $6, $29)",
       p);
-  q("INSERT INTO certificate_documents (certificate_id, der, pkcs12_profile, validation_report) VALUES ($1, $2, $3, $4)",
+  w("INSERT INTO certificate_documents (certificate_id, der, pkcs12_profile, validation_report) VALUES ($1, $2, $3, $4)",
     row.id, c.der, c.pkcs12_profile_json, c.report_json);
   notify_certificate(ChangeKind::certificate_imported, row.id);
 }
@@ -339,10 +342,10 @@ void PgTransaction::insert_certificate(const store::CertificateInsert& row) {
 void PgTransaction::set_status(std::int64_t id, CertificateStatus status, std::optional<std::int64_t> superseded_by,
                                Time at) {
   if (superseded_by) {
-    q("UPDATE certificates SET status = $1, superseded_by = $2, status_changed_at = $3 WHERE id = $4",
+    w("UPDATE certificates SET status = $1, superseded_by = $2, status_changed_at = $3 WHERE id = $4",
       to_string(status), *superseded_by, to_unix(at), id);
   } else {
-    q("UPDATE certificates SET status = $1, status_changed_at = $2 WHERE id = $3", to_string(status), to_unix(at), id);
+    w("UPDATE certificates SET status = $1, status_changed_at = $2 WHERE id = $3", to_string(status), to_unix(at), id);
   }
   notify_certificate(ChangeKind::certificate_status, id);
 }
@@ -359,7 +362,7 @@ std::optional<std::int64_t> PgTransaction::current_for_mailbox(std::int64_t mail
 // ---- sealed secrets -------------------------------------------------------------------------
 
 void PgTransaction::insert_secrets(std::int64_t certificate_id, const store::SealedSecrets& s) {
-  q("INSERT INTO secrets (certificate_id, pkcs12_key, pkcs12, password_key, password) VALUES ($1, $2, $3, $4, $5)",
+  w("INSERT INTO secrets (certificate_id, pkcs12_key, pkcs12, password_key, password) VALUES ($1, $2, $3, $4, $5)",
     certificate_id, s.pkcs12.wrapped_key, s.pkcs12.ciphertext, s.password.wrapped_key, s.password.ciphertext);
 }
 
@@ -395,7 +398,7 @@ void PgTransaction::update_wrapped_keys(std::int64_t certificate_id, std::span<c
 void PgTransaction::append_audit(const AuditEntry& e) {
   std::optional<std::int64_t> command_time;
   if (e.command_time) command_time = to_unix(*e.command_time);
-  q("INSERT INTO audit_log (at, actor, action, object_kind, object_key, details, command_time) "
+  w("INSERT INTO audit_log (at, actor, action, object_kind, object_key, details, command_time) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
     to_unix(e.at), e.actor, e.action, e.object_kind, e.object_key, e.details, command_time);
 }
@@ -428,7 +431,7 @@ std::optional<std::string> PgTransaction::setting(std::string_view name) {
 }
 
 void PgTransaction::set_setting(std::string_view name, std::string_view value, Time at) {
-  q("INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) "
+  w("INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
     name, value, to_unix(at));
 }

@@ -71,16 +71,16 @@ std::string text_array(std::span<const std::string> items) {
 // ---- tracking rows and pending changes ------------------------------------------------------
 
 void PgTransaction::insert_tracking(std::int64_t certificate_id, Time effective_not_after, std::optional<Time> next_due_at) {
-  q("INSERT INTO lifecycle (certificate_id, effective_not_after, next_due_at) VALUES ($1, $2, $3)", certificate_id,
+  w("INSERT INTO lifecycle (certificate_id, effective_not_after, next_due_at) VALUES ($1, $2, $3)", certificate_id,
     to_unix(effective_not_after), unix_or_null(next_due_at));
 }
 
 void PgTransaction::stop_tracking(std::int64_t certificate_id) {
-  q("UPDATE lifecycle SET next_due_at = NULL, severity = 0 WHERE certificate_id = $1", certificate_id);
+  w("UPDATE lifecycle SET next_due_at = NULL, severity = 0 WHERE certificate_id = $1", certificate_id);
 }
 
 void PgTransaction::add_pending(std::int64_t certificate_id, std::string_view kind, Time since) {
-  q("INSERT INTO lifecycle_pending (certificate_id, kind, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+  w("INSERT INTO lifecycle_pending (certificate_id, kind, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     certificate_id, kind, to_unix(since));
 }
 
@@ -92,20 +92,20 @@ bool PgTransaction::drop_pending(std::int64_t certificate_id, std::string_view k
 
 void PgTransaction::replace_policy(std::optional<std::int64_t> organisation_id,
                                    const std::optional<std::string>& thresholds, Time at, std::string_view who) {
-  q("DELETE FROM renewal_policies WHERE COALESCE(organisation_id, 0) = $1", organisation_id.value_or(0));
+  w("DELETE FROM renewal_policies WHERE COALESCE(organisation_id, 0) = $1", organisation_id.value_or(0));
   if (thresholds) {
-    q("INSERT INTO renewal_policies (organisation_id, thresholds, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
+    w("INSERT INTO renewal_policies (organisation_id, thresholds, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
       organisation_id, *thresholds, to_unix(at), who);
   }
 }
 
 void PgTransaction::reevaluate_policy_scope(std::optional<std::int64_t> organisation_id) {
   if (organisation_id) {
-    q("UPDATE lifecycle SET next_due_at = 0 WHERE certificate_id IN "
+    w("UPDATE lifecycle SET next_due_at = 0 WHERE certificate_id IN "
       "(SELECT id FROM certificates WHERE organisation_id = $1 AND status = 'active')",
       *organisation_id);
   } else {
-    q("UPDATE lifecycle SET next_due_at = 0 WHERE certificate_id IN "
+    w("UPDATE lifecycle SET next_due_at = 0 WHERE certificate_id IN "
       "(SELECT id FROM certificates WHERE status = 'active' AND (organisation_id IS NULL OR organisation_id NOT IN "
       "(SELECT organisation_id FROM renewal_policies WHERE organisation_id IS NOT NULL)))");
   }
@@ -182,7 +182,7 @@ bool PgTransaction::insert_event(const store::EventRow& e) {
       "ON CONFLICT (id) DO NOTHING RETURNING seq",
       e.id, e.kind, e.stage_days, e.certificate_id, to_unix(e.created_at), e.payload);
   if (r.empty()) return false;
-  q("INSERT INTO deliveries (event_seq, sink_id, state, attempts, next_attempt_at) "
+  w("INSERT INTO deliveries (event_seq, sink_id, state, attempts, next_attempt_at) "
     "SELECT $1, id, 'pending', 0, $2 FROM sinks",
     r.integer(0, 0), to_unix(e.created_at));
   return true;
@@ -214,7 +214,7 @@ std::optional<std::int64_t> PgTransaction::sink_id(std::string_view name) {
 }
 
 void PgTransaction::insert_sink(const store::SinkRow& sink) {
-  q("INSERT INTO sinks (name, kind, settings, created_at, created_by) VALUES ($1, $2, $3, $4, $5)", sink.name,
+  w("INSERT INTO sinks (name, kind, settings, created_at, created_by) VALUES ($1, $2, $3, $4, $5)", sink.name,
     sink.kind, sink.settings, to_unix(sink.created_at), sink.created_by);
 }
 
@@ -296,7 +296,7 @@ void PgTransaction::bump_counter(std::string_view metric, std::string_view label
 
 void PgTransaction::flush_counters() {
   for (const auto& [key, by] : counter_increments_) {
-    q("INSERT INTO lifecycle_counters (metric, label, value) VALUES ($1, $2, $3) "
+    w("INSERT INTO lifecycle_counters (metric, label, value) VALUES ($1, $2, $3) "
       "ON CONFLICT (metric, label) DO UPDATE SET value = lifecycle_counters.value + EXCLUDED.value",
       key.first, key.second, by);
   }

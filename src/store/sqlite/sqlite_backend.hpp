@@ -24,6 +24,13 @@ class SqliteTransaction final : public store::Transaction {
  public:
   SqliteTransaction(Connection& db, std::string_view location) noexcept : db_(db), location_(location) {}
 
+  void savepoint() override { db_.exec("SAVEPOINT dpgcert_request"); }
+  void release_savepoint() override { db_.exec("RELEASE dpgcert_request"); }
+  void rollback_to_savepoint() override {
+    db_.exec("ROLLBACK TO dpgcert_request");
+    db_.exec("RELEASE dpgcert_request");
+  }
+
   // meta (sqlite_backend.cpp)
   int schema_version() override;
   void create_schema(Time at) override;
