@@ -19,6 +19,27 @@ int dpgcert_store_add_callback_sink(dpgcert_store* store, const char* name) {
   });
 }
 
+int dpgcert_store_add_sink(dpgcert_store* store, const char* name, const char* kind, const char* const* flags,
+                           const char* const* values, size_t count, int backlog, size_t* queued) {
+  return guarded(__func__, [&] {
+    require(store, "store");
+    if (count > 0) {
+      require(flags, "flags");
+      require(values, "values");
+    }
+    SinkOptionValues options;
+    for (size_t i = 0; i < count; ++i) {
+      options.emplace_back(std::string(in_text(flags[i], "flags[i]")), std::string(in_text(values[i], "values[i]")));
+    }
+    const SinkConfig sink = sink_from_options(std::string(in_text(name, "name")), in_text(kind, "kind"), options);
+    AddSinkOptions add;
+    add.backlog = backlog != 0;
+    const AddedSink added = Lifecycle(*store->store).add_sink(sink, add);
+    if (queued != nullptr) *queued = added.backlog;
+    return DPGCERT_OK;
+  });
+}
+
 int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_t now,
                         const dpgcert_check_options* options, dpgcert_event_callback callback, void* payload) {
   return guarded(__func__, [&] {
@@ -80,6 +101,8 @@ int dpgcert_check_result_int(const dpgcert_check_result* result, int field, int6
       case DPGCERT_CHECK_RESULT_CRITICAL: return out_value(out, r.state.critical);
       case DPGCERT_CHECK_RESULT_WORST: return out_value(out, to_c(r.worst));
       case DPGCERT_CHECK_RESULT_SKIPPED: return out_value(out, r.skipped ? 1 : 0);
+      case DPGCERT_CHECK_RESULT_NO_SINK: return out_value(out, r.no_sink ? 1 : 0);
+      case DPGCERT_CHECK_RESULT_BACKLOG: return out_value(out, r.undelivered_backlog);
       default: throw Error(ErrorCode::invalid_argument, "unknown field " + std::to_string(field));
     }
   });

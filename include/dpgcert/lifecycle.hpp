@@ -175,8 +175,9 @@ struct DeliveryOutcome {
   std::int64_t event_seq = 0;
   std::string sink;
   bool delivered = false;
-  Time retry_at{};    ///< Not delivered: when to try again.
+  Time retry_at{};    ///< Not delivered: when to try again (unless abandoned).
   std::string error;  ///< Not delivered: why (never secrets).
+  bool abandoned = false;  ///< Not delivered and never attempted again (SinkResult::give_up).
 };
 
 /// Where a sink's deliveries stand.
@@ -266,8 +267,21 @@ struct Event {
 struct SinkResult {
   bool delivered = false;
   std::string error;  ///< When not delivered: why (kept with the delivery; never secrets).
-  [[nodiscard]] static SinkResult ok() { return {true, {}}; }
-  [[nodiscard]] static SinkResult retry(std::string why) { return {false, std::move(why)}; }
+  /// When not delivered: how long to wait before the next attempt, as the target asked
+  /// (Retry-After) or the sink chose (backoff with jitter); absent: retry_delay() of the attempts.
+  std::optional<std::chrono::seconds> retry_after;
+  /// When not delivered: trying again cannot help (the receiver refused the event for good, or the
+  /// sink's attempts ran out). The delivery stays in the outbox with its error, pending but never
+  /// attempted again (sink_stats() counts it as pending, without a next attempt).
+  bool give_up = false;
+  [[nodiscard]] static SinkResult ok() { return {true, {}, std::nullopt, false}; }
+  [[nodiscard]] static SinkResult retry(std::string why) { return {false, std::move(why), std::nullopt, false}; }
+  /// Retry, not before `after` from now.
+  [[nodiscard]] static SinkResult retry_in(std::string why, std::chrono::seconds after) {
+    return {false, std::move(why), after, false};
+  }
+  /// Not delivered, and never attempted again.
+  [[nodiscard]] static SinkResult abandon(std::string why) { return {false, std::move(why), std::nullopt, true}; }
 };
 
 /// An in-process sink: called once per delivery attempt, on the thread that runs check() or
@@ -349,6 +363,20 @@ using SinkOptionValues = std::vector<std::pair<std::string, std::string>>;
 /// --queue=pki (timeout 30 s)"). Never throws: odd settings show as "?".
 [[nodiscard]] DPGCERT_API std::string describe_sink(const SinkConfig& sink);
 
+/// How Lifecycle::add_sink() adds a sink.
+struct AddSinkOptions {
+  /// Queue for the new sink every event in the outbox that no configured sink has a delivery for:
+  /// the events emitted while no sink was configured (or whose only sinks were removed since). With
+  /// false, the sink receives only events emitted from now on, and those events keep waiting.
+  bool backlog = true;
+};
+
+/// What Lifecycle::add_sink() did.
+struct AddedSink {
+  SinkConfig sink;          ///< As stored.
+  std::size_t backlog = 0;  ///< Events of the backlog queued for it.
+};
+
 // ---- check ----------------------------------------------------------------------------------
 
 /// How check() and deliver() run.
@@ -391,7 +419,8 @@ struct DeliveryAttempt {
   int attempt = 0;  ///< 1 for the first.
   bool delivered = false;
   std::string error;
-  std::optional<Time> retry_at;  ///< When not delivered.
+  std::optional<Time> retry_at;  ///< When not delivered and not abandoned.
+  bool abandoned = false;        ///< Not delivered, and the sink gave up on it (SinkResult::give_up).
 };
 
 /// What one check() did.
@@ -411,6 +440,11 @@ struct CheckResult {
   /// Why it was skipped, in one line for people ("another check holds the store's run lock", "the
   /// last check ended ... on node ..."); empty when it ran.
   std::string skip_reason;
+  /// No sink is configured: the events of this run (and any before) wait in the outbox for the
+  /// first sink added (AddSinkOptions::backlog). The tool warns about it.
+  bool no_sink = false;
+  /// Events in the outbox that no configured sink has a delivery for, after the run.
+  std::size_t undelivered_backlog = 0;
 
   [[nodiscard]] DPGCERT_API std::size_t delivered() const;
   [[nodiscard]] DPGCERT_API std::size_t failed() const;
@@ -496,8 +530,12 @@ class DPGCERT_API Lifecycle final {
 
   // -- sinks (kept in the store) --
   /// Adds a sink. Error(conflict) when the name exists, Error(invalid_argument) for a bad name or
-  /// settings that are not a JSON object.
+  /// settings that are not a JSON object. Events in the outbox that no configured sink has a
+  /// delivery for (emitted while none was configured) are queued for it (AddSinkOptions::backlog).
   SinkConfig add_sink(const SinkConfig& sink, std::string_view actor = {});
+  /// As add_sink(sink, actor), choosing whether the sink receives the backlog; says how many
+  /// events were queued for it.
+  AddedSink add_sink(const SinkConfig& sink, const AddSinkOptions& options, std::string_view actor = {});
   /// Removes a sink with its pending deliveries. Error(not_found).
   void remove_sink(std::string_view name, std::string_view actor = {});
   /// Every sink, by name.

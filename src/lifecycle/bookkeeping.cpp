@@ -238,7 +238,7 @@ std::vector<OutboxEvent> events(const Store& store, std::int64_t after_seq, std:
 
 // ---- sinks and deliveries -------------------------------------------------------------------
 
-SinkConfig add_sink(Store& store, const SinkConfig& sink, std::string_view actor) {
+AddedSink add_sink(Store& store, const SinkConfig& sink, const AddSinkOptions& options, std::string_view actor) {
   if (!valid_sink_name(sink.name)) {
     throw Error(ErrorCode::invalid_argument,
                 "store: a sink name is 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-', not '" + sink.name + "'");
@@ -263,11 +263,17 @@ SinkConfig add_sink(Store& store, const SinkConfig& sink, std::string_view actor
     // Stored compact, whatever spacing the caller used.
     const store::SinkRow row{sink.name, sink.kind, lifecycle_detail::settings_text(settings), t, who};
     tx.insert_sink(row);
-    s.audit(tx, t, who, "sink.add", "sink", row.name, {{"kind", row.kind}, {"settings", settings}});
-    SinkConfig out = sink;
-    out.settings = row.settings;
-    out.created_at = t;
-    out.created_by = who;
+    AddedSink out;
+    if (options.backlog) {
+      const auto id = tx.sink_id(row.name);
+      if (id) out.backlog = tx.queue_backlog(*id);
+    }
+    s.audit(tx, t, who, "sink.add", "sink", row.name,
+            {{"kind", row.kind}, {"settings", settings}, {"backlog", out.backlog}});
+    out.sink = sink;
+    out.sink.settings = row.settings;
+    out.sink.created_at = t;
+    out.sink.created_by = who;
     return out;
   });
 }
@@ -328,10 +334,18 @@ void settle_deliveries(Store& store, std::span<const DeliveryOutcome> outcomes, 
       if (it == ids.end()) it = ids.emplace(o.sink, tx.sink_id(o.sink)).first;
       if (!it->second) continue;  // removed meanwhile: its deliveries went with it
       const bool settled = o.delivered ? tx.settle_delivered(o.event_seq, *it->second, now)
-                                       : tx.settle_failed(o.event_seq, *it->second, o.retry_at, o.error.substr(0, 1000));
+                                       : tx.settle_failed(o.event_seq, *it->second,
+                                                          o.abandoned ? std::nullopt : std::optional<Time>(o.retry_at),
+                                                          o.error.substr(0, 1000));
       if (settled) tx.bump_counter(o.delivered ? "delivered" : "failed", o.sink);
     }
   });
+}
+
+std::size_t backlog_size(const Store& store) {
+  Impl& s = impl(store);
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return tx.backlog_size(); });
 }
 
 std::vector<SinkStats> sink_stats(const Store& store) {

@@ -35,7 +35,10 @@ LifecycleCommitResult commit(Store& store, std::span<const LifecycleChange> chan
 [[nodiscard]] SeverityCounts severity_counts(const Store& store);
 [[nodiscard]] std::vector<OutboxEvent> events(const Store& store, std::int64_t after_seq, std::size_t limit);
 
-SinkConfig add_sink(Store& store, const SinkConfig& sink, std::string_view actor);
+/// Adds a sink; with options.backlog, queues for it the events no sink has a delivery for.
+AddedSink add_sink(Store& store, const SinkConfig& sink, const AddSinkOptions& options, std::string_view actor);
+/// How many events in the outbox no configured sink has a delivery for.
+[[nodiscard]] std::size_t backlog_size(const Store& store);
 void remove_sink(Store& store, std::string_view name, std::string_view actor);
 [[nodiscard]] std::vector<SinkConfig> sinks(const Store& store);
 /// Claims up to `limit` pending deliveries due at `now` to the named sinks (all when empty):

@@ -202,7 +202,11 @@ std::vector<RenewalPolicyEntry> Lifecycle::renewal_policies() const {
 }
 
 SinkConfig Lifecycle::add_sink(const SinkConfig& sink, std::string_view actor) {
-  return lifecycle_detail::add_sink(impl_->store, sink, actor);
+  return lifecycle_detail::add_sink(impl_->store, sink, AddSinkOptions{}, actor).sink;
+}
+
+AddedSink Lifecycle::add_sink(const SinkConfig& sink, const AddSinkOptions& options, std::string_view actor) {
+  return lifecycle_detail::add_sink(impl_->store, sink, options, actor);
 }
 
 void Lifecycle::remove_sink(std::string_view name, std::string_view actor) {
@@ -307,8 +311,11 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
     if (committed.applied == 0) break;  // another process announced them meanwhile
   }
 
-  // 3. After the commit: the sinks.
+  // 3. After the commit: the sinks. With none configured, nothing is announced: the events wait
+  // in the outbox for the first sink added, and the result says so.
   if (options.deliver) result.deliveries = deliver(now, options);
+  result.no_sink = lifecycle_detail::sinks(store).empty();
+  result.undelivered_backlog = lifecycle_detail::backlog_size(store);
 
   // 4. The verdict: the events of this run and the state they leave.
   result.state = lifecycle_detail::severity_counts(store);
@@ -380,7 +387,8 @@ std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& op
         o.delivered = r.delivered;
         if (!r.delivered) {
           o.error = r.error.empty() ? "failed" : r.error;
-          o.retry_at = now + retry_delay(batch[k].attempts);
+          o.abandoned = r.give_up;
+          o.retry_at = now + (r.retry_after && r.retry_after->count() >= 0 ? *r.retry_after : retry_delay(batch[k].attempts));
         }
       }
     }
@@ -392,7 +400,8 @@ std::vector<DeliveryAttempt> Lifecycle::deliver(Time now, const CheckOptions& op
       a.attempt = claimed[i].attempts;
       a.delivered = outcomes[i].delivered;
       a.error = outcomes[i].error;
-      if (!a.delivered) a.retry_at = outcomes[i].retry_at;
+      a.abandoned = outcomes[i].abandoned;
+      if (!a.delivered && !a.abandoned) a.retry_at = outcomes[i].retry_at;
       attempts.push_back(std::move(a));
     }
   }

@@ -37,6 +37,7 @@ const std::vector<SinkKindEntry>& kinds() {
       with_names(jsonl_sink_kind()),
       with_names(command_sink_kind()),
       with_names(callback_sink_kind()),
+      with_names(webhook_sink_kind()),
   };
   return all;
 }

@@ -340,8 +340,15 @@ class Transaction {
                                                        std::size_t limit) = 0;
   /// Marks a pending delivery delivered; whether it was pending.
   virtual bool settle_delivered(std::int64_t event_seq, std::int64_t sink_id, Time at) = 0;
-  /// Schedules a pending delivery's next attempt; whether it was pending.
-  virtual bool settle_failed(std::int64_t event_seq, std::int64_t sink_id, Time retry_at, std::string_view error) = 0;
+  /// Schedules a pending delivery's next attempt (none: it stays pending, never claimed again);
+  /// whether it was pending.
+  virtual bool settle_failed(std::int64_t event_seq, std::int64_t sink_id, std::optional<Time> retry_at,
+                             std::string_view error) = 0;
+  /// Queues a pending delivery to the sink for every event no sink has a delivery for (due at the
+  /// event's created_at); how many.
+  virtual std::size_t queue_backlog(std::int64_t sink_id) = 0;
+  /// How many events no sink has a delivery for.
+  [[nodiscard]] virtual std::size_t backlog_size() = 0;
   virtual void bump_counter(std::string_view metric, std::string_view label) = 0;
   [[nodiscard]] virtual std::vector<SinkStatsRow> sink_stats() = 0;
   [[nodiscard]] virtual std::vector<CounterRow> counters() = 0;

@@ -369,11 +369,63 @@ static void test_exclusive_and_min_interval(void) {
   remove_scratch(&s);
 }
 
+/* With no sink the events wait; a sink of any kind added with the backlog receives them. */
+static void test_backlog_waits_for_a_sink(void) {
+  scratch s = make_scratch("dpgcert-c-backlog");
+  dpgcert_store_options so = DPGCERT_STORE_OPTIONS_INIT;
+  dpgcert_store *store = NULL;
+  dpgcert_check_result *r = NULL;
+  size_t root_len = 0, queued = 99;
+  uint8_t *root = read_test_file("oces2-prod/root.crt.pem", &root_len);
+  char log[320];
+  const char *flags[] = {"jsonl"};
+  const char *values[] = {log};
+  const char *bad_flags[] = {"no-such-option"};
+  FILE *f = NULL;
+  int lines = 0, c = 0;
+
+  snprintf(log, sizeof log, "%s/events.jsonl", s.dir);
+  so.key_file = s.key;
+  so.now = TEST_TIME;
+  REQUIRE_OK(dpgcert_store_create(&store, s.db, &so));
+  import_file(store, "odd/foces-expiring-soon.p12", MAILBOX, root, root_len);
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME, NULL, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_EMITTED) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_NO_SINK) == 1);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_BACKLOG) == 1);
+  dpgcert_check_result_free(r);
+
+  CHECK_RC(dpgcert_store_add_sink(store, "log", "pager", NULL, NULL, 0, 1, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_add_sink(store, "log", "jsonl", bad_flags, values, 1, 1, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_add_sink(store, "log", "jsonl", NULL, values, 1, 1, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_store_add_sink(NULL, "log", "jsonl", flags, values, 1, 1, NULL), DPGCERT_E_NULL_ARGUMENT);
+  REQUIRE_OK(dpgcert_store_add_sink(store, "log", "jsonl", flags, values, 1, 1, &queued));
+  CHECK(queued == 1);
+  CHECK_RC(dpgcert_store_add_sink(store, "log", "jsonl", flags, values, 1, 1, NULL), DPGCERT_E_CONFLICT);
+
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 60, NULL, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_NO_SINK) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_BACKLOG) == 0);
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_DELIVERED) == 1);
+  dpgcert_check_result_free(r);
+  f = fopen(log, "r");
+  REQUIRE(f != NULL);
+  while ((c = fgetc(f)) != EOF) lines += c == '\n';
+  fclose(f);
+  CHECK(lines == 1);
+  remove(log);
+
+  free(root);
+  dpgcert_store_free(store);
+  remove_scratch(&s);
+}
+
 static const c_test_case cases[] = {
     {"threshold_events_reach_the_callback", test_threshold_events_reach_the_callback},
     {"refused_events_come_back", test_refused_events_come_back},
     {"renewal_expiry_and_record_only", test_renewal_expiry_and_record_only},
     {"errors", test_errors},
     {"exclusive_and_min_interval", test_exclusive_and_min_interval},
+    {"backlog_waits_for_a_sink", test_backlog_waits_for_a_sink},
 };
 C_TEST_MAIN(cases)

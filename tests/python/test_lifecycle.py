@@ -188,3 +188,24 @@ def test_min_interval_skips_after_a_recent_check(tracked):
         tracked.check(AT, min_interval=3600)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         tracked.check(AT, min_interval=timedelta(seconds=-1))
+
+
+def test_events_wait_for_the_first_sink_of_any_kind(store, read, oces2_root, tmp_path):
+    store.import_pkcs12(read("odd/foces-expiring-soon.p12"), PASSWORD, mailbox=MAILBOX, trust=oces2_root)
+    first = store.check(AT)
+    assert len(first.emitted) == 1
+    assert first.no_sink and first.undelivered_backlog == 1
+    with pytest.raises(dpgcert.InvalidArgumentError):
+        store.add_sink("log", "pager")
+    with pytest.raises(dpgcert.InvalidArgumentError):
+        store.add_sink("hook", "webhook", [("webhook", "http://example.com/h"), ("secret-env", "X")])
+    log = tmp_path / "events.jsonl"
+    assert store.add_sink("log", "jsonl", [("jsonl", str(log))]) == 1
+    with pytest.raises(dpgcert.ConflictError):
+        store.add_sink("log", "jsonl", [("jsonl", str(log))])
+    assert store.add_sink("later", "jsonl", [("jsonl", str(tmp_path / "later.jsonl"))], backlog=False) == 0
+    second = store.check(AT + timedelta(minutes=1))
+    assert not second.no_sink and second.undelivered_backlog == 0
+    assert second.delivered == 1
+    (line,) = log.read_text().splitlines()
+    assert json.loads(line)["id"] == first.emitted[0].id

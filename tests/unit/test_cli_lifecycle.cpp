@@ -431,3 +431,40 @@ TEST_SUITE("cli") {
     CHECK(s.run("metrics --out " + q(s.dir / "missing" / "x.prom")).exit_code == 3);
   }
 }
+
+TEST_SUITE("cli") {
+  TEST_CASE("check with no sink warns (exit status unchanged) - the first sink added receives the waiting events") {
+    DPGCERT_REQUIRE_TOOL();
+    CliStore s;
+    const auto warn = s.run("check --json --at 2026-10-15T00:00:00Z");
+    CHECK(warn.exit_code == 1);  // the verdict's, as with a sink
+    CHECK(json_lines(warn.out).size() == 1);
+    CHECK(warn.err.find("warning: no sink is configured: 1 event(s) wait in the outbox") != std::string::npos);
+
+    // A webhook: http only to the loopback host; the secret stays in its file.
+    const fs::path secret = s.dir / "webhook.secret";
+    std::ofstream(secret) << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
+    fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+    CHECK(s.run("sink add hook --webhook http://example.com/x --secret-file " + q(secret)).exit_code == 64);
+    CHECK(s.run("sink add hook --webhook https://example.com/x").exit_code == 64);  // no secret
+    const auto hook = s.run("sink add hook --json --no-backlog --webhook http://127.0.0.1:9/x --secret-file " + q(secret));
+    REQUIRE(hook.exit_code == 0);
+    CHECK(json::parse(hook.out)["backlog"] == 0);
+    CHECK(hook.out.find("MfKQ9r8G") == std::string::npos);
+    const auto list = s.run("sink list");
+    CHECK(list.out.find("POST http://127.0.0.1:9/x") != std::string::npos);
+    CHECK(list.out.find("MfKQ9r8G") == std::string::npos);
+
+    // The webhook took none of the backlog, so it still waits; the JSON Lines sink gets it.
+    const fs::path log = s.dir / "events.jsonl";
+    const auto added = s.run("sink add log --json --jsonl " + q(log));
+    REQUIRE(added.exit_code == 0);
+    CHECK(json::parse(added.out)["backlog"] == 1);
+    const auto quiet = s.run("check --json --at 2026-10-15T01:00:00Z");
+    CHECK(quiet.exit_code == 1);
+    CHECK(quiet.err.find("no sink is configured") == std::string::npos);
+    const auto lines = json_lines(test::read_text(log));
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["id"] == json_lines(warn.out)[0]["id"]);
+  }
+}

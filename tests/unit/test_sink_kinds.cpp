@@ -1,5 +1,6 @@
 // The sink conformance suite: every kind in the sink registry must pass it. A new kind adds its
 // fixture to fixture_for(); the suite fails until it does.
+#include "delivery/local_server.hpp"
 #include "support/test_support.hpp"
 #include "lifecycle/lifecycle_impl.hpp"
 
@@ -56,6 +57,35 @@ std::optional<Fixture> fixture_for(const std::string& kind, const fs::path& dir,
                      std::ifstream in(out);
                      std::size_t n = 0;
                      for (std::string line; std::getline(in, line);) n += json::parse(line).contains("id") ? 1 : 0;
+                     return n;
+                   },
+                   std::nullopt};
+  }
+  if (kind == "webhook") {
+    // A real receiver on 127.0.0.1 (it verifies the signatures; kept alive by the counter).
+    const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const fs::path secret_file = dir / "webhook.secret";
+    test::write_text(secret_file, secret);
+    fs::permissions(secret_file, fs::perms::owner_read);
+    const fs::path log = dir / "webhook.jsonl";
+    const auto server = std::make_shared<test::LocalServer>(std::vector<std::string>{
+        "/usr/bin/python3", (fs::path(DPGCERT_SOURCE_DIR) / "tests/delivery/webhook_receiver.py").string(), "--secret",
+        secret, "--log", log.string()});
+    std::string url = "http://127.0.0.1:";  // appended: GCC 12 -O3's false -Wrestrict
+    url += std::to_string(server->port());
+    url += "/h";
+    return Fixture{json{{"url", url}, {"secret_file", secret_file.string()}}.dump(),
+                   {"{}", json{{"url", url}}.dump(), json{{"url", "http://example.com/h"}, {"secret_file", "/x"}}.dump(),
+                    json{{"url", url}, {"secret_file", "/x"}, {"timeout_seconds", 0}}.dump(),
+                    json{{"url", url}, {"secret_file", "/x"}, {"max_attempts", "3"}}.dump(), "[1]"},
+                   json{{"url", "http://127.0.0.1:1/h"}, {"secret_file", secret_file.string()}}.dump(),
+                   [server, log] {
+                     std::ifstream in(log);
+                     std::size_t n = 0;
+                     for (std::string line; std::getline(in, line);) {
+                       const json r = json::parse(line);
+                       n += r["signature_ok"] == true && r["body_id"] == r["id"] ? 1 : 0;
+                     }
                      return n;
                    },
                    std::nullopt};
@@ -150,7 +180,7 @@ TEST_SUITE("sink conformance") {
   TEST_CASE("a kind not in the registry is refused by validate_sink and fails its deliveries") {
     SinkConfig s;
     s.name = "hook";
-    s.kind = "webhook";
+    s.kind = "pager";
     CHECK(code_of([&] { validate_sink(s); }) == ErrorCode::invalid_argument);
     const auto runner = lifecycle_detail::make_runner(s, nullptr);
     const auto r = runner->deliver(std::vector<Delivery>{delivery("hook", 1)});
@@ -186,6 +216,7 @@ TEST_SUITE("sink conformance") {
     CHECK(sink_from_options("cb", "callback", {{"callback", ""}}).settings == "{}");
     // Errors are invalid_argument.
     for (const auto& bad_case : std::vector<std::pair<std::string, SinkOptionValues>>{
+             {"pager", {}},
              {"webhook", {}},
              {"jsonl", {}},
              {"jsonl", {{"jsonl", ""}}},
@@ -209,7 +240,7 @@ TEST_SUITE("sink conformance") {
     SinkConfig odd = jsonl_sink("log", "/x");
     odd.settings = "not json";
     CHECK(describe_sink(odd) == "?");
-    odd.kind = "webhook";
+    odd.kind = "pager";
     CHECK(describe_sink(odd).find("not built in") != std::string::npos);
   }
 }

@@ -101,6 +101,11 @@ StoreGlobal::Sink sink_entry(const json& s, const fs::path& file) {
     const std::string& key = item.key();
     const nlohmann::json& value = item.value();
     if (key == "name") continue;
+    if (key == "backlog") {  // whether a sink added from the file receives the events that waited for one
+      if (!value.is_boolean()) bad(file, "sink \"" + sink.name + "\": \"backlog\" must be true or false");
+      sink.backlog = value.get<bool>();
+      continue;
+    }
     const std::string where = "sinks." + key;
     const auto o = std::find_if(kind.options.begin(), kind.options.end(), [&](const SinkOption& so) { return so.config_key == key; });
     if (o == kind.options.end()) {

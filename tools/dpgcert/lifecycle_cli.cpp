@@ -181,6 +181,8 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
   // Every option of every sink kind, from the kinds' own descriptions (sink_kinds()).
   sink_add->kind_options = sink_kind_options();
   add_sink_kind_options(*sink_add_cmd, sink_add->kind_options, *sink_slots);
+  sink_add_cmd->add_flag("--no-backlog", sink_add->no_backlog,
+                         "Deliver only events emitted from now on, not those that waited for a sink");
   add_common(*sink_add_cmd, sink_add->common);
   sink_add_cmd->footer(
       "Examples:\n"

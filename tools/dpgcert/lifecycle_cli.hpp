@@ -42,6 +42,7 @@ struct SinkAddOptions {
   Common common;
   std::string name;
   std::vector<SinkKindOption> kind_options;  ///< In the order of --help.
+  bool no_backlog = false;  ///< Do not queue the events that waited for a sink.
 };
 
 struct SinkListOptions {

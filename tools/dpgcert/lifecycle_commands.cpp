@@ -156,7 +156,9 @@ void apply_configuration(Store& store, const StoreGlobal& global) {
     const SinkConfig want = sink_from_options(s.name, s.kind, s.options);
     const auto it = std::find_if(existing.begin(), existing.end(), [&](const SinkConfig& e) { return e.name == s.name; });
     if (it == existing.end()) {
-      (void)lifecycle.add_sink(want, global.actor);
+      AddSinkOptions add;
+      add.backlog = s.backlog;
+      (void)lifecycle.add_sink(want, add, global.actor);
     } else if (it->kind != want.kind || nlohmann::json::parse(it->settings) != nlohmann::json::parse(want.settings)) {
       throw Error(ErrorCode::conflict, "sink '" + s.name + "' in the configuration differs from the store's; " +
                                            "change one of them (dpgcert sink remove " + s.name + ")");
@@ -200,8 +202,17 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
     for (const DeliveryAttempt& a : r.deliveries) {
       if (a.delivered) continue;
       std::cerr << "dpgcert: sink '" << term(a.sink) << "': event " << a.event_id << " not delivered (attempt "
-                << a.attempt << "): " << term(a.error) << "; retried from " << (a.retry_at ? format_rfc3339(*a.retry_at) : "the next run")
-                << '\n';
+                << a.attempt << "): " << term(a.error);
+      if (a.abandoned) {
+        std::cerr << "; given up (it stays in the outbox, not attempted again)\n";
+      } else {
+        std::cerr << "; retried from " << (a.retry_at ? format_rfc3339(*a.retry_at) : "the next run") << '\n';
+      }
+    }
+    // Nothing announced to nowhere: a warning, and the exit status stays the verdict's.
+    if (r.no_sink) {
+      std::cerr << "dpgcert: warning: no sink is configured: " << r.undelivered_backlog
+                << " event(s) wait in the outbox for the first sink added (dpgcert sink add)\n";
     }
     if (!options.common.json) {
       std::cout << (r.emitted.empty() ? "Nothing new" : std::to_string(r.emitted.size()) + " event(s)") << " at "
@@ -337,12 +348,18 @@ int run_sink_add(const StoreGlobal& global, const SinkAddOptions& options) {
   return run_guarded(options.common, [&] {
     const SinkConfig sink = sink_of(options);
     auto store = open_cli_store(global, options.common);
-    const SinkConfig added = Lifecycle(*store).add_sink(sink);
+    AddSinkOptions add;
+    add.backlog = !options.no_backlog;
+    const AddedSink added = Lifecycle(*store).add_sink(sink, add, global.actor);
     if (options.common.json) {
-      print_json(sink_json(added, std::nullopt));
+      nlohmann::json j = sink_json(added.sink, std::nullopt);
+      j["backlog"] = added.backlog;
+      print_json(j);
     } else {
-      std::cout << "Added sink " << term(added.name) << " (" << added.kind << ": " << term(describe_sink(added))
-                << "). Events emitted from now on are delivered to it.\n";
+      std::cout << "Added sink " << term(added.sink.name) << " (" << added.sink.kind << ": "
+                << term(describe_sink(added.sink)) << "). Events emitted from now on are delivered to it";
+      if (added.backlog > 0) std::cout << ", and the " << added.backlog << " event(s) that waited for a sink";
+      std::cout << ".\n";
     }
     return static_cast<int>(exit_ok);
   });

@@ -42,6 +42,8 @@ struct StoreGlobal {
     std::string kind;  ///< A kind of sink_kinds().
     /// Its option values as sink_from_options() takes them: (flag, value), paths absolute.
     std::vector<std::pair<std::string, std::string>> options;
+    /// Added with the events that waited for a sink ("backlog": false in the file: without).
+    bool backlog = true;
   };
   std::vector<Sink> sinks;
   /// From the configuration file, for `check`: the last-run rule ("min_interval"), unless

@@ -102,6 +102,8 @@ void bind_lifecycle(py::module_& m) {
       .def_property_readonly("critical", [](const CheckResult& r) { return r.state.critical; })
       .def_property_readonly("worst", [](const CheckResult& r) { return std::string(to_string(r.worst)); })
       .def_readonly("skipped", &CheckResult::skipped)
+      .def_readonly("no_sink", &CheckResult::no_sink)
+      .def_readonly("undelivered_backlog", &CheckResult::undelivered_backlog)
       .def_property_readonly("skip_reason", [](const CheckResult& r) -> std::optional<std::string> {
         if (!r.skipped) return std::nullopt;
         return r.skip_reason;
@@ -123,6 +125,23 @@ void bind_lifecycle(py::module_& m) {
           py::arg("name"),
           "Adds an in-process callback sink: events emitted from now on are queued for it and handed to the "
           "callable that Store.check(callbacks={name: ...}) gives. ConflictError when the name exists.")
+      .def(
+          "add_sink",
+          [](const PyStore& self, const std::string& name, const std::string& kind,
+             const std::vector<std::pair<std::string, std::string>>& options, bool backlog) {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            const SinkConfig sink = sink_from_options(name, kind, options);
+            AddSinkOptions add;
+            add.backlog = backlog;
+            return Lifecycle(*store).add_sink(sink, add).backlog;
+          },
+          py::arg("name"), py::arg("kind"), py::arg("options") = std::vector<std::pair<std::string, std::string>>{},
+          py::kw_only(), py::arg("backlog") = true,
+          "Adds a sink of any registered kind ('jsonl', 'command', 'webhook', 'callback', ...) from (option, value) "
+          "pairs as `dpgcert sink add` takes them, e.g. [('webhook', url), ('secret-file', path)]. With backlog, "
+          "the events that waited for a sink are queued for it too. Returns how many were. ConflictError when "
+          "the name exists, InvalidArgumentError for an unknown kind or option or a bad value.")
       .def(
           "check",
           [](const PyStore& self, const py::object& now, const std::optional<py::dict>& callbacks, bool deliver,

@@ -273,7 +273,7 @@ SinkKindEntry command_sink_kind() {
   SinkOption timeout;
   timeout.key = "timeout_seconds";
   timeout.type = SinkOption::Type::seconds;
-  timeout.help = "Seconds the command may run (default 30)";
+  timeout.help = "Seconds a command may run or a request may take (default 30)";
   timeout.flag = "timeout";
   timeout.default_value = "30";
   k.info.name = "command";

@@ -30,6 +30,7 @@ struct SinkKindEntry {
 [[nodiscard]] SinkKindEntry jsonl_sink_kind();
 [[nodiscard]] SinkKindEntry command_sink_kind();
 [[nodiscard]] SinkKindEntry callback_sink_kind();
+[[nodiscard]] SinkKindEntry webhook_sink_kind();
 
 /// The kind registered under `name`, or null.
 [[nodiscard]] const SinkKindEntry* find_sink_kind(std::string_view name);

@@ -267,11 +267,27 @@ bool PgTransaction::settle_delivered(std::int64_t event_seq, std::int64_t sink, 
              .affected() == 1;
 }
 
-bool PgTransaction::settle_failed(std::int64_t event_seq, std::int64_t sink, Time retry_at, std::string_view error) {
+bool PgTransaction::settle_failed(std::int64_t event_seq, std::int64_t sink, std::optional<Time> retry_at,
+                                  std::string_view error) {
+  const std::optional<std::int64_t> at = retry_at ? std::optional<std::int64_t>(to_unix(*retry_at)) : std::nullopt;
   return q("UPDATE deliveries SET next_attempt_at = $1, last_error = $2 "
            "WHERE event_seq = $3 AND sink_id = $4 AND state = 'pending'",
-           to_unix(retry_at), error, event_seq, sink)
+           at, error, event_seq, sink)
              .affected() == 1;
+}
+
+std::size_t PgTransaction::queue_backlog(std::int64_t sink) {
+  return static_cast<std::size_t>(
+      q("INSERT INTO deliveries (event_seq, sink_id, state, attempts, next_attempt_at) "
+        "SELECT e.seq, $1, 'pending', 0, e.created_at FROM events e "
+        "WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)",
+        sink)
+          .affected());
+}
+
+std::size_t PgTransaction::backlog_size() {
+  const Result r = q("SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)");
+  return r.rows() > 0 ? static_cast<std::size_t>(r.integer(0, 0)) : 0;
 }
 
 void PgTransaction::bump_counter(std::string_view metric, std::string_view label) {

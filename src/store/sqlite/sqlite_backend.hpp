@@ -115,7 +115,10 @@ class SqliteTransaction final : public store::Transaction {
   std::vector<store::DeliveryRow> claim(Time now, Time lease_until, std::span<const std::string> sinks,
                                         std::size_t limit) override;
   bool settle_delivered(std::int64_t event_seq, std::int64_t sink_id, Time at) override;
-  bool settle_failed(std::int64_t event_seq, std::int64_t sink_id, Time retry_at, std::string_view error) override;
+  bool settle_failed(std::int64_t event_seq, std::int64_t sink_id, std::optional<Time> retry_at,
+                     std::string_view error) override;
+  std::size_t queue_backlog(std::int64_t sink_id) override;
+  [[nodiscard]] std::size_t backlog_size() override;
   void bump_counter(std::string_view metric, std::string_view label) override;
   std::vector<store::SinkStatsRow> sink_stats() override;
   std::vector<store::CounterRow> counters() override;

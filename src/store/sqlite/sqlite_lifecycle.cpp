@@ -339,16 +339,33 @@ bool SqliteTransaction::settle_delivered(std::int64_t event_seq, std::int64_t si
   return changes(db_) == 1;
 }
 
-bool SqliteTransaction::settle_failed(std::int64_t event_seq, std::int64_t sink, Time retry_at, std::string_view error) {
+bool SqliteTransaction::settle_failed(std::int64_t event_seq, std::int64_t sink, std::optional<Time> retry_at,
+                                      std::string_view error) {
   db_.prepare(
          "UPDATE deliveries SET next_attempt_at = ?1, last_error = ?2 "
          "WHERE event_seq = ?3 AND sink_id = ?4 AND state = 'pending'")
-      .bind(1, to_unix(retry_at))
+      .bind(1, retry_at ? std::optional<std::int64_t>(to_unix(*retry_at)) : std::nullopt)
       .bind(2, error)
       .bind(3, event_seq)
       .bind(4, sink)
       .run();
   return changes(db_) == 1;
+}
+
+std::size_t SqliteTransaction::queue_backlog(std::int64_t sink) {
+  db_.prepare(
+         "INSERT INTO deliveries (event_seq, sink_id, state, attempts, next_attempt_at) "
+         "SELECT e.seq, ?1, 'pending', 0, e.created_at FROM events e "
+         "WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)")
+      .bind(1, sink)
+      .run();
+  return static_cast<std::size_t>(changes(db_));
+}
+
+std::size_t SqliteTransaction::backlog_size() {
+  auto st = db_.prepare(
+      "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)");
+  return st.step() ? static_cast<std::size_t>(st.integer(0)) : 0;
 }
 
 void SqliteTransaction::bump_counter(std::string_view metric, std::string_view label) {

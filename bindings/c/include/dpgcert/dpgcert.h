@@ -330,6 +330,17 @@ DPGCERT_C_API int dpgcert_store_current_bundle(dpgcert_pkcs12 **out, const dpgce
  *  DPGCERT_E_INVALID_ARGUMENT (a bad name), DPGCERT_E_IO, DPGCERT_E_NULL_ARGUMENT. */
 DPGCERT_C_API int dpgcert_store_add_callback_sink(dpgcert_store *store, const char *name);
 
+/** Adds a sink of any kind in the sink registry (`jsonl`, `command`, `webhook`, `callback`, ...),
+ *  from `count` option values as `dpgcert sink add` takes them: flags[i] is the option without
+ *  "--" (`webhook`, `secret-file`, `timeout`, ...) and values[i] its value as text (docs/lifecycle.md).
+ *  With `backlog` non-zero, the events that waited for a sink (emitted while none was configured)
+ *  are queued for it too; `*queued` (may be NULL) receives how many. Errors:
+ *  DPGCERT_E_CONFLICT (a sink of that name exists), DPGCERT_E_INVALID_ARGUMENT (an unknown kind or
+ *  option, a missing or bad value, a bad name), DPGCERT_E_IO, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_add_sink(dpgcert_store *store, const char *name, const char *kind,
+                                         const char *const *flags, const char *const *values, size_t count,
+                                         int backlog, size_t *queued);
+
 /** Called once per delivery of an event to the callback sink, on the thread running the check.
  *  The event is valid only during the call. Return 0 when the event was handled; any other value
  *  leaves it in the outbox, to be offered again by a later check (with backoff: 1 minute, doubled
@@ -379,7 +390,9 @@ typedef enum dpgcert_check_result_field {
   DPGCERT_CHECK_RESULT_WARNING = 6,   /**< active certificates in a warning stage afterwards */
   DPGCERT_CHECK_RESULT_CRITICAL = 7,  /**< active certificates in a critical stage afterwards */
   DPGCERT_CHECK_RESULT_WORST = 8,     /**< dpgcert_severity: the worst of the new events and of the state */
-  DPGCERT_CHECK_RESULT_SKIPPED = 9    /**< 1: an exclusive check did nothing (see dpgcert_check_result_skip_reason), else 0 */
+  DPGCERT_CHECK_RESULT_SKIPPED = 9,   /**< 1: an exclusive check did nothing (see dpgcert_check_result_skip_reason), else 0 */
+  DPGCERT_CHECK_RESULT_NO_SINK = 10,  /**< 1: no sink is configured (the events wait for the first one added), else 0 */
+  DPGCERT_CHECK_RESULT_BACKLOG = 11   /**< events in the outbox that no configured sink has a delivery for */
 } dpgcert_check_result_field;
 
 DPGCERT_C_API void dpgcert_check_result_free(dpgcert_check_result *result);
