@@ -196,7 +196,7 @@ TEST_SUITE("cli admin") {
     CHECK(r.out.find("~") == std::string::npos);
   }
 
-  TEST_CASE("output that pipes: tables are never cut when not on a terminal; metrics has --json") {
+  TEST_CASE("output that pipes: tables are never cut when not on a terminal - metrics has --json") {
     DPGCERT_REQUIRE_TOOL();
     Workspace w;
     w.init();

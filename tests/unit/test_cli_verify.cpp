@@ -28,7 +28,7 @@ std::string pkits_revoked_ca(const fs::path& shared) {
 }  // namespace
 
 TEST_SUITE("cli verify") {
-  TEST_CASE("verify --profile generic --revocation chain fails a leaf under a revoked CA; leaf scope passes it") {
+  TEST_CASE("verify --profile generic --revocation chain fails a leaf under a revoked CA - leaf scope passes it") {
     DPGCERT_REQUIRE_TOOL();
     DPGCERT_REQUIRE_SHARED(shared);
     const std::string base = pkits_revoked_ca(shared) + " --profile generic";
@@ -50,7 +50,7 @@ TEST_SUITE("cli verify") {
     CHECK(policy.out.find("explicit policy") != std::string::npos);
   }
 
-  TEST_CASE("verify: the same settings from the configuration file; the command line wins") {
+  TEST_CASE("verify: the same settings from the configuration file - the command line wins") {
     DPGCERT_REQUIRE_TOOL();
     DPGCERT_REQUIRE_SHARED(shared);
     test::TempDir dir;

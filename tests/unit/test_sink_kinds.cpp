@@ -191,7 +191,7 @@ TEST_SUITE("sink conformance") {
 }
 
 TEST_SUITE("sink conformance") {
-  TEST_CASE("sink kinds describe their options for the tool; sink_from_options builds their settings") {
+  TEST_CASE("sink kinds describe their options for the tool - sink_from_options builds their settings") {
     for (const SinkKindInfo& info : sink_kinds()) {
       CAPTURE(info.name);
       std::vector<std::string> flags;

@@ -31,7 +31,7 @@ std::string cvr_number(int n) {
 }  // namespace
 
 TEST_SUITE("store_backup") {
-  TEST_CASE("backup with a concurrent writer: each copy is consistent and opens with the same key; restore") {
+  TEST_CASE("backup with a concurrent writer: each copy is consistent and opens with the same key - restore") {
     TempDir dir;
     const std::string location = "sqlite:" + (dir.path() / "store.db").string();
     StoreOptions o;

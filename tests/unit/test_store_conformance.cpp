@@ -95,7 +95,7 @@ struct Fixture {
 }  // namespace
 
 TEST_SUITE("store_conformance") {
-  TEST_CASE("locations: a path, sqlite:PATH and sqlite:///abs name one store; other schemes say what is missing") {
+  TEST_CASE("locations: a path, sqlite:PATH and sqlite:///abs name one store - other schemes say what is missing") {
     TempDir dir;
     const std::string path = (dir.path() / "s.db").string();
     StoreOptions o;
@@ -199,7 +199,7 @@ TEST_SUITE("store_conformance") {
     });
   }
 
-  TEST_CASE("import_many: in order, in one transaction; a failing request is undone alone and reported") {
+  TEST_CASE("import_many: in order, in one transaction - a failing request is undone alone and reported") {
     for_each_backend([](const std::string& backend, const TempDir& dir, const std::string& location) {
       Fixture f(dir, location);
       CHECK(f.store->info().backend == backend);
@@ -341,7 +341,7 @@ TEST_SUITE("store_conformance") {
     });
   }
 
-  TEST_CASE("a creation that fails leaves nothing behind; two handles import at once without errors") {
+  TEST_CASE("a creation that fails leaves nothing behind - two handles import at once without errors") {
     for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
       StoreOptions bad = options_at(location, std::make_shared<FixedClock>(kNow));
       // A key file in a folder that does not exist: the key cannot be established.
@@ -376,7 +376,7 @@ TEST_SUITE("store_conformance") {
 }
 
 TEST_SUITE("store_conformance") {
-  TEST_CASE("inventory edits: organisation name, notes and contacts; mailbox move and removal; organisation removal") {
+  TEST_CASE("inventory edits: organisation name, notes and contacts - mailbox move and removal - organisation removal") {
     for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
       Fixture f(dir, location);
       // Edit: name and notes in one audited step; an empty name and an unknown CVR refused.
@@ -460,7 +460,7 @@ TEST_SUITE("store_conformance") {
 }
 
 TEST_SUITE("store_conformance") {
-  TEST_CASE("environment policy: set at creation, enforced by import, changed with an audit line; audit times") {
+  TEST_CASE("environment policy: set at creation, enforced by import, changed with an audit line - audit times") {
     for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
       const auto clock = std::make_shared<FixedClock>(kNow);
       const Time wall = parse_rfc3339("2026-12-04T12:00:00Z");
