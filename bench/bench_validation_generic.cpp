@@ -36,17 +36,17 @@ struct Fixture {
       Pkcs12Bundle b = load_pkcs12(bench::read_file(dir / "oces2-prod/foces.p12"), SecretBytes::from_text("Test1234"));
       Certificate anchor = load_certificates(bench::read_file(dir / "oces2-prod/root.crt.pem")).at(0);
       Crl current = load_crls(bench::read_file(dir / "oces2-prod/crl-current.crl.der")).at(0);
-      std::vector<Certificate> chain;
+      std::vector<Certificate> issuers;
       for (const auto& c : b.chain()) {
-        if (!(c == anchor)) chain.push_back(c);
+        if (!(c == anchor)) issuers.push_back(c);
       }
       ValidationInput in;
       in.at = from_unix(kAt);
       in.anchors = TrustAnchors::from_certificates({anchor});
-      in.intermediates = chain;
+      in.intermediates = issuers;
       in.crls = {current};
       in.policy = ValidationPolicy::generic();  // leaf revocation, policy processing with anyPolicy
-      return Fixture{*b.leaf(), chain, anchor, current, std::move(in)};
+      return Fixture{*b.leaf(), issuers, anchor, current, std::move(in)};
     }();
     return f;
   }
