@@ -46,9 +46,8 @@ struct BulkImportOptions {
 };
 
 /// Imports every item into `store`: each worker reads a file, opens it (the key derivation is the
-/// expensive part), and hands what it opened to Store::import_many in batches of up to 16, each
-/// validated and written in one transaction (a failing file is undone alone). Workers run in
-/// parallel; the store serialises its writes. One item's failure never
+/// expensive part), and hands it to Store::import, which validates and writes it in its own
+/// transaction. Workers run in parallel; the store serialises its writes. One item's failure never
 /// stops the others. Results come back in input order. Lineage does not depend on the order in
 /// which the files finish: a newer certificate supersedes an older one whichever arrives first.
 ///
