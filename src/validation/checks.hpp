@@ -3,9 +3,21 @@
 
 #include <dpgcert/validation.hpp>
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace dpgcert::detail {
+
+/// The strings joined with `sep` between them (for check messages).
+inline std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
 
 /// key_strength: the leaf against both thresholds, every other certificate of `chain` (the leaf
 /// first, the anchor last) against the failing one.

@@ -17,15 +17,6 @@ namespace {
 
 constexpr std::string_view kAnyExtendedKeyUsage = "2.5.29.37.0";
 
-std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
-
 bool is_rsa_like(const std::string& algorithm) {
   return algorithm == "RSA" || algorithm == "RSASSA-PSS" || algorithm == "DSA";
 }

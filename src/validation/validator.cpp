@@ -32,14 +32,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
+using detail::join;
 
 /// The CN of a name, else its whole RFC 4514 text.
 std::string short_name(const DistinguishedName& name) {
