@@ -85,6 +85,24 @@ int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_
   });
 }
 
+int dpgcert_store_outbox_retention(dpgcert_store* store, int64_t* days) {
+  return guarded(__func__, [&] {
+    require(store, "store");
+    const auto r = Lifecycle(*store->store).outbox_retention();
+    return out_value(days, static_cast<std::int64_t>(r ? r->count() : 0), "days");
+  });
+}
+
+int dpgcert_store_set_outbox_retention(dpgcert_store* store, int64_t days, const char* actor) {
+  return guarded(__func__, [&] {
+    require(store, "store");
+    if (days < 0 || days > 36525) throw Error(ErrorCode::invalid_argument, "the outbox retention must be 0 (off) to 36525 days");
+    Lifecycle(*store->store)
+        .set_outbox_retention(days == 0 ? std::nullopt : std::optional<std::chrono::days>(days), actor ? actor : "");
+    return DPGCERT_OK;
+  });
+}
+
 void dpgcert_check_result_free(dpgcert_check_result* result) { delete result; }
 
 int dpgcert_check_result_int(const dpgcert_check_result* result, int field, int64_t* out) {
@@ -103,6 +121,7 @@ int dpgcert_check_result_int(const dpgcert_check_result* result, int field, int6
       case DPGCERT_CHECK_RESULT_SKIPPED: return out_value(out, r.skipped ? 1 : 0);
       case DPGCERT_CHECK_RESULT_NO_SINK: return out_value(out, r.no_sink ? 1 : 0);
       case DPGCERT_CHECK_RESULT_BACKLOG: return out_value(out, r.undelivered_backlog);
+      case DPGCERT_CHECK_RESULT_PRUNED: return out_value(out, r.pruned);
       default: throw Error(ErrorCode::invalid_argument, "unknown field " + std::to_string(field));
     }
   });

@@ -406,7 +406,16 @@ struct CheckOptions {
   std::chrono::seconds min_interval{0};
   /// Names this node in the last-run record (Lifecycle::last_check()); empty: "<host name>:<process id>".
   std::string node;
+  /// After delivering, prune the outbox: events older than the store's retention
+  /// (Lifecycle::outbox_retention()) whose every delivery went through are deleted with their
+  /// deliveries. Events without a delivery (waiting for a sink's backlog) and those with a pending
+  /// or abandoned delivery stay. The audit log and the counters are not touched.
+  bool prune = true;
 };
+
+/// How long delivered events stay in the outbox when the store sets nothing
+/// (Lifecycle::set_outbox_retention()): a year.
+inline constexpr std::chrono::days kDefaultOutboxRetention{365};
 
 /// The delay before the next attempt after `attempts` failed ones: 1 minute doubled per attempt,
 /// at most a day.
@@ -445,6 +454,8 @@ struct CheckResult {
   bool no_sink = false;
   /// Events in the outbox that no configured sink has a delivery for, after the run.
   std::size_t undelivered_backlog = 0;
+  /// Delivered events this run pruned from the outbox (CheckOptions::prune).
+  std::size_t pruned = 0;
 
   [[nodiscard]] DPGCERT_API std::size_t delivered() const;
   [[nodiscard]] DPGCERT_API std::size_t failed() const;
@@ -542,6 +553,17 @@ class DPGCERT_API Lifecycle final {
   [[nodiscard]] std::vector<SinkConfig> sinks() const;
   /// Per sink: pending and delivered deliveries, the next attempt, the last error.
   [[nodiscard]] std::vector<SinkStats> sink_stats() const;
+
+  // -- outbox retention (kept in the store) --
+  /// How long delivered events stay in the outbox (counted from their creation); std::nullopt:
+  /// forever. kDefaultOutboxRetention when the store sets nothing.
+  [[nodiscard]] std::optional<std::chrono::days> outbox_retention() const;
+  /// Sets the retention (std::nullopt: keep every event), recorded in the audit log
+  /// ("lifecycle.retention"). Error(invalid_argument) for less than one day or more than 100 years.
+  void set_outbox_retention(std::optional<std::chrono::days> retention, std::string_view actor = {});
+  /// Deletes delivered events created before now - outbox_retention() with their deliveries (see
+  /// CheckOptions::prune), `batch` per transaction; how many. check() calls it.
+  std::size_t prune_outbox(Time now, std::size_t batch = 1000);
 
   // -- what is recorded --
   /// Tracked certificates in record-id order, one page (see TrackedQuery).

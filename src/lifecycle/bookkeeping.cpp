@@ -390,6 +390,56 @@ void record_check(Store& store, const CheckRun& run) {
   });
 }
 
+namespace {
+
+constexpr std::string_view kRetentionSetting = "lifecycle.outbox_retention_days";
+
+std::string retention_text(std::optional<std::chrono::days> r) { return r ? std::to_string(r->count()) : "off"; }
+
+std::optional<std::chrono::days> read_retention(store::Transaction& tx) {
+  const auto text = tx.setting(kRetentionSetting);
+  if (!text) return kDefaultOutboxRetention;
+  if (*text == "off") return std::nullopt;
+  try {
+    const long long days = std::stoll(*text);
+    if (days > 0) return std::chrono::days(days);
+  } catch (const std::exception&) {
+  }
+  // A value this code did not write: keep everything rather than guess.
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::chrono::days> outbox_retention(const Store& store) {
+  Impl& s = impl(store);
+  std::lock_guard lock(s.mu);
+  return s.transact(false, [&](store::Transaction& tx) { return read_retention(tx); });
+}
+
+void set_outbox_retention(Store& store, std::optional<std::chrono::days> retention, std::string_view actor) {
+  if (retention && (retention->count() < 1 || retention->count() > 36525)) {
+    throw Error(ErrorCode::invalid_argument, "lifecycle: the outbox retention must be 1 to 36525 days, or off");
+  }
+  Impl& s = impl(store);
+  std::lock_guard lock(s.mu);
+  const Time t = s.now();
+  const std::string who = s.actor_or_default(actor);
+  s.transact(true, [&](store::Transaction& tx) {
+    const std::optional<std::chrono::days> before = read_retention(tx);
+    if (before == retention && tx.setting(kRetentionSetting)) return;
+    tx.set_setting(kRetentionSetting, retention_text(retention), t);
+    s.audit(tx, t, who, "lifecycle.retention", "store", s.backend->location(),
+            {{"from", retention_text(before)}, {"to", retention_text(retention)}});
+  });
+}
+
+std::size_t prune_delivered(Store& store, Time before, std::size_t limit) {
+  Impl& s = impl(store);
+  std::lock_guard lock(s.mu);
+  return s.transact(true, [&](store::Transaction& tx) { return tx.prune_delivered(before, limit); });
+}
+
 std::optional<CheckRun> last_check(const Store& store) {
   Impl& s = impl(store);
   std::lock_guard lock(s.mu);

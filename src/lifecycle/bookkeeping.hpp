@@ -57,6 +57,11 @@ void settle_deliveries(Store& store, std::span<const DeliveryOutcome> outcomes, 
 /// "lifecycle.last_check" (the end), "lifecycle.last_check_started", "lifecycle.last_check_node",
 /// "lifecycle.last_check_success").
 void record_check(Store& store, const CheckRun& run);
+/// The store's outbox retention setting ("lifecycle.outbox_retention_days"; "off": forever).
+[[nodiscard]] std::optional<std::chrono::days> outbox_retention(const Store& store);
+void set_outbox_retention(Store& store, std::optional<std::chrono::days> retention, std::string_view actor);
+/// Deletes up to `limit` delivered events created before `before`, in one transaction; how many.
+std::size_t prune_delivered(Store& store, Time before, std::size_t limit);
 /// The last check recorded, if any.
 [[nodiscard]] std::optional<CheckRun> last_check(const Store& store);
 /// The store's wall clock (StoreOptions::wall_clock).

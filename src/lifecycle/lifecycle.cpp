@@ -231,6 +231,29 @@ SeverityCounts Lifecycle::severity_counts() const { return lifecycle_detail::sev
 
 std::optional<CheckRun> Lifecycle::last_check() const { return lifecycle_detail::last_check(impl_->store); }
 
+std::optional<std::chrono::days> Lifecycle::outbox_retention() const {
+  return lifecycle_detail::outbox_retention(impl_->store);
+}
+
+void Lifecycle::set_outbox_retention(std::optional<std::chrono::days> retention, std::string_view actor) {
+  lifecycle_detail::set_outbox_retention(impl_->store, retention, actor);
+}
+
+std::size_t Lifecycle::prune_outbox(Time now, std::size_t batch) {
+  if (batch == 0) throw Error(ErrorCode::invalid_argument, "lifecycle: the batch size must be positive");
+  const std::optional<std::chrono::days> retention = outbox_retention();
+  if (!retention) return 0;
+  const Time before = now - *retention;
+  // One transaction per batch: a million events to prune do not hold the store's write lock for
+  // the whole run, and a check that dies midway leaves what it pruned pruned.
+  std::size_t pruned = 0;
+  for (;;) {
+    const std::size_t n = lifecycle_detail::prune_delivered(impl_->store, before, batch);
+    pruned += n;
+    if (n < batch) return pruned;
+  }
+}
+
 RenewalPolicy Lifecycle::policy_for(std::optional<std::string_view> cvr) const {
   const Policies policies = Policies::load(impl_->store);
   if (!cvr) return policies.default_policy();
@@ -314,6 +337,7 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
   // 3. After the commit: the sinks. With none configured, nothing is announced: the events wait
   // in the outbox for the first sink added, and the result says so.
   if (options.deliver) result.deliveries = deliver(now, options);
+  if (options.prune) result.pruned = prune_outbox(now, options.batch);
   result.no_sink = lifecycle_detail::sinks(store).empty();
   result.undelivered_backlog = lifecycle_detail::backlog_size(store);
 

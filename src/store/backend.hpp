@@ -349,6 +349,10 @@ class Transaction {
   virtual std::size_t queue_backlog(std::int64_t sink_id) = 0;
   /// How many events no sink has a delivery for.
   [[nodiscard]] virtual std::size_t backlog_size() = 0;
+  /// Deletes, with their deliveries, up to `limit` events created before `before` whose every
+  /// delivery is delivered (events without a delivery wait for a sink's backlog and stay, as do
+  /// those with a pending or abandoned one), oldest first; how many.
+  virtual std::size_t prune_delivered(Time before, std::size_t limit) = 0;
   virtual void bump_counter(std::string_view metric, std::string_view label) = 0;
   [[nodiscard]] virtual std::vector<SinkStatsRow> sink_stats() = 0;
   [[nodiscard]] virtual std::vector<CounterRow> counters() = 0;

@@ -383,6 +383,7 @@ static void test_backlog_waits_for_a_sink(void) {
   const char *bad_flags[] = {"no-such-option"};
   FILE *f = NULL;
   int lines = 0, c = 0;
+  int64_t days = 0;
 
   snprintf(log, sizeof log, "%s/events.jsonl", s.dir);
   so.key_file = s.key;
@@ -413,6 +414,26 @@ static void test_backlog_waits_for_a_sink(void) {
   while ((c = fgetc(f)) != EOF) lines += c == '\n';
   fclose(f);
   CHECK(lines == 1);
+  remove(log);
+
+  /* Retention: a year unless set; out of range refused; past it, the delivered event goes. */
+  REQUIRE_OK(dpgcert_store_outbox_retention(store, &days));
+  CHECK(days == 365);
+  CHECK_RC(dpgcert_store_set_outbox_retention(store, -1, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_set_outbox_retention(store, 36526, NULL), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_outbox_retention(store, NULL), DPGCERT_E_NULL_ARGUMENT);
+  REQUIRE_OK(dpgcert_store_set_outbox_retention(store, 0, "ops"));
+  REQUIRE_OK(dpgcert_store_outbox_retention(store, &days));
+  CHECK(days == 0);
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 31 * 86400, NULL, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_PRUNED) == 0);
+  dpgcert_check_result_free(r);
+  REQUIRE_OK(dpgcert_store_set_outbox_retention(store, 30, "ops"));
+  REQUIRE_OK(dpgcert_store_outbox_retention(store, &days));
+  CHECK(days == 30);
+  REQUIRE_OK(dpgcert_store_check(&r, store, TEST_TIME + 31 * 86400, NULL, NULL, NULL));
+  CHECK(result_int(r, DPGCERT_CHECK_RESULT_PRUNED) == 1);
+  dpgcert_check_result_free(r);
   remove(log);
 
   free(root);

@@ -209,3 +209,23 @@ def test_events_wait_for_the_first_sink_of_any_kind(store, read, oces2_root, tmp
     assert second.delivered == 1
     (line,) = log.read_text().splitlines()
     assert json.loads(line)["id"] == first.emitted[0].id
+
+
+def test_delivered_events_are_pruned_after_the_retention(tracked):
+    assert tracked.outbox_retention_days == 365
+    with pytest.raises(dpgcert.InvalidArgumentError):
+        tracked.set_outbox_retention(0)
+    with pytest.raises(dpgcert.InvalidArgumentError):
+        tracked.set_outbox_retention(36526)
+    assert tracked.outbox_retention_days == 365
+    seen: list[dpgcert.Event] = []
+    first = tracked.check(AT, callbacks={"py": seen.append})
+    assert len(first.emitted) == 1 and first.delivered == 1 and first.pruned == 0
+    tracked.set_outbox_retention(None, actor="ops")
+    assert tracked.outbox_retention_days is None
+    assert tracked.check(AT + timedelta(days=40), callbacks={"py": seen.append}).pruned == 0
+    tracked.set_outbox_retention(30)
+    assert tracked.outbox_retention_days == 30
+    # The first event (created at AT, delivered) is past 30 days; the ones of the run at +40 days are not.
+    assert tracked.check(AT + timedelta(days=41), callbacks={"py": seen.append}).pruned == 1
+    assert tracked.check(AT + timedelta(days=41), callbacks={"py": seen.append}).pruned == 0

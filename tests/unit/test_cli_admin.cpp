@@ -294,4 +294,32 @@ TEST_SUITE("cli admin") {
     CHECK(w.run_json("org list").size() == 1);
     CHECK(w.run_json("audit --limit 1")[0]["action"] == "store.restore");
   }
+  TEST_CASE("store retention: shown, changed with an audit line, off - bad values refused") {
+    DPGCERT_REQUIRE_TOOL();
+    Workspace w;
+    (void)w.run_json("store init --key-file " + q(w.dir / "master.key"));
+    json j = w.run_json("store retention");
+    CHECK(j["retention_days"] == 365);
+    CHECK(j["changed"] == false);
+    auto r = w.run("store retention");
+    CHECK(r.out.find("for 365 days") != std::string::npos);
+    j = w.run_json("store retention 90");
+    CHECK(j["retention_days"] == 90);
+    CHECK(j["previous"] == 365);
+    CHECK(j["changed"] == true);
+    j = w.run_json("store retention off");
+    CHECK(j["retention_days"].is_null());
+    CHECK(j["previous"] == 90);
+    r = w.run("store retention");
+    CHECK(r.out.find("forever") != std::string::npos);
+    for (const char* bad : {"0", "36526", "-3", "ten", "1e3"}) {
+      INFO(bad);
+      CHECK(w.run(std::string("store retention -- ") + bad).exit_code == 64);
+    }
+    CHECK(w.run_json("store retention")["retention_days"].is_null());  // unchanged by the refused ones
+    const json audit = w.run_json("audit --limit 0");
+    std::size_t changes = 0;
+    for (const auto& e : audit) changes += e["action"] == "lifecycle.retention" ? 1 : 0;
+    CHECK(changes == 2);
+  }
 }

@@ -518,4 +518,86 @@ TEST_SUITE("store_conformance") {
       CHECK(reopened->check_integrity().ok());
     });
   }
+  TEST_CASE("outbox retention: delivered events past it are pruned with their deliveries - waiting ones stay") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      Lifecycle lifecycle(*f.store);
+      CHECK(lifecycle.outbox_retention() == kDefaultOutboxRetention);
+      // Out of range: refused, nothing recorded.
+      const std::size_t lines = f.store->audit_log().size();
+      CHECK(code_of([&] { lifecycle.set_outbox_retention(std::chrono::days(0)); }) == ErrorCode::invalid_argument);
+      CHECK(code_of([&] { lifecycle.set_outbox_retention(std::chrono::days(36526)); }) == ErrorCode::invalid_argument);
+      CHECK(f.store->audit_log().size() == lines);
+      lifecycle.set_outbox_retention(std::chrono::days(30), "ops");
+      CHECK(lifecycle.outbox_retention() == std::chrono::days(30));
+      CHECK(f.store->audit_log().back().action == "lifecycle.retention");
+      CHECK(f.store->audit_log().back().details.find("\"to\":\"30\"") != std::string::npos);
+
+      // e0: emitted while no sink was configured (no delivery: it waits for a sink's backlog).
+      (void)f.put(spec("Gammel", -1000, 20));
+      (void)f.put(spec("Ny", -1, 1000));
+      const CheckResult first = lifecycle.check(kNow);
+      REQUIRE(first.emitted.size() == 1);
+      const std::string e0 = first.emitted[0].id;
+      // e1: delivered to the one sink there is.
+      lifecycle.register_callback("cb", [](const Event&) { return SinkResult::ok(); });
+      AddSinkOptions no_backlog;
+      no_backlog.backlog = false;
+      (void)lifecycle.add_sink(callback_sink("cb"), no_backlog);
+      lifecycle.set_renewal_policy(std::nullopt, parse_renewal_policy("2000,0"));
+      const CheckResult second = lifecycle.check(kNow);
+      REQUIRE(second.emitted.size() == 1);
+      const std::string e1 = second.emitted[0].id;
+      CHECK(second.pruned == 0);
+      // e2: delivered to cb, still pending for a callback sink no process serves.
+      (void)lifecycle.add_sink(callback_sink("stuck"), no_backlog);
+      Mailbox m;
+      m.address = "post2@kunde.dk";
+      m.organisation_cvr = "12345674";
+      (void)f.store->add_mailbox(m);
+      const SecretBytes pw = test::pw("Test1234");
+      testing::Made made = f.factory.made(spec("Tredje", -1, 500), pw);
+      ImportOptions io;
+      io.mailbox = "post2@kunde.dk";
+      io.report = passing(made.certificate);
+      REQUIRE(f.store->import(made.bundle, made.pkcs12, pw, io).outcome == ImportOutcome::imported);
+      const CheckResult third = lifecycle.check(kNow);
+      REQUIRE(third.emitted.size() == 1);
+      const std::string e2 = third.emitted[0].id;
+      REQUIRE(lifecycle.events().size() == 3);
+
+      const auto ids = [&] {
+        std::vector<std::string> out;
+        for (const OutboxEvent& e : lifecycle.events()) out.push_back(e.id);
+        return out;
+      };
+      // Within the retention nothing goes; without pruning neither.
+      CHECK(lifecycle.check(kNow + std::chrono::days(29)).pruned == 0);
+      CheckOptions keep;
+      keep.prune = false;
+      CHECK(lifecycle.check(kNow + std::chrono::days(31), keep).pruned == 0);
+      CHECK(ids().size() == 3);
+      // Past it: e1 goes with its delivery; e0 (no delivery) and e2 (one pending) stay.
+      const CheckResult later = lifecycle.check(kNow + std::chrono::days(31));
+      CHECK(later.pruned == 1);
+      CHECK(later.emitted.empty());  // the stage bookkeeping, not the outbox, says what was announced
+      CHECK(ids() == std::vector<std::string>{e0, e2});
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 2);
+      CHECK(stats[0].sink == "cb");
+      CHECK(stats[0].delivered == 1);  // e2's
+      CHECK(stats[1].pending == 1);
+      CHECK(lifecycle.counters().emitted.size() == 2);  // counters are never pruned
+      CHECK(f.store->check_integrity().ok());
+      // Once e2's last delivery goes through, it is pruned too; "off" keeps everything.
+      lifecycle.set_outbox_retention(std::nullopt);
+      CHECK_FALSE(lifecycle.outbox_retention());
+      lifecycle.register_callback("stuck", [](const Event&) { return SinkResult::ok(); });
+      CHECK(lifecycle.check(kNow + std::chrono::days(40)).pruned == 0);
+      lifecycle.set_outbox_retention(std::chrono::days(30));
+      CHECK(lifecycle.prune_outbox(kNow + std::chrono::days(40), 1) == 1);
+      CHECK(ids() == std::vector<std::string>{e0});
+      CHECK(f.store->check_integrity().ok());
+    });
+  }
 }

@@ -131,6 +131,8 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
       ->check(CLI::Validator(check_rfc3339, "RFC3339"));
   check_cmd->add_option("--sink", check_opts->sinks, "Deliver only to this configured sink this run (repeatable)");
   check_cmd->add_flag("--no-deliver", check_opts->no_deliver, "Record the events only; a later run delivers them");
+  check_cmd->add_flag("--no-prune", check_opts->no_prune,
+                      "Keep delivered events older than the store's retention (dpgcert store retention) this run");
   check_cmd->add_flag("--exclusive", check_opts->exclusive,
                       "One run at a time across processes and nodes: when another check holds the store's run lock,\n"
                       "do nothing and exit 0 (PostgreSQL: an advisory lock; SQLite: a lock file beside the database)");

@@ -14,6 +14,7 @@ struct CheckCliOptions {
   std::string at;                  ///< --at: check at this RFC 3339 time (default --now, else now).
   std::vector<std::string> sinks;  ///< --sink: deliver only to these configured sinks this run.
   bool no_deliver = false;         ///< --no-deliver: record events; a later run delivers them.
+  bool no_prune = false;           ///< --no-prune: leave delivered events past the retention in the outbox.
   bool exclusive = false;          ///< --exclusive: one run at a time across processes and nodes.
   std::string min_interval;        ///< --min-interval: the last-run rule (a duration; empty: the configuration's, else none).
 };

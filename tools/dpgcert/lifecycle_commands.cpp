@@ -176,6 +176,7 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
     CheckOptions co;
     co.sinks = options.sinks;
     co.deliver = !options.no_deliver;
+    co.prune = !options.no_prune;
     co.exclusive = options.exclusive;
     if (!options.min_interval.empty()) {
       co.min_interval = parse_duration(options.min_interval).value_or(std::chrono::seconds(0));
@@ -219,6 +220,7 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
                 << format_rfc3339(now) << "; " << r.delivered() << " delivered, " << r.failed()
                 << " delivery attempt(s) failed. Active certificates in a warning stage: " << r.state.warning
                 << ", critical: " << r.state.critical << ".\n";
+      if (r.pruned > 0) std::cout << r.pruned << " delivered event(s) older than the retention pruned from the outbox.\n";
     }
     std::cout.flush();
     return exit_for(r.worst);

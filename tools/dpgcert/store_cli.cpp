@@ -68,6 +68,26 @@ void add_store_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& r
       "Example:\n  dpgcert store environment production");
   runs.emplace_back(store_env_cmd, [&global, store_env] { return run_store_environment(global, *store_env); });
 
+  const auto store_ret = std::make_shared<StoreRetentionOptions>();
+  auto* store_ret_cmd = add_store_command(*store_grp, "retention",
+                                          "Show or change how long delivered events stay in the outbox (audited)");
+  store_ret_cmd->add_option("DAYS", store_ret->retention, "Days (1 to 36525), or off to keep every event (absent: show it)")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            if (v == "off") return std::string();
+            const bool digits = !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos;
+            return digits && std::stoi(v) >= 1 && std::stoi(v) <= 36525 ? std::string()
+                                                                         : std::string("days from 1 to 36525, or off");
+          },
+          "DAYS|off"));
+  add_common(*store_ret_cmd, store_ret->common);
+  store_ret_cmd->footer(
+      "Each check deletes events older than this whose every delivery went through, with their delivery\n"
+      "records (365 days when never set). Events still waiting for a sink, or whose delivery failed or was\n"
+      "given up, stay. The audit log and the counters (dpgcert metrics) are never pruned.\n"
+      "Example:\n  dpgcert store retention 90");
+  runs.emplace_back(store_ret_cmd, [&global, store_ret] { return run_store_retention(global, *store_ret); });
+
   const auto backup = std::make_shared<StoreBackupOptions>();
   auto* backup_cmd = add_store_command(*store_grp, "backup", "Write a consistent copy of the store while it is in use");
   backup_cmd->add_option("--out", backup->file, "The new file (never overwritten; mode 0600)")->required();

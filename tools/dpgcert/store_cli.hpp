@@ -67,6 +67,11 @@ struct StoreEnvironmentOptions {
   std::string environment;  ///< production, test or any; empty: show it.
 };
 
+struct StoreRetentionOptions {
+  Common common;
+  std::string retention;  ///< days or "off"; empty: show it.
+};
+
 struct StoreBackupOptions {
   Common common;
   std::string file;  ///< backup: --out FILE; restore: FILE.
@@ -214,6 +219,7 @@ int run_guarded(const Common& common, const std::function<int()>& body);
 // Each returns the exit code: 0 done, 2 refused (import without --force), 3 could not run, 64 usage.
 int run_store_init(const StoreGlobal& global, const StoreInitOptions& options);
 int run_store_environment(const StoreGlobal& global, const StoreEnvironmentOptions& options);
+int run_store_retention(const StoreGlobal& global, const StoreRetentionOptions& options);
 int run_store_backup(const StoreGlobal& global, const StoreBackupOptions& options);
 int run_store_restore(const StoreGlobal& global, const StoreBackupOptions& options);
 int run_store_info(const StoreGlobal& global, const StoreInfoOptions& options);

@@ -3,6 +3,7 @@
 #include "key_info.hpp"
 #include "terminal.hpp"
 
+#include <dpgcert/lifecycle.hpp>
 #include <dpgcert/vault.hpp>
 
 #include <cstdlib>
@@ -192,6 +193,31 @@ int run_store_environment(const StoreGlobal& global, const StoreEnvironmentOptio
     } else {
       std::cout << "The store's environment policy is " << to_string(now)
                 << (before == now ? " (unchanged)" : " (was " + std::string(to_string(before)) + ")") << '\n';
+    }
+    return static_cast<int>(exit_ok);
+  });
+}
+
+int run_store_retention(const StoreGlobal& global, const StoreRetentionOptions& options) {
+  return guarded(options.common, [&] {
+    auto store = open_store(global, options.common);
+    Lifecycle lifecycle(*store);
+    const std::optional<std::chrono::days> before = lifecycle.outbox_retention();
+    if (!options.retention.empty()) {
+      lifecycle.set_outbox_retention(options.retention == "off" ? std::nullopt
+                                                                : std::optional<std::chrono::days>(std::stoi(options.retention)),
+                                     global.actor);
+    }
+    const std::optional<std::chrono::days> now = lifecycle.outbox_retention();
+    const auto json_days = [](std::optional<std::chrono::days> d) { return d ? nlohmann::json(d->count()) : nlohmann::json(); };
+    const auto text = [](std::optional<std::chrono::days> d) { return d ? std::to_string(d->count()) + " days" : std::string("forever"); };
+    if (options.common.json) {
+      print_json({{"retention_days", json_days(now)}, {"previous", json_days(before)}, {"changed", before != now}});
+    } else if (options.retention.empty()) {
+      std::cout << "Delivered events stay in the outbox " << (now ? "for " : "") << text(now) << '\n';
+    } else {
+      std::cout << "Delivered events stay in the outbox " << (now ? "for " : "") << text(now)
+                << (before == now ? " (unchanged)" : " (was " + text(before) + ")") << '\n';
     }
     return static_cast<int>(exit_ok);
   });

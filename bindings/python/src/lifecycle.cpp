@@ -104,6 +104,7 @@ void bind_lifecycle(py::module_& m) {
       .def_readonly("skipped", &CheckResult::skipped)
       .def_readonly("no_sink", &CheckResult::no_sink)
       .def_readonly("undelivered_backlog", &CheckResult::undelivered_backlog)
+      .def_readonly("pruned", &CheckResult::pruned)
       .def_property_readonly("skip_reason", [](const CheckResult& r) -> std::optional<std::string> {
         if (!r.skipped) return std::nullopt;
         return r.skip_reason;
@@ -125,6 +126,26 @@ void bind_lifecycle(py::module_& m) {
           py::arg("name"),
           "Adds an in-process callback sink: events emitted from now on are queued for it and handed to the "
           "callable that Store.check(callbacks={name: ...}) gives. ConflictError when the name exists.")
+      .def_property_readonly(
+          "outbox_retention_days",
+          [](const PyStore& self) -> std::optional<std::int64_t> {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            const auto r = Lifecycle(*store).outbox_retention();
+            return r ? std::optional<std::int64_t>(r->count()) : std::nullopt;
+          },
+          "How many days delivered events stay in the outbox before a check prunes them (None: forever; "
+          "365 when the store sets nothing).")
+      .def(
+          "set_outbox_retention",
+          [](const PyStore& self, std::optional<std::int64_t> days, const std::string& actor) {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            Lifecycle(*store).set_outbox_retention(days ? std::optional<std::chrono::days>(*days) : std::nullopt, actor);
+          },
+          py::arg("days"), py::kw_only(), py::arg("actor") = "",
+          "Sets how many days delivered events stay in the outbox (None: forever); audited. "
+          "InvalidArgumentError outside 1..36525.")
       .def(
           "add_sink",
           [](const PyStore& self, const std::string& name, const std::string& kind,

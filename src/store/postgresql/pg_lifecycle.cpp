@@ -285,6 +285,20 @@ std::size_t PgTransaction::queue_backlog(std::int64_t sink) {
           .affected());
 }
 
+std::size_t PgTransaction::prune_delivered(Time before, std::size_t limit) {
+  // As SQLite's: oldest first, only up to the first event not old enough (a walk of the primary
+  // key that stops there); the deliveries go by the foreign key's ON DELETE CASCADE.
+  return static_cast<std::size_t>(
+      q("DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.created_at < $1"
+        " AND e.seq < COALESCE((SELECT n.seq FROM events n WHERE n.created_at >= $1 ORDER BY n.seq LIMIT 1),"
+        " 9223372036854775807)"
+        " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state <> 'delivered')"
+        " ORDER BY e.seq LIMIT $2)",
+        to_unix(before), static_cast<std::int64_t>(limit))
+          .affected());
+}
+
 std::size_t PgTransaction::backlog_size() {
   const Result r = q("SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)");
   return r.rows() > 0 ? static_cast<std::size_t>(r.integer(0, 0)) : 0;

@@ -119,6 +119,7 @@ class SqliteTransaction final : public store::Transaction {
                      std::string_view error) override;
   std::size_t queue_backlog(std::int64_t sink_id) override;
   [[nodiscard]] std::size_t backlog_size() override;
+  std::size_t prune_delivered(Time before, std::size_t limit) override;
   void bump_counter(std::string_view metric, std::string_view label) override;
   std::vector<store::SinkStatsRow> sink_stats() override;
   std::vector<store::CounterRow> counters() override;

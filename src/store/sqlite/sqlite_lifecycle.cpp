@@ -368,6 +368,24 @@ std::size_t SqliteTransaction::backlog_size() {
   return st.step() ? static_cast<std::size_t>(st.integer(0)) : 0;
 }
 
+std::size_t SqliteTransaction::prune_delivered(Time before, std::size_t limit) {
+  // Walks the events oldest first (the rowid) only up to the first one not old enough (events are
+  // numbered in the order they were written, so the rest are younger: an everyday check with
+  // nothing to prune reads a row or two, not the outbox), stops after `limit` matches; the
+  // deliveries go by the foreign key's ON DELETE CASCADE.
+  db_.prepare(
+         "DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.created_at < ?1"
+         " AND e.seq < COALESCE((SELECT n.seq FROM events n WHERE n.created_at >= ?1 ORDER BY n.seq LIMIT 1),"
+         " 9223372036854775807)"
+         " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)"
+         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state <> 'delivered')"
+         " ORDER BY e.seq LIMIT ?2)")
+      .bind(1, to_unix(before))
+      .bind(2, static_cast<std::int64_t>(limit))
+      .run();
+  return static_cast<std::size_t>(changes(db_));
+}
+
 void SqliteTransaction::bump_counter(std::string_view metric, std::string_view label) {
   db_.prepare(
          "INSERT INTO lifecycle_counters (metric, label, value) VALUES (?, ?, 1) "

@@ -341,6 +341,13 @@ DPGCERT_C_API int dpgcert_store_add_sink(dpgcert_store *store, const char *name,
                                          const char *const *flags, const char *const *values, size_t count,
                                          int backlog, size_t *queued);
 
+/** How long delivered events stay in the outbox, in days (0: forever; 365 when the store sets
+ *  nothing): a check deletes older ones whose every delivery went through. */
+DPGCERT_C_API int dpgcert_store_outbox_retention(dpgcert_store *store, int64_t *days);
+/** Sets the outbox retention in days (0: keep every event; audited). DPGCERT_E_INVALID_ARGUMENT
+ *  outside 0..36525. */
+DPGCERT_C_API int dpgcert_store_set_outbox_retention(dpgcert_store *store, int64_t days, const char *actor);
+
 /** Called once per delivery of an event to the callback sink, on the thread running the check.
  *  The event is valid only during the call. Return 0 when the event was handled; any other value
  *  leaves it in the outbox, to be offered again by a later check (with backoff: 1 minute, doubled
@@ -392,7 +399,8 @@ typedef enum dpgcert_check_result_field {
   DPGCERT_CHECK_RESULT_WORST = 8,     /**< dpgcert_severity: the worst of the new events and of the state */
   DPGCERT_CHECK_RESULT_SKIPPED = 9,   /**< 1: an exclusive check did nothing (see dpgcert_check_result_skip_reason), else 0 */
   DPGCERT_CHECK_RESULT_NO_SINK = 10,  /**< 1: no sink is configured (the events wait for the first one added), else 0 */
-  DPGCERT_CHECK_RESULT_BACKLOG = 11   /**< events in the outbox that no configured sink has a delivery for */
+  DPGCERT_CHECK_RESULT_BACKLOG = 11,  /**< events in the outbox that no configured sink has a delivery for */
+  DPGCERT_CHECK_RESULT_PRUNED = 12    /**< delivered events pruned from the outbox (older than the retention) */
 } dpgcert_check_result_field;
 
 DPGCERT_C_API void dpgcert_check_result_free(dpgcert_check_result *result);
