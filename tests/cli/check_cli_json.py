@@ -79,6 +79,10 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
     check("store_environment", store + ["store", "environment"])
     check("store_environment", store + ["store", "environment", "any"])
     check("store_environment", store + ["store", "environment", "staging"], expect=(64,))
+    check("store_retention", store + ["store", "retention"])
+    check("store_retention", store + ["store", "retention", "90"])
+    check("store_retention", store + ["store", "retention", "off"])
+    check("store_retention", store + ["store", "retention", "0"], expect=(64,))
     check("lsit", store + ["lsit"], expect=(64,))  # a usage error is the JSON error too
     check("store_backup", store + ["store", "backup", "--out", os.path.join(tmp, "backup.db")])
     check("store_backup", store + ["store", "backup", "--out", os.path.join(tmp, "backup.db")], expect=(3,))
