@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -228,7 +229,8 @@ struct Words {
   const char* greeting;
   const char* intro;          ///< Followed by " <org>:" / "."
   const char* no_org;
-  const char* expiring;       ///< "<stage> days"
+  const char* expiring;       ///< Before the stage's days.
+  const char* expiring_end;   ///< After them.
   const char* expired;
   const char* renewed;
   const char* revoked;
@@ -247,7 +249,8 @@ constexpr Words kDanish{
     "Hej,",
     "Følgende certifikater har passeret en varslingsgrænse",
     "uden tilknyttet organisation",
-    "udløber snart (grænse: %d dage)",
+    "udløber snart (grænse: ",
+    " dage)",
     "er udløbet",
     "er fornyet",
     "er tilbagekaldt",
@@ -266,7 +269,8 @@ constexpr Words kEnglish{
     "Hello,",
     "The following certificates have crossed a warning threshold",
     "not attached to an organisation",
-    "expires soon (threshold: %d days)",
+    "expires soon (threshold: ",
+    " days)",
     "has expired",
     "has been renewed",
     "has been revoked",
@@ -287,9 +291,10 @@ const Words& words_for(const std::optional<Organisation>& org) {
 std::string what_happened(const Event& e, const Words& w) {
   switch (e.kind) {
     case EventKind::expiring: {
-      char buf[128];
-      std::snprintf(buf, sizeof buf, w.expiring, e.stage_days.value_or(0));
-      return buf;
+      std::string out = w.expiring;
+      out += std::to_string(e.stage_days.value_or(0));
+      out += w.expiring_end;
+      return out;
     }
     case EventKind::expired: return w.expired;
     case EventKind::renewed: return w.renewed;
@@ -321,7 +326,14 @@ std::string digest_body(const std::optional<Organisation>& org, const std::vecto
   std::string out = w.greeting;
   out += "\n\n";
   out += w.intro;
-  out += org ? " – " + organisation_line(org, w) : std::string(" (") + w.no_org + ")";
+  if (org) {
+    out += " – ";
+    out += organisation_line(org, w);
+  } else {
+    out += " (";
+    out += w.no_org;
+    out += ')';
+  }
   out += ":\n";
   for (const Event* e : events) {
     out += "\n- ";
@@ -377,16 +389,22 @@ std::string digest_message(const SmtpSettings& s, const std::vector<std::string>
   subject += std::to_string(events.size());
   subject += ']';
   std::string m;
-  m += "From: dpgcert <" + s.from + ">\r\n";
+  m += "From: dpgcert <";
+  m += s.from;
+  m += ">\r\n";
   m += "To: ";
   for (std::size_t i = 0; i < recipients.size(); ++i) {
     if (i != 0) m += ",\r\n ";
     m += recipients[i];
   }
   m += "\r\n";
-  m += "Subject: " + header_text(subject) + "\r\n";
-  m += "Date: " + rfc5322_date(now) + "\r\n";
-  m += "Message-ID: " + message_id(ids, s.from) + "\r\n";
+  m += "Subject: ";
+  m += header_text(subject);
+  m += "\r\nDate: ";
+  m += rfc5322_date(now);
+  m += "\r\nMessage-ID: ";
+  m += message_id(ids, s.from);
+  m += "\r\n";
   m += "Content-Language: ";
   m += (&w == &kEnglish ? "en" : "da");
   m += "\r\nAuto-Submitted: auto-generated\r\n";
@@ -445,7 +463,7 @@ SendOutcome send_mail(const SmtpSettings& s, const std::optional<Credentials>& a
   const std::string from = "<" + s.from + ">";
   curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
   curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-  if (!s.implicit_tls) curl_easy_setopt(h, CURLOPT_USE_SSL, s.starttls_required ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+  if (!s.implicit_tls) curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(s.starttls_required ? CURLUSESSL_ALL : CURLUSESSL_TRY));
   if (auth) {
     curl_easy_setopt(h, CURLOPT_USERNAME, reinterpret_cast<const char*>(auth->user.data()));
     curl_easy_setopt(h, CURLOPT_PASSWORD, reinterpret_cast<const char*>(auth->password.data()));
@@ -525,9 +543,18 @@ class SmtpRunner final : public lifecycle_detail::SinkRunner {
     for (const std::string& t : settings_.to) add(t);
     if (recipients.empty()) {
       std::string why = "no recipient: ";
-      why += org ? "organisation " + one_line(org->cvr) + " has no contact with a usable e-mail address" +
-                       (unusable ? " (" + std::to_string(unusable) + " unusable)" : std::string())
-                 : std::string("the certificate is attached to no organisation");
+      if (org) {
+        why += "organisation ";
+        why += one_line(org->cvr);
+        why += " has no contact with a usable e-mail address";
+        if (unusable != 0) {
+          why += " (";
+          why += std::to_string(unusable);
+          why += " unusable)";
+        }
+      } else {
+        why += "the certificate is attached to no organisation";
+      }
       why += settings_.contacts ? " and the sink has no --to address (not retried)"
                                 : " (the sink does not mail --contacts and has no --to address; not retried)";
       return SinkResult::abandon(why);
