@@ -12,6 +12,7 @@ mandatory (PLAIN and LOGIN, offered without TLS since everything stays on this h
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -27,6 +28,7 @@ def main():
     ap.add_argument("--auth", default="", help="USER:PASSWORD: require AUTH with these")
     args = ap.parse_args()
     warnings.simplefilter("ignore")  # AUTH without TLS: deliberate, on 127.0.0.1 only
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     plan = [int(s) for s in args.plan.split(",")]
     count = [0]
     want_user, _, want_password = args.auth.partition(":")
