@@ -194,6 +194,10 @@ TEST_SUITE("store_postgresql") {
     {
       auto s = Store::create(options_at(*uri), vault::KeySource::key_file(dir.path() / "k.key"));
       fp = import_one(*s, f, "kept", 1).fingerprint;
+      Organisation o;
+      o.cvr = "12345674";
+      o.name = "Kunde A/S";
+      (void)s->add_organisation(o);
     }
     const std::string def_sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_active_expiry'";
     CHECK(testing::postgresql_admin(def_sql, *uri).find("INCLUDE (id, status,") != std::string::npos);
@@ -203,11 +207,19 @@ TEST_SUITE("store_postgresql") {
         " CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)"
         " INCLUDE (status, not_before, organisation_id, mailbox_id, cvr, generation, type, environment, oces_id, common_name)"
         " WHERE status = 'active';"
+        " ALTER TABLE organisations DROP COLUMN language;"
         " DELETE FROM schema_version WHERE version > 5; COMMIT",
         *uri);
     CHECK(testing::postgresql_admin(def_sql, *uri).find("(id") == std::string::npos);
     auto s = Store::open(options_at(*uri));
-    CHECK(s->info().schema_version == 6);
+    CHECK(s->info().schema_version == Store::current_schema_version());
+    // Migration 8: the organisations written before it speak Danish; the database checks the value.
+    CHECK(s->find_organisation("12345674")->language == "da");
+    OrganisationEdit to_english;
+    to_english.language = "en";
+    CHECK(s->edit_organisation("12345674", to_english).language == "en");
+    CHECK(s->find_organisation("12345674")->language == "en");
+    CHECK_THROWS((void)testing::postgresql_admin("UPDATE organisations SET language = 'fr'", *uri));
     const std::string def = testing::postgresql_admin(def_sql, *uri);
     CHECK(def.find("INCLUDE (id, status,") != std::string::npos);
     CHECK(def.find("WHERE (status = 'active'::text)") != std::string::npos);
