@@ -193,11 +193,7 @@ TEST_SUITE("store_postgresql") {
     std::string fp;
     {
       auto s = Store::create(options_at(*uri), vault::KeySource::key_file(dir.path() / "k.key"));
-      fp = import_one(*s, f, "kept", 1).fingerprint;
-      Organisation o;
-      o.cvr = "12345674";
-      o.name = "Kunde A/S";
-      (void)s->add_organisation(o);
+      fp = import_one(*s, f, "kept", 1).fingerprint;  // into organisation 12345674
     }
     const std::string def_sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_active_expiry'";
     CHECK(testing::postgresql_admin(def_sql, *uri).find("INCLUDE (id, status,") != std::string::npos);
@@ -213,13 +209,6 @@ TEST_SUITE("store_postgresql") {
     CHECK(testing::postgresql_admin(def_sql, *uri).find("(id") == std::string::npos);
     auto s = Store::open(options_at(*uri));
     CHECK(s->info().schema_version == Store::current_schema_version());
-    // Migration 8: the organisations written before it speak Danish; the database checks the value.
-    CHECK(s->find_organisation("12345674")->language == "da");
-    OrganisationEdit to_english;
-    to_english.language = "en";
-    CHECK(s->edit_organisation("12345674", to_english).language == "en");
-    CHECK(s->find_organisation("12345674")->language == "en");
-    CHECK_THROWS((void)testing::postgresql_admin("UPDATE organisations SET language = 'fr'", *uri));
     const std::string def = testing::postgresql_admin(def_sql, *uri);
     CHECK(def.find("INCLUDE (id, status,") != std::string::npos);
     CHECK(def.find("WHERE (status = 'active'::text)") != std::string::npos);
@@ -228,6 +217,13 @@ TEST_SUITE("store_postgresql") {
     REQUIRE(expiring.size() == 1);
     CHECK(expiring[0].fingerprint == fp);
     CHECK(s->check_integrity().ok());
+    // Migration 8: the organisations written before it speak Danish; the database checks the value.
+    CHECK(s->find_organisation("12345674")->language == "da");
+    OrganisationEdit to_english;
+    to_english.language = "en";
+    CHECK(s->edit_organisation("12345674", to_english).language == "en");
+    CHECK(s->find_organisation("12345674")->language == "en");
+    CHECK_THROWS((void)testing::postgresql_admin("UPDATE organisations SET language = 'fr'", *uri));
   }
 
   TEST_CASE("postgresql: connections killed under load - every call succeeds or fails with a typed error, nothing is half-applied") {
