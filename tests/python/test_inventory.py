@@ -42,6 +42,7 @@ def test_organisations_and_contacts(store):
     with pytest.raises(dpgcert.InvalidArgumentError):
         store.edit_organisation("12345674", language="fr")
     assert store.add_organisation("11111111", name="Harbour ApS", language="en").language == "en"
+    store.remove_organisation("11111111")
     with pytest.raises(dpgcert.InvalidArgumentError):
         store.add_organisation("22222222", name="X", language="de")
 
