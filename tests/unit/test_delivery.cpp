@@ -855,15 +855,15 @@ TEST_SUITE("delivery") {
       CHECK(stats[0].last_error->find("no recipient") != std::string::npos);
     }
     SUBCASE("connection refused") {
-      int port = 0;
+      std::string url = "smtp://127.0.0.1:";
       {
         const auto gone = smtp_server(env.dir.path() / "gone");
-        port = gone->port();
+        url += std::to_string(gone->port());
       }  // stopped: nothing listens there now
       Lifecycle lifecycle(*env.store);
       (void)lifecycle.add_sink(sink_from_options(
           "mail", "smtp",
-          {{"smtp", "smtp://127.0.0.1:" + std::to_string(port)}, {"from", "pki@service.example.dk"},
+          {{"smtp", url}, {"from", "pki@service.example.dk"},
            {"to", "ops@service.example.dk"}, {"starttls", "opportunistic"}, {"timeout", "5"}}));
       const auto started = std::chrono::steady_clock::now();
       const CheckResult r = lifecycle.check(kT0);
