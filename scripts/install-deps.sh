@@ -8,7 +8,7 @@ packages=(
   libssl-dev libbotan-2-dev libsqlite3-dev libpq-dev postgresql
   libp11-kit-dev p11-kit softhsm2 opensc libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libbenchmark-dev
-  python3 python3-dev python3-pytest python3-jsonschema pybind11-dev
+  python3 python3-dev python3-pytest python3-jsonschema python3-aiosmtpd pybind11-dev
 )
 
 missing=()

@@ -76,6 +76,20 @@ int dpgcert_store_organisation_name(const dpgcert_store* store, const char* cvr,
   return guarded(__func__, [&] { return out_text(organisation_of(store_of(store), in_text(cvr, "cvr")).name, buf, len); });
 }
 
+int dpgcert_store_set_organisation_language(dpgcert_store* store, const char* cvr, const char* language) {
+  return guarded(__func__, [&] {
+    OrganisationEdit e;
+    e.language = std::string(in_text(language, "language"));
+    (void)store_of(store).edit_organisation(in_text(cvr, "cvr"), e);
+    return DPGCERT_OK;
+  });
+}
+
+int dpgcert_store_organisation_language(const dpgcert_store* store, const char* cvr, char* buf, size_t* len) {
+  return guarded(__func__,
+                 [&] { return out_text(organisation_of(store_of(store), in_text(cvr, "cvr")).language, buf, len); });
+}
+
 int dpgcert_store_add_contact(dpgcert_store* store, const char* cvr, const char* name, const char* email,
                               const char* role) {
   return guarded(__func__, [&] {

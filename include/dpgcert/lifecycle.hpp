@@ -323,6 +323,8 @@ struct SinkOption {
     seconds,  ///< A whole number of seconds, at least 1: settings[key] = n.
     program,  ///< One program (found on PATH without a '/'): settings[key] = [program], followed
               ///< by the values of the kind's `strings` options with the same key (its arguments).
+    flag,     ///< A switch without a value (`--contacts`): settings[key] = true when given. As text
+              ///< (SinkOptionValues) "true" or "false".
   };
   std::string key;   ///< The member of the settings JSON object ("path", "argv").
   Type type = Type::string;

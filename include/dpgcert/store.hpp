@@ -59,6 +59,9 @@ struct Organisation {
   std::string name;
   std::vector<Contact> contacts;
   std::string notes;
+  /// The language of what dpgcert writes to its people (the smtp sink's mail): "da" (the default)
+  /// or "en".
+  std::string language = "da";
   // Set by the store:
   Time created_at{};
   std::string created_by;
@@ -143,6 +146,7 @@ struct AuditEntry {
 struct OrganisationEdit {
   std::optional<std::string> name;   ///< A new name (not empty).
   std::optional<std::string> notes;  ///< New notes (empty clears them).
+  std::optional<std::string> language;  ///< "da" or "en" (Organisation::language).
 };
 
 /// How Store::remove_mailbox() and Store::remove_organisation() treat active certificates.

@@ -42,7 +42,7 @@ json certificate_json(const TrackedCertificate& c) {
 json organisation_json(const Organisation& o) {
   json contacts = json::array();
   for (const Contact& c : o.contacts) contacts.push_back({{"name", c.name}, {"email", c.email}, {"role", c.role}});
-  return {{"cvr", o.cvr}, {"name", o.name}, {"contacts", std::move(contacts)}};
+  return {{"cvr", o.cvr}, {"name", o.name}, {"contacts", std::move(contacts)}, {"language", o.language}};
 }
 
 // ---- reading back ---------------------------------------------------------------------------
@@ -113,6 +113,8 @@ Organisation organisation_from(const json& o) {
   const json& contacts = member(o, "contacts");
   if (!contacts.is_array()) bad("'contacts' is not an array");
   for (const json& c : contacts) org.contacts.push_back({text(c, "name"), text(c, "email"), text(c, "role")});
+  // Events recorded before organisations had a language carry none: the default.
+  if (o.contains("language") && o["language"].is_string()) org.language = o["language"].get<std::string>();
   return org;
 }
 

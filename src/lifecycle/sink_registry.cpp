@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 namespace dpgcert {
@@ -38,6 +39,7 @@ const std::vector<SinkKindEntry>& kinds() {
       with_names(command_sink_kind()),
       with_names(callback_sink_kind()),
       with_names(webhook_sink_kind()),
+      with_names(smtp_sink_kind()),
   };
   return all;
 }
@@ -91,6 +93,28 @@ void bad_setting(const SinkConfig& sink, const std::string& what) {
   throw Error(ErrorCode::invalid_argument, "sink '" + sink.name + "': " + what);
 }
 
+std::int64_t setting_number(const SinkConfig& sink, const nlohmann::json& j, const char* key, std::int64_t fallback,
+                            std::int64_t max) {
+  if (!j.contains(key)) return fallback;
+  if (!j[key].is_number_integer() || j[key].get<std::int64_t>() < 1 || j[key].get<std::int64_t>() > max) {
+    bad_setting(sink, std::string("\"") + key + "\" must be a whole number from 1 to " + std::to_string(max));
+  }
+  return j[key].get<std::int64_t>();
+}
+
+std::string setting_text(const SinkConfig& sink, const nlohmann::json& j, const char* key) {
+  if (!j.contains(key)) return {};
+  if (!j[key].is_string() || j[key].get<std::string>().empty()) bad_setting(sink, std::string("\"") + key + "\" must be text");
+  return j[key].get<std::string>();
+}
+
+std::chrono::seconds jittered(std::chrono::seconds backoff) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const auto half = std::max<std::int64_t>(backoff.count() / 2, 1);
+  std::uniform_int_distribution<std::int64_t> pick(half, std::max(half, static_cast<std::int64_t>(backoff.count())));
+  return std::chrono::seconds(pick(rng));
+}
+
 std::unique_ptr<SinkRunner> make_runner(const SinkConfig& sink, const EventCallback* callback) {
   const SinkKindEntry* kind = find_sink_kind(sink.kind);
   if (kind == nullptr) return std::make_unique<FailingRunner>("sink kind '" + sink.kind + "' is not built into this dpgcert");
@@ -139,6 +163,10 @@ SinkConfig sink_from_options(std::string name, std::string_view kind, const Sink
       case SinkOption::Type::strings:
         if (!member.is_array()) member = nlohmann::json::array();
         for (const std::string& v : given) member.push_back(v);
+        break;
+      case SinkOption::Type::flag:
+        if (given[0] != "true" && given[0] != "false") bad_setting(sink, "\"" + o.flag + "\" is true or false");
+        member = given[0] == "true";
         break;
       case SinkOption::Type::program:  // first, before arguments given by an earlier option
         if (!member.is_array()) member = nlohmann::json::array();

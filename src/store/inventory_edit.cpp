@@ -89,6 +89,9 @@ Organisation edit_organisation_with(Store::Impl& s, std::string_view cvr, std::s
 
 Organisation Store::edit_organisation(std::string_view cvr, const OrganisationEdit& edit, std::string_view actor) {
   if (edit.name && edit.name->empty()) throw Error(ErrorCode::invalid_argument, "store: the organisation needs a name");
+  if (edit.language && *edit.language != "da" && *edit.language != "en") {
+    throw Error(ErrorCode::invalid_argument, "store: an organisation's language is da or en");
+  }
   return edit_organisation_with(*impl_, cvr, actor, "organisation.edit", [&](Organisation& org) {
     nlohmann::json details = nlohmann::json::object();
     if (edit.name && *edit.name != org.name) {
@@ -98,6 +101,10 @@ Organisation Store::edit_organisation(std::string_view cvr, const OrganisationEd
     if (edit.notes && *edit.notes != org.notes) {
       details["notes_changed"] = true;
       org.notes = *edit.notes;
+    }
+    if (edit.language && *edit.language != org.language) {
+      details["language"] = {{"from", org.language}, {"to", *edit.language}};
+      org.language = *edit.language;
     }
     return details;
   });

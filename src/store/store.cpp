@@ -29,6 +29,9 @@ using store_detail::lowercase;
 void check_organisation(const Organisation& org) {
   if (!is_cvr(org.cvr)) throw Error(ErrorCode::invalid_argument, "store: a CVR number is 8 digits, not '" + org.cvr + "'");
   if (org.name.empty()) throw Error(ErrorCode::invalid_argument, "store: the organisation needs a name");
+  if (org.language != "da" && org.language != "en") {
+    throw Error(ErrorCode::invalid_argument, "store: an organisation's language is da or en, not '" + org.language + "'");
+  }
   for (const auto& c : org.contacts) {
     if (c.email.find('@') == std::string::npos) {
       throw Error(ErrorCode::invalid_argument, "store: contact e-mail '" + c.email + "' has no '@'");

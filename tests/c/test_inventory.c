@@ -40,6 +40,20 @@ static void test_organisations_and_contacts(void) {
   CHECK_ERROR_MENTIONS("dpgcert_store_edit_organisation");
   CHECK_RC(dpgcert_store_organisation_name(store, "87654321", NULL, &count), DPGCERT_E_NOT_FOUND);
 
+  /* The language of the smtp sink's mail: "da" unless set; only da or en. */
+  GET_TEXT(name, dpgcert_store_organisation_language(store, "12345674", buf, lenp));
+  REQUIRE(name != NULL);
+  CHECK(strcmp(name, "da") == 0);
+  free(name);
+  REQUIRE_OK(dpgcert_store_set_organisation_language(store, "12345674", "en"));
+  GET_TEXT(name, dpgcert_store_organisation_language(store, "12345674", buf, lenp));
+  REQUIRE(name != NULL);
+  CHECK(strcmp(name, "en") == 0);
+  free(name);
+  CHECK_RC(dpgcert_store_set_organisation_language(store, "12345674", "fr"), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK_RC(dpgcert_store_set_organisation_language(store, "87654321", "da"), DPGCERT_E_NOT_FOUND);
+  CHECK_RC(dpgcert_store_set_organisation_language(store, "12345674", NULL), DPGCERT_E_NULL_ARGUMENT);
+
   REQUIRE_OK(dpgcert_store_add_contact(store, "12345674", "IT-drift", "drift@kunde.dk", "renewals"));
   REQUIRE_OK(dpgcert_store_add_contact(store, "12345674", NULL, "bogholderi@kunde.dk", NULL));
   CHECK_RC(dpgcert_store_add_contact(store, "12345674", NULL, "DRIFT@kunde.dk", NULL), DPGCERT_E_CONFLICT);

@@ -34,6 +34,18 @@ def test_organisations_and_contacts(store):
     with pytest.raises(dpgcert.NotFoundError):
         store.edit_organisation("87654321", name="X")
 
+    # The language of the smtp sink's mail: Danish unless set; only da or en.
+    assert renamed.language == "da"
+    assert store.edit_organisation("12345674", language="en").language == "en"
+    assert store.organisation("12345674").language == "en"
+    assert store.edit_organisation("12345674", name="Testfirma Holding A/S").language == "en"  # None keeps it
+    with pytest.raises(dpgcert.InvalidArgumentError):
+        store.edit_organisation("12345674", language="fr")
+    assert store.add_organisation("11111111", name="Harbour ApS", language="en").language == "en"
+    store.remove_organisation("11111111")
+    with pytest.raises(dpgcert.InvalidArgumentError):
+        store.add_organisation("22222222", name="X", language="de")
+
     with_two = store.add_contact("12345674", dpgcert.Contact("Økonomi", "bogholderi@testfirma.dk"))
     assert [c.email for c in with_two.contacts] == ["drift@testfirma.dk", "bogholderi@testfirma.dk"]
     with pytest.raises(dpgcert.ConflictError):

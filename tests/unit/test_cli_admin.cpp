@@ -65,7 +65,7 @@ TEST_SUITE("cli admin") {
     r = w.run("org edit 12345674");
     INFO(shown(r));
     CHECK(r.exit_code == 64);
-    CHECK(r.err.find("nothing to change: give --name or --notes") != std::string::npos);
+    CHECK(r.err.find("nothing to change: give --name, --notes or --language") != std::string::npos);
     CHECK(w.run_json("org rename 87654321 --name X", 3)["error"]["code"] == "not_found");
 
     json org = w.run_json("org contact add 12345674 'IT-drift <drift@testfirma.dk> (renewals)'");

@@ -241,6 +241,7 @@ TEST_SUITE("cli config") {
       for (const SinkOption& o : k.options) {
         // A webhook's secret comes from a file or a variable, not both: the file is given.
         if (k.name == "webhook" && o.flag == "secret-env") continue;
+        if (k.name == "smtp" && o.flag == "auth-env") continue;  // the same for SMTP credentials
         std::vector<std::string> given;
         switch (o.type) {
           case SinkOption::Type::path: given = {(w.dir / (k.name + "-" + o.flag)).string()}; break;
@@ -248,18 +249,26 @@ TEST_SUITE("cli config") {
           case SinkOption::Type::strings: given = {"first", "second"}; break;
           case SinkOption::Type::seconds: given = {"7"}; break;
           case SinkOption::Type::string: given = {"text"}; break;
+          case SinkOption::Type::flag: given = {"true"}; break;
         }
         if (k.name == "webhook" && o.flag == "webhook") given = {"https://tickets.example.com/hooks/dpgcert"};
+        if (k.name == "smtp" && o.flag == "smtp") given = {"smtps://mail.example.dk:465"};
+        if (k.name == "smtp" && o.flag == "from") given = {"pki@service.example.dk"};
+        if (k.name == "smtp" && o.flag == "to") given = {"one@kunde.example.dk", "two@kunde.example.dk"};
+        if (k.name == "smtp" && o.flag == "starttls") given = {"required"};
         if (o.type == SinkOption::Type::strings) {
           entry[o.config_key] = given;
         } else if (o.type == SinkOption::Type::seconds) {
           entry[o.config_key] = 7;
+        } else if (o.type == SinkOption::Type::flag) {
+          entry[o.config_key] = true;
         } else {
           entry[o.config_key] = given[0];
         }
         for (const std::string& v : given) {
           values.emplace_back(o.flag, v);
-          args += " --" + o.flag + " " + test::shell_quote(v);
+          args += " --" + o.flag;
+          if (o.type != SinkOption::Type::flag) args += " " + test::shell_quote(v);  // a switch takes no value
         }
       }
       sinks.push_back(entry);

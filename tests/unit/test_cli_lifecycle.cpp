@@ -1,5 +1,6 @@
 // The lifecycle commands of the dpgcert tool, run as an operator or a scheduled job runs them:
 // check (exit codes, JSON lines), sinks, org policy, digest, metrics.
+#include "delivery/local_server.hpp"
 #include "support/prometheus_text.hpp"
 #include "support/test_support.hpp"
 
@@ -466,5 +467,48 @@ TEST_SUITE("cli") {
     const auto lines = json_lines(test::read_text(log));
     REQUIRE(lines.size() == 1);
     CHECK(lines[0]["id"] == json_lines(warn.out)[0]["id"]);
+  }
+}
+
+TEST_SUITE("cli") {
+  TEST_CASE("sink add --smtp with --contacts mails the organisation's digest in its --language") {
+    DPGCERT_REQUIRE_TOOL();
+    CliStore s;
+    // The organisation's language: JSON output, checked values.
+    CHECK(json::parse(s.run("org show 12345674 --json").out)["organisation"]["language"] == "da");
+    CHECK(s.run("org edit 12345674 --language fr").exit_code == 64);
+    const auto edited = s.run("org edit 12345674 --language en --json");
+    REQUIRE(edited.exit_code == 0);
+    CHECK(json::parse(edited.out)["language"] == "en");
+    const auto added = s.run("org add 87654321 --name 'Anden A/S' --language en --json");
+    REQUIRE(added.exit_code == 0);
+    CHECK(json::parse(added.out)["language"] == "en");
+
+    // The options: --contacts is a switch, recipients are needed, plain SMTP only to this host.
+    CHECK(s.run("sink add m --smtp smtps://mail.example.dk --from pki@service.example.dk").exit_code == 64);
+    CHECK(s.run("sink add m --smtp smtp://mail.example.dk --from pki@service.example.dk --contacts --starttls opportunistic")
+              .exit_code == 64);
+    CHECK(s.run("sink add m --jsonl " + q(s.dir / "x.jsonl") + " --contacts").exit_code == 64);  // goes with --smtp
+
+    const fs::path mail = s.dir / "mail";
+    fs::create_directories(mail);
+    const test::LocalServer server({"/usr/bin/python3",
+                                    (fs::path(DPGCERT_SOURCE_DIR) / "tests" / "delivery" / "smtp_receiver.py").string(),
+                                    "--dir", mail.string()});
+    std::string add = "sink add mail --smtp smtp://127.0.0.1:";  // appended: GCC 12 -O3's false -Wrestrict
+    add += std::to_string(server.port());
+    add += " --from pki@service.example.dk --contacts --starttls opportunistic";
+    const auto sink = s.run(add);
+    REQUIRE_MESSAGE(sink.exit_code == 0, sink.err);
+    CHECK(s.run("sink list").out.find("from pki@service.example.dk to contacts (STARTTLS if offered)") != std::string::npos);
+    const auto check = s.run("check --json --at 2026-10-15T00:00:00Z");
+    CHECK(check.exit_code == 1);
+    CHECK(check.err.find("no sink") == std::string::npos);
+    REQUIRE(fs::exists(mail / "0.json"));
+    const json envelope = json::parse(test::read_text(mail / "0.json"));
+    CHECK(envelope["rcpt_tos"] == json::array({"it@testfirma.dk"}));
+    const std::string raw = test::read_text(mail / "0.eml");
+    CHECK(raw.find("Subject: Certificates need attention: Testfirma A/S (CVR 12345674) [1]\r\n") != std::string::npos);
+    CHECK(raw.find("Content-Language: en\r\n") != std::string::npos);
   }
 }

@@ -1,5 +1,6 @@
 // Delivery to people and ticket systems: the webhook sink against a real local receiver
-// (tests/delivery/webhook_receiver.py on 127.0.0.1, port 0, stopped by PID), and no event
+// (tests/delivery/webhook_receiver.py on 127.0.0.1, port 0, stopped by PID), the smtp sink against
+// a real SMTP server (tests/delivery/smtp_receiver.py, Debian's aiosmtpd, the same way), and no event
 // announced to nowhere (the backlog waits for the first sink). Nothing here reaches beyond 127.0.0.1.
 #include "delivery/local_server.hpp"
 #include "support/test_support.hpp"
@@ -14,8 +15,13 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
 #include <ctime>
 #include <fstream>
+#include <map>
 
 #include <sys/stat.h>
 
@@ -420,6 +426,501 @@ TEST_SUITE("delivery") {
       // The event has its delivery: no backlog for the next sink.
       CHECK(lifecycle.add_sink(callback_sink("next"), AddSinkOptions{}).backlog == 0);
       CHECK(lifecycle.check(kT0 + std::chrono::hours(1)).undelivered_backlog == 0);
+    }
+  }
+}
+
+// ---- the smtp sink against a real SMTP server (tests/delivery/smtp_receiver.py, aiosmtpd) ---------
+
+namespace {
+
+/// The SMTP server, answering DATA with `plan` in turn; what it receives lands in `dir`.
+std::unique_ptr<LocalServer> smtp_server(const fs::path& dir, const std::string& plan = "250",
+                                         const std::string& auth = "") {
+  fs::create_directories(dir);
+  std::vector<std::string> argv{"/usr/bin/python3", script("smtp_receiver.py"), "--dir", dir.string(), "--plan", plan};
+  if (!auth.empty()) {
+    argv.push_back("--auth");
+    argv.push_back(auth);
+  }
+  return std::make_unique<LocalServer>(argv);
+}
+
+std::string smtp_url(const LocalServer& s) {
+  std::string url = "smtp://127.0.0.1:";  // appended: GCC 12 -O3's false -Wrestrict
+  url += std::to_string(s.port());
+  return url;
+}
+
+SinkConfig smtp_sink(const LocalServer& s, const SinkOptionValues& extra) {
+  SinkOptionValues v{{"smtp", smtp_url(s)}, {"from", "pki@service.example.dk"}, {"starttls", "opportunistic"}};
+  v.insert(v.end(), extra.begin(), extra.end());
+  return sink_from_options("mail", "smtp", v);
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string base64_decoded(std::string text) {
+  std::erase_if(text, [](char c) { return c == '\r' || c == '\n' || c == ' '; });
+  std::string out(text.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  REQUIRE(n >= 0);
+  out.resize(static_cast<std::size_t>(n));
+  while (text.ends_with("=")) {  // EVP_DecodeBlock counts the padding as zero bytes
+    text.pop_back();
+    out.pop_back();
+  }
+  return out;
+}
+
+/// A received message: its header lines as sent (unfolded) and its body decoded.
+struct Mail {
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  [[nodiscard]] std::string header(const std::string& name) const {
+    for (const auto& h : headers) {
+      if (h.first == name) return h.second;
+    }
+    return {};
+  }
+  [[nodiscard]] std::size_t count(const std::string& name) const {
+    return static_cast<std::size_t>(std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == name; }));
+  }
+  /// The Subject with its RFC 2047 encoded-words ("=?UTF-8?B?...?=") decoded.
+  [[nodiscard]] std::string subject() const {
+    std::string s = header("Subject");
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+      const auto start = s.find("=?UTF-8?B?", i);
+      if (start == std::string::npos) {
+        out += s.substr(i);
+        break;
+      }
+      const std::string between = s.substr(i, start - i);
+      if (between.find_first_not_of(' ') != std::string::npos) out += between;  // blanks between words vanish
+      const auto end = s.find("?=", start + 10);
+      REQUIRE(end != std::string::npos);
+      out += base64_decoded(s.substr(start + 10, end - start - 10));
+      i = end + 2;
+    }
+    return out;
+  }
+};
+
+Mail parse_mail(const std::string& raw) {
+  const auto split = raw.find("\r\n\r\n");
+  REQUIRE(split != std::string::npos);
+  Mail m;
+  std::string head = raw.substr(0, split + 2);
+  std::size_t at = 0;
+  while (at < head.size()) {
+    const auto end = head.find("\r\n", at);
+    REQUIRE(end != std::string::npos);  // every line ends in CRLF: no bare CR or LF
+    const std::string line = head.substr(at, end - at);
+    CHECK(line.find_first_of("\r\n") == std::string::npos);
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      REQUIRE_FALSE(m.headers.empty());
+      m.headers.back().second += line;  // a continuation line
+    } else {
+      const auto colon = line.find(": ");
+      REQUIRE_MESSAGE(colon != std::string::npos, "not a header line: " << line);
+      m.headers.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    }
+    at = end + 2;
+  }
+  REQUIRE(m.header("Content-Transfer-Encoding") == "base64");
+  m.body = base64_decoded(raw.substr(split + 4));
+  return m;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+/// The Message-ID the sink must give a digest of these events: 32 hex digits of SHA-256 over the
+/// sorted ids, each followed by a newline, at the sender's domain.
+std::string expected_message_id(const std::vector<std::string>& ids) {
+  std::string text;
+  for (const std::string& id : sorted(ids)) {
+    text += id;
+    text += '\n';
+  }
+  unsigned char md[32];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+  std::string out = "<";
+  static const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  out += ".dpgcert@service.example.dk>";
+  return out;
+}
+
+/// An organisation with contacts (e-mail addresses) and a language.
+void add_org(Store& store, const std::string& cvr, const std::string& name, const std::vector<std::string>& emails,
+             const std::string& language = "da") {
+  Organisation o;
+  o.cvr = cvr;
+  o.name = name;
+  o.language = language;
+  for (const std::string& e : emails) o.contacts.push_back({"Kontakt", e, "IT"});
+  (void)store.add_organisation(o);
+}
+
+/// A certificate named `cn` attached to organisation `cvr`, expiring `days` after kT0.
+std::string put_for(Env& env, const std::string& cvr, const std::string& cn, std::int64_t days, bool raw = false) {
+  testing::LeafSpec s;
+  s.common_name = cn;
+  s.raw_names = raw;
+  s.not_after = to_unix(kT0) + days * kDay;
+  s.not_before = s.not_after - 1095 * kDay;
+  const Certificate leaf = env.factory.leaf(s);
+  ImportOptions o;
+  o.report = testing::passing_report(leaf, kT0);
+  o.organisation_cvr = cvr;
+  REQUIRE(env.store->import(env.factory.bundle(leaf), leaf.der(), env.password, o).outcome == ImportOutcome::imported);
+  return to_hex(leaf.fingerprint_sha256());
+}
+
+std::vector<fs::path> files(const fs::path& dir, const std::string& prefix, const std::string& ext) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.starts_with(prefix) && n.ends_with(ext)) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> strings_of(const json& j) {
+  std::vector<std::string> out;
+  for (const json& e : j) out.push_back(e.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("delivery") {
+  TEST_CASE("smtp: one digest per organisation to its contacts and the fixed addresses, in its language") {
+    Env env;
+    const fs::path dir = env.dir.path() / "mail";
+    const auto server = smtp_server(dir);
+    add_org(*env.store, "11111111", "Sønderborg Vandværk A/S", {"it@vand.example.dk", "Drift@Vand.example.dk"});
+    add_org(*env.store, "22222222", "Harbour Shipping ApS", {"pki@harbour.example.com"}, "en");
+    Lifecycle lifecycle(*env.store);
+    (void)lifecycle.add_sink(smtp_sink(*server, {{"contacts", "true"}, {"to", "ops@service.example.dk"}}));
+    const std::string fp1 = put_for(env, "11111111", "Sikker post 1", 10);
+    const std::string fp2 = put_for(env, "11111111", "Sikker post 2", 50);
+    const std::string fp3 = put_for(env, "22222222", "Secure mail", 5);
+
+    const CheckResult r = lifecycle.check(kT0);
+    REQUIRE(r.emitted.size() == 3);
+    REQUIRE(r.deliveries.size() == 3);
+    for (const auto& d : r.deliveries) CHECK_MESSAGE(d.delivered, d.error);
+    std::map<std::string, std::vector<std::string>> ids;  // by CVR
+    for (const Event& e : r.emitted) ids[*e.cvr()].push_back(e.id);
+
+    const auto mails = files(dir, "", ".eml");
+    REQUIRE(mails.size() == 2);  // one per organisation, not one per event
+    bool seen_da = false;
+    bool seen_en = false;
+    for (const fs::path& p : mails) {
+      const Mail m = parse_mail(read_all(p));
+      const json envelope = json::parse(read_all(fs::path(p).replace_extension(".json")));
+      CHECK(envelope["mail_from"] == "pki@service.example.dk");
+      CHECK(m.header("From") == "dpgcert <pki@service.example.dk>");
+      CHECK(m.header("MIME-Version") == "1.0");
+      CHECK(m.header("Content-Type") == "text/plain; charset=UTF-8");
+      CHECK(m.header("Auto-Submitted") == "auto-generated");
+      // RFC 5322 date: "Sat, 05 Dec 2026 03:01:00 +0000".
+      const std::string date = m.header("Date");
+      CHECK(date.size() == 31);
+      CHECK(date.substr(3, 2) == ", ");
+      CHECK(date.ends_with(" +0000"));
+      if (m.header("Content-Language") == "da") {
+        seen_da = true;
+        CHECK(sorted(strings_of(envelope["rcpt_tos"])) ==
+              std::vector<std::string>{"drift@vand.example.dk", "it@vand.example.dk", "ops@service.example.dk"});
+        CHECK(m.header("To").find("it@vand.example.dk") != std::string::npos);
+        // Not ASCII: RFC 2047 encoded-words, decoded back to the organisation's name.
+        CHECK(m.header("Subject").starts_with("=?UTF-8?B?"));
+        CHECK(m.subject() == "Certifikater kræver handling: Sønderborg Vandværk A/S (CVR 11111111) [2]");
+        CHECK(m.header("Message-ID") == expected_message_id(ids["11111111"]));
+        CHECK(m.body.starts_with("Hej,\r\n"));
+        CHECK(m.body.find("Sikker post 1: udløber snart (grænse: 14 dage)") != std::string::npos);
+        CHECK(m.body.find("Sikker post 2: udløber snart (grænse: 60 dage)") != std::string::npos);
+        CHECK(m.body.find(fp1) != std::string::npos);
+        CHECK(m.body.find(fp2) != std::string::npos);
+        CHECK(m.body.find(fp3) == std::string::npos);  // the other organisation's certificate
+        for (const std::string& id : ids["11111111"]) CHECK(m.body.find(id) != std::string::npos);
+      } else {
+        seen_en = true;
+        CHECK(m.header("Content-Language") == "en");
+        CHECK(sorted(strings_of(envelope["rcpt_tos"])) ==
+              std::vector<std::string>{"ops@service.example.dk", "pki@harbour.example.com"});
+        CHECK(m.subject() == "Certificates need attention: Harbour Shipping ApS (CVR 22222222) [1]");
+        CHECK(m.header("Subject") == m.subject());  // ASCII goes as it is
+        CHECK(m.header("Message-ID") == expected_message_id(ids["22222222"]));
+        CHECK(m.body.starts_with("Hello,\r\n"));
+        CHECK(m.body.find("Secure mail: expires soon (threshold: 7 days)") != std::string::npos);
+        CHECK(m.body.find(fp3) != std::string::npos);
+      }
+      // Every line of the body ends in CRLF.
+      CHECK(m.body.find('\n') == m.body.find("\r\n") + 1);
+    }
+    CHECK(seen_da);
+    CHECK(seen_en);
+  }
+
+  TEST_CASE("smtp: 451 is retried with the same Message-ID, then delivered - 550 is not retried") {
+    Env env;
+    add_org(*env.store, "11111111", "Kunde A/S", {"it@kunde.example.dk"});
+    put_for(env, "11111111", "c1", 10);
+    put_for(env, "11111111", "c2", 10);
+    SUBCASE("451, then 250") {
+      const fs::path dir = env.dir.path() / "mail";
+      const auto server = smtp_server(dir, "451,250");
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(smtp_sink(*server, {{"contacts", "true"}}));
+      const CheckResult first = lifecycle.check(kT0);
+      REQUIRE(first.deliveries.size() == 2);
+      for (const auto& d : first.deliveries) {
+        CHECK_FALSE(d.delivered);
+        CHECK_FALSE(d.abandoned);
+        CHECK(d.error.find("the SMTP server answered 451") != std::string::npos);
+        REQUIRE(d.retry_at.has_value());
+        CHECK(*d.retry_at - kT0 >= std::chrono::seconds(30));
+        CHECK(*d.retry_at - kT0 <= std::chrono::seconds(60));
+      }
+      const auto second = lifecycle.deliver(kT0 + std::chrono::minutes(10));
+      REQUIRE(second.size() == 2);
+      for (const auto& d : second) {
+        CHECK(d.attempt == 2);
+        CHECK(d.delivered);
+      }
+      CHECK(lifecycle.deliver(kT0 + std::chrono::hours(48)).empty());
+      const auto refused = files(dir, "refused-", ".eml");
+      const auto accepted = files(dir, "", ".eml");
+      REQUIRE(refused.size() == 1);
+      REQUIRE(accepted.size() == 2);  // refused-0.eml and 1.eml
+      // A resend is recognisable: the same Message-ID.
+      const std::string id = parse_mail(read_all(refused[0])).header("Message-ID");
+      CHECK(id.size() > 40);
+      CHECK(parse_mail(read_all(dir / "1.eml")).header("Message-ID") == id);
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].delivered == 2);
+      CHECK(stats[0].pending == 0);
+    }
+    SUBCASE("550") {
+      const fs::path dir = env.dir.path() / "mail";
+      const auto server = smtp_server(dir, "550");
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(smtp_sink(*server, {{"contacts", "true"}}));
+      const CheckResult first = lifecycle.check(kT0);
+      REQUIRE(first.deliveries.size() == 2);
+      for (const auto& d : first.deliveries) {
+        CHECK_FALSE(d.delivered);
+        CHECK(d.abandoned);
+        CHECK(d.error.find("the SMTP server answered 550") != std::string::npos);
+        CHECK(d.error.find("not retried") != std::string::npos);
+        CHECK_FALSE(d.retry_at.has_value());
+      }
+      CHECK(lifecycle.deliver(kT0 + std::chrono::hours(48)).empty());
+      CHECK(files(dir, "refused-", ".eml").size() == 1);
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].pending == 2);
+      CHECK_FALSE(stats[0].next_attempt_at.has_value());
+    }
+  }
+
+  TEST_CASE("smtp: credentials from a file or the environment are used - wrong ones are a clear error without them") {
+    Env env;
+    add_org(*env.store, "11111111", "Kunde A/S", {});
+    put_for(env, "11111111", "c1", 10);
+    const fs::path dir = env.dir.path() / "mail";
+    const auto server = smtp_server(dir, "250", "relay-user:S3cret-Relay-Pw");
+    const fs::path auth = env.dir.path() / "smtp.auth";
+    SUBCASE("wrong, then right, from a file") {
+      test::write_text(auth, "relay-user:Wrong-Password-99\n");
+      fs::permissions(auth, fs::perms::owner_read | fs::perms::owner_write);
+      Lifecycle lifecycle(*env.store);
+      const SinkConfig sink = smtp_sink(*server, {{"to", "ops@service.example.dk"}, {"auth-file", auth.string()}});
+      CHECK(sink.settings.find("Wrong-Password") == std::string::npos);
+      CHECK(describe_sink(sink).find(auth.string()) != std::string::npos);
+      (void)lifecycle.add_sink(sink);
+      const CheckResult first = lifecycle.check(kT0);
+      REQUIRE(first.deliveries.size() == 1);
+      CHECK_FALSE(first.deliveries[0].delivered);
+      CHECK_FALSE(first.deliveries[0].abandoned);  // kept for when the credentials are fixed
+      CHECK(first.deliveries[0].error.find("refused the credentials from " + auth.string()) != std::string::npos);
+      CHECK(first.deliveries[0].error.find("Wrong-Password") == std::string::npos);
+      CHECK(first.deliveries[0].error.find("relay-user") == std::string::npos);
+      CHECK(files(dir, "", ".eml").empty());
+      test::write_text(auth, "relay-user:S3cret-Relay-Pw\n");
+      const auto second = lifecycle.deliver(kT0 + std::chrono::hours(1));
+      REQUIRE(second.size() == 1);
+      CHECK_MESSAGE(second[0].delivered, second[0].error);
+      const json envelope = json::parse(read_all(dir / "0.json"));
+      CHECK(envelope["authenticated"] == true);
+      CHECK(envelope["login"] == "relay-user");
+    }
+    SUBCASE("a file others may read is refused") {
+      test::write_text(auth, "relay-user:S3cret-Relay-Pw\n");
+      fs::permissions(auth, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(smtp_sink(*server, {{"to", "ops@service.example.dk"}, {"auth-file", auth.string()}}));
+      const CheckResult first = lifecycle.check(kT0);
+      REQUIRE(first.deliveries.size() == 1);
+      CHECK_FALSE(first.deliveries[0].delivered);
+      CHECK(first.deliveries[0].error.find("S3cret") == std::string::npos);
+      CHECK(files(dir, "", ".eml").empty());
+    }
+    SUBCASE("from the environment") {
+      ::setenv("DPGCERT_TEST_SMTP_AUTH", "relay-user:S3cret-Relay-Pw", 1);
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(smtp_sink(*server, {{"to", "ops@service.example.dk"}, {"auth-env", "DPGCERT_TEST_SMTP_AUTH"}}));
+      const CheckResult first = lifecycle.check(kT0);
+      ::unsetenv("DPGCERT_TEST_SMTP_AUTH");
+      REQUIRE(first.deliveries.size() == 1);
+      CHECK_MESSAGE(first.deliveries[0].delivered, first.deliveries[0].error);
+      CHECK(json::parse(read_all(dir / "0.json"))["login"] == "relay-user");
+    }
+    SUBCASE("none configured: the server requires AUTH and refuses") {
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(smtp_sink(*server, {{"to", "ops@service.example.dk"}}));
+      const CheckResult first = lifecycle.check(kT0);
+      REQUIRE(first.deliveries.size() == 1);
+      CHECK_FALSE(first.deliveries[0].delivered);
+      CHECK(first.deliveries[0].error.find("the SMTP server answered 530") != std::string::npos);
+      CHECK(files(dir, "", ".eml").empty());
+    }
+  }
+
+  TEST_CASE("smtp: CR, LF and controls in an organisation name or certificate subject make no header of their own") {
+    Env env;
+    const fs::path dir = env.dir.path() / "mail";
+    const auto server = smtp_server(dir);
+    add_org(*env.store, "11111111", "Evil A/S\r\nBcc: victim@evil.example\r\nX-Injected: yes", {"it@kunde.example.dk"});
+    put_for(env, "11111111", "cn\r\n\r\nBcc: victim2@evil.example\r\nX-Injected-Too: yes", 10, true);
+    Lifecycle lifecycle(*env.store);
+    (void)lifecycle.add_sink(smtp_sink(*server, {{"contacts", "true"}}));
+    const CheckResult r = lifecycle.check(kT0);
+    REQUIRE(r.deliveries.size() == 1);
+    CHECK_MESSAGE(r.deliveries[0].delivered, r.deliveries[0].error);
+    const auto mails = files(dir, "", ".eml");
+    REQUIRE(mails.size() == 1);
+    const Mail m = parse_mail(read_all(mails[0]));  // every header line well-formed
+    CHECK(m.count("Bcc") == 0);
+    CHECK(m.count("X-Injected") == 0);
+    CHECK(m.count("X-Injected-Too") == 0);
+    CHECK(m.count("Subject") == 1);
+    const std::string subject = m.subject();
+    CHECK(subject.find_first_of("\r\n") == std::string::npos);
+    CHECK(subject.find("Evil A/S  Bcc: victim@evil.example  X-Injected: yes") != std::string::npos);
+    const json envelope = json::parse(read_all(fs::path(mails[0]).replace_extension(".json")));
+    CHECK(strings_of(envelope["rcpt_tos"]) == std::vector<std::string>{"it@kunde.example.dk"});
+    // In the body, the subject is one line too.
+    CHECK(m.body.find("cn    Bcc: victim2@evil.example  X-Injected-Too: yes: ") != std::string::npos);
+  }
+
+  TEST_CASE("smtp: no contacts and no --to is a clear warning, not a silent drop - transport failures are retried") {
+    Env env;
+    add_org(*env.store, "11111111", "Kunde A/S", {});
+    put_for(env, "11111111", "c1", 10);
+    SUBCASE("no recipient") {
+      const fs::path dir = env.dir.path() / "mail";
+      const auto server = smtp_server(dir);
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(smtp_sink(*server, {{"contacts", "true"}}));
+      const CheckResult r = lifecycle.check(kT0);
+      REQUIRE(r.deliveries.size() == 1);
+      CHECK_FALSE(r.deliveries[0].delivered);
+      CHECK(r.deliveries[0].abandoned);
+      CHECK(r.deliveries[0].error.find("no recipient: organisation 11111111 has no contact") != std::string::npos);
+      CHECK(r.deliveries[0].error.find("no --to") != std::string::npos);
+      CHECK(files(dir, "", ".eml").empty());
+      const auto stats = lifecycle.sink_stats();
+      REQUIRE(stats.size() == 1);
+      CHECK(stats[0].pending == 1);  // kept with its reason
+      REQUIRE(stats[0].last_error.has_value());
+      CHECK(stats[0].last_error->find("no recipient") != std::string::npos);
+    }
+    SUBCASE("connection refused") {
+      std::string url = "smtp://127.0.0.1:";
+      {
+        const auto gone = smtp_server(env.dir.path() / "gone");
+        url += std::to_string(gone->port());
+      }  // stopped: nothing listens there now
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(sink_from_options(
+          "mail", "smtp",
+          {{"smtp", url}, {"from", "pki@service.example.dk"},
+           {"to", "ops@service.example.dk"}, {"starttls", "opportunistic"}, {"timeout", "5"}}));
+      const auto started = std::chrono::steady_clock::now();
+      const CheckResult r = lifecycle.check(kT0);
+      CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+      REQUIRE(r.deliveries.size() == 1);
+      CHECK_FALSE(r.deliveries[0].delivered);
+      CHECK_FALSE(r.deliveries[0].abandoned);
+      CHECK(r.deliveries[0].retry_at.has_value());
+      CHECK(r.deliveries[0].error.find("onnect") != std::string::npos);
+    }
+    SUBCASE("STARTTLS required but not offered") {
+      const fs::path dir = env.dir.path() / "mail";
+      const auto server = smtp_server(dir);
+      Lifecycle lifecycle(*env.store);
+      (void)lifecycle.add_sink(sink_from_options(
+          "mail", "smtp", {{"smtp", smtp_url(*server)}, {"from", "pki@service.example.dk"}, {"to", "ops@service.example.dk"}}));
+      const CheckResult r = lifecycle.check(kT0);
+      REQUIRE(r.deliveries.size() == 1);
+      CHECK_FALSE(r.deliveries[0].delivered);
+      CHECK_FALSE(r.deliveries[0].abandoned);
+      CHECK_MESSAGE(r.deliveries[0].error.find("SSL") != std::string::npos, r.deliveries[0].error);
+      CHECK(files(dir, "", ".eml").empty());  // nothing went in the clear
+    }
+  }
+
+  TEST_CASE("smtp: settings are checked - plain SMTP only to this host, recipients and one source of credentials") {
+    auto code = [](const SinkOptionValues& v) {
+      return code_of([&] { (void)sink_from_options("mail", "smtp", v); });
+    };
+    const SinkOptionValues base{{"from", "pki@service.example.dk"}, {"to", "ops@service.example.dk"}};
+    auto with = [&](SinkOptionValues extra) {
+      SinkOptionValues v = base;
+      v.insert(v.end(), extra.begin(), extra.end());
+      return v;
+    };
+    // Fine: STARTTLS required anywhere, implicit TLS anywhere, opportunistic on this host.
+    CHECK_NOTHROW((void)sink_from_options("m", "smtp", with({{"smtp", "smtp://mail.example.dk:587"}})));
+    CHECK_NOTHROW((void)sink_from_options("m", "smtp", with({{"smtp", "smtps://mail.example.dk:465"}})));
+    CHECK_NOTHROW((void)sink_from_options("m", "smtp", with({{"smtp", "smtp://localhost:25"}, {"starttls", "opportunistic"}})));
+    const SinkConfig flagged = sink_from_options("m", "smtp", with({{"smtp", "smtps://mail.example.dk"}, {"contacts", "true"}}));
+    CHECK(json::parse(flagged.settings)["contacts"] == true);
+    CHECK(describe_sink(flagged).find("contacts, ops@service.example.dk") != std::string::npos);
+    // Refused.
+    CHECK(code(with({{"smtp", "smtp://mail.example.dk:25"}, {"starttls", "opportunistic"}})) == ErrorCode::invalid_argument);
+    CHECK(code(with({{"smtp", "smtp://127.0.0.1:25"}, {"starttls", "sometimes"}})) == ErrorCode::invalid_argument);
+    CHECK(code(with({{"smtp", "http://mail.example.dk"}})) == ErrorCode::invalid_argument);
+    CHECK(code(with({{"smtp", "smtps://user:pw@mail.example.dk"}})) == ErrorCode::invalid_argument);
+    CHECK(code(with({{"smtp", "smtps://mail.example.dk"}, {"auth-file", "/x"}, {"auth-env", "X"}})) ==
+          ErrorCode::invalid_argument);
+    CHECK(code(with({{"smtp", "smtps://mail.example.dk"}, {"contacts", "maybe"}})) == ErrorCode::invalid_argument);
+    CHECK(code({{"smtp", "smtps://mail.example.dk"}, {"from", "pki@service.example.dk"}}) == ErrorCode::invalid_argument);
+    for (const char* bad : {"no-at-sign", "a@b@c", "a b@c.dk", "x@y.dk\r\nBcc: z@evil", "<x@y.dk>", "x@y.dk,z@w.dk"}) {
+      CAPTURE(bad);
+      CHECK(code({{"smtp", "smtps://mail.example.dk"}, {"from", bad}, {"to", "ops@service.example.dk"}}) ==
+            ErrorCode::invalid_argument);
+      CHECK(code({{"smtp", "smtps://mail.example.dk"}, {"from", "pki@service.example.dk"}, {"to", bad}}) ==
+            ErrorCode::invalid_argument);
     }
   }
 }

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <fstream>
@@ -85,6 +86,45 @@ std::optional<Fixture> fixture_for(const std::string& kind, const fs::path& dir,
                      for (std::string line; std::getline(in, line);) {
                        const json r = json::parse(line);
                        n += r["signature_ok"] == true && r["body_id"] == r["id"] ? 1 : 0;
+                     }
+                     return n;
+                   },
+                   std::nullopt};
+  }
+  if (kind == "smtp") {
+    // A real SMTP server on 127.0.0.1 (Debian's aiosmtpd); every event the digests list counts.
+    const fs::path mail = dir / "mail";
+    fs::create_directories(mail);
+    const auto server = std::make_shared<test::LocalServer>(std::vector<std::string>{
+        "/usr/bin/python3", (fs::path(DPGCERT_SOURCE_DIR) / "tests/delivery/smtp_receiver.py").string(), "--dir",
+        mail.string()});
+    std::string url = "smtp://127.0.0.1:";  // appended: GCC 12 -O3's false -Wrestrict
+    url += std::to_string(server->port());
+    const json good{{"url", url}, {"from", "pki@service.example.dk"}, {"to", {"ops@service.example.dk"}},
+                    {"starttls", "opportunistic"}};
+    json refused = good;
+    refused["url"] = "smtp://127.0.0.1:1";
+    return Fixture{good.dump(),
+                   {"{}", json{{"url", url}, {"to", {"ops@service.example.dk"}}}.dump(),
+                    json{{"url", url}, {"from", "pki@service.example.dk"}}.dump(),
+                    json{{"url", "smtp://mail.example.dk"}, {"from", "pki@service.example.dk"}, {"to", {"ops@x.dk"}},
+                         {"starttls", "opportunistic"}}.dump(),
+                    json{{"url", url}, {"from", "pki@service.example.dk"}, {"to", {"not an address"}}}.dump(), "[1]"},
+                   refused.dump(),
+                   [server, mail] {
+                     std::size_t n = 0;
+                     for (const auto& e : fs::directory_iterator(mail)) {
+                       if (e.path().extension() != ".eml") continue;
+                       std::ifstream in(e.path(), std::ios::binary);
+                       std::string raw{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+                       std::string b64 = raw.substr(raw.find("\r\n\r\n") + 4);
+                       std::erase_if(b64, [](char c) { return c == '\r' || c == '\n'; });
+                       std::string body(b64.size(), '\0');
+                       const int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(body.data()),
+                                                       reinterpret_cast<const unsigned char*>(b64.data()),
+                                                       static_cast<int>(b64.size()));
+                       body.resize(static_cast<std::size_t>(std::max(len, 0)));
+                       for (std::size_t at = body.find("event-"); at != std::string::npos; at = body.find("event-", at + 1)) ++n;
                      }
                      return n;
                    },

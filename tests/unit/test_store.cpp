@@ -697,6 +697,10 @@ TEST_SUITE("store") {
     {
       auto s = new_store(dir);
       fp = put(*s, f, plain("kept", -1, 100)).fingerprint;
+      Organisation o;
+      o.cvr = "12345674";
+      o.name = "Kunde A/S";
+      (void)s->add_organisation(o);
     }
     const std::string db = (dir.path() / "store.db").string();
     auto columns = [&] {
@@ -710,14 +714,25 @@ TEST_SUITE("store") {
       raw.exec("DROP INDEX deliveries_due;"
                "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';"
                "DELETE FROM schema_version WHERE version > 5;");
+      testing::to_schema_6_layout(raw);
+      CHECK(raw.fails("SELECT language FROM organisations"));
     }
     CHECK(columns() == "next_attempt_at");
     auto s = Store::open(options_in(dir));
-    CHECK(s->info().schema_version == 6);
+    CHECK(s->info().schema_version == Store::current_schema_version());
     CHECK(columns() == "next_attempt_at,event_seq");
     CHECK(s->find(fp).has_value());
     CHECK(s->audit_log().back().action == "store.migrate");
     CHECK(s->check_integrity().ok());
+    // Migration 8: the organisations written before it speak Danish.
+    CHECK(s->find_organisation("12345674")->language == "da");
+    OrganisationEdit to_english;
+    to_english.language = "en";
+    CHECK(s->edit_organisation("12345674", to_english).language == "en");
+    {
+      testing::RawSqlite raw(db);
+      CHECK(raw.fails("UPDATE organisations SET language = 'fr'"));  // the database checks it too
+    }
   }
 
   TEST_CASE("migrations: a version-3 store keeps its key (file or passphrase), sinks and deliveries") {

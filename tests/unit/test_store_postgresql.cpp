@@ -193,7 +193,7 @@ TEST_SUITE("store_postgresql") {
     std::string fp;
     {
       auto s = Store::create(options_at(*uri), vault::KeySource::key_file(dir.path() / "k.key"));
-      fp = import_one(*s, f, "kept", 1).fingerprint;
+      fp = import_one(*s, f, "kept", 1).fingerprint;  // into organisation 12345674
     }
     const std::string def_sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_active_expiry'";
     CHECK(testing::postgresql_admin(def_sql, *uri).find("INCLUDE (id, status,") != std::string::npos);
@@ -203,11 +203,12 @@ TEST_SUITE("store_postgresql") {
         " CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)"
         " INCLUDE (status, not_before, organisation_id, mailbox_id, cvr, generation, type, environment, oces_id, common_name)"
         " WHERE status = 'active';"
+        " ALTER TABLE organisations DROP COLUMN language;"
         " DELETE FROM schema_version WHERE version > 5; COMMIT",
         *uri);
     CHECK(testing::postgresql_admin(def_sql, *uri).find("(id") == std::string::npos);
     auto s = Store::open(options_at(*uri));
-    CHECK(s->info().schema_version == 6);
+    CHECK(s->info().schema_version == Store::current_schema_version());
     const std::string def = testing::postgresql_admin(def_sql, *uri);
     CHECK(def.find("INCLUDE (id, status,") != std::string::npos);
     CHECK(def.find("WHERE (status = 'active'::text)") != std::string::npos);
@@ -216,6 +217,13 @@ TEST_SUITE("store_postgresql") {
     REQUIRE(expiring.size() == 1);
     CHECK(expiring[0].fingerprint == fp);
     CHECK(s->check_integrity().ok());
+    // Migration 8: the organisations written before it speak Danish; the database checks the value.
+    CHECK(s->find_organisation("12345674")->language == "da");
+    OrganisationEdit to_english;
+    to_english.language = "en";
+    CHECK(s->edit_organisation("12345674", to_english).language == "en");
+    CHECK(s->find_organisation("12345674")->language == "en");
+    CHECK_THROWS((void)testing::postgresql_admin("UPDATE organisations SET language = 'fr'", *uri));
   }
 
   TEST_CASE("postgresql: connections killed under load - every call succeeds or fails with a typed error, nothing is half-applied") {

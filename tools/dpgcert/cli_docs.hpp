@@ -148,7 +148,7 @@ inline void subcommand_cases(std::ostream& out, const CLI::App& cmd, const std::
 /// after the options known to take none and those in `no_files` (e.g. a sink kind's "--timeout").
 inline void write_bash_completion(std::ostream& out, const CLI::App& app, const std::vector<std::string>& no_files) {
   std::string no_file_options =
-      "--*-env|--org|--mailbox|--actor|--at|--now|--status|--profile|--limit|--offset|--jobs|--name|--contact|--notes|"
+      "--*-env|--org|--mailbox|--actor|--at|--now|--status|--profile|--limit|--offset|--jobs|--name|--contact|--notes|--language|"
       "--reason|--thresholds|--environment|--expect-cvr|--min-days|--expiring-within|--ad-group|--timeout|--arg|--sink";
   for (const std::string& o : no_files) {
     if (("|" + no_file_options + "|").find("|" + o + "|") == std::string::npos) no_file_options += "|" + o;

@@ -76,6 +76,9 @@ std::vector<std::string> sink_values(const json& v, const SinkOption& o, const f
       return {path_of(v, file, where)};
     case SinkOption::Type::string:
       return {string_of(v, file, where)};
+    case SinkOption::Type::flag:
+      if (!v.is_boolean()) bad(file, "\"" + where + "\" must be true or false");
+      return {v.get<bool>() ? "true" : "false"};
   }
   return {};
 }

@@ -45,15 +45,20 @@ void add_org_edit_commands(CLI::App& org_grp, const StoreGlobal& global, Command
   const auto edit = std::make_shared<OrgEditOptions>();
   const auto edit_name = std::make_shared<GivenOption>();
   const auto edit_notes = std::make_shared<GivenOption>();
-  auto* edit_cmd = add_store_command(org_grp, "edit", "Change an organisation's name or notes");
+  const auto edit_language = std::make_shared<GivenOption>();
+  auto* edit_cmd = add_store_command(org_grp, "edit", "Change an organisation's name, notes or language");
   edit_cmd->add_option("CVR", edit->cvr, "CVR number")->required();
   edit_name->option = edit_cmd->add_option("--name", edit_name->value, "The new name");
   edit_notes->option = edit_cmd->add_option("--notes", edit_notes->value, "The new notes (\"\" clears them)");
+  edit_language->option = edit_cmd->add_option("--language", edit_language->value,
+                                               "The language of the mail to its contacts: da or en")
+                              ->check(CLI::IsMember({"da", "en"}));
   add_common(*edit_cmd, edit->common);
   edit_cmd->footer("Example:\n  dpgcert org edit 12345674 --notes \"Fornyes af IT-drift\"");
-  runs.emplace_back(edit_cmd, [&global, edit, edit_name, edit_notes] {
+  runs.emplace_back(edit_cmd, [&global, edit, edit_name, edit_notes, edit_language] {
     edit->name = edit_name->get();
     edit->notes = edit_notes->get();
+    edit->language = edit_language->get();
     return run_org_edit(global, *edit);
   });
 
@@ -129,6 +134,8 @@ void add_inventory_commands(CLI::App& app, const StoreGlobal& global, CommandRun
   org_add_cmd->add_option("--name", org_add->name, "Name")->required();
   org_add_cmd->add_option("--contact", org_add->contacts, "Contact: \"Name <email>\" or \"Name <email> (role)\" (repeatable)");
   org_add_cmd->add_option("--notes", org_add->notes, "Free-text notes");
+  org_add_cmd->add_option("--language", org_add->language, "The language of the mail to its contacts: da (default) or en")
+      ->check(CLI::IsMember({"da", "en"}));
   add_common(*org_add_cmd, org_add->common);
   org_add_cmd->footer(
       "Example:\n  dpgcert org add 12345674 --name \"Kunde A/S\" --contact \"IT-drift <it@kunde.dk> (renewals)\"");

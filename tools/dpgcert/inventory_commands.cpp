@@ -17,6 +17,7 @@ json organisation_json(const Organisation& o) {
   return {{"cvr", o.cvr},
           {"name", o.name},
           {"notes", o.notes},
+          {"language", o.language},
           {"contacts", contacts},
           {"created_at", format_rfc3339(o.created_at)},
           {"created_by", o.created_by},
@@ -85,6 +86,7 @@ int run_org_add(const StoreGlobal& global, const OrgAddOptions& options) {
     o.cvr = options.cvr;
     o.name = options.name;
     o.notes = options.notes;
+    o.language = options.language;
     for (const auto& c : options.contacts) o.contacts.push_back(parse_contact(c));
     auto store = open_store(global, options.common);
     const Organisation added = store->add_organisation(o);
@@ -137,6 +139,7 @@ int run_org_show(const StoreGlobal& global, const OrgShowOptions& options) {
       print_row("Contact", (c.name.empty() ? "" : c.name + " ") + "<" + c.email + ">" + (c.role.empty() ? "" : " (" + c.role + ")"));
     }
     if (!org->notes.empty()) print_row("Notes", org->notes);
+    print_row("Language", org->language);
     print_row("Added", format_rfc3339(org->created_at) + " by " + org->created_by);
     std::cout << "Mailboxes\n";
     for (const auto& m : mailboxes) print_row(m.address, m.ad_group.empty() ? "-" : "AD group " + m.ad_group);
@@ -224,10 +227,13 @@ int removal_guarded(const Common& common, const std::function<int()>& body) {
 
 int run_org_edit(const StoreGlobal& global, const OrgEditOptions& options) {
   return guarded(options.common, [&] {
-    if (!options.name && !options.notes) throw Error(ErrorCode::invalid_argument, "nothing to change: give --name or --notes");
+    if (!options.name && !options.notes && !options.language) {
+      throw Error(ErrorCode::invalid_argument, "nothing to change: give --name, --notes or --language");
+    }
     OrganisationEdit e;
     e.name = options.name;
     e.notes = options.notes;
+    e.language = options.language;
     auto store = open_store(global, options.common);
     const Organisation o = store->edit_organisation(options.cvr, e, global.actor);
     if (options.common.json) {

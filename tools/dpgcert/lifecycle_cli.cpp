@@ -16,7 +16,7 @@ namespace {
 
 /// Where CLI11 stores one sink kind option's value, and the option it parsed.
 struct KindOptionSlot {
-  enum class Form { flag, one, many, number } form = Form::one;
+  enum class Form { flag, on_off, one, many, number } form = Form::one;
   std::string text;
   std::vector<std::string> texts;
   int number = 0;
@@ -78,6 +78,9 @@ void add_sink_kind_options(CLI::App& cmd, std::vector<SinkKindOption>& options, 
       const auto k = std::find_if(kinds.begin(), kinds.end(), [&](const SinkKindInfo& i) { return i.name == o.kinds[0]; });
       slot.form = KindOptionSlot::Form::flag;
       slot.option = cmd.add_flag(name, slot.on, k->flag_help.empty() ? k->summary : k->flag_help);
+    } else if (so->type == SinkOption::Type::flag) {
+      slot.form = KindOptionSlot::Form::on_off;
+      slot.option = cmd.add_flag(name, slot.on, so->help);
     } else if (so->type == SinkOption::Type::strings) {
       slot.form = KindOptionSlot::Form::many;
       slot.option = cmd.add_option(name, slot.texts, so->help);
@@ -104,6 +107,7 @@ void collect_sink_kind_options(std::vector<SinkKindOption>& options, const std::
     if (!o.given) continue;
     switch (slot.form) {
       case KindOptionSlot::Form::flag: break;
+      case KindOptionSlot::Form::on_off: o.values = {"true"}; break;
       case KindOptionSlot::Form::one: o.values = {slot.text}; break;
       case KindOptionSlot::Form::many: o.values = slot.texts; break;
       case KindOptionSlot::Form::number: o.values = {std::to_string(slot.number)}; break;

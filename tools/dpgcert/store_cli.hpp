@@ -93,6 +93,7 @@ struct OrgAddOptions {
   std::string name;
   std::vector<std::string> contacts;  ///< "Name <email>" or "email"; optionally " (role)" after.
   std::string notes;
+  std::string language = "da";  ///< --language da|en
 };
 
 struct OrgListOptions {
@@ -121,6 +122,7 @@ struct OrgEditOptions {
   std::string cvr;
   std::optional<std::string> name;   ///< --name (org rename, org edit)
   std::optional<std::string> notes;  ///< --notes (org edit)
+  std::optional<std::string> language;  ///< --language (org edit)
 };
 
 struct OrgRemoveOptions {

@@ -41,6 +41,7 @@ void bind_inventory(py::module_& m) {
       .def_readonly("cvr", &Organisation::cvr)
       .def_readonly("name", &Organisation::name)
       .def_readonly("notes", &Organisation::notes)
+      .def_readonly("language", &Organisation::language)
       .def_property_readonly("contacts", [](const Organisation& o) { return py::tuple(py::cast(o.contacts)); })
       .def_property_readonly("created_at", [](const Organisation& o) { return to_datetime(o.created_at); })
       .def_readonly("created_by", &Organisation::created_by)
@@ -72,16 +73,18 @@ void bind_inventory(py::module_& m) {
       .def(
           "add_organisation",
           [](const PyStore& self, const std::string& cvr, const std::string& name, const std::vector<Contact>& contacts,
-             const std::string& notes) {
+             const std::string& notes, const std::string& language) {
             Organisation o;
             o.cvr = cvr;
             o.name = name;
             o.contacts = contacts;
             o.notes = notes;
+            o.language = language;
             return without_gil(self, [&](Store& s) { return s.add_organisation(o); });
           },
           py::arg("cvr"), py::kw_only(), py::arg("name"), py::arg("contacts") = std::vector<Contact>{},
-          py::arg("notes") = "", "Adds an organisation. ConflictError when the CVR exists.")
+          py::arg("notes") = "", py::arg("language") = "da",
+          "Adds an organisation (language: 'da' or 'en', of the mail to its contacts). ConflictError when the CVR exists.")
       .def(
           "organisation",
           [](const PyStore& self, const std::string& cvr) {
@@ -93,14 +96,18 @@ void bind_inventory(py::module_& m) {
           "Every organisation, by CVR.")
       .def(
           "edit_organisation",
-          [](const PyStore& self, const std::string& cvr, const OptText& name, const OptText& notes) {
+          [](const PyStore& self, const std::string& cvr, const OptText& name, const OptText& notes,
+             const OptText& language) {
             OrganisationEdit e;
             e.name = name;
             e.notes = notes;
+            e.language = language;
             return without_gil(self, [&](Store& s) { return s.edit_organisation(cvr, e); });
           },
           py::arg("cvr"), py::kw_only(), py::arg("name") = py::none(), py::arg("notes") = py::none(),
-          "Changes the name and/or notes (None keeps one). NotFoundError, InvalidArgumentError for an empty name.")
+          py::arg("language") = py::none(),
+          "Changes the name, notes and/or language ('da' or 'en'; None keeps one). NotFoundError, "
+          "InvalidArgumentError for an empty name or another language.")
       .def(
           "add_contact",
           [](const PyStore& self, const std::string& cvr, const Contact& c) {

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +33,7 @@ struct SinkKindEntry {
 [[nodiscard]] SinkKindEntry command_sink_kind();
 [[nodiscard]] SinkKindEntry callback_sink_kind();
 [[nodiscard]] SinkKindEntry webhook_sink_kind();
+[[nodiscard]] SinkKindEntry smtp_sink_kind();
 
 /// The kind registered under `name`, or null.
 [[nodiscard]] const SinkKindEntry* find_sink_kind(std::string_view name);
@@ -42,6 +45,14 @@ struct SinkKindEntry {
 [[nodiscard]] std::string settings_text(const nlohmann::json& settings);
 /// Throws Error(invalid_argument) "sink '<name>': <what>".
 [[noreturn]] void bad_setting(const SinkConfig& sink, const std::string& what);
+/// settings[key] as a whole number from 1 to `max`, `fallback` when absent; bad_setting() otherwise.
+[[nodiscard]] std::int64_t setting_number(const SinkConfig& sink, const nlohmann::json& settings, const char* key,
+                                          std::int64_t fallback, std::int64_t max);
+/// settings[key] as non-empty text, empty when absent; bad_setting() otherwise.
+[[nodiscard]] std::string setting_text(const SinkConfig& sink, const nlohmann::json& settings, const char* key);
+/// A delay between half the backoff and the whole of it (full jitter on the upper half), so that
+/// receivers recovering from an outage are not hit by every sender at the same moment.
+[[nodiscard]] std::chrono::seconds jittered(std::chrono::seconds backoff);
 
 /// A sink that cannot work as configured (settings unusable, callback not registered, kind not
 /// built in): every delivery fails with the reason, and waits for a run that can do better.

@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <random>
 
 namespace dpgcert {
 namespace {
@@ -25,6 +24,8 @@ namespace {
 using nlohmann::json;
 using lifecycle_detail::bad_setting;
 using lifecycle_detail::settings_of;
+using lifecycle_detail::setting_number;
+using lifecycle_detail::setting_text;
 
 constexpr std::int64_t kMaxTimeout = 300;
 constexpr std::int64_t kMaxAttempts = 100;
@@ -38,33 +39,19 @@ struct WebhookSettings {
   int max_attempts = 8;
 };
 
-std::int64_t number_in(const SinkConfig& sink, const json& j, const char* key, std::int64_t fallback, std::int64_t max) {
-  if (!j.contains(key)) return fallback;
-  if (!j[key].is_number_integer() || j[key].get<std::int64_t>() < 1 || j[key].get<std::int64_t>() > max) {
-    bad_setting(sink, std::string("\"") + key + "\" must be a whole number from 1 to " + std::to_string(max));
-  }
-  return j[key].get<std::int64_t>();
-}
-
-std::string text_in(const SinkConfig& sink, const json& j, const char* key) {
-  if (!j.contains(key)) return {};
-  if (!j[key].is_string() || j[key].get<std::string>().empty()) bad_setting(sink, std::string("\"") + key + "\" must be text");
-  return j[key].get<std::string>();
-}
-
 WebhookSettings webhook_settings(const SinkConfig& sink) {
   const json j = settings_of(sink);
   WebhookSettings s;
-  s.url = text_in(sink, j, "url");
+  s.url = setting_text(sink, j, "url");
   if (s.url.empty()) bad_setting(sink, "a webhook sink needs \"url\"");
   if (const auto why = lifecycle_detail::check_http_url(s.url)) bad_setting(sink, *why);
-  s.secret_file = text_in(sink, j, "secret_file");
-  s.secret_env = text_in(sink, j, "secret_env");
+  s.secret_file = setting_text(sink, j, "secret_file");
+  s.secret_env = setting_text(sink, j, "secret_env");
   if (s.secret_file.empty() == s.secret_env.empty()) {
     bad_setting(sink, "a webhook sink needs its signing secret from one place: \"secret_file\" or \"secret_env\"");
   }
-  s.timeout = std::chrono::seconds(number_in(sink, j, "timeout_seconds", 30, kMaxTimeout));
-  s.max_attempts = static_cast<int>(number_in(sink, j, "max_attempts", 8, kMaxAttempts));
+  s.timeout = std::chrono::seconds(setting_number(sink, j, "timeout_seconds", 30, kMaxTimeout));
+  s.max_attempts = static_cast<int>(setting_number(sink, j, "max_attempts", 8, kMaxAttempts));
   return s;
 }
 
@@ -99,15 +86,6 @@ Botan::secure_vector<std::uint8_t> load_key(const WebhookSettings& s) {
     throw Error(ErrorCode::invalid_argument, "the webhook secret variable $" + s.secret_env + " is not set");
   }
   return signing_key(SecretBytes::from_text(value), "in $" + s.secret_env);
-}
-
-/// Full jitter on the upper half: a delay between half the backoff and the whole of it, so that
-/// receivers recovering from an outage are not hit by every sender at the same moment.
-std::chrono::seconds jittered(std::chrono::seconds backoff) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const auto half = std::max<std::int64_t>(backoff.count() / 2, 1);
-  std::uniform_int_distribution<std::int64_t> pick(half, std::max(half, static_cast<std::int64_t>(backoff.count())));
-  return std::chrono::seconds(pick(rng));
 }
 
 class WebhookRunner final : public lifecycle_detail::SinkRunner {
@@ -159,7 +137,7 @@ class WebhookRunner final : public lifecycle_detail::SinkRunner {
       return SinkResult::abandon(why + "; gave up after " + std::to_string(d.attempts) + " attempt(s)");
     }
     if (r.retry_after) return SinkResult::retry_in(why + " (Retry-After honoured)", std::min(*r.retry_after, kMaxRetryAfter));
-    return SinkResult::retry_in(why, jittered(retry_delay(d.attempts)));
+    return SinkResult::retry_in(why, lifecycle_detail::jittered(retry_delay(d.attempts)));
   }
 
   WebhookSettings settings_;
@@ -193,7 +171,7 @@ SinkKindEntry webhook_sink_kind() {
   SinkOption attempts;
   attempts.key = "max_attempts";
   attempts.type = SinkOption::Type::seconds;  // a whole number from 1
-  attempts.help = "Attempts per event before a webhook gives up on it (default 8)";
+  attempts.help = "Attempts per event (webhook) or digest (smtp) before the sink gives up on it (default 8)";
   attempts.default_value = "8";
   k.info.name = "webhook";
   k.info.summary = "an HTTP POST per event, signed with HMAC-SHA256 (Standard Webhooks)";

@@ -51,9 +51,9 @@ std::optional<std::string> PgTransaction::organisation_cvr(std::int64_t id) {
 
 std::int64_t PgTransaction::insert_organisation(const Organisation& org, Time at, std::string_view who) {
   const Result r = q(
-      "INSERT INTO organisations (cvr, name, notes, created_at, created_by, updated_at) "
-      "VALUES ($1, $2, $3, $4, $5, $4) RETURNING id",
-      org.cvr, org.name, org.notes, to_unix(at), who);
+      "INSERT INTO organisations (cvr, name, notes, created_at, created_by, updated_at, language) "
+      "VALUES ($1, $2, $3, $4, $5, $4, $6) RETURNING id",
+      org.cvr, org.name, org.notes, to_unix(at), who, org.language);
   const std::int64_t id = r.integer(0, 0);
   int position = 0;
   for (const auto& c : org.contacts) {
@@ -64,7 +64,8 @@ std::int64_t PgTransaction::insert_organisation(const Organisation& org, Time at
 }
 
 void PgTransaction::update_organisation(std::int64_t id, const Organisation& org, Time at) {
-  w("UPDATE organisations SET name = $1, notes = $2, updated_at = $3 WHERE id = $4", org.name, org.notes, to_unix(at), id);
+  w("UPDATE organisations SET name = $1, notes = $2, updated_at = $3, language = $4 WHERE id = $5", org.name, org.notes,
+    to_unix(at), org.language, id);
   w("DELETE FROM contacts WHERE organisation_id = $1", id);
   int position = 0;
   for (const auto& c : org.contacts) {
@@ -75,7 +76,7 @@ void PgTransaction::update_organisation(std::int64_t id, const Organisation& org
 
 std::optional<Organisation> PgTransaction::organisation(std::string_view cvr) {
   const Result r = q(
-      "SELECT id, cvr, name, notes, created_at, created_by, updated_at FROM organisations WHERE cvr = $1", cvr);
+      "SELECT id, cvr, name, notes, created_at, created_by, updated_at, language FROM organisations WHERE cvr = $1", cvr);
   if (r.empty()) return std::nullopt;
   Organisation o;
   const std::int64_t id = r.integer(0, 0);
@@ -85,6 +86,7 @@ std::optional<Organisation> PgTransaction::organisation(std::string_view cvr) {
   o.created_at = from_unix(r.integer(0, 4));
   o.created_by = r.text(0, 5);
   o.updated_at = from_unix(r.integer(0, 6));
+  o.language = r.text(0, 7);
   const Result c = q("SELECT name, email, role FROM contacts WHERE organisation_id = $1 ORDER BY position", id);
   for (int i = 0; i < c.rows(); ++i) o.contacts.push_back({c.text(i, 0), c.text(i, 1), c.text(i, 2)});
   return o;

@@ -222,10 +222,17 @@ CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)
   WHERE status = 'active';
 )sql";
 
+// The organisation's language ("da" or "en"): what the smtp sink writes to its contacts in. The
+// same version on SQLite.
+constexpr std::string_view kV8 = R"sql(
+ALTER TABLE organisations ADD COLUMN language TEXT NOT NULL DEFAULT 'da' CHECK (language IN ('da', 'en'));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {4, "the store's model as of SQLite schema 4: inventory, sealed secrets, audit log, lifecycle, outbox", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the expiry index covers the record id (an index-only listing of what expires)", kV6},
+    {8, "organisations have a language (da, en) for the mail sent to their contacts", kV8},
 };
 
 }  // namespace

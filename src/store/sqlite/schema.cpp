@@ -320,6 +320,12 @@ DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at, event_seq) WHERE state = 'pending';
 )sql";
 
+// The organisation's language ("da" or "en"): what the smtp sink writes to its contacts in. The
+// same version on PostgreSQL.
+constexpr std::string_view kV8 = R"sql(
+ALTER TABLE organisations ADD COLUMN language TEXT NOT NULL DEFAULT 'da' CHECK (language IN ('da', 'en'));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
@@ -327,6 +333,7 @@ constexpr Migration kMigrations[] = {
     {4, "key wrappers and sinks by kind name: master key as kind and params, no CHECK on kinds", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the outbox's due index in claiming order (due time, event)", kV6},
+    {8, "organisations have a language (da, en) for the mail sent to their contacts", kV8},
 };
 
 }  // namespace

@@ -65,13 +65,15 @@ std::optional<std::string> SqliteTransaction::organisation_cvr(std::int64_t id) 
 
 std::int64_t SqliteTransaction::insert_organisation(const Organisation& org, Time at, std::string_view who) {
   db_.prepare(
-         "INSERT INTO organisations (cvr, name, notes, created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
+         "INSERT INTO organisations (cvr, name, notes, created_at, created_by, updated_at, language) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, org.cvr)
       .bind(2, org.name)
       .bind(3, org.notes)
       .bind(4, to_unix(at))
       .bind(5, who)
       .bind(6, to_unix(at))
+      .bind(7, org.language)
       .run();
   const std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
   write_contacts(db_, id, org.contacts);
@@ -79,11 +81,12 @@ std::int64_t SqliteTransaction::insert_organisation(const Organisation& org, Tim
 }
 
 void SqliteTransaction::update_organisation(std::int64_t id, const Organisation& org, Time at) {
-  db_.prepare("UPDATE organisations SET name = ?, notes = ?, updated_at = ? WHERE id = ?")
+  db_.prepare("UPDATE organisations SET name = ?, notes = ?, updated_at = ?, language = ? WHERE id = ?")
       .bind(1, org.name)
       .bind(2, org.notes)
       .bind(3, to_unix(at))
-      .bind(4, id)
+      .bind(4, org.language)
+      .bind(5, id)
       .run();
   db_.prepare("DELETE FROM contacts WHERE organisation_id = ?").bind(1, id).run();
   write_contacts(db_, id, org.contacts);
@@ -94,7 +97,7 @@ std::optional<Organisation> SqliteTransaction::organisation(std::string_view cvr
   std::int64_t id = 0;
   {
     auto st = db_.prepare(
-        "SELECT id, cvr, name, notes, created_at, created_by, updated_at FROM organisations WHERE cvr = ?");
+        "SELECT id, cvr, name, notes, created_at, created_by, updated_at, language FROM organisations WHERE cvr = ?");
     st.bind(1, cvr);
     if (!st.step()) return std::nullopt;
     id = st.integer(0);
@@ -104,6 +107,7 @@ std::optional<Organisation> SqliteTransaction::organisation(std::string_view cvr
     o.created_at = from_unix(st.integer(4));
     o.created_by = st.text(5);
     o.updated_at = from_unix(st.integer(6));
+    o.language = st.text(7);
   }
   auto st = db_.prepare("SELECT name, email, role FROM contacts WHERE organisation_id = ? ORDER BY position");
   st.bind(1, id);

@@ -29,6 +29,15 @@ DPGCERT_C_API int dpgcert_store_edit_organisation(struct dpgcert_store *store, c
  *  Errors: DPGCERT_E_NOT_FOUND, DPGCERT_E_BUFFER_TOO_SMALL, DPGCERT_E_NULL_ARGUMENT. */
 DPGCERT_C_API int dpgcert_store_organisation_name(const struct dpgcert_store *store, const char *cvr, char *buf,
                                                   size_t *len);
+/** Sets the language of the mail an smtp sink sends to the organisation's contacts: "da" or "en".
+ *  Errors: DPGCERT_E_NOT_FOUND, DPGCERT_E_INVALID_ARGUMENT (another language), DPGCERT_E_IO,
+ *  DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_set_organisation_language(struct dpgcert_store *store, const char *cvr,
+                                                          const char *language);
+/** The organisation's language ("da" or "en") into a caller buffer (size negotiation as for all
+ *  text). Errors: DPGCERT_E_NOT_FOUND, DPGCERT_E_BUFFER_TOO_SMALL, DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_store_organisation_language(const struct dpgcert_store *store, const char *cvr, char *buf,
+                                                      size_t *len);
 /** Adds a contact (name and role may be NULL). Errors: DPGCERT_E_CONFLICT (a contact with that
  *  e-mail address), DPGCERT_E_NOT_FOUND, DPGCERT_E_INVALID_ARGUMENT (no '@'), DPGCERT_E_IO,
  *  DPGCERT_E_NULL_ARGUMENT. */
