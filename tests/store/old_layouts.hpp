@@ -26,9 +26,13 @@ inline void key_header_to_schema_3(RawSqlite& raw) {
       "DROP TABLE master_key; ALTER TABLE master_key_v1 RENAME TO master_key;");
 }
 
+/// The layout of schema version 6: no token_keys (migration 7).
+inline void to_schema_6_layout(RawSqlite& raw) { raw.exec("DROP TABLE IF EXISTS token_keys;"); }
+
 /// The layout of schema version 4: no settings table, no audit_log.command_time (SQLite >= 3.35
-/// drops a column; the append-only triggers do not name it).
+/// drops a column; the append-only triggers do not name it), and nothing later.
 inline void to_schema_4_layout(RawSqlite& raw) {
+  to_schema_6_layout(raw);
   raw.exec("DROP TABLE IF EXISTS settings; ALTER TABLE audit_log DROP COLUMN command_time;");
 }
 
