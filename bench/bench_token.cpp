@@ -31,8 +31,8 @@ constexpr const char* kPin = "bench-pin";
 struct Setup {
   std::optional<bench::TempDir> dir;
   std::string why_not;  ///< Why the token benchmarks skip ("" when they run).
-  std::shared_ptr<const KeyWrapper> software;
-  std::shared_ptr<const KeyWrapper> on_token;
+  std::shared_ptr<const vault::KeyWrapper> software;
+  std::shared_ptr<const vault::KeyWrapper> on_token;
   std::optional<token::Token> token;
   std::string key_uri;
   EVP_PKEY* key = nullptr;  ///< The same RSA key, in process (OpenSSL).
@@ -85,7 +85,7 @@ bool skip(benchmark::State& state) {
   return true;
 }
 
-void unwrap(benchmark::State& state, const KeyWrapper& w) {
+void unwrap(benchmark::State& state, const vault::KeyWrapper& w) {
   const std::vector<std::byte> data_key(32, std::byte{0x42});
   const auto wrapped = w.wrap(data_key, "bench context");
   for (auto _ : state) {
