@@ -10,6 +10,7 @@
 #include <dpgcert/pkcs12.hpp>
 #include <dpgcert/secret.hpp>
 #include <dpgcert/store.hpp>
+#include <dpgcert/token.hpp>
 #include <dpgcert/validation.hpp>
 #include <dpgcert/x509.hpp>
 
@@ -39,6 +40,9 @@ struct dpgcert_pkcs12 {
 };
 struct dpgcert_report {
   dpgcert::ValidationReport report;
+};
+struct dpgcert_token {
+  dpgcert::token::Token token;
 };
 struct dpgcert_store {
   std::unique_ptr<dpgcert::Store> store;

@@ -232,6 +232,24 @@ struct UnsealedBundle {
   Pkcs12Bundle bundle;    ///< Loaded from `pkcs12` with `password`.
   SecretBytes pkcs12;     ///< The PKCS#12 file as it was imported.
   SecretBytes password;   ///< Its password.
+  /// From Store::current_bundle() for a certificate whose key is on a PKCS#11 token
+  /// (Store::import_to_token()): the `pkcs11:` URI of the private key, to sign and decrypt with
+  /// through token::Token. Then `bundle` holds the certificate and chain but no private key, and
+  /// `pkcs12` and `password` are empty. Absent otherwise.
+  std::optional<std::string> key_uri;
+};
+
+/// Where a certificate's private key is on a PKCS#11 token (Store::import_to_token()). URIs only,
+/// nothing secret. A value.
+struct TokenKeyRecord {
+  std::string fingerprint;
+  std::string token_uri;        ///< The token, with its label and serial.
+  std::string key_uri;          ///< The private key object (id=, object=, type=private).
+  std::string certificate_uri;  ///< The certificate object.
+  std::string object_id;        ///< CKA_ID of the key, public key and certificate, lowercase hex.
+  Time imported_at{};
+  std::string imported_by;
+  std::size_t created = 0;      ///< From import_to_token(): objects created by that call (0: all were there).
 };
 
 // ---- queries --------------------------------------------------------------------------------
@@ -369,6 +387,10 @@ namespace store_detail {
 struct Access;
 }  // namespace store_detail
 
+namespace token {
+class Token;
+}  // namespace token
+
 /// The inventory of organisations, mailboxes and certificates.
 ///
 /// A handle to one store; the backend is private and chosen by the location (SQLite today; a
@@ -488,6 +510,27 @@ class DPGCERT_API Store final {
   [[nodiscard]] std::optional<UnsealedBundle> current_bundle(std::string_view mailbox) const;
   /// Any certificate's bundle, unsealed (e.g. to export it). Error(not_found).
   [[nodiscard]] UnsealedBundle unseal(std::string_view fingerprint) const;
+
+  // -- keys on PKCS#11 tokens (docs/tokens.md) --
+  /// Puts a certificate's private key (sensitive, not extractable), public key and certificate on
+  /// `token` (token::Token::import_key(): idempotent, all or nothing) and records the URIs
+  /// ("certificate.token_import" in the audit log, unless nothing changed). From then on
+  /// current_bundle() returns the key's URI instead of the key. The certificate keeps its
+  /// lifecycle tracking; its successor is imported beside it. Needs the master key (to unseal
+  /// the PKCS#12). Error(not_found) for an unknown certificate; the token's errors as
+  /// token::Token says.
+  TokenKeyRecord import_to_token(std::string_view fingerprint, const token::Token& token, std::string_view actor = {});
+  /// Where a certificate's key is on a token; std::nullopt when it is not. Error(not_found) for an
+  /// unknown certificate.
+  [[nodiscard]] std::optional<TokenKeyRecord> token_key(std::string_view fingerprint) const;
+  /// Every certificate whose key is on a token, in the order they were stored.
+  [[nodiscard]] std::vector<TokenKeyRecord> token_keys() const;
+  /// Removes a certificate's objects from `token` (the token it was imported to) and forgets
+  /// them ("certificate.token_remove"); returns how many objects were destroyed. Only for a
+  /// certificate that is no longer active (retired, superseded or revoked): Error(conflict) for an
+  /// active one, Error(not_found) when its key is on no token, Error(invalid_argument) when
+  /// `token` is another token than the recorded one.
+  std::size_t remove_from_token(std::string_view fingerprint, const token::Token& token, std::string_view actor = {});
 
   // -- the master key, the log, the store --
   /// Re-wraps every data key under a new master key in one transaction; ciphertexts are not

@@ -15,6 +15,10 @@
 #include <string_view>
 #include <vector>
 
+namespace dpgcert {
+class Pkcs12Bundle;
+}  // namespace dpgcert
+
 namespace dpgcert::token {
 
 /// An RFC 7512 `pkcs11:` URI taken apart: which module, which token, which object. A value.
@@ -76,6 +80,16 @@ struct TokenCertificate {
   bool has_private_key = false;     ///< A private key with the same CKA_ID is on the token.
 };
 
+/// What Token::import_key() put on the token, or found there already. A value.
+struct TokenImport {
+  std::string key_uri;          ///< pkcs11: URI of the private key (token label and serial, id, label, type=private).
+  std::string public_key_uri;   ///< ... of the public key (type=public).
+  std::string certificate_uri;  ///< ... of the certificate (type=cert).
+  std::string id_hex;           ///< The CKA_ID the three objects share (SHA-1 of the public key), lowercase hex.
+  std::string label;            ///< The CKA_LABEL they share (the certificate's common name).
+  std::size_t created = 0;      ///< Objects this call created: 3 for a first import, 0 when all were there.
+};
+
 /// RSA signature schemes a token key signs with (the digest is SHA-256, computed in process).
 enum class SignScheme { rsa_pkcs1v15_sha256, rsa_pss_sha256 };
 /// RSA decryption schemes (OAEP with SHA-256 or SHA-1 and MGF1 of the same; PKCS#1 v1.5 as
@@ -99,6 +113,22 @@ class DPGCERT_API Token final {
   [[nodiscard]] TokenInfo info() const;
   /// Every certificate object on the token.
   [[nodiscard]] std::vector<TokenCertificate> certificates() const;
+
+  /// Puts the bundle's private key, its public key and its leaf certificate on the token, with
+  /// one CKA_ID (the SHA-1 of the public key, as pkcs11-tool shows it) and CKA_LABEL the leaf's
+  /// common name (else its subject). The private key is CKA_SENSITIVE, not CKA_EXTRACTABLE,
+  /// CKA_PRIVATE, for signing and decrypting. Idempotent: objects with that id that are there
+  /// already (the same certificate) are kept, only missing ones are created. All or nothing:
+  /// when a step fails, the objects this call created are destroyed (by handle) before the
+  /// error is thrown. Throws Error(invalid_argument) for a bundle without a leaf or key, or whose
+  /// key does not match the leaf; Error(unsupported) for a key that is not RSA; Error(conflict)
+  /// when a certificate with that id but other content is on the token; errors of the token as
+  /// open() says.
+  TokenImport import_key(const Pkcs12Bundle& bundle) const;
+  /// Destroys the private key, public key and certificate that `objects` names (its id= or
+  /// object=, any type); returns how many were destroyed (0 when none matched). Throws
+  /// Error(invalid_argument) when the URI names no object.
+  std::size_t remove_objects(const TokenUri& objects) const;
 
   /// Signs `message` with the private key `key` names (the token and `id=` or `object=`): SHA-256
   /// in process, the RSA operation in the token. Throws Error(not_found) when no private key

@@ -154,6 +154,18 @@ struct PolicyRow {
   std::string updated_by;
 };
 
+/// A certificate's key on a PKCS#11 token (table token_keys, migration 7): where Store::import_to_token
+/// put it. URIs only; nothing secret.
+struct TokenKeyRow {
+  std::int64_t certificate_id = 0;
+  std::string token_uri;        ///< The token (label and serial).
+  std::string key_uri;          ///< The private key object.
+  std::string certificate_uri;  ///< The certificate object.
+  std::string object_id;        ///< CKA_ID, lowercase hex.
+  Time imported_at{};
+  std::string imported_by;
+};
+
 /// A configured sink: kind and settings as text.
 struct SinkRow {
   std::string name;
@@ -290,6 +302,15 @@ class Transaction {
   [[nodiscard]] virtual std::vector<WrappedKeys> wrapped_keys(std::int64_t after_id, std::size_t limit) = 0;
   virtual void update_wrapped_keys(std::int64_t certificate_id, std::span<const std::byte> pkcs12_key,
                                    std::span<const std::byte> password_key) = 0;
+
+  // -- keys on tokens (migration 7) --
+  /// Records (or replaces) where a certificate's key is on a token.
+  virtual void put_token_key(const TokenKeyRow& row) = 0;
+  [[nodiscard]] virtual std::optional<TokenKeyRow> token_key(std::int64_t certificate_id) = 0;
+  /// Every recorded token key, by certificate id.
+  [[nodiscard]] virtual std::vector<TokenKeyRow> token_keys() = 0;
+  /// Forgets a certificate's token key; false when none was recorded.
+  virtual bool delete_token_key(std::int64_t certificate_id) = 0;
 
   // -- audit log --
   /// Appends a line (its id is the backend's; command_time may be absent).

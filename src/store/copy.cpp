@@ -21,9 +21,9 @@ namespace {
 
 /// Tables in the order they are copied: parents first (foreign keys are checked at the commit
 /// anyway). Tables a backend adds that are not named here follow in name order.
-constexpr std::array<std::string_view, 16> kCopyOrder = {
+constexpr std::array<std::string_view, 17> kCopyOrder = {
     "master_key", "organisations", "contacts", "mailboxes", "certificates", "certificate_documents", "secrets",
-    "audit_log",  "renewal_policies", "lifecycle", "lifecycle_pending", "events", "sinks", "deliveries",
+    "token_keys", "audit_log",  "renewal_policies", "lifecycle", "lifecycle_pending", "events", "sinks", "deliveries",
     "lifecycle_counters", "settings"};
 
 constexpr std::size_t kBatch = 500;

@@ -2,6 +2,7 @@
 // another process, unsealing bundles (the gateway's current_bundle call), rotating the key.
 #include "store/import_plan.hpp"
 #include "store/store_impl.hpp"
+#include "pkcs12/bundle_impl.hpp"
 
 #include <dpgcert/error.hpp>
 
@@ -17,6 +18,7 @@ struct Unsealed {
   CertificateRecord record;
   SecretBytes pkcs12;
   SecretBytes password;
+  std::optional<std::string> key_uri;  ///< The key is on a token (token_keys).
 };
 
 vault::KeyHeader header_of(store::Transaction& tx) {
@@ -33,7 +35,7 @@ Unsealed unseal_in(const Store::Impl& s, store::Transaction& tx, std::int64_t id
   try {
     SecretBytes p12 = v.open(sealed->pkcs12, seal_context(id, rec.fingerprint, "pkcs12"));
     SecretBytes pw = v.open(sealed->password, seal_context(id, rec.fingerprint, "password"));
-    return Unsealed{std::move(rec), std::move(p12), std::move(pw)};
+    return Unsealed{std::move(rec), std::move(p12), std::move(pw), std::nullopt};
   } catch (const Error&) {
     throw Error(ErrorCode::malformed, "store: the sealed secret of certificate " + rec.fingerprint +
                                           " does not open under this store's master key: it was altered or moved "
@@ -43,7 +45,7 @@ Unsealed unseal_in(const Store::Impl& s, store::Transaction& tx, std::int64_t id
 
 UnsealedBundle load(const Store::Impl& s, Unsealed u) {
   Pkcs12Bundle bundle = load_pkcs12(u.pkcs12.bytes(), u.password, *s.ctx);
-  return UnsealedBundle{std::move(u.record), std::move(bundle), std::move(u.pkcs12), std::move(u.password)};
+  return UnsealedBundle{std::move(u.record), std::move(bundle), std::move(u.pkcs12), std::move(u.password), std::nullopt};
 }
 
 }  // namespace
@@ -79,11 +81,24 @@ std::optional<UnsealedBundle> Store::current_bundle(std::string_view mailbox) co
       if (!row) throw Error(ErrorCode::not_found, "store: no mailbox " + address);
       const auto id = tx.current_for_mailbox(row->id);
       if (!id) return std::nullopt;
-      return unseal_in(s, tx, *id);
+      Unsealed un = unseal_in(s, tx, *id);
+      if (const auto on_token = tx.token_key(*id)) un.key_uri = on_token->key_uri;
+      return un;
     });
   }
   if (!u) return std::nullopt;
-  return load(s, std::move(*u));
+  if (!u->key_uri) return load(s, std::move(*u));
+  // The key is on a token: the gateway gets its URI, the certificate and the chain, never the
+  // key (it is wiped with the loaded bundle here).
+  Pkcs12Bundle loaded = load_pkcs12(u->pkcs12.bytes(), u->password, *s.ctx);
+  auto impl = std::make_unique<Pkcs12Bundle::Impl>();
+  impl->leaf = loaded.leaf();
+  impl->chain = loaded.chain();
+  impl->certificates = loaded.certificates();
+  impl->friendly_name = loaded.friendly_name();
+  impl->profile = loaded.profile();
+  return UnsealedBundle{std::move(u->record), Pkcs12Bundle(std::move(impl)), SecretBytes{}, SecretBytes{},
+                        std::move(u->key_uri)};
 }
 
 UnsealedBundle Store::unseal(std::string_view fingerprint) const {

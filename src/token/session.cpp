@@ -144,7 +144,14 @@ std::vector<std::byte> Session::encrypt(CK_MECHANISM& mechanism, CK_OBJECT_HANDL
 }
 
 SecretBytes Session::decrypt(CK_MECHANISM& mechanism, CK_OBJECT_HANDLE key, std::span<const std::byte> in) const {
-  check_rv(f().C_DecryptInit(handle_, &mechanism, key), "start a decryption");
+  const CK_RV init = f().C_DecryptInit(handle_, &mechanism, key);
+  // SoftHSM 2.6 answers CKR_ARGUMENTS_BAD to OAEP parameters it does not support (SHA-256): the
+  // token refuses the mechanism, which is not the ciphertext's fault.
+  if (init == CKR_ARGUMENTS_BAD) {
+    throw Error(ErrorCode::unsupported, "token: cannot start a decryption: CKR_ARGUMENTS_BAD (token '" + info_.label +
+                                            "' does not support the mechanism's parameters)");
+  }
+  check_rv(init, "start a decryption");
   SecretBytes out = SecretBytes::zeroed(in.size() + 64);
   CK_ULONG n = out.size();
   check_rv(f().C_Decrypt(handle_, reinterpret_cast<CK_BYTE*>(const_cast<std::byte*>(in.data())), in.size(),

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstring>
+#include <type_traits>
 
 namespace dpgcert::vault {
 namespace {
@@ -74,7 +75,8 @@ class Pkcs11KeyWrapper final : public KeyWrapper {
       CK_GCM_PARAMS params{reinterpret_cast<CK_BYTE*>(nonce.data()), kNonce, kNonce * 8,
                            reinterpret_cast<CK_BYTE*>(const_cast<char*>(ad.data())), ad.size(), kTag * 8};
       CK_MECHANISM m{CKM_AES_GCM, &params, sizeof params};
-      const auto sealed = session_->encrypt(m, object(CKO_SECRET_KEY), key);
+      const auto sealed =
+          with_object(CKO_SECRET_KEY, [&](CK_OBJECT_HANDLE h) { return session_->encrypt(m, h, key); });
       std::vector<std::byte> out{kGcmVersion};
       out.insert(out.end(), nonce.begin(), nonce.end());
       out.insert(out.end(), sealed.begin(), sealed.end());
@@ -88,7 +90,8 @@ class Pkcs11KeyWrapper final : public KeyWrapper {
     std::memcpy(plain.data() + key.size(), binding.data(), kBinding);
     CK_RSA_PKCS_OAEP_PARAMS params{CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, nullptr, 0};
     CK_MECHANISM m{CKM_RSA_PKCS_OAEP, &params, sizeof params};
-    const auto sealed = session_->encrypt(m, object(CKO_PUBLIC_KEY), plain.bytes());
+    const auto sealed =
+        with_object(CKO_PUBLIC_KEY, [&](CK_OBJECT_HANDLE h) { return session_->encrypt(m, h, plain.bytes()); });
     std::vector<std::byte> out{kRsaVersion};
     out.insert(out.end(), sealed.begin(), sealed.end());
     return out;
@@ -110,11 +113,13 @@ class Pkcs11KeyWrapper final : public KeyWrapper {
         CK_GCM_PARAMS params{reinterpret_cast<CK_BYTE*>(nonce.data()), kNonce, kNonce * 8,
                              reinterpret_cast<CK_BYTE*>(const_cast<char*>(ad.data())), ad.size(), kTag * 8};
         CK_MECHANISM m{CKM_AES_GCM, &params, sizeof params};
-        plain = session_->decrypt(m, object(CKO_SECRET_KEY), wrapped.subspan(1 + kNonce));
+        plain = with_object(CKO_SECRET_KEY,
+                            [&](CK_OBJECT_HANDLE h) { return session_->decrypt(m, h, wrapped.subspan(1 + kNonce)); });
       } else {
         CK_RSA_PKCS_OAEP_PARAMS params{CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, nullptr, 0};
         CK_MECHANISM m{CKM_RSA_PKCS_OAEP, &params, sizeof params};
-        plain = session_->decrypt(m, object(CKO_PRIVATE_KEY), wrapped.subspan(1));
+        plain = with_object(CKO_PRIVATE_KEY,
+                            [&](CK_OBJECT_HANDLE h) { return session_->decrypt(m, h, wrapped.subspan(1)); });
       }
     } catch (const Error& e) {
       // A token says "does not decrypt" in several ways (SoftHSM: CKR_ENCRYPTED_DATA_INVALID or
@@ -138,18 +143,38 @@ class Pkcs11KeyWrapper final : public KeyWrapper {
   }
 
  private:
-  /// The key object of `klass` the URI names (found each time: handles do not outlive sessions).
-  CK_OBJECT_HANDLE object(CK_OBJECT_CLASS klass) const {
+  /// Runs `op(handle)` with the key object of `klass` the URI names. The handle is looked up once
+  /// and kept for the session's life: a look-up (C_FindObjects*, which SoftHSM answers after
+  /// re-reading its token folder) cost three times the AES unwrap itself (bench/README.md). When
+  /// the call with a kept handle fails (the object may have been destroyed and made again), the
+  /// handle is looked up afresh and the call made once more, so a stale handle never decides the
+  /// error. The caller holds the session's mutex.
+  template <class Op>
+  std::invoke_result_t<Op&, CK_OBJECT_HANDLE> with_object(CK_OBJECT_CLASS klass, Op&& op) const {
+    auto& slot = klass == CKO_PUBLIC_KEY ? public_handle_ : private_handle_;
+    if (slot != CK_INVALID_HANDLE) {
+      try {
+        return op(slot);
+      } catch (const Error&) {
+        slot = CK_INVALID_HANDLE;
+      }
+    }
     const CK_ATTRIBUTE extra[] = {attr(CKA_CLASS, klass)};
     TokenUri key;
     key.object_label = uri_.object_label;
     key.id = uri_.id;
-    return session_->find_one(key, extra, "master key");
+    const CK_OBJECT_HANDLE h = session_->find_one(key, extra, "master key");
+    auto result = op(h);
+    slot = h;
+    return result;
   }
 
   std::shared_ptr<Session> session_;
   Scheme scheme_;
   TokenUri uri_;
+  /// Kept key handles (with_object()): the public key (RSA wrapping), the secret or private key.
+  mutable CK_OBJECT_HANDLE public_handle_ = CK_INVALID_HANDLE;
+  mutable CK_OBJECT_HANDLE private_handle_ = CK_INVALID_HANDLE;
 };
 
 /// Opens the token a key URI names and logs in.

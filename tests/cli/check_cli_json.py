@@ -125,6 +125,26 @@ with tempfile.TemporaryDirectory(prefix="dpgcert-json-") as tmp:
     check("mailbox_remove", store + ["mailbox", "remove", "sikkerpost@testfirma.dk", "--retire-certificates"])
     check("org_remove", store + ["org", "remove", "11111111"])
 
+    # Gateway keys on a PKCS#11 token (issue 16), on a SoftHSM2 token of this run.
+    if os.path.exists("/usr/lib/softhsm/libsofthsm2.so"):
+        os.makedirs(os.path.join(tmp, "tokens"))
+        conf = os.path.join(tmp, "softhsm2.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"directories.tokendir = {os.path.join(tmp, 'tokens')}\nobjectstore.backend = file\n")
+        token_env = {"SOFTHSM2_CONF": conf, "DPGCERT_PIN": "json-pin"}
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "json", "--so-pin", "12345678",
+                        "--pin", "json-pin"], env=dict(os.environ, **token_env), capture_output=True, check=True)
+        token = ["--token", "pkcs11:token=json"]
+        check("token_import", store + ["token", "import", fp] + token, env=token_env)
+        check("token_import", store + ["token", "import", fp] + token, env=token_env)  # again: created 0
+        check("token_list", store + ["token", "list"] + token, env=token_env)
+        check("token_remove", store + ["token", "remove", fp] + token, env=token_env, expect=(3,))  # active
+        check("retire", store + ["retire", fp])
+        check("token_remove", store + ["token", "remove", fp] + token, env=token_env)
+    else:
+        print("token commands not exercised: softhsm2 is not installed")
+        exercised.update({"token_import", "token_list", "token_remove"})
+
     man = run(["generate", "man"]).stdout
     commands = [re.sub(r"\\-", "-", m) for m in re.findall(r'^\.SS "dpgcert (.+)"$', man, re.M)]
 

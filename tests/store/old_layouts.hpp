@@ -26,8 +26,11 @@ inline void key_header_to_schema_3(RawSqlite& raw) {
       "DROP TABLE master_key; ALTER TABLE master_key_v1 RENAME TO master_key;");
 }
 
-/// The layout of schema version 6: organisations without a language (migration 8).
-inline void to_schema_6_layout(RawSqlite& raw) { raw.exec("ALTER TABLE organisations DROP COLUMN language;"); }
+/// The layout of schema version 6: organisations without a language (migration 8), no token_keys
+/// (migration 7).
+inline void to_schema_6_layout(RawSqlite& raw) {
+  raw.exec("ALTER TABLE organisations DROP COLUMN language; DROP TABLE IF EXISTS token_keys;");
+}
 
 /// The layout of schema version 4: no settings table, no audit_log.command_time (SQLite >= 3.35
 /// drops a column; the append-only triggers do not name it), and what later versions added undone.

@@ -138,4 +138,61 @@ TEST_SUITE("cli token") {
       CHECK(w.run_json("export " + fp + " --out " + q(w.dir / "f.p12") + " --password-env DPGCERT_TEST_NEW_PW")["fingerprint_sha256"] == fp);
     }
   }
+
+  TEST_CASE("token import puts a stored certificate's key on the token - once - and token list shows it") {
+    DPGCERT_REQUIRE_TOOL();
+    DPGCERT_REQUIRE_SOFTHSM();
+    test::SoftHsmToken token("cli-import");
+    TokenWorkspace w;
+    REQUIRE(w.run_json("store init --key-file " + q(w.dir / "master.key"))["key_source"] == "key_file");
+    const json imp = w.run_json("import " + data("oces2-prod/foces.p12") + " " + w.import_options());
+    const std::string fp = imp[0]["fingerprint_sha256"].get<std::string>();
+    const std::string uri = test::shell_quote(token.uri());
+
+    // No PIN, a wrong PIN: typed errors, nothing on the token.
+    CHECK(w.run_json("token import " + fp + " --token " + uri, 64)["error"]["code"] == "invalid_argument");
+    {
+      const test::ScopedEnv pin("DPGCERT_PIN", std::string("wrong-pin"));
+      const json bad = w.run_json("token import " + fp + " --token " + uri, 3);
+      CHECK(bad["error"]["code"] == "bad_password");
+      CHECK(bad.dump().find("wrong-pin") == std::string::npos);
+    }
+    const json empty = w.run_json("--pin-file " + q(w.pin_file) + " token list --token " + uri);
+    CHECK(empty.empty());
+
+    const json first = w.run_json("--pin-file " + q(w.pin_file) + " token import " + fp.substr(0, 12) + " --token " + uri);
+    CHECK(first["fingerprint_sha256"] == fp);
+    CHECK(first["created"] == 3);
+    CHECK(first["key"].get<std::string>().find("type=private") != std::string::npos);
+    const json again = w.run_json("--pin-file " + q(w.pin_file) + " token import " + fp + " --token " + uri);
+    CHECK(again["created"] == 0);
+    CHECK(again["key"] == first["key"]);
+
+    const json listed = w.run_json("--pin-file " + q(w.pin_file) + " token list --token " + uri);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["fingerprint_sha256"] == fp);
+    CHECK(listed[0]["has_private_key"] == true);
+    CHECK(listed[0]["uri"].get<std::string>().find("serial=" + token.serial()) != std::string::npos);
+    CHECK(listed[0]["subject"].get<std::string>().find("CN=") != std::string::npos);
+    CHECK_FALSE(listed[0]["serial"].get<std::string>().empty());
+    CHECK(listed[0]["not_after"].get<std::string>().size() == 20);
+    const auto text = w.run("--pin-file " + q(w.pin_file) + " token list --token " + uri);
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find(listed[0]["serial"].get<std::string>()) != std::string::npos);
+    CHECK(text.out.find("pkcs11:") != std::string::npos);
+
+    // The audit log has the import once; the store file holds no PIN.
+    const json audit = w.run_json("audit --limit 0");
+    int imports = 0;
+    for (const auto& line : audit) imports += line["action"] == "certificate.token_import" ? 1 : 0;
+    CHECK(imports == 1);
+    CHECK(file_text(w.store).find(test::kTestPin) == std::string::npos);
+
+    // Active: removal is refused; retired: the objects go.
+    CHECK(w.run_json("--pin-file " + q(w.pin_file) + " token remove " + fp + " --token " + uri, 3)["error"]["code"] ==
+          "conflict");
+    (void)w.run_json("retire " + fp);
+    CHECK(w.run_json("--pin-file " + q(w.pin_file) + " token remove " + fp + " --token " + uri)["removed"] == 3);
+    CHECK(w.run_json("--pin-file " + q(w.pin_file) + " token list --token " + uri).empty());
+  }
 }

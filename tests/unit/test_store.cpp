@@ -713,6 +713,7 @@ TEST_SUITE("store") {
       testing::RawSqlite raw(db);
       raw.exec("DROP INDEX deliveries_due;"
                "CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';"
+               "DROP TABLE token_keys;"
                "DELETE FROM schema_version WHERE version > 5;");
       testing::to_schema_6_layout(raw);
       CHECK(raw.fails("SELECT language FROM organisations"));

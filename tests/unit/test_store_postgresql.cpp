@@ -204,6 +204,7 @@ TEST_SUITE("store_postgresql") {
         " INCLUDE (status, not_before, organisation_id, mailbox_id, cvr, generation, type, environment, oces_id, common_name)"
         " WHERE status = 'active';"
         " ALTER TABLE organisations DROP COLUMN language;"
+        " DROP TABLE token_keys;"
         " DELETE FROM schema_version WHERE version > 5; COMMIT",
         *uri);
     CHECK(testing::postgresql_admin(def_sql, *uri).find("(id") == std::string::npos);

@@ -41,6 +41,8 @@ void add_inventory_commands(CLI::App& app, const StoreGlobal& global, CommandRun
 void add_import_commands(CLI::App& app, const StoreGlobal& global, const Config& config, CommandRuns& runs);
 /// list, show, export, retire, key rotate, audit (certificate_cli.cpp).
 void add_certificate_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs);
+/// token import/list/remove (token_cli.cpp).
+void add_token_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs);
 /// check, digest, metrics, sink add/list/remove, org policy (lifecycle_cli.cpp; after
 /// add_inventory_commands, whose org group it extends).
 void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRuns& runs);

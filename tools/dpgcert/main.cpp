@@ -93,6 +93,7 @@ int run_main(int argc, char** argv) {
   add_import_commands(app, store_global, config, runs);
   add_certificate_commands(app, store_global, runs);
   add_lifecycle_commands(app, store_global, runs);
+  add_token_commands(app, store_global, runs);
 
   // Hidden: the man page and the bash completion, generated from the definitions above (the build
   // runs these; see tools/dpgcert/CMakeLists.txt).

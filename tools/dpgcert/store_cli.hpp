@@ -244,6 +244,23 @@ int run_show(const StoreGlobal& global, const ShowOptions& options);
 int run_export(const StoreGlobal& global, const ExportOptions& options);
 int run_retire(const StoreGlobal& global, const RetireOptions& options);
 int run_key_rotate(const StoreGlobal& global, const KeyRotateOptions& options);
+
+/// token import / remove: a stored certificate's key and a token.
+struct TokenImportOptions {
+  Common common;
+  std::string fingerprint;
+  std::string token;  ///< --token pkcs11:token=LABEL (or serial=)
+};
+
+/// token list: the certificates on a token.
+struct TokenListOptions {
+  Common common;
+  std::string token;  ///< --token; empty: every token p11-kit finds
+};
+
+int run_token_import(const StoreGlobal& global, const TokenImportOptions& options);
+int run_token_remove(const StoreGlobal& global, const TokenImportOptions& options);
+int run_token_list(const StoreGlobal& global, const TokenListOptions& options);
 int run_audit(const StoreGlobal& global, const AuditOptions& options);
 
 }  // namespace dpgcert::cli

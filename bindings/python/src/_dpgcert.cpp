@@ -22,6 +22,7 @@ PYBIND11_MODULE(_dpgcert, m) {
   bind_x509(m);
   bind_pkcs12(m);
   bind_validation(m);
+  bind_token(m);
   bind_store(m);
   bind_inventory(m);
   bind_lifecycle(m);

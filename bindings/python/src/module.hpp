@@ -41,6 +41,8 @@ void bind_pkcs12(py::module_& m);
 void bind_validation(py::module_& m);
 /// CertificateSummary, ImportResult, Store (store.cpp).
 void bind_store(py::module_& m);
+/// Token (token.cpp); before bind_store, whose methods take one.
+void bind_token(py::module_& m);
 /// Organisation, Contact, Mailbox, RemovalResult and the inventory methods of Store (inventory.cpp;
 /// after bind_store).
 void bind_inventory(py::module_& m);

@@ -2,6 +2,7 @@
 #include "module.hpp"
 
 #include <dpgcert/pkcs12.hpp>
+#include <dpgcert/token.hpp>
 #include <dpgcert/vault.hpp>
 
 namespace dpgcert::python {
@@ -225,6 +226,39 @@ void bind_store(py::module_& m) {
           py::arg("mailbox"),
           "The active certificate of a mailbox, unsealed and opened; None when it has none. "
           "NotFoundError for an unknown mailbox.")
+      .def(
+          "current_key_uri",
+          [](const PyStore& self, const std::string& mailbox) -> std::optional<std::string> {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            auto current = store->current_bundle(mailbox);
+            if (!current) throw Error(ErrorCode::not_found, "the mailbox has no active certificate");
+            return current->key_uri;
+          },
+          py::arg("mailbox"),
+          "The pkcs11: URI of the private key of a mailbox's current certificate when the key is on a token "
+          "(sign and decrypt with Token), else None (the key is in current_bundle()).")
+      .def(
+          "import_to_token",
+          [](const PyStore& self, const std::string& fingerprint, const token::Token& t) {
+            const auto store = self.get();
+            TokenKeyRecord r;
+            {
+              py::gil_scoped_release unlocked;
+              r = store->import_to_token(fingerprint, t);
+            }
+            py::dict d;
+            d["fingerprint"] = r.fingerprint;
+            d["token"] = r.token_uri;
+            d["key"] = r.key_uri;
+            d["certificate"] = r.certificate_uri;
+            d["id"] = r.object_id;
+            d["created"] = r.created;
+            return d;
+          },
+          py::arg("fingerprint"), py::arg("token"),
+          "Puts a stored certificate's private key (sensitive, not extractable), public key and certificate on "
+          "the token and records it; idempotent ('created' is 0 when all were there).")
       .def(
           "copy_to",
           [](const PyStore& self, const std::string& location) {

@@ -86,6 +86,10 @@ class PgTransaction final : public store::Transaction {
   std::vector<store::WrappedKeys> wrapped_keys(std::int64_t after_id, std::size_t limit) override;
   void update_wrapped_keys(std::int64_t certificate_id, std::span<const std::byte> pkcs12_key,
                            std::span<const std::byte> password_key) override;
+  void put_token_key(const store::TokenKeyRow& row) override;
+  std::optional<store::TokenKeyRow> token_key(std::int64_t certificate_id) override;
+  std::vector<store::TokenKeyRow> token_keys() override;
+  bool delete_token_key(std::int64_t certificate_id) override;
   void append_audit(const AuditEntry& entry) override;
   std::vector<AuditEntry> audit_log(std::int64_t after_id, std::size_t limit) override;
   std::vector<std::string> certificates_lacking(store::Lack what, std::size_t limit) override;

@@ -475,3 +475,55 @@ std::vector<std::string> PgTransaction::certificates_lacking(store::Lack what, s
 }
 
 }  // namespace dpgcert::postgresql
+
+namespace dpgcert::postgresql {
+namespace {
+
+store::TokenKeyRow token_key_row(const Result& r, int i) {
+  store::TokenKeyRow row;
+  row.certificate_id = r.integer(i, 0);
+  row.token_uri = r.text(i, 1);
+  row.key_uri = r.text(i, 2);
+  row.certificate_uri = r.text(i, 3);
+  row.object_id = r.text(i, 4);
+  row.imported_at = from_unix(r.integer(i, 5));
+  row.imported_by = r.text(i, 6);
+  return row;
+}
+
+constexpr std::string_view kTokenKeyColumns =
+    "SELECT certificate_id, token_uri, key_uri, certificate_uri, object_id, imported_at, imported_by FROM token_keys";
+
+}  // namespace
+
+void PgTransaction::put_token_key(const store::TokenKeyRow& row) {
+  w("INSERT INTO token_keys (certificate_id, token_uri, key_uri, certificate_uri, object_id, imported_at, imported_by) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (certificate_id) DO UPDATE SET token_uri = excluded.token_uri, "
+    "key_uri = excluded.key_uri, certificate_uri = excluded.certificate_uri, object_id = excluded.object_id, "
+    "imported_at = excluded.imported_at, imported_by = excluded.imported_by",
+    row.certificate_id, row.token_uri, row.key_uri, row.certificate_uri, row.object_id, to_unix(row.imported_at),
+    row.imported_by);
+}
+
+std::optional<store::TokenKeyRow> PgTransaction::token_key(std::int64_t certificate_id) {
+  std::string sql(kTokenKeyColumns);
+  sql += " WHERE certificate_id = $1";
+  const Result r = q(sql, certificate_id);
+  if (r.empty()) return std::nullopt;
+  return token_key_row(r, 0);
+}
+
+std::vector<store::TokenKeyRow> PgTransaction::token_keys() {
+  std::string sql(kTokenKeyColumns);
+  sql += " ORDER BY certificate_id";
+  const Result r = q(sql);
+  std::vector<store::TokenKeyRow> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(token_key_row(r, i));
+  return out;
+}
+
+bool PgTransaction::delete_token_key(std::int64_t certificate_id) {
+  return !q("DELETE FROM token_keys WHERE certificate_id = $1 RETURNING certificate_id", certificate_id).empty();
+}
+
+}  // namespace dpgcert::postgresql

@@ -222,6 +222,19 @@ CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)
   WHERE status = 'active';
 )sql";
 
+// Migration 7, as in SQLite: keys on PKCS#11 tokens (token_keys).
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE token_keys (
+  certificate_id  BIGINT PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE DEFERRABLE,
+  token_uri       TEXT NOT NULL,
+  key_uri         TEXT NOT NULL,
+  certificate_uri TEXT NOT NULL,
+  object_id       TEXT NOT NULL,
+  imported_at     BIGINT NOT NULL,
+  imported_by     TEXT NOT NULL
+);
+)sql";
+
 // The organisation's language ("da" or "en"): what the smtp sink writes to its contacts in. The
 // same version on SQLite.
 constexpr std::string_view kV8 = R"sql(
@@ -232,6 +245,7 @@ constexpr Migration kMigrations[] = {
     {4, "the store's model as of SQLite schema 4: inventory, sealed secrets, audit log, lifecycle, outbox", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the expiry index covers the record id (an index-only listing of what expires)", kV6},
+    {7, "keys on PKCS#11 tokens: where a certificate's key was imported (token_keys)", kV7},
     {8, "organisations have a language (da, en) for the mail sent to their contacts", kV8},
 };
 

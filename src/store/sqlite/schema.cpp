@@ -320,6 +320,20 @@ DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at, event_seq) WHERE state = 'pending';
 )sql";
 
+// Keys on PKCS#11 tokens (docs/tokens.md): where `token import` put a certificate's private key,
+// public key and certificate. URIs only (the PIN is never stored). Removed with the certificate.
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE token_keys (
+  certificate_id  INTEGER PRIMARY KEY REFERENCES certificates(id) ON DELETE CASCADE,
+  token_uri       TEXT NOT NULL,
+  key_uri         TEXT NOT NULL,
+  certificate_uri TEXT NOT NULL,
+  object_id       TEXT NOT NULL,
+  imported_at     INTEGER NOT NULL,
+  imported_by     TEXT NOT NULL
+);
+)sql";
+
 // The organisation's language ("da" or "en"): what the smtp sink writes to its contacts in. The
 // same version on PostgreSQL.
 constexpr std::string_view kV8 = R"sql(
@@ -333,6 +347,7 @@ constexpr Migration kMigrations[] = {
     {4, "key wrappers and sinks by kind name: master key as kind and params, no CHECK on kinds", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the outbox's due index in claiming order (due time, event)", kV6},
+    {7, "keys on PKCS#11 tokens: where a certificate's key was imported (token_keys)", kV7},
     {8, "organisations have a language (da, en) for the mail sent to their contacts", kV8},
 };
 

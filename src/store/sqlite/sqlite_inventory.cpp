@@ -526,3 +526,64 @@ std::vector<std::string> SqliteTransaction::certificates_lacking(store::Lack wha
 }
 
 }  // namespace dpgcert::sqlite
+
+namespace dpgcert::sqlite {
+namespace {
+
+store::TokenKeyRow token_key_row(const Statement& st) {
+  store::TokenKeyRow r;
+  r.certificate_id = st.integer(0);
+  r.token_uri = st.text(1);
+  r.key_uri = st.text(2);
+  r.certificate_uri = st.text(3);
+  r.object_id = st.text(4);
+  r.imported_at = from_unix(st.integer(5));
+  r.imported_by = st.text(6);
+  return r;
+}
+
+constexpr const char* kTokenKeyColumns =
+    "SELECT certificate_id, token_uri, key_uri, certificate_uri, object_id, imported_at, imported_by FROM token_keys";
+
+}  // namespace
+
+void SqliteTransaction::put_token_key(const store::TokenKeyRow& row) {
+  db_.prepare(
+         "INSERT INTO token_keys (certificate_id, token_uri, key_uri, certificate_uri, object_id, imported_at, "
+         "imported_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (certificate_id) DO UPDATE SET "
+         "token_uri = excluded.token_uri, key_uri = excluded.key_uri, certificate_uri = excluded.certificate_uri, "
+         "object_id = excluded.object_id, imported_at = excluded.imported_at, imported_by = excluded.imported_by")
+      .bind(1, row.certificate_id)
+      .bind(2, row.token_uri)
+      .bind(3, row.key_uri)
+      .bind(4, row.certificate_uri)
+      .bind(5, row.object_id)
+      .bind(6, to_unix(row.imported_at))
+      .bind(7, row.imported_by)
+      .run();
+}
+
+std::optional<store::TokenKeyRow> SqliteTransaction::token_key(std::int64_t certificate_id) {
+  auto st = db_.prepare(std::string(kTokenKeyColumns) + " WHERE certificate_id = ?");
+  st.bind(1, certificate_id);
+  if (!st.step()) return std::nullopt;
+  return token_key_row(st);
+}
+
+std::vector<store::TokenKeyRow> SqliteTransaction::token_keys() {
+  auto st = db_.prepare(std::string(kTokenKeyColumns) + " ORDER BY certificate_id");
+  std::vector<store::TokenKeyRow> out;
+  while (st.step()) out.push_back(token_key_row(st));
+  return out;
+}
+
+bool SqliteTransaction::delete_token_key(std::int64_t certificate_id) {
+  auto st = db_.prepare("DELETE FROM token_keys WHERE certificate_id = ? RETURNING certificate_id");
+  st.bind(1, certificate_id);
+  const bool found = st.step();
+  while (found && st.step()) {
+  }
+  return found;
+}
+
+}  // namespace dpgcert::sqlite

@@ -315,6 +315,78 @@ DPGCERT_C_API int dpgcert_summary_list_text(const dpgcert_summary_list *list, si
  *  DPGCERT_E_NULL_ARGUMENT. */
 DPGCERT_C_API int dpgcert_store_current_bundle(dpgcert_pkcs12 **out, const dpgcert_store *store, const char *mailbox);
 
+/* ---- keys on PKCS#11 tokens ---------------------------------------------------------------- */
+
+/* A certificate's private key on an HSM, smart card or SoftHSM2 token (docs/tokens.md), reached
+ * through p11-kit and named by RFC 7512 pkcs11: URIs. The key never leaves the token: sign and
+ * decrypt run there. */
+
+/** A logged-in session with one token. Free with dpgcert_token_free(); may be used from several
+ *  threads (calls take turns). */
+typedef struct dpgcert_token dpgcert_token;
+
+#define DPGCERT_TOKEN_OPTIONS_VERSION 1
+/** How to open a token. */
+typedef struct {
+  unsigned int version; /**< DPGCERT_TOKEN_OPTIONS_VERSION */
+  const uint8_t *pin;   /**< The user PIN (not NUL-terminated); NULL: none (a token without login or
+                             with a PIN pad). Copied; the caller may wipe it after the call. */
+  size_t pin_len;
+} dpgcert_token_options;
+#define DPGCERT_TOKEN_OPTIONS_INIT { DPGCERT_TOKEN_OPTIONS_VERSION, NULL, 0 }
+
+/** Signature schemes: SHA-256 computed in process, the RSA operation in the token. */
+typedef enum {
+  DPGCERT_SIGN_RSA_PKCS1V15_SHA256 = 1,
+  DPGCERT_SIGN_RSA_PSS_SHA256 = 2 /**< MGF1-SHA-256, 32-byte salt */
+} dpgcert_sign_scheme;
+
+/** Decryption schemes (OAEP with MGF1 of the same hash; PKCS#1 v1.5 as older S/MIME senders use). */
+typedef enum {
+  DPGCERT_DECRYPT_RSA_OAEP_SHA256 = 1,
+  DPGCERT_DECRYPT_RSA_OAEP_SHA1 = 2,
+  DPGCERT_DECRYPT_RSA_PKCS1V15 = 3
+} dpgcert_decrypt_scheme;
+
+/** Opens the token `uri` names (pkcs11:token=LABEL or serial=SERIAL; a module by ?module-name= or
+ *  ?module-path=, else every module registered with p11-kit) and logs in. `options` may be NULL (no
+ *  PIN). Errors: DPGCERT_E_MALFORMED (not a pkcs11: URI), DPGCERT_E_INVALID_ARGUMENT (a PIN or slot
+ *  in the URI, or a login needed and no PIN), DPGCERT_E_NOT_FOUND (no such token),
+ *  DPGCERT_E_CONFLICT (two match), DPGCERT_E_BAD_PASSWORD (wrong PIN), DPGCERT_E_LOCKED,
+ *  DPGCERT_E_IO, DPGCERT_E_VERSION. */
+DPGCERT_C_API int dpgcert_token_open(dpgcert_token **out, const char *uri, const dpgcert_token_options *options);
+/** Frees a token session; NULL is a no-op. */
+DPGCERT_C_API void dpgcert_token_free(dpgcert_token *token);
+
+/** Signs `message` with the private key `key_uri` names (id= or object= on this token) into `sig`
+ *  (*sig_len: its size in, the signature's size out; DPGCERT_E_BUFFER_TOO_SMALL with the size needed
+ *  when too small: the modulus size). Errors: DPGCERT_E_NOT_FOUND (no such key), DPGCERT_E_CONFLICT
+ *  (two match), DPGCERT_E_UNSUPPORTED (the token refuses the scheme), DPGCERT_E_INVALID_ARGUMENT (an
+ *  unknown scheme), DPGCERT_E_IO. */
+DPGCERT_C_API int dpgcert_token_sign(const dpgcert_token *token, const char *key_uri, int scheme,
+                                     const uint8_t *message, size_t message_len, uint8_t *sig, size_t *sig_len);
+/** Decrypts `ciphertext` in the token with the private key `key_uri` names into `out` (*out_len as
+ *  for dpgcert_token_sign; the plaintext is at most the modulus size). Errors as dpgcert_token_sign,
+ *  and DPGCERT_E_BAD_PASSWORD when the ciphertext does not decrypt under the key with this scheme. */
+DPGCERT_C_API int dpgcert_token_decrypt(const dpgcert_token *token, const char *key_uri, int scheme,
+                                        const uint8_t *ciphertext, size_t ciphertext_len, uint8_t *out,
+                                        size_t *out_len);
+
+/** Puts a stored certificate's private key (sensitive, not extractable), public key and certificate
+ *  on `token` and records it in the store (idempotent; nothing is left on the token when it fails).
+ *  From then on dpgcert_store_current_bundle() gives the bundle without its key and
+ *  dpgcert_store_current_key_uri() the key's URI. `created` (may be NULL): objects created (0: all
+ *  were there). Errors: DPGCERT_E_NOT_FOUND (no such certificate), DPGCERT_E_UNSUPPORTED (not an RSA
+ *  key), DPGCERT_E_CONFLICT, the token's errors. */
+DPGCERT_C_API int dpgcert_store_import_to_token(const dpgcert_store *store, const char *fingerprint,
+                                                const dpgcert_token *token, size_t *created);
+/** The key reference of a mailbox's current certificate: the pkcs11: URI of its private key when the
+ *  key is on a token, else "" (the key is in the bundle dpgcert_store_current_bundle() gives).
+ *  Text out as everywhere (buf, *len). Errors: DPGCERT_E_NOT_FOUND (no such mailbox, or no active
+ *  certificate). */
+DPGCERT_C_API int dpgcert_store_current_key_uri(const dpgcert_store *store, const char *mailbox, char *buf,
+                                                size_t *len);
+
 /* ---- renewal tracking ---------------------------------------------------------------------- */
 
 /* The lifecycle layer (docs/lifecycle.md): a check at a given time records which renewal threshold
