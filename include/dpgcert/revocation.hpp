@@ -78,6 +78,7 @@ struct CrlFetch {
   std::string url;                ///< The URL asked (before redirects).
   std::optional<Crl> crl;         ///< The CRL, checked; absent on failure or when not modified.
   bool not_modified = false;      ///< The server answered 304 to a conditional GET.
+  bool from_store = false;        ///< Store::fetch_crl(): the CRL kept in the store (current, or confirmed by a 304).
   CrlValidators validators;       ///< ETag / Last-Modified of this answer, for the next fetch.
   std::optional<RevocationError> error;
   [[nodiscard]] bool ok() const noexcept { return !error.has_value(); }

@@ -4,9 +4,11 @@
 // chunked, redirected, slow). The PKI is made by tests/support/make_revocation_pki.sh with the
 // servers' ports in the leaves' CDP and AIA.
 #include "delivery/local_server.hpp"
+#include "store/backends.hpp"
 #include "support/test_support.hpp"
 
 #include <dpgcert/revocation.hpp>
+#include <dpgcert/store.hpp>
 #include <dpgcert/validation.hpp>
 
 #include <doctest/doctest.h>
@@ -48,7 +50,8 @@ struct Lab {
     const fs::path d = dir.path();
     const std::string script = "bash " + test::shell_quote(support("make_revocation_pki.sh")) + " " + test::shell_quote(d.string());
     REQUIRE(std::system((script + " cas").c_str()) == 0);
-    crl_server = std::make_unique<LocalServer>(std::vector<std::string>{"/usr/bin/python3", support("crl_server.py"), "--dir", d.string()});
+    crl_server = std::make_unique<LocalServer>(
+        std::vector<std::string>{"/usr/bin/python3", support("crl_server.py"), "--dir", d.string(), "--log", (d / "requests.log").string()});
     auto responder = [&d](const std::string& signer) {
       return std::make_unique<LocalServer>(std::vector<std::string>{
           "/usr/bin/openssl", "ocsp", "-port", "0", "-index", (d / "index.txt").string(), "-CA", (d / "ca.pem").string(),
@@ -62,6 +65,13 @@ struct Lab {
     REQUIRE(std::system((script + " leaves " + std::to_string(crl_server->port()) + " " + std::to_string(ocsp->port())).c_str()) == 0);
   }
   [[nodiscard]] Certificate get(const std::string& name) const { return cert(dir.path() / (name + ".pem")); }
+  /// How many requests the CRL server has had.
+  [[nodiscard]] std::size_t requests() const {
+    std::ifstream in(dir.path() / "requests.log");
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  }
 };
 
 std::string failure_of(const std::optional<RevocationError>& e) { return e ? std::string(to_string(e->kind)) + ": " + e->reason : "none"; }
@@ -196,5 +206,68 @@ TEST_SUITE("revocation_online") {
     // Not there at all, and no responder named.
     CHECK(query_ocsp(lab.get("good"), ca, at, options, "http://127.0.0.1:1/").error->kind == RevocationFailure::transport);
     CHECK(query_ocsp(ca, ca, at, options).error->kind == RevocationFailure::no_url);
+  }
+
+  TEST_CASE("CRLs kept in the store - reused while current, asked for conditionally when stale, copied with the store") {
+    Lab lab;
+    const Certificate ca = lab.get("ca");
+    const Certificate good = lab.get("good");
+    const std::string url = lab.crl_base + "/ca.crl";
+    for (const std::string& backend : testing::testable_backends()) {
+      CAPTURE(backend);
+      TempDir dir;
+      const auto location = testing::location_for(backend, dir);
+      REQUIRE(location.has_value());
+      const fs::path key = dir.path() / "store.key";
+      auto clock = std::make_shared<FixedClock>(now());
+      auto options_at = [&](const std::string& where) {
+        StoreOptions o;
+        o.location = where;
+        o.actor = "tester";
+        o.clock = clock;
+        o.unlock.key_file = key;
+        return o;
+      };
+      auto store = Store::create(options_at(*location), vault::KeySource::key_file(key));
+
+      const std::size_t before = lab.requests();
+      const CrlFetch first = store->fetch_crl(url, good, ca);
+      REQUIRE_MESSAGE(first.ok(), failure_of(first.error));
+      CHECK_FALSE(first.from_store);
+      CHECK(lab.requests() == before + 1);
+
+      // Current: from the store, the server not asked.
+      const CrlFetch second = store->fetch_crl(url, good, ca);
+      REQUIRE(second.ok());
+      CHECK(second.from_store);
+      REQUIRE(second.crl.has_value());
+      CHECK(*second.crl == *first.crl);
+      CHECK(lab.requests() == before + 1);
+
+      // Another issuer's key never reuses it (and the server's CRL fails that issuer's check).
+      const CrlFetch other = store->fetch_crl(url, good, lab.get("rogue-ca"));
+      REQUIRE(other.error.has_value());
+      CHECK(other.error->kind == RevocationFailure::wrong_issuer);
+      CHECK(lab.requests() == before + 2);
+
+      // Past nextUpdate: asked again with the ETag; the server has nothing newer (304), so stale.
+      clock->advance(std::chrono::hours(48));
+      const CrlFetch stale = store->fetch_crl(url, good, ca);
+      CHECK(lab.requests() == before + 3);
+      REQUIRE(stale.error.has_value());
+      CHECK(stale.error->kind == RevocationFailure::stale);
+      CHECK(stale.error->reason.find("no newer CRL") != std::string::npos);
+
+      // The kept CRL goes along with store copy.
+      clock->advance(-std::chrono::hours(48));
+      TempDir copy_dir;
+      const std::string dest = "sqlite:" + (copy_dir.path() / "copy.db").string();
+      (void)store->copy_to(options_at(dest));
+      auto copy = Store::open(options_at(dest));
+      const CrlFetch copied = copy->fetch_crl(url, good, ca);
+      REQUIRE(copied.ok());
+      CHECK(copied.from_store);
+      CHECK(lab.requests() == before + 3);
+    }
   }
 }

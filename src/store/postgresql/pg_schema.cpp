@@ -222,10 +222,27 @@ CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)
   WHERE status = 'active';
 )sql";
 
+// Migration 9, as in SQLite (7 and 8 are another change's): CRLs fetched online, kept with their
+// nextUpdate (0: none) and the server's validators for a conditional refetch.
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE revocation_crls (
+  url                TEXT COLLATE "C" PRIMARY KEY,
+  issuer_fingerprint TEXT COLLATE "C" NOT NULL,
+  der                BYTEA NOT NULL,
+  this_update        BIGINT NOT NULL,
+  next_update        BIGINT NOT NULL,
+  etag               TEXT NOT NULL DEFAULT '',
+  last_modified      TEXT NOT NULL DEFAULT '',
+  fetched_at         BIGINT NOT NULL,
+  checked_at         BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {4, "the store's model as of SQLite schema 4: inventory, sealed secrets, audit log, lifecycle, outbox", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the expiry index covers the record id (an index-only listing of what expires)", kV6},
+    {9, "CRLs fetched online, with nextUpdate and the server's ETag / Last-Modified", kV9},
 };
 
 }  // namespace

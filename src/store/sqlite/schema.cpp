@@ -320,6 +320,23 @@ DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at, event_seq) WHERE state = 'pending';
 )sql";
 
+// Migration 9 (7 and 8 are another change's): CRLs fetched online, kept with their nextUpdate and
+// the server's validators so a stale one is refetched, conditionally (ETag / Last-Modified).
+// next_update 0: the CRL has none.
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE revocation_crls (
+  url                TEXT PRIMARY KEY,
+  issuer_fingerprint TEXT NOT NULL,
+  der                BLOB NOT NULL,
+  this_update        INTEGER NOT NULL,
+  next_update        INTEGER NOT NULL,
+  etag               TEXT NOT NULL DEFAULT '',
+  last_modified      TEXT NOT NULL DEFAULT '',
+  fetched_at         INTEGER NOT NULL,
+  checked_at         INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
@@ -327,6 +344,7 @@ constexpr Migration kMigrations[] = {
     {4, "key wrappers and sinks by kind name: master key as kind and params, no CHECK on kinds", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the outbox's due index in claiming order (due time, event)", kV6},
+    {9, "CRLs fetched online, with nextUpdate and the server's ETag / Last-Modified", kV9},
 };
 
 }  // namespace

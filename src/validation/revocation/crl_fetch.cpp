@@ -146,7 +146,8 @@ CrlFetch fetch_crl(const std::string& url, const Certificate& subject, const Cer
   try {
     crls = load_crls(response.body, ctx);
   } catch (const Error& e) {
-    return fail(RevocationFailure::malformed, e.what());
+    // Past the context's input limit (Limits::max_input_bytes) is a size problem, not a broken CRL.
+    return fail(e.code() == ErrorCode::limit_exceeded ? RevocationFailure::too_large : RevocationFailure::malformed, e.what());
   }
   if (crls.size() != 1) return fail(RevocationFailure::malformed, "the answer holds " + std::to_string(crls.size()) + " CRLs, not one");
   Crl crl = std::move(crls.front());
