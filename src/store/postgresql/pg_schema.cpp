@@ -224,8 +224,9 @@ CREATE INDEX certificates_active_expiry ON certificates(not_after, fingerprint)
 
 // Migration 9, as in SQLite (7 and 8 are another change's): CRLs fetched online, kept with their
 // nextUpdate (0: none) and the server's validators for a conditional refetch.
+// IF NOT EXISTS: safe to run twice, as the tests that rewind schema_version do.
 constexpr std::string_view kV9 = R"sql(
-CREATE TABLE revocation_crls (
+CREATE TABLE IF NOT EXISTS revocation_crls (
   url                TEXT COLLATE "C" PRIMARY KEY,
   issuer_fingerprint TEXT COLLATE "C" NOT NULL,
   der                BYTEA NOT NULL,

@@ -323,8 +323,9 @@ CREATE INDEX deliveries_due ON deliveries(next_attempt_at, event_seq) WHERE stat
 // Migration 9 (7 and 8 are another change's): CRLs fetched online, kept with their nextUpdate and
 // the server's validators so a stale one is refetched, conditionally (ETag / Last-Modified).
 // next_update 0: the CRL has none.
+// IF NOT EXISTS: safe to run twice, as the tests that rewind schema_version do.
 constexpr std::string_view kV9 = R"sql(
-CREATE TABLE revocation_crls (
+CREATE TABLE IF NOT EXISTS revocation_crls (
   url                TEXT PRIMARY KEY,
   issuer_fingerprint TEXT NOT NULL,
   der                BLOB NOT NULL,
