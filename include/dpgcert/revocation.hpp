@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,21 @@ struct CrlFetch {
 [[nodiscard]] DPGCERT_API CrlFetch fetch_crl_for(const Certificate& subject, const Certificate& issuer, Time at,
                                                  const FetchOptions& options = {},
                                                  const Context& ctx = Context::shared());
+
+/// CRLs for every certificate of a path, fetched from the distribution points.
+struct ChainCrls {
+  std::vector<Crl> crls;                  ///< For ValidationInput::crls.
+  std::vector<RevocationError> problems;  ///< One per certificate left without a usable CRL.
+};
+
+/// fetch_crl_for() for each certificate of `chain` (the leaf first, each issued by the next, as
+/// ValidationReport::chain) with its issuer; a self-signed last certificate (the anchor) is asked
+/// only when it names a distribution point. Each problem's reason names the certificate. The CRLs
+/// go into ValidationInput::crls with RevocationScope::chain, so a revoked CA fails the leaf; the
+/// problems are the caller's to report (a warning, or a failure when revocation data is required).
+[[nodiscard]] DPGCERT_API ChainCrls fetch_chain_crls(std::span<const Certificate> chain, Time at,
+                                                     const FetchOptions& options = {},
+                                                     const Context& ctx = Context::shared());
 
 /// An OCSP responder's word on one certificate.
 enum class OcspStatus { good, revoked, unknown };

@@ -270,4 +270,40 @@ TEST_SUITE("revocation_online") {
       CHECK(lab.requests() == before + 3);
     }
   }
+
+  TEST_CASE("CRLs for a whole path, fetched, fail a revoked leaf in validate() - a missing CRL is a named problem") {
+    Lab lab;
+    const Certificate ca = lab.get("ca");
+    const Time at = now();
+    ValidationPolicy policy = ValidationPolicy::generic();
+    policy.revocation = RevocationScope::chain;
+    policy.set_min_key_bits(0);
+    for (const std::string name : {"good", "revoked"}) {
+      CAPTURE(name);
+      const Certificate leaf = lab.get(name);
+      const std::vector<Certificate> chain{leaf, ca};
+      const ChainCrls fetched = fetch_chain_crls(chain, at);
+      CHECK(fetched.problems.empty());
+      REQUIRE(fetched.crls.size() == 1);  // the root names no distribution point
+      ValidationInput input;
+      input.at = at;
+      input.anchors = TrustAnchors::from_certificates({ca});
+      input.crls = fetched.crls;
+      input.policy = policy;
+      const ValidationReport report = validate(leaf, input);
+      const Check* revocation = nullptr;
+      for (const Check& c : report.checks) {
+        if (c.id == check_id::revocation) revocation = &c;
+      }
+      REQUIRE(revocation != nullptr);
+      CHECK_MESSAGE(revocation->status == (name == "good" ? CheckStatus::pass : CheckStatus::fail), revocation->message);
+    }
+    // The rogue CA as the issuer: the CRL at the leaf's CDP is not its, and the problem names the leaf.
+    const std::vector<Certificate> wrong{lab.get("good"), lab.get("rogue-ca")};
+    const ChainCrls bad = fetch_chain_crls(wrong, at);
+    CHECK(bad.crls.empty());
+    REQUIRE(bad.problems.size() == 1);
+    CHECK(bad.problems[0].kind == RevocationFailure::wrong_issuer);
+    CHECK(bad.problems[0].reason.find("Revocation Test good") != std::string::npos);
+  }
 }

@@ -187,4 +187,28 @@ CrlFetch fetch_crl_for(const Certificate& subject, const Certificate& issuer, Ti
   return last;
 }
 
+ChainCrls fetch_chain_crls(std::span<const Certificate> chain, Time at, const FetchOptions& options, const Context& ctx) {
+  ChainCrls out;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    const Certificate& subject = chain[i];
+    const bool last = i + 1 == chain.size();
+    if (last && !(subject.subject() == subject.issuer())) break;  // a partial path: no issuer to check against
+    if (last && subject.crl_distribution_points().empty()) break;  // a trusted root without a CDP
+    const Certificate& issuer = last ? subject : chain[i + 1];
+    CrlFetch f = fetch_crl_for(subject, issuer, at, options, ctx);
+    if (f.ok() && f.crl) {
+      out.crls.push_back(std::move(*f.crl));
+      continue;
+    }
+    RevocationError e = f.error.value_or(make_error(RevocationFailure::malformed, "no CRL", f.url));
+    std::string reason = "'";
+    reason += subject.subject().to_string();
+    reason += "': ";
+    reason += e.reason;
+    e.reason = std::move(reason);
+    out.problems.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace dpgcert
