@@ -9,6 +9,7 @@
 #include <dpgcert/export.hpp>
 #include <dpgcert/oces.hpp>
 #include <dpgcert/pkcs12.hpp>
+#include <dpgcert/revocation.hpp>
 #include <dpgcert/secret.hpp>
 #include <dpgcert/store_changes.hpp>
 #include <dpgcert/time.hpp>
@@ -555,6 +556,17 @@ class DPGCERT_API Store final {
   /// Changes which certificates import() accepts ("store.environment" in the audit log, with the
   /// old and new policy). Certificates already stored are not touched.
   void set_environment_policy(EnvironmentPolicy policy, std::string_view actor = {});
+
+  // -- online revocation: CRLs kept between runs --
+
+  /// The CRL at `url` for `subject`, issued by `issuer`, at the store clock's time: the one kept in
+  /// the store while it is current (before its nextUpdate; without one, for a day after it was
+  /// asked for), else fetched with dpgcert::fetch_crl() — conditionally, with the ETag /
+  /// Last-Modified the server gave last time — and kept. A 304 keeps the stored CRL (and fails as
+  /// stale when that CRL is past its nextUpdate). A CRL kept for another issuer is never reused.
+  /// Failures are in the result, as with fetch_crl(); the network is used outside the store's lock.
+  [[nodiscard]] CrlFetch fetch_crl(const std::string& url, const Certificate& subject, const Certificate& issuer,
+                                   const FetchOptions& options = {});
 
   /// Audit-log lines with id > after_id, oldest first, at most `limit` (0: all).
   [[nodiscard]] std::vector<AuditEntry> audit_log(std::int64_t after_id = 0, std::size_t limit = 0) const;

@@ -211,6 +211,20 @@ struct TableRows {
 
 // ---- the interface --------------------------------------------------------------------------
 
+/// A CRL fetched online and kept between runs (table revocation_crls, schema 9): refetched when
+/// stale, conditionally with the validators the server gave.
+struct CachedCrlRow {
+  std::string url;
+  std::string issuer_fingerprint;  ///< SHA-256 hex of the CA certificate the CRL was checked against.
+  std::vector<std::byte> der;
+  Time this_update{};
+  Time next_update{};  ///< The epoch when the CRL has none.
+  std::string etag;
+  std::string last_modified;
+  Time fetched_at{};  ///< When the CRL itself was last downloaded.
+  Time checked_at{};  ///< When the server was last asked (a 304 counts).
+};
+
 /// One open transaction. Every call runs inside it; nothing commits until the function given to
 /// Backend::run() returns. Errors: Error (conflict for a violated uniqueness, io, malformed).
 class Transaction {
@@ -248,6 +262,10 @@ class Transaction {
   [[nodiscard]] virtual std::optional<std::string> setting(std::string_view name) = 0;
   /// Sets (inserts or replaces) a store-wide setting.
   virtual void set_setting(std::string_view name, std::string_view value, Time at) = 0;
+  /// The CRL fetched from `url` (schema 9), if one is kept.
+  [[nodiscard]] virtual std::optional<CachedCrlRow> cached_crl(std::string_view url) = 0;
+  /// Keeps (inserts or replaces) the CRL fetched from row.url.
+  virtual void put_crl(const CachedCrlRow& row) = 0;
   [[nodiscard]] virtual RowCounts counts() = 0;
 
   // -- organisations and mailboxes --

@@ -1,10 +1,11 @@
 // A local test server run as a child process: started on 127.0.0.1 port 0, it prints "PORT <n>"
-// once it listens; stopped by its PID (SIGTERM, then SIGKILL) when the object goes.
+// once it listens (or, as `openssl ocsp -port 0` does, "ACCEPT <address>:<n> ..."); stopped by its PID (SIGTERM, then SIGKILL) when the object goes.
 #pragma once
 
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,10 @@ class LocalServer {
     }
     ::close(fds[0]);
     if (line.starts_with("PORT ")) port_ = std::stoi(line.substr(5));
+    if (line.starts_with("ACCEPT ")) {
+      const std::size_t colon = line.find(' ', 7) == std::string::npos ? line.rfind(':') : line.rfind(':', line.find(' ', 7));
+      if (colon != std::string::npos) port_ = std::atoi(line.c_str() + colon + 1);
+    }
     REQUIRE_MESSAGE(port_ > 0, argv[0] << " did not say its port: '" << line << "'");
   }
   LocalServer(const LocalServer&) = delete;

@@ -64,6 +64,8 @@ class PgTransaction final : public store::Transaction {
   void delete_organisation(std::int64_t id) override;
   std::optional<std::string> setting(std::string_view name) override;
   void set_setting(std::string_view name, std::string_view value, Time at) override;
+  [[nodiscard]] std::optional<store::CachedCrlRow> cached_crl(std::string_view url) override;
+  void put_crl(const store::CachedCrlRow& row) override;
   std::optional<Mailbox> mailbox(std::string_view address) override;
   std::vector<Mailbox> mailboxes(std::optional<std::string_view> organisation_cvr) override;
   std::optional<std::int64_t> certificate_id(std::string_view fingerprint) override;

@@ -449,6 +449,35 @@ void PgTransaction::set_setting(std::string_view name, std::string_view value, T
     name, value, to_unix(at));
 }
 
+std::optional<store::CachedCrlRow> PgTransaction::cached_crl(std::string_view url) {
+  const Result r = q(
+      "SELECT issuer_fingerprint, der, this_update, next_update, etag, last_modified, fetched_at, checked_at "
+      "FROM revocation_crls WHERE url = $1",
+      url);
+  if (r.empty()) return std::nullopt;
+  store::CachedCrlRow out;
+  out.url = std::string(url);
+  out.issuer_fingerprint = r.text(0, 0);
+  out.der = r.bytes(0, 1);
+  out.this_update = from_unix(r.integer(0, 2));
+  out.next_update = from_unix(r.integer(0, 3));
+  out.etag = r.text(0, 4);
+  out.last_modified = r.text(0, 5);
+  out.fetched_at = from_unix(r.integer(0, 6));
+  out.checked_at = from_unix(r.integer(0, 7));
+  return out;
+}
+
+void PgTransaction::put_crl(const store::CachedCrlRow& r) {
+  w("INSERT INTO revocation_crls (url, issuer_fingerprint, der, this_update, next_update, etag, last_modified, "
+    "fetched_at, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (url) DO UPDATE SET "
+    "issuer_fingerprint = excluded.issuer_fingerprint, der = excluded.der, this_update = excluded.this_update, "
+    "next_update = excluded.next_update, etag = excluded.etag, last_modified = excluded.last_modified, "
+    "fetched_at = excluded.fetched_at, checked_at = excluded.checked_at",
+    r.url, r.issuer_fingerprint, r.der, to_unix(r.this_update), to_unix(r.next_update), r.etag, r.last_modified,
+    to_unix(r.fetched_at), to_unix(r.checked_at));
+}
+
 std::vector<std::string> PgTransaction::certificates_lacking(store::Lack what, std::size_t limit) {
   std::string_view sql;
   switch (what) {

@@ -241,12 +241,30 @@ constexpr std::string_view kV8 = R"sql(
 ALTER TABLE organisations ADD COLUMN language TEXT NOT NULL DEFAULT 'da' CHECK (language IN ('da', 'en'));
 )sql";
 
+// Migration 9, as in SQLite: CRLs fetched online, kept with their
+// nextUpdate (0: none) and the server's validators for a conditional refetch.
+// IF NOT EXISTS: safe to run twice, as the tests that rewind schema_version do.
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE IF NOT EXISTS revocation_crls (
+  url                TEXT COLLATE "C" PRIMARY KEY,
+  issuer_fingerprint TEXT COLLATE "C" NOT NULL,
+  der                BYTEA NOT NULL,
+  this_update        BIGINT NOT NULL,
+  next_update        BIGINT NOT NULL,
+  etag               TEXT NOT NULL DEFAULT '',
+  last_modified      TEXT NOT NULL DEFAULT '',
+  fetched_at         BIGINT NOT NULL,
+  checked_at         BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {4, "the store's model as of SQLite schema 4: inventory, sealed secrets, audit log, lifecycle, outbox", kV4},
     {5, "settings (environment policy); audit lines with the wall-clock time and the command's time", kV5},
     {6, "the expiry index covers the record id (an index-only listing of what expires)", kV6},
     {7, "keys on PKCS#11 tokens: where a certificate's key was imported (token_keys)", kV7},
     {8, "organisations have a language (da, en) for the mail sent to their contacts", kV8},
+    {9, "CRLs fetched online, with nextUpdate and the server's ETag / Last-Modified", kV9},
 };
 
 }  // namespace

@@ -340,6 +340,24 @@ constexpr std::string_view kV8 = R"sql(
 ALTER TABLE organisations ADD COLUMN language TEXT NOT NULL DEFAULT 'da' CHECK (language IN ('da', 'en'));
 )sql";
 
+// Migration 9: CRLs fetched online, kept with their nextUpdate and
+// the server's validators so a stale one is refetched, conditionally (ETag / Last-Modified).
+// next_update 0: the CRL has none.
+// IF NOT EXISTS: safe to run twice, as the tests that rewind schema_version do.
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE IF NOT EXISTS revocation_crls (
+  url                TEXT PRIMARY KEY,
+  issuer_fingerprint TEXT NOT NULL,
+  der                BLOB NOT NULL,
+  this_update        INTEGER NOT NULL,
+  next_update        INTEGER NOT NULL,
+  etag               TEXT NOT NULL DEFAULT '',
+  last_modified      TEXT NOT NULL DEFAULT '',
+  fetched_at         INTEGER NOT NULL,
+  checked_at         INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "organisations, mailboxes, certificates, sealed secrets, audit log", kV1},
     {2, "append-only audit log (triggers)", kV2},
@@ -349,6 +367,7 @@ constexpr Migration kMigrations[] = {
     {6, "the outbox's due index in claiming order (due time, event)", kV6},
     {7, "keys on PKCS#11 tokens: where a certificate's key was imported (token_keys)", kV7},
     {8, "organisations have a language (da, en) for the mail sent to their contacts", kV8},
+    {9, "CRLs fetched online, with nextUpdate and the server's ETag / Last-Modified", kV9},
 };
 
 }  // namespace

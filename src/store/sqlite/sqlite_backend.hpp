@@ -47,6 +47,8 @@ class SqliteTransaction final : public store::Transaction {
   std::optional<std::string> organisation_cvr(std::int64_t id) override;
   std::optional<std::string> setting(std::string_view name) override;
   void set_setting(std::string_view name, std::string_view value, Time at) override;
+  [[nodiscard]] std::optional<store::CachedCrlRow> cached_crl(std::string_view url) override;
+  void put_crl(const store::CachedCrlRow& row) override;
   std::int64_t insert_organisation(const Organisation& organisation, Time at, std::string_view who) override;
   void update_organisation(std::int64_t id, const Organisation& organisation, Time at) override;
   std::optional<Organisation> organisation(std::string_view cvr) override;

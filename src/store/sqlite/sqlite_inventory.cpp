@@ -478,6 +478,44 @@ void SqliteTransaction::set_setting(std::string_view name, std::string_view valu
       .run();
 }
 
+std::optional<store::CachedCrlRow> SqliteTransaction::cached_crl(std::string_view url) {
+  auto st = db_.prepare(
+      "SELECT issuer_fingerprint, der, this_update, next_update, etag, last_modified, fetched_at, checked_at "
+      "FROM revocation_crls WHERE url = ?");
+  st.bind(1, url);
+  if (!st.step()) return std::nullopt;
+  store::CachedCrlRow r;
+  r.url = std::string(url);
+  r.issuer_fingerprint = st.text(0);
+  r.der = st.blob(1);
+  r.this_update = from_unix(st.integer(2));
+  r.next_update = from_unix(st.integer(3));
+  r.etag = st.text(4);
+  r.last_modified = st.text(5);
+  r.fetched_at = from_unix(st.integer(6));
+  r.checked_at = from_unix(st.integer(7));
+  return r;
+}
+
+void SqliteTransaction::put_crl(const store::CachedCrlRow& r) {
+  db_.prepare(
+         "INSERT INTO revocation_crls (url, issuer_fingerprint, der, this_update, next_update, etag, last_modified, "
+         "fetched_at, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+         "issuer_fingerprint = excluded.issuer_fingerprint, der = excluded.der, this_update = excluded.this_update, "
+         "next_update = excluded.next_update, etag = excluded.etag, last_modified = excluded.last_modified, "
+         "fetched_at = excluded.fetched_at, checked_at = excluded.checked_at")
+      .bind(1, r.url)
+      .bind(2, r.issuer_fingerprint)
+      .bind(3, std::span<const std::byte>(r.der))
+      .bind(4, to_unix(r.this_update))
+      .bind(5, to_unix(r.next_update))
+      .bind(6, r.etag)
+      .bind(7, r.last_modified)
+      .bind(8, to_unix(r.fetched_at))
+      .bind(9, to_unix(r.checked_at))
+      .run();
+}
+
 std::vector<AuditEntry> SqliteTransaction::audit_log(std::int64_t after_id, std::size_t limit) {
   auto st = db_.prepare(
       "SELECT id, at, actor, action, object_kind, object_key, details, command_time FROM audit_log WHERE id > ? "

@@ -1,12 +1,12 @@
-// libcurl plumbing shared by the webhook and smtp sinks (see curl_support.hpp).
-#include "lifecycle/sinks/curl_support.hpp"
+// libcurl plumbing shared by the sinks and the revocation fetcher (see curl_support.hpp).
+#include "core/net/curl_support.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <memory>
 #include <mutex>
 
-namespace dpgcert::lifecycle_detail {
+namespace dpgcert::net_detail {
 namespace {
 
 void global_init() {
@@ -83,4 +83,4 @@ std::string transport_error(CURLcode rc, const std::string& detail, std::chrono:
   return out;
 }
 
-}  // namespace dpgcert::lifecycle_detail
+}  // namespace dpgcert::net_detail

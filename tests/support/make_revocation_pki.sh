@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# A small PKI for the online revocation tests, made with the openssl CLI (a third party):
+#   ca            the CA (cRLSign), its CRLs and OCSP index
+#   responder     a delegated OCSP responder issued by the CA (id-kp-OCSPSigning)
+#   rogue-ca, rogue-responder   a CA and responder that have nothing to do with `ca`
+#   good, revoked (keyCompromise), unknown (not in the index): leaves whose CDP and AIA point at
+#   http://127.0.0.1:CRL_PORT/ca.crl and http://127.0.0.1:OCSP_PORT/
+#   ca.crl (DER, current), ca.pem.crl (PEM), stale.crl (nextUpdate passed), rogue.crl (another
+#   issuer), badsig.crl (a flipped signature byte), ca-idp-ca.crl (an IDP limited to CA certificates)
+# The responders need only the CAs and the index (fixed serials), so they can start before the
+# leaves, whose AIA names the responder's port:
+# Usage: make_revocation_pki.sh DIR cas            (everything but the leaves)
+#        make_revocation_pki.sh DIR leaves CRL_PORT OCSP_PORT
+set -euo pipefail
+d=$1 mode=$2 crlport=${3:-0} ocspport=${4:-0}
+mkdir -p "$d"
+cd "$d"
+o() { openssl "$@" 2>/dev/null; }
+key() { o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"; }
+
+cat > ext.cnf <<CNF
+[ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[responder]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = OCSPSigning
+authorityKeyIdentifier = keyid
+[leaf]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:http://127.0.0.1:$crlport/ca.crl
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$ocspport/
+CNF
+
+sign() {  # NAME ISSUER SERIAL EXT
+  key "$1"
+  o req -new -key "$1.key" -subj "/CN=Revocation Test $1" -out "$1.csr"
+  o x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -set_serial "$3" -days 20 \
+    -extfile ext.cnf -extensions "$4" -out "$1.pem"
+  rm -f "$1.csr"
+}
+if [ "$mode" = leaves ]; then
+  sign good ca 256 leaf
+  sign revoked ca 257 leaf
+  sign unknown ca 258 leaf
+  exit 0
+fi
+
+for c in ca rogue-ca; do
+  key "$c"
+  o req -new -x509 -key "$c.key" -subj "/CN=Revocation Test $c" -days 30 -set_serial 1 \
+    -config ext.cnf -extensions ca -out "$c.pem"
+done
+sign responder ca 16 responder
+sign rogue-responder rogue-ca 17 responder
+
+exp=$(date -u -d '+20 days' +%y%m%d%H%M%SZ)
+rev=$(date -u -d '-1 day' +%y%m%d%H%M%SZ)
+printf 'V\t%s\t\t0100\tunknown\t/CN=Revocation Test good\n' "$exp" > index.txt
+printf 'R\t%s\t%s,keyCompromise\t0101\tunknown\t/CN=Revocation Test revoked\n' "$exp" "$rev" >> index.txt
+echo 'unique_subject = no' > index.txt.attr
+echo 1000 > crlnumber
+cat > ca.cnf <<CNF
+[ca]
+default_ca = the_ca
+[the_ca]
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+crl_extensions = crl_ext
+[crl_ext]
+authorityKeyIdentifier = keyid
+[idp_ca]
+authorityKeyIdentifier = keyid
+issuingDistributionPoint = critical,@idp
+[idp]
+onlysomereasons = keyCompromise
+CNF
+gencrl() {  # OUT KEY CERT LASTUPDATE NEXTUPDATE [EXT]
+  o ca -config ca.cnf -gencrl -keyfile "$2.key" -cert "$3.pem" -crl_lastupdate "$4" -crl_nextupdate "$5" \
+    ${6:+-crlexts "$6"} -out "$1.pem.tmp"
+  o crl -in "$1.pem.tmp" -outform DER -out "$1"
+}
+now=$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)
+next=$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)
+gencrl ca.crl ca ca "$now" "$next"
+cp ca.crl.pem.tmp ca.pem.crl
+gencrl stale.crl ca ca "$(date -u -d '-10 days' +%Y%m%d%H%M%SZ)" "$(date -u -d '-3 days' +%Y%m%d%H%M%SZ)"
+gencrl ca-idp-ca.crl ca ca "$now" "$next" idp_ca
+# Another CA's CRL: another issuer name and key.
+gencrl rogue.crl rogue-ca rogue-ca "$now" "$next"
+python3 - <<'PY'
+data = bytearray(open("ca.crl", "rb").read())
+data[-5] ^= 0x01  # inside the signature value
+open("badsig.crl", "wb").write(bytes(data))
+PY
+rm -f ./*.pem.tmp ./*.csr ./*.old
