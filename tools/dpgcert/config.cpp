@@ -133,6 +133,9 @@ Config parse(const fs::path& file) {
     j = json::parse(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
   } catch (const json::parse_error& e) {
     bad(file, "not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {
+    // Well-formed but not representable, e.g. a number that overflows a double (out_of_range 406).
+    bad(file, "not valid JSON (a number out of range)");
   }
   if (!j.is_object()) bad(file, "must be a JSON object");
   Config c;

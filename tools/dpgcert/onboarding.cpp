@@ -152,6 +152,9 @@ PasswordMap PasswordMap::load(const fs::path& path) {
     } catch (const nlohmann::json::parse_error& e) {
       throw Error(ErrorCode::invalid_argument, "password map '" + path.string() + "' is not valid JSON (byte " +
                                                    std::to_string(e.byte) + ")");
+    } catch (const nlohmann::json::exception&) {
+      // Well-formed but not representable, e.g. a number that overflows a double (out_of_range 406).
+      throw Error(ErrorCode::invalid_argument, "password map '" + path.string() + "' is not valid JSON (a number out of range)");
     }
     if (!j.is_object()) throw Error(ErrorCode::invalid_argument, "password map: a JSON map is an object of file names");
     for (const auto& [file, v] : j.items()) {
