@@ -270,12 +270,7 @@ SinkKindEntry command_sink_kind() {
   args.help = "An argument for --command (repeatable)";
   args.flag = "arg";
   args.config_key = "args";
-  SinkOption timeout;
-  timeout.key = "timeout_seconds";
-  timeout.type = SinkOption::Type::seconds;
-  timeout.help = "Seconds a command may run or a request may take (default 30)";
-  timeout.flag = "timeout";
-  timeout.default_value = "30";
+  const SinkOption timeout = timeout_option();
   k.info.name = "command";
   k.info.summary = "a program run once per event with the event as JSON on stdin";
   k.info.options = {program, args, timeout};

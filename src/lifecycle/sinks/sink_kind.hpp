@@ -67,4 +67,25 @@ class FailingRunner final : public SinkRunner {
   std::string why_;
 };
 
+/// The options several kinds share, defined once so `sink add --timeout` and `--max-attempts` mean
+/// the same for each: the time a command or request may take, and the attempts before giving up.
+inline SinkOption timeout_option() {
+  SinkOption timeout;
+  timeout.key = "timeout_seconds";
+  timeout.type = SinkOption::Type::seconds;
+  timeout.help = "Seconds a command may run or a request may take (default 30)";
+  timeout.flag = "timeout";
+  timeout.default_value = "30";
+  return timeout;
+}
+
+inline SinkOption max_attempts_option() {
+  SinkOption attempts;
+  attempts.key = "max_attempts";
+  attempts.type = SinkOption::Type::seconds;  // a whole number from 1
+  attempts.help = "Attempts per event (webhook) or digest (smtp) before the sink gives up on it (default 8)";
+  attempts.default_value = "8";
+  return attempts;
+}
+
 }  // namespace dpgcert::lifecycle_detail

@@ -629,17 +629,8 @@ SinkKindEntry smtp_sink_kind() {
   starttls.key = "starttls";
   starttls.help = "smtp://: STARTTLS 'required' (default) or 'opportunistic' (only to 127.0.0.1/localhost)";
   starttls.default_value = "required";
-  SinkOption timeout;
-  timeout.key = "timeout_seconds";
-  timeout.type = SinkOption::Type::seconds;
-  timeout.help = "Seconds a command may run or a request may take (default 30)";
-  timeout.flag = "timeout";
-  timeout.default_value = "30";
-  SinkOption attempts;
-  attempts.key = "max_attempts";
-  attempts.type = SinkOption::Type::seconds;  // a whole number from 1
-  attempts.help = "Attempts per event (webhook) or digest (smtp) before the sink gives up on it (default 8)";
-  attempts.default_value = "8";
+  const SinkOption timeout = timeout_option();
+  const SinkOption attempts = max_attempts_option();
   SinkKindEntry k;
   k.info.name = "smtp";
   k.info.summary = "a plain-text digest mail per organisation (Danish or English), by SMTP";

@@ -162,17 +162,8 @@ SinkKindEntry webhook_sink_kind() {
   SinkOption secret_env;
   secret_env.key = "secret_env";
   secret_env.help = "The webhook signing secret from the environment variable NAME";
-  SinkOption timeout;
-  timeout.key = "timeout_seconds";
-  timeout.type = SinkOption::Type::seconds;
-  timeout.help = "Seconds a command may run or a request may take (default 30)";
-  timeout.flag = "timeout";
-  timeout.default_value = "30";
-  SinkOption attempts;
-  attempts.key = "max_attempts";
-  attempts.type = SinkOption::Type::seconds;  // a whole number from 1
-  attempts.help = "Attempts per event (webhook) or digest (smtp) before the sink gives up on it (default 8)";
-  attempts.default_value = "8";
+  const SinkOption timeout = timeout_option();
+  const SinkOption attempts = max_attempts_option();
   k.info.name = "webhook";
   k.info.summary = "an HTTP POST per event, signed with HMAC-SHA256 (Standard Webhooks)";
   k.info.options = {url, secret_file, secret_env, timeout, attempts};
