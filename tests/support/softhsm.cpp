@@ -158,6 +158,49 @@ SoftHsmToken::KeyFacts SoftHsmToken::key_facts(const std::string& object_label, 
   return out;
 }
 
+void SoftHsmToken::create_aes_key(const std::string& object_label, std::span<const std::byte> value) const {
+  if (value.size() != 32) throw std::runtime_error("create_aes_key: an AES-256 key has 32 bytes");
+  CK_FUNCTION_LIST* f = module().f;
+  CK_ULONG n = 0;
+  check(f->C_GetSlotList(CK_TRUE, nullptr, &n), "C_GetSlotList");
+  std::vector<CK_SLOT_ID> slots(n);
+  check(f->C_GetSlotList(CK_TRUE, slots.data(), &n), "C_GetSlotList");
+  for (CK_ULONG i = 0; i < n; ++i) {
+    CK_TOKEN_INFO ti{};
+    if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK || unpadded(ti.serialNumber, sizeof ti.serialNumber) != serial_) continue;
+    CK_SESSION_HANDLE h = 0;
+    check(f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &h), "C_OpenSession");
+    std::string user = kTestPin;
+    const CK_RV login = f->C_Login(h, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(user.data()), user.size());
+    if (login != CKR_OK && login != CKR_USER_ALREADY_LOGGED_IN) {
+      f->C_CloseSession(h);
+      check(login, "C_Login");
+    }
+    CK_OBJECT_CLASS klass = CKO_SECRET_KEY;
+    CK_KEY_TYPE type = CKK_AES;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    const std::string id = "known-" + object_label;
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &klass, sizeof klass},
+                           {CKA_KEY_TYPE, &type, sizeof type},
+                           {CKA_TOKEN, &yes, sizeof yes},
+                           {CKA_PRIVATE, &yes, sizeof yes},
+                           {CKA_SENSITIVE, &yes, sizeof yes},
+                           {CKA_EXTRACTABLE, &no, sizeof no},
+                           {CKA_ENCRYPT, &yes, sizeof yes},
+                           {CKA_DECRYPT, &yes, sizeof yes},
+                           {CKA_LABEL, const_cast<char*>(object_label.data()), object_label.size()},
+                           {CKA_ID, const_cast<char*>(id.data()), id.size()},
+                           {CKA_VALUE, const_cast<std::byte*>(value.data()), value.size()}};
+    CK_OBJECT_HANDLE obj = 0;
+    const CK_RV rv = f->C_CreateObject(h, tmpl, sizeof tmpl / sizeof tmpl[0], &obj);
+    f->C_CloseSession(h);
+    check(rv, "C_CreateObject");
+    return;
+  }
+  throw std::runtime_error("SoftHSM2: no token with serial " + serial_);
+}
+
 SoftHsmToken::SoftHsmToken(const std::string& name) {
   static std::atomic<int> counter{0};
   label_ = name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);

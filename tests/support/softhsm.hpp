@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace dpgcert::test {
@@ -43,6 +44,11 @@ class SoftHsmToken {
   };
   [[nodiscard]] KeyFacts key_facts(const std::string& object_label, unsigned long klass,
                                    unsigned long secret_attribute) const;
+
+  /// Puts an AES-256 secret key with the given 32-byte value on the token under `object_label`
+  /// (token object, private, sensitive, not extractable, encrypt/decrypt): how a test learns the
+  /// bytes of a token key, to look for them where they must never be. Throws std::runtime_error.
+  void create_aes_key(const std::string& object_label, std::span<const std::byte> value) const;
 
   /// Initialises the free slot's token with `label` (SO PIN "12345678", user PIN kTestPin)
   /// through the PKCS#11 API of this process; returns its serial.
