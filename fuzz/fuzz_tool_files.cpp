@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <filesystem>
+#include <string>
 
 #include <unistd.h>
 
@@ -14,14 +15,27 @@ using namespace dpgcert;
 
 namespace {
 
-const std::filesystem::path& scratch() {
-  static const std::filesystem::path dir = [] {
-    char tmpl[] = "/tmp/dpgcert-fuzz-XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
+/// A private folder for the files, removed when the process exits normally.
+struct Scratch {
+  std::filesystem::path dir;
+  Scratch() {
+    // Memory-backed when the machine has /dev/shm: a file is written on every execution.
+    std::error_code ec;
+    std::string tmpl = std::filesystem::is_directory("/dev/shm", ec) ? "/dev/shm/dpgcert-fuzz-XXXXXX"
+                                                                    : "/tmp/dpgcert-fuzz-XXXXXX";
+    const char* made = ::mkdtemp(tmpl.data());
     if (made == nullptr) std::abort();
-    return std::filesystem::path(made);
-  }();
-  return dir;
+    dir = made;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+const std::filesystem::path& scratch() {
+  static const Scratch s;
+  return s.dir;
 }
 
 void write(const std::filesystem::path& p, const std::uint8_t* data, std::size_t size) {
