@@ -7,14 +7,16 @@
 #   http://127.0.0.1:CRL_PORT/ca.crl and http://127.0.0.1:OCSP_PORT/
 #   ca.crl (DER, current), ca.pem.crl (PEM), stale.crl (nextUpdate passed), rogue.crl (another
 #   issuer), badsig.crl (a flipped signature byte), ca-idp-ca.crl (an IDP limited to CA certificates),
-#   good.p12, revoked.p12 (password "test", with ca.pem)
-#   ca-big.crl (52,000 entries: larger than Limits::max_input_bytes, 1 MiB)
+#   dead (CDP and AIA at 127.0.0.1:1, where nothing listens), ocsp-dead (AIA there, CDP as good's)
+#   good.p12, revoked.p12, dead.p12 (password "test", with ca.pem)
+#   ca-big.crl (mode `big`, after `cas`: 52,000 entries, larger than Limits::max_input_bytes, 1 MiB)
 #   top, mid-good, mid-revoked (revoked in top.crl), leaf-mid-good, leaf-mid-revoked: a path with an
 #   intermediate CA, CDPs only (no OCSP), for the chain-wide checks; top.crl, mid-good.crl, mid-revoked.crl
 # The responders need only the CAs and the index (fixed serials), so they can start before the
 # leaves, whose AIA names the responder's port:
 # Usage: make_revocation_pki.sh DIR cas            (everything but the leaves)
 #        make_revocation_pki.sh DIR leaves CRL_PORT OCSP_PORT
+#        make_revocation_pki.sh DIR big              (ca-big.crl)
 set -euo pipefail
 d=$1 mode=$2 crlport=${3:-0} ocspport=${4:-0}
 mkdir -p "$d"
@@ -38,6 +40,18 @@ keyUsage = critical,digitalSignature,keyEncipherment
 authorityKeyIdentifier = keyid
 crlDistributionPoints = URI:http://127.0.0.1:$crlport/ca.crl
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:$ocspport/
+[dead]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:http://127.0.0.1:1/ca.crl
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:1/
+[ocspdead]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature,keyEncipherment
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:http://127.0.0.1:$crlport/ca.crl
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:1/
 CNF
 
 sign() {  # NAME ISSUER SERIAL EXT
@@ -47,12 +61,30 @@ sign() {  # NAME ISSUER SERIAL EXT
     -extfile ext.cnf -extensions "$4" -out "$1.pem"
   rm -f "$1.csr"
 }
+if [ "$mode" = big ]; then
+  # A CRL past Limits::max_input_bytes (1 MiB), as a CA's full CRL can be: 52,000 entries, none
+  # ours (its own mode: it takes a second, and only the size-limit test needs it).
+  python3 - <<'PY'
+with open("big.index", "w") as f:
+    for i in range(52000):
+        f.write(f"R\t301231000000Z\t240101000000Z\t{0x100000 + i:06X}\tunknown\t/CN=x{i}\n")
+PY
+  echo 'unique_subject = no' > big.index.attr
+  echo 1000 > big.crlnumber
+  sed -e 's/^database = index.txt/database = big.index/' -e 's/^crlnumber = crlnumber/crlnumber = big.crlnumber/' ca.cnf > big.cnf
+  o ca -config big.cnf -gencrl -keyfile ca.key -cert ca.pem -crldays 1 -out big.pem.tmp
+  o crl -in big.pem.tmp -outform DER -out ca-big.crl
+  rm -f big.pem.tmp
+  exit 0
+fi
 if [ "$mode" = leaves ]; then
   sign good ca 256 leaf
   sign revoked ca 257 leaf
   sign unknown ca 258 leaf
+  sign dead ca 259 dead
+  sign ocsp-dead ca 260 ocspdead
   # PKCS#12 files for the import and check tests (password "test").
-  for l in good revoked; do
+  for l in good revoked dead; do
     o pkcs12 -export -inkey "$l.key" -in "$l.pem" -certfile ca.pem -passout pass:test -out "$l.p12"
   done
   cdp="URI:http://127.0.0.1:$crlport"
@@ -146,20 +178,6 @@ gencrl stale.crl ca ca "$(date -u -d '-10 days' +%Y%m%d%H%M%SZ)" "$(date -u -d '
 gencrl ca-idp-ca.crl ca ca "$now" "$next" idp_ca
 # Another CA's CRL: another issuer name and key.
 gencrl rogue.crl rogue-ca rogue-ca "$now" "$next"
-# A CRL past Limits::max_input_bytes (1 MiB), as a CA's full CRL can be: 52,000 entries, none ours.
-python3 - <<'PY'
-with open("big.index", "w") as f:
-    for i in range(52000):
-        f.write(f"R\t301231000000Z\t240101000000Z\t{0x100000 + i:06X}\tunknown\t/CN=x{i}\n")
-PY
-echo 'unique_subject = no' > big.index.attr
-echo 1000 > big.crlnumber
-sed -e 's/^database = index.txt/database = big.index/' -e 's/^crlnumber = crlnumber/crlnumber = big.crlnumber/' ca.cnf > big.cnf
-gencrl_big() {
-  o ca -config big.cnf -gencrl -keyfile ca.key -cert ca.pem -crl_lastupdate "$now" -crl_nextupdate "$next" -out big.pem.tmp
-  o crl -in big.pem.tmp -outform DER -out ca-big.crl
-}
-gencrl_big
 python3 - <<'PY'
 data = bytearray(open("ca.crl", "rb").read())
 data[-5] ^= 0x01  # inside the signature value
