@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <utility>
 
@@ -813,6 +814,47 @@ TEST_SUITE("revocation_online") {
     }
     CHECK(w["revocation"][0]["problems"].size() == 2);
     CHECK(verify("dead", " --online --require-revocation --revocation-timeout 1").exit_code == 2);
+
+    // import --online and check --revocation through the tool. The test leaves are no OCES
+    // certificates (the import's profile refuses them), so they go in with --force: offline the
+    // revoked one is stored active, online revoked.
+    TempDir sdir{"dpgcert-online-cli"};
+    const std::string store = "--store " + test::shell_quote((sdir.path() / "s.db").string()) + " ";
+    REQUIRE(test::run_tool(store + "store init --key-file " + test::shell_quote((sdir.path() / "s.key").string())).exit_code == 0);
+    const fs::path pw = sdir.path() / "pw";
+    std::ofstream(pw) << "test\n";
+    auto import = [&](const std::string& name, const std::string& extra) {
+      return test::run_tool(store + "import " + test::shell_quote((d / (name + ".p12")).string()) + " --password-file " +
+                            test::shell_quote(pw.string()) + " --trust " + test::shell_quote((d / "ca.pem").string()) +
+                            " --force --json" + extra);
+    };
+    const auto online = import("revoked", " --online");
+    CHECK(online.exit_code == 0);
+    CHECK(contains(online.out, "\"revoked\""));
+    CHECK(import("good", "").exit_code == 0);
+    auto listed = [&](const std::string& status) {
+      const auto r = test::run_tool(store + "list --status " + status + " --json");
+      return nlohmann::json::parse(r.out);
+    };
+    CHECK(listed("revoked").size() == 1);
+    CHECK(listed("active").size() == 1);
+    const auto checked = test::run_tool(store + "check --json --revocation --trust " + test::shell_quote((d / "ca.pem").string()));
+    CAPTURE(checked.out);
+    CAPTURE(checked.err);
+    bool saw = false;
+    std::istringstream lines(checked.out);
+    for (std::string line; std::getline(lines, line);) {
+      const nlohmann::json row = nlohmann::json::parse(line);
+      if (!row.contains("revocation")) continue;
+      saw = true;
+      CHECK(row["revocation"]["ran"] == true);
+      CHECK(row["revocation"]["checked"] == 1);
+      CHECK(row["revocation"]["good"] == 1);
+    }
+    CHECK(saw);
+    // Within the day: not again, and no line.
+    const auto again = test::run_tool(store + "check --json --revocation --trust " + test::shell_quote((d / "ca.pem").string()));
+    CHECK_FALSE(contains(again.out, "\"revocation\":{"));
     CHECK(verify("good", " --online --revocation-timeout 0").exit_code == 64);
   }
 }
