@@ -59,6 +59,17 @@ int dpgcert_store_check(dpgcert_check_result** out, dpgcert_store* store, int64_
       if (o.min_interval < 0) throw Error(ErrorCode::invalid_argument, "options->min_interval must not be negative");
       co.min_interval = std::chrono::seconds(o.min_interval);
     }
+    if (o.version >= 3) {
+      co.revocation.enabled = o.refresh_revocation != 0;
+      if (o.revocation_interval < 0) throw Error(ErrorCode::invalid_argument, "options->revocation_interval must not be negative");
+      if (o.revocation_interval > 0) co.revocation.interval = std::chrono::seconds(o.revocation_interval);
+      if (o.revocation_trust != nullptr) {
+        co.revocation.anchors = TrustAnchors::from_certificates(
+            load_certificates(in_bytes(o.revocation_trust, o.revocation_trust_len, "revocation_trust")));
+      }
+      if (o.revocation_timeout_ms < 0) throw Error(ErrorCode::invalid_argument, "options->revocation_timeout_ms must not be negative");
+      if (o.revocation_timeout_ms > 0) co.revocation.fetch.timeout = std::chrono::milliseconds(o.revocation_timeout_ms);
+    }
 
     Lifecycle lifecycle(*store->store);
     if (callback != nullptr) {
@@ -122,6 +133,10 @@ int dpgcert_check_result_int(const dpgcert_check_result* result, int field, int6
       case DPGCERT_CHECK_RESULT_NO_SINK: return out_value(out, r.no_sink ? 1 : 0);
       case DPGCERT_CHECK_RESULT_BACKLOG: return out_value(out, r.undelivered_backlog);
       case DPGCERT_CHECK_RESULT_PRUNED: return out_value(out, r.pruned);
+      case DPGCERT_CHECK_RESULT_REVOCATION_RAN: return out_value(out, r.revocation.ran ? 1 : 0);
+      case DPGCERT_CHECK_RESULT_REVOCATION_CHECKED: return out_value(out, r.revocation.checked);
+      case DPGCERT_CHECK_RESULT_REVOCATION_REVOKED: return out_value(out, r.revocation.revoked.size());
+      case DPGCERT_CHECK_RESULT_REVOCATION_PROBLEMS: return out_value(out, r.revocation.problems.size());
       default: throw Error(ErrorCode::invalid_argument, "unknown field " + std::to_string(field));
     }
   });
@@ -132,6 +147,24 @@ int dpgcert_check_result_skip_reason(const dpgcert_check_result* result, char* b
     require(result, "result");
     if (!result->result.skipped) throw Error(ErrorCode::not_found, "the check ran: there is no reason it was skipped");
     return out_text(result->result.skip_reason, buf, len);
+  });
+}
+
+int dpgcert_check_result_revocation_json(const dpgcert_check_result* result, char* buf, size_t* len) {
+  return guarded(__func__, [&] {
+    require(result, "result");
+    return out_text(to_json(result->result.revocation).dump(), buf, len);
+  });
+}
+
+int dpgcert_store_set_revocation_refresh(dpgcert_store* store, int64_t interval_seconds) {
+  return guarded(__func__, [&] {
+    require(store, "store");
+    if (interval_seconds < 0) throw Error(ErrorCode::invalid_argument, "the revocation refresh interval must not be negative");
+    Lifecycle(*store->store)
+        .set_revocation_refresh(interval_seconds == 0 ? std::nullopt
+                                                      : std::optional<std::chrono::seconds>(interval_seconds));
+    return DPGCERT_OK;
   });
 }
 

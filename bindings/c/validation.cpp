@@ -66,6 +66,15 @@ ValidationInput validation_input(const dpgcert_validate_options* options) {
   }
   if (o.crls != nullptr) input.crls = load_crls(in_bytes(o.crls, o.crls_len, "crls"));
   if (o.version >= 2) path_options(o, input.policy);
+  if (o.version >= 3) {
+    switch (o.revocation_mode) {
+      case DPGCERT_REVOCATION_OFFLINE: input.revocation_mode = RevocationMode::offline; break;
+      case DPGCERT_REVOCATION_ONLINE: input.revocation_mode = RevocationMode::online; break;
+      default: throw Error(ErrorCode::invalid_argument, "unknown revocation mode " + std::to_string(o.revocation_mode));
+    }
+    if (o.revocation_timeout_ms < 0) throw Error(ErrorCode::invalid_argument, "revocation_timeout_ms must not be negative");
+    if (o.revocation_timeout_ms > 0) input.online.fetch.timeout = std::chrono::milliseconds(o.revocation_timeout_ms);
+  }
   return input;
 }
 

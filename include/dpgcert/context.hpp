@@ -17,6 +17,9 @@ struct Limits {
   std::size_t max_bags = 64;                         ///< Most safe bags in one PKCS#12 file.
   std::size_t max_certificates = 32;                 ///< Most certificates in one PEM or PKCS#12 file.
   std::size_t max_nesting = 8;                       ///< Deepest nesting of constructed ASN.1 strings.
+  /// Largest CRL fetched online or kept in the store (32 MiB). Separate from max_input_bytes: a
+  /// CA's full CRL (OCES2's ran to several MiB) is much larger than any file a customer hands in.
+  std::size_t max_crl_bytes = 32 * 1024 * 1024;
 
   /// The defaults described above.
   [[nodiscard]] static Limits defaults() noexcept { return Limits{}; }

@@ -10,6 +10,7 @@
 
 #include <dpgcert/export.hpp>
 #include <dpgcert/store.hpp>
+#include <dpgcert/validation.hpp>
 #include <dpgcert/time.hpp>
 
 #include <nlohmann/json_fwd.hpp>
@@ -381,6 +382,28 @@ struct AddedSink {
 
 // ---- check ----------------------------------------------------------------------------------
 
+/// How check() refreshes the revocation of stored active certificates (docs/lifecycle.md,
+/// "Revocation refresh"): validate()'s online revocation check over each one's path (OCSP first, CRLs
+/// kept in the store, so a CRL is fetched at most once per its validity), at most once per
+/// `interval` for the store (the time of the last refresh is a store setting). A certificate whose
+/// path holds a revoked certificate becomes `revoked` (as Store::set_status() does, audited), so
+/// the same check emits its `revoked` event. What could not be had is in the result, and the
+/// check goes on.
+struct RevocationRefreshOptions {
+  /// Refresh in this run (when due). Off: only when the store's setting asks for it
+  /// (Lifecycle::set_revocation_refresh()).
+  bool enabled = false;
+  /// At most this often; absent: the store's setting, else a day.
+  std::optional<std::chrono::seconds> interval;
+  /// Anchors to build the paths to; absent: TrustAnchors::oces_builtin().
+  std::optional<TrustAnchors> anchors;
+  /// Untrusted CA certificates for path building (the anchors' intermediates are offered too).
+  std::vector<Certificate> intermediates;
+  /// Timeouts, sizes, OCSP nonce; and whether to ask OCSP at all.
+  FetchOptions fetch;
+  bool use_ocsp = true;
+};
+
 /// How check() and deliver() run.
 struct CheckOptions {
   /// Deliver only to these sinks this run (empty: to every configured one). The others' deliveries
@@ -413,6 +436,9 @@ struct CheckOptions {
   /// deliveries. Events without a delivery (waiting for a sink's backlog) and those with a pending
   /// or abandoned delivery stay. The audit log and the counters are not touched.
   bool prune = true;
+  /// Revocation refresh of the stored active certificates (off unless asked for here or by the
+  /// store's setting).
+  RevocationRefreshOptions revocation;
 };
 
 /// How long delivered events stay in the outbox when the store sets nothing
@@ -434,6 +460,25 @@ struct DeliveryAttempt {
   bool abandoned = false;        ///< Not delivered, and the sink gave up on it (SinkResult::give_up).
 };
 
+/// A stored certificate whose revocation could not be had in a refresh.
+struct RevocationRefreshProblem {
+  std::string fingerprint;
+  std::string subject;  ///< RFC 4514, of the stored certificate.
+  std::string message;  ///< The revocation check's message (every reason, with the URLs).
+  std::vector<RevocationError> errors;  ///< Each failed attempt (empty when the path could not be built).
+};
+
+/// What the revocation refresh of one check() did.
+struct RevocationRefreshResult {
+  bool ran = false;          ///< Refreshed in this run.
+  std::string skip_reason;   ///< Why not, when enabled but not run (interval not passed).
+  std::size_t checked = 0;   ///< Active certificates asked about.
+  std::size_t good = 0;      ///< Whose whole path was found not revoked.
+  std::vector<std::string> revoked;  ///< Fingerprints that turned up revoked and became `revoked`.
+  std::vector<RevocationRefreshProblem> problems;  ///< Left unanswered (transport, stale, ...).
+  std::optional<Time> next_due;  ///< When the next refresh is due.
+};
+
 /// What one check() did.
 struct CheckResult {
   Time at{};
@@ -443,7 +488,8 @@ struct CheckResult {
   SeverityCounts state;                     ///< Active certificates by severity, after the run.
   /// The monitoring-plugin verdict: the worst of the emitted events (expiring in a warning stage
   /// and validation_failed: warning; expired, revoked and expiring in the last stage: critical;
-  /// renewed: none) and of the state of the active certificates after the run.
+  /// renewed: none) and of the state of the active certificates after the run; at least warning
+  /// when the revocation refresh left certificates unanswered.
   Severity worst = Severity::none;
   /// An exclusive check did nothing: another run held the run lock, or the last run ended less
   /// than CheckOptions::min_interval ago.
@@ -458,6 +504,8 @@ struct CheckResult {
   std::size_t undelivered_backlog = 0;
   /// Delivered events this run pruned from the outbox (CheckOptions::prune).
   std::size_t pruned = 0;
+  /// The revocation refresh (CheckOptions::revocation); `ran` false when none was due or asked for.
+  RevocationRefreshResult revocation;
 
   [[nodiscard]] DPGCERT_API std::size_t delivered() const;
   [[nodiscard]] DPGCERT_API std::size_t failed() const;
@@ -495,6 +543,11 @@ struct Digest {
   Time at{};
   std::vector<OrganisationDigest> organisations;  ///< By CVR; the unattached last.
 };
+
+/// A revocation refresh as JSON: {"revocation": {ran, skip_reason, checked, good, revoked,
+/// problems: [{fingerprint, subject, message, errors: [{kind, reason, url}]}], next_due}}, the
+/// line `dpgcert check --json` prints after the events (docs/cli-json.md).
+[[nodiscard]] DPGCERT_API nlohmann::json to_json(const RevocationRefreshResult& result);
 
 /// The digest as JSON (docs/cli-json.md).
 [[nodiscard]] DPGCERT_API nlohmann::json to_json(const Digest& digest);
@@ -566,6 +619,16 @@ class DPGCERT_API Lifecycle final {
   /// Deletes delivered events created before now - outbox_retention() with their deliveries (see
   /// CheckOptions::prune), `batch` per transaction; how many. check() calls it.
   std::size_t prune_outbox(Time now, std::size_t batch = 1000);
+
+  // -- revocation refresh (kept in the store) --
+  /// The interval of the scheduled revocation refresh: when set, every check() refreshes the
+  /// revocation of the active certificates at most this often (RevocationRefreshOptions);
+  /// std::nullopt: only checks that ask. Audited ("lifecycle.revocation_refresh").
+  /// Error(invalid_argument) below 60 s or above a year.
+  void set_revocation_refresh(std::optional<std::chrono::seconds> interval, std::string_view actor = {});
+  [[nodiscard]] std::optional<std::chrono::seconds> revocation_refresh() const;
+  /// When the last revocation refresh ran; std::nullopt before the first.
+  [[nodiscard]] std::optional<Time> last_revocation_refresh() const;
 
   // -- what is recorded --
   /// Tracked certificates in record-id order, one page (see TrackedQuery).

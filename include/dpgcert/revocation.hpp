@@ -21,69 +21,8 @@
 
 namespace dpgcert {
 
-/// Why revocation data could not be had or believed. Each has its own meaning for a caller: a
-/// `transport` failure (or `timeout`) says nothing about the certificate; `bad_signature`,
-/// `unauthorised_responder` or `wrong_nonce` may be an attack.
-enum class RevocationFailure {
-  no_url,                 ///< The certificate names no http/https CRL distribution point / OCSP responder.
-  bad_url,                ///< Not an http or https URL (a redirect to another scheme included).
-  transport,              ///< Cannot resolve, connect, TLS, reset, ...
-  timeout,                ///< The connect or total timeout passed.
-  too_large,              ///< The answer passed the size cap (announced or chunked).
-  too_many_redirects,     ///< More redirects than allowed (3 by default).
-  http_status,            ///< An HTTP status other than 200 (304 for a conditional GET).
-  malformed,              ///< Not a CRL / OCSP response, or an OCSP error status, or no answer for the certificate.
-  wrong_issuer,           ///< The CRL is not from the certificate's issuer (name, key identifier or cRLSign).
-  bad_signature,          ///< The CRL's or OCSP response's signature does not verify.
-  wrong_scope,            ///< A delta CRL, or an issuing distribution point that does not cover the certificate.
-  wrong_nonce,            ///< The OCSP response carries another nonce than the request (a replay), or none when one is required.
-  unauthorised_responder, ///< The OCSP signer is neither the CA nor a responder the CA delegated (id-kp-OCSPSigning).
-  stale,                  ///< Past nextUpdate (allowing the clock skew).
-  not_yet_valid,          ///< thisUpdate lies in the future (beyond the clock skew).
-};
-
-/// "no_url", "bad_url", "transport", "timeout", "too_large", "too_many_redirects", "http_status",
-/// "malformed", "wrong_issuer", "bad_signature", "wrong_scope", "wrong_nonce",
-/// "unauthorised_responder", "stale", "not_yet_valid".
-[[nodiscard]] DPGCERT_API std::string_view to_string(RevocationFailure failure) noexcept;
-
-/// One failure with its reason in words ("timed out after 2 s", "signed by 'CN=Other' ...").
-struct RevocationError {
-  RevocationFailure kind = RevocationFailure::transport;
-  std::string reason;
-  std::string url;  ///< The URL asked ("" for no_url).
-};
-
-/// How fetching behaves. A value; the defaults suit a scheduled check.
-struct FetchOptions {
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds timeout{15000};  ///< For one fetch, redirects included.
-  std::size_t max_crl_bytes = 20 * 1024 * 1024;
-  std::size_t max_ocsp_bytes = 256 * 1024;
-  int max_redirects = 3;
-  /// Allowed difference between our clock and the CA's for thisUpdate / nextUpdate.
-  std::chrono::seconds clock_skew{300};
-  /// Whether an OCSP response without the request's nonce is refused (a wrong nonce always is).
-  /// Off by default: many CAs' responders serve pre-signed responses without one.
-  bool require_ocsp_nonce = false;
-};
-
-/// What an earlier fetch of the same URL answered, for a conditional GET.
-struct CrlValidators {
-  std::string etag;
-  std::string last_modified;
-};
-
-/// The outcome of fetching one CRL.
-struct CrlFetch {
-  std::string url;                ///< The URL asked (before redirects).
-  std::optional<Crl> crl;         ///< The CRL, checked; absent on failure or when not modified.
-  bool not_modified = false;      ///< The server answered 304 to a conditional GET.
-  bool from_store = false;        ///< Store::fetch_crl(): the CRL kept in the store (current, or confirmed by a 304).
-  CrlValidators validators;       ///< ETag / Last-Modified of this answer, for the next fetch.
-  std::optional<RevocationError> error;
-  [[nodiscard]] bool ok() const noexcept { return !error.has_value(); }
-};
+// RevocationFailure, RevocationError, FetchOptions, CrlValidators and CrlFetch are declared in
+// <dpgcert/validation.hpp> (ValidationInput's online revocation options use them).
 
 /// Fetches the CRL at `url` (DER or PEM) and checks it against `issuer` (name, authority key
 /// identifier, cRLSign, signature) and `subject` (not a delta CRL; an issuing distribution point

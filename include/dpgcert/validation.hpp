@@ -12,8 +12,10 @@
 #include <dpgcert/time.hpp>
 #include <dpgcert/x509.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -258,6 +260,114 @@ struct DPGCERT_API ValidationPolicy {
   [[nodiscard]] static ValidationPolicy named(std::string_view profile);
 };
 
+// ---- online revocation: failures, fetch options (dpgcert/revocation.hpp fetches) -------------
+
+/// Why revocation data could not be had or believed. Each has its own meaning for a caller: a
+/// `transport` failure (or `timeout`) says nothing about the certificate; `bad_signature`,
+/// `unauthorised_responder` or `wrong_nonce` may be an attack.
+enum class RevocationFailure {
+  no_url,                 ///< The certificate names no http/https CRL distribution point / OCSP responder.
+  bad_url,                ///< Not an http or https URL (a redirect to another scheme included).
+  transport,              ///< Cannot resolve, connect, TLS, reset, ...
+  timeout,                ///< The connect or total timeout passed.
+  too_large,              ///< The answer passed the size cap (announced or chunked).
+  too_many_redirects,     ///< More redirects than allowed (3 by default).
+  http_status,            ///< An HTTP status other than 200 (304 for a conditional GET).
+  malformed,              ///< Not a CRL / OCSP response, or an OCSP error status, or no answer for the certificate.
+  wrong_issuer,           ///< The CRL is not from the certificate's issuer (name, key identifier or cRLSign).
+  bad_signature,          ///< The CRL's or OCSP response's signature does not verify.
+  wrong_scope,            ///< A delta CRL, or an issuing distribution point that does not cover the certificate.
+  wrong_nonce,            ///< The OCSP response carries another nonce than the request (a replay), or none when one is required.
+  unauthorised_responder, ///< The OCSP signer is neither the CA nor a responder the CA delegated (id-kp-OCSPSigning).
+  stale,                  ///< Past nextUpdate (allowing the clock skew).
+  not_yet_valid,          ///< thisUpdate lies in the future (beyond the clock skew).
+};
+
+/// "no_url", "bad_url", "transport", "timeout", "too_large", "too_many_redirects", "http_status",
+/// "malformed", "wrong_issuer", "bad_signature", "wrong_scope", "wrong_nonce",
+/// "unauthorised_responder", "stale", "not_yet_valid".
+[[nodiscard]] DPGCERT_API std::string_view to_string(RevocationFailure failure) noexcept;
+
+/// One failure with its reason in words ("timed out after 2 s", "signed by 'CN=Other' ...").
+struct RevocationError {
+  RevocationFailure kind = RevocationFailure::transport;
+  std::string reason;
+  std::string url;  ///< The URL asked ("" for no_url).
+};
+
+/// How fetching behaves. A value; the defaults suit a scheduled check.
+struct FetchOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds timeout{15000};  ///< For one fetch, redirects included.
+  /// The largest CRL accepted, announced or chunked; 0: the context's Limits::max_crl_bytes.
+  std::size_t max_crl_bytes = 0;
+  std::size_t max_ocsp_bytes = 256 * 1024;
+  int max_redirects = 3;
+  /// Allowed difference between our clock and the CA's for thisUpdate / nextUpdate.
+  std::chrono::seconds clock_skew{300};
+  /// Whether an OCSP response without the request's nonce is refused (a wrong nonce always is).
+  /// Off by default: many CAs' responders serve pre-signed responses without one.
+  bool require_ocsp_nonce = false;
+};
+
+/// What an earlier fetch of the same URL answered, for a conditional GET.
+struct CrlValidators {
+  std::string etag;
+  std::string last_modified;
+};
+
+/// The outcome of fetching one CRL.
+struct CrlFetch {
+  std::string url;                ///< The URL asked (before redirects).
+  std::optional<Crl> crl;         ///< The CRL, checked; absent on failure or when not modified.
+  bool not_modified = false;      ///< The server answered 304 to a conditional GET.
+  bool from_store = false;        ///< Store::fetch_crl(): the CRL kept in the store (current, or confirmed by a 304).
+  CrlValidators validators;       ///< ETag / Last-Modified of this answer, for the next fetch.
+  std::optional<RevocationError> error;
+  [[nodiscard]] bool ok() const noexcept { return !error.has_value(); }
+};
+
+/// Where a validation takes revocation data from.
+enum class RevocationMode {
+  offline,  ///< Only the CRLs given (ValidationInput::crls). The default: no network.
+  online,   ///< Asked for each certificate of the path: OCSP from its AIA, CRLs from its CDP.
+};
+/// "offline", "online".
+[[nodiscard]] DPGCERT_API std::string_view to_string(RevocationMode mode) noexcept;
+/// "offline" or "online"; Error(invalid_argument) for anything else.
+[[nodiscard]] DPGCERT_API RevocationMode parse_revocation_mode(std::string_view text);
+
+/// How RevocationMode::online asks. A value; the defaults need nothing set.
+struct OnlineRevocationOptions {
+  FetchOptions fetch;
+  /// Ask the OCSP responder a certificate's AIA names first, and fall back to its CRL when there is
+  /// none, it cannot be reached, or it answers "unknown" (see docs/validation.md, "Online
+  /// revocation", for why). False: CRLs only.
+  bool use_ocsp = true;
+  /// Where a CRL is had from: (url, subject, issuer, at) -> CrlFetch. Empty: dpgcert::fetch_crl()
+  /// (nothing kept). Store::import() passes the store's fetch_crl(), which keeps CRLs between runs.
+  std::function<CrlFetch(const std::string& url, const Certificate& subject, const Certificate& issuer, Time at)>
+      crl_source;
+  /// The CRL URLs to ask for `subject`. Empty: its http/https CRL distribution points. For
+  /// certificates that name none (test suites such as NIST PKITS), a caller may name them here.
+  std::function<std::vector<std::string>(const Certificate& subject)> crl_urls;
+};
+
+/// What online revocation found for one certificate of the path.
+struct RevocationStatus {
+  int depth = 0;          ///< 0 for the leaf.
+  std::string subject;    ///< RFC 4514.
+  std::string serial;     ///< Lowercase hex.
+  /// "good", "revoked", or "unavailable" (no source answered: see `problems`).
+  std::string status = "unavailable";
+  std::string source;     ///< "ocsp" or "crl" (the URL in `url`); empty when unavailable.
+  std::string url;
+  std::optional<Time> revocation_time;   ///< revoked
+  std::optional<RevocationReason> reason;  ///< revoked, when given
+  /// Every failed attempt, in order (an OCSP failure before a CRL that answered stays here).
+  std::vector<RevocationError> problems;
+};
+
 // ---- input and report -----------------------------------------------------------------------
 
 /// What to validate against.
@@ -271,7 +381,13 @@ struct ValidationInput {
   /// anchors' intermediates. An unordered pool, not a chain.
   std::vector<Certificate> intermediates;
   /// CRLs; revocation is checked only when some are given (see ValidationPolicy::revocation).
+  /// Offline only: the online mode judges what it fetched.
   std::vector<Crl> crls;
+  /// offline (the default): `crls` only. online: every certificate in the policy's revocation scope
+  /// is asked about over the network (`online`); what could not be had is a `warn` of the
+  /// revocation check with the reason, or a `fail` with policy.require_revocation_data.
+  RevocationMode revocation_mode = RevocationMode::offline;
+  OnlineRevocationOptions online;
   ValidationPolicy policy = ValidationPolicy::oces_gateway();
   /// The catalogue used to identify the certificate (oces::identify); absent: the built-in one.
   std::optional<oces::Catalogue> catalogue;
@@ -333,6 +449,8 @@ struct DPGCERT_API ValidationReport {
   /// Every error OpenSSL reported, including those judged by other checks (leaf validity,
   /// revocation), in the order reported.
   std::vector<ChainError> openssl_errors;
+  /// RevocationMode::online: per certificate of the scope, what was found (the leaf first).
+  std::vector<RevocationStatus> revocation;
   /// Why a file given to validate_bytes() did not open, when that failed the pkcs12_opened check:
   /// ErrorCode::bad_password or ErrorCode::unsupported. Absent otherwise.
   std::optional<ErrorCode> open_error;

@@ -2,6 +2,7 @@
 // one transaction per batch (the outbox); deliver(): the outbox is drained to the sinks after the
 // commit, each outcome acknowledged or scheduled for a retry with backoff.
 #include "lifecycle/lifecycle_impl.hpp"
+#include "lifecycle/revocation_refresh.hpp"
 
 #include "store/store_impl.hpp"
 
@@ -231,6 +232,18 @@ SeverityCounts Lifecycle::severity_counts() const { return lifecycle_detail::sev
 
 std::optional<CheckRun> Lifecycle::last_check() const { return lifecycle_detail::last_check(impl_->store); }
 
+void Lifecycle::set_revocation_refresh(std::optional<std::chrono::seconds> interval, std::string_view actor) {
+  lifecycle_detail::set_revocation_refresh(impl_->store, interval, actor);
+}
+
+std::optional<std::chrono::seconds> Lifecycle::revocation_refresh() const {
+  return lifecycle_detail::revocation_refresh(impl_->store);
+}
+
+std::optional<Time> Lifecycle::last_revocation_refresh() const {
+  return lifecycle_detail::last_revocation_refresh(impl_->store);
+}
+
 std::optional<std::chrono::days> Lifecycle::outbox_retention() const {
   return lifecycle_detail::outbox_retention(impl_->store);
 }
@@ -286,6 +299,10 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
       return result;
     }
   }
+  // 0. Revocation refresh (when asked for and due): a certificate found revoked becomes a pending
+  // status change, announced by step 2 of this same run.
+  result.revocation = lifecycle_detail::refresh_revocation(store, now, options.revocation, options.batch);
+
   const Policies policies = Policies::load(store);
   OrganisationCache orgs(store);
 
@@ -347,6 +364,8 @@ CheckResult Lifecycle::check(Time now, const CheckOptions& options) {
                    : result.state.warning > 0 ? Severity::warning
                                               : Severity::none;
   for (const Event& e : result.emitted) worst = std::max(worst, severity_of_event(e, policies));
+  // Revocation that could not be had is not a silent pass: a warning.
+  if (!result.revocation.problems.empty()) worst = std::max(worst, Severity::warning);
   result.worst = worst;
   // The last-run record, for monitoring and for the last-run rule of the next check on any node:
   // when this check began and ended (the wall clock: a what-if run at another `now` still shows

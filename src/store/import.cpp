@@ -130,8 +130,8 @@ void check_request(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12
 
 /// Checks, validates (unless a report is given) and prepares one import; takes `s.mu` only for
 /// its reads. `environment` is the store's policy, read once per call of import()/import_many().
-Staged stage(Store::Impl& s, const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const SecretBytes& password,
-             const ImportOptions& options, EnvironmentPolicy environment) {
+Staged stage(Store& store, Store::Impl& s, const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12,
+             const SecretBytes& password, const ImportOptions& options, EnvironmentPolicy environment) {
   check_request(bundle, pkcs12, options);
   Staged st;
   st.bundle = &bundle;
@@ -155,7 +155,7 @@ Staged stage(Store::Impl& s, const Pkcs12Bundle& bundle, std::span<const std::by
     }
   }
   ValidationReport report =
-      options.report ? *options.report : store_detail::validate_for_import(bundle, options, s.now(), *s.ctx);
+      options.report ? *options.report : store_detail::validate_for_import(bundle, options, s.now(), *s.ctx, &store);
   store_detail::enforce_environment(report, environment, *bundle.leaf());
   if (!report.ok() && !options.force) {
     st.result.outcome = ImportOutcome::refused;
@@ -260,7 +260,7 @@ ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte
                            const ImportOptions& options) {
   check_request(bundle, pkcs12, options);
   Impl& s = *impl_;
-  Staged st = stage(s, bundle, pkcs12, password, options, read_environment(s));
+  Staged st = stage(*this, s, bundle, pkcs12, password, options, read_environment(s));
   if (!st.prep) return std::move(st.result);
   std::lock_guard lock(s.mu);
   s.ensure_vault();  // unlocking (maybe Argon2id) happens before the write lock is taken
@@ -281,7 +281,7 @@ std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> req
       if (r.bundle == nullptr || r.password == nullptr) {
         throw Error(ErrorCode::invalid_argument, "store: an import request without a bundle or a password");
       }
-      Staged st = stage(s, *r.bundle, r.pkcs12, *r.password, r.options, environment);
+      Staged st = stage(*this, s, *r.bundle, r.pkcs12, *r.password, r.options, environment);
       if (!st.prep) {
         out[i].result = std::move(st.result);
       } else {

@@ -28,9 +28,15 @@ std::optional<std::string> id_kind(oces::CertificateType type) {
 }  // namespace
 
 ValidationReport validate_for_import(const Pkcs12Bundle& bundle, const ImportOptions& options, Time now,
-                                     const Context& ctx) {
+                                     const Context& ctx, Store* store) {
   ValidationInput input = options.validation;
   if (input.at == Time{}) input.at = now;
+  if (input.revocation_mode == RevocationMode::online && !input.online.crl_source && store != nullptr) {
+    input.online.crl_source = [store, fetch = input.online.fetch](const std::string& url, const Certificate& subject,
+                                                                  const Certificate& issuer, Time) {
+      return store->fetch_crl(url, subject, issuer, fetch);
+    };
+  }
   if (options.organisation_cvr && input.policy.oces_profile && !input.policy.expected_cvr) {
     input.policy.expected_cvr = options.organisation_cvr;
   }
@@ -72,6 +78,13 @@ PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const Valida
   p.report_json = detail::dump_json(std::move(r));
   p.initial_status = report.status(check_id::revocation) == CheckStatus::fail ? CertificateStatus::revoked
                                                                                : CertificateStatus::active;
+  // Online, a failing revocation check may only mean that no answer could be had (with
+  // require_revocation_data): revoked only when a certificate of the path was found revoked.
+  if (!report.revocation.empty()) {
+    const bool revoked = std::any_of(report.revocation.begin(), report.revocation.end(),
+                                     [](const RevocationStatus& st) { return st.status == "revoked"; });
+    p.initial_status = revoked ? CertificateStatus::revoked : CertificateStatus::active;
+  }
   p.source = options.source.empty() ? "api" : options.source;
   if (p.organisation_name && !p.organisation_name->empty()) {
     p.organisation_display_name = *p.organisation_name;

@@ -43,9 +43,10 @@ struct PreparedCertificate {
 };
 
 /// Runs validation as ImportOptions describes (time defaults to `now`; an organisation CVR becomes
-/// the expected CVR when the policy has none).
+/// the expected CVR when the policy has none). With online revocation and no CRL source of the
+/// caller's, CRLs come through `store`'s fetch_crl() (kept between runs) when a store is given.
 [[nodiscard]] ValidationReport validate_for_import(const Pkcs12Bundle& bundle, const ImportOptions& options,
-                                                   Time now, const Context& ctx);
+                                                   Time now, const Context& ctx, Store* store = nullptr);
 
 /// Computes the stored fields. The bundle must have a leaf.
 [[nodiscard]] PreparedCertificate prepare_certificate(const Pkcs12Bundle& bundle, const ValidationReport& report,

@@ -2,6 +2,7 @@
 // conditionally with the server's validators. The network is used outside the store's lock and
 // outside any transaction, so a slow CRL server never holds up other users of the store.
 #include "store/store_impl.hpp"
+#include "validation/validation_impl.hpp"
 
 #include <dpgcert/revocation.hpp>
 
@@ -33,7 +34,7 @@ CrlFetch Store::fetch_crl(const std::string& url, const Certificate& subject, co
   if (kept && kept->issuer_fingerprint != issuer_fp) kept.reset();  // another CA's: never reused
   auto stored_crl = [&]() -> std::optional<Crl> {
     try {
-      return Crl::from_der(kept->der, ctx);
+      return detail::crl_from_der(kept->der, ctx.limits().max_crl_bytes, ctx);
     } catch (const Error&) {
       return std::nullopt;  // unreadable: fetched anew
     }

@@ -82,7 +82,7 @@ void check_count(std::size_t n, const Context& ctx) {
   }
 }
 
-std::vector<Crl> from_concatenated_der(std::span<const std::byte> data, const Context& ctx) {
+std::vector<Crl> from_concatenated_der(std::span<const std::byte> data, std::size_t limit, const Context& ctx) {
   std::vector<Crl> out;
   while (!data.empty()) {
     const std::size_t len = detail::der::element_length(data);
@@ -90,14 +90,14 @@ std::vector<Crl> from_concatenated_der(std::span<const std::byte> data, const Co
       throw Error(ErrorCode::malformed, out.empty() ? "CRL: not DER or PEM"
                                                     : "CRL: trailing bytes after CRL " + std::to_string(out.size()));
     }
-    out.push_back(Crl::from_der(data.first(len), ctx));
+    out.push_back(detail::crl_from_der(data.first(len), limit, ctx));
     check_count(out.size(), ctx);
     data = data.subspan(len);
   }
   return out;
 }
 
-std::vector<Crl> from_pem(std::string_view text, const Context& ctx) {
+std::vector<Crl> from_pem(std::string_view text, std::size_t limit, const Context& ctx) {
   static constexpr std::string_view kBegin = "-----BEGIN ";
   static constexpr std::string_view kDashes = "-----";
   std::vector<Crl> out;
@@ -117,7 +117,7 @@ std::vector<Crl> from_pem(std::string_view text, const Context& ctx) {
     if (label != "X509 CRL") continue;
     const auto der = detail::base64_decode(text.substr(body_start, end - body_start));
     if (!der) throw Error(ErrorCode::malformed, "PEM: CRL " + std::to_string(out.size() + 1) + " is not valid base64");
-    out.push_back(Crl::from_der(*der, ctx));
+    out.push_back(detail::crl_from_der(*der, limit, ctx));
     check_count(out.size(), ctx);
   }
   if (out.empty()) throw Error(ErrorCode::malformed, "CRL: no X509 CRL block in the PEM input");
@@ -134,10 +134,13 @@ std::string_view to_string(RevocationReason reason) noexcept {
 }
 
 Crl Crl::from_der(std::span<const std::byte> der, const Context& ctx) {
-  if (der.size() > ctx.limits().max_input_bytes) {
+  return detail::crl_from_der(der, ctx.limits().max_input_bytes, ctx);
+}
+
+Crl detail::crl_from_der(std::span<const std::byte> der, std::size_t limit, const Context& ctx) {
+  if (der.size() > limit) {
     throw Error(ErrorCode::limit_exceeded, "CRL: " + std::to_string(der.size()) +
-                                               " bytes exceed the input limit of " +
-                                               std::to_string(ctx.limits().max_input_bytes));
+                                               " bytes exceed the limit of " + std::to_string(limit));
   }
   if (der.empty()) throw Error(ErrorCode::malformed, "CRL: empty input");
   detail::X509CrlPtr crl(X509_CRL_new_ex(detail::x509_libctx(ctx), nullptr));
@@ -154,7 +157,7 @@ Crl Crl::from_der(std::span<const std::byte> der, const Context& ctx) {
     throw Error(ErrorCode::malformed,
                 "CRL: " + std::to_string(der.size() - used) + " trailing bytes after the DER CRL");
   }
-  auto impl = std::make_shared<Impl>();
+  auto impl = std::make_shared<Crl::Impl>();
   impl->issuer = detail::name_from_x509(X509_CRL_get_issuer(crl.get()));
   const auto this_update = detail::asn1_time_opt(X509_CRL_get0_lastUpdate(crl.get()));
   if (!this_update) throw Error(ErrorCode::malformed, "CRL: unreadable thisUpdate");
@@ -209,14 +212,17 @@ bool Crl::operator==(const Crl& other) const noexcept {
 }
 
 std::vector<Crl> load_crls(std::span<const std::byte> data, const Context& ctx) {
-  if (data.size() > ctx.limits().max_input_bytes) {
+  return detail::load_crls_up_to(data, ctx.limits().max_input_bytes, ctx);
+}
+
+std::vector<Crl> detail::load_crls_up_to(std::span<const std::byte> data, std::size_t limit, const Context& ctx) {
+  if (data.size() > limit) {
     throw Error(ErrorCode::limit_exceeded, "CRL: input of " + std::to_string(data.size()) +
-                                               " bytes exceeds the limit of " +
-                                               std::to_string(ctx.limits().max_input_bytes));
+                                               " bytes exceeds the limit of " + std::to_string(limit));
   }
   if (data.empty()) throw Error(ErrorCode::malformed, "CRL: empty input");
-  if (data.front() == std::byte{0x30}) return from_concatenated_der(data, ctx);
-  return from_pem({reinterpret_cast<const char*>(data.data()), data.size()}, ctx);
+  if (data.front() == std::byte{0x30}) return from_concatenated_der(data, limit, ctx);
+  return from_pem({reinterpret_cast<const char*>(data.data()), data.size()}, limit, ctx);
 }
 
 }  // namespace dpgcert

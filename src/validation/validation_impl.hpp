@@ -33,6 +33,10 @@ struct FoundFile {
 /// Error(io) for a path that does not exist or a folder that cannot be listed.
 [[nodiscard]] std::vector<FoundFile> expand_paths(std::span<const std::filesystem::path> paths,
                                                   std::initializer_list<std::string_view> extensions);
+/// Crl::from_der() and load_crls() with another size limit than Limits::max_input_bytes: fetched
+/// and stored CRLs are bounded by Limits::max_crl_bytes.
+[[nodiscard]] Crl crl_from_der(std::span<const std::byte> der, std::size_t limit, const Context& ctx);
+[[nodiscard]] std::vector<Crl> load_crls_up_to(std::span<const std::byte> data, std::size_t limit, const Context& ctx);
 /// The extension of a path, lowercased (".pem").
 [[nodiscard]] std::string lower_extension(const std::filesystem::path& p);
 }  // namespace detail

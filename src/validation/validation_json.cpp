@@ -51,6 +51,27 @@ nlohmann::json to_json(const ValidationReport& report) {
                                    {"reason", e.reason},
                                    {"subject", e.subject ? nlohmann::json(*e.subject) : nlohmann::json(nullptr)}});
   }
+  // Online revocation only: what was asked about each certificate (absent offline, so stored
+  // reports of offline validations keep their form).
+  if (!report.revocation.empty()) {
+    j["revocation"] = nlohmann::json::array();
+    for (const auto& st : report.revocation) {
+      nlohmann::json problems = nlohmann::json::array();
+      for (const auto& p : st.problems) {
+        problems.push_back({{"kind", std::string(to_string(p.kind))}, {"reason", p.reason}, {"url", p.url}});
+      }
+      j["revocation"].push_back(
+          {{"depth", st.depth},
+           {"subject", st.subject},
+           {"serial", st.serial},
+           {"status", st.status},
+           {"source", st.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(st.source)},
+           {"url", st.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(st.url)},
+           {"revocation_time", st.revocation_time ? nlohmann::json(format_rfc3339(*st.revocation_time)) : nlohmann::json(nullptr)},
+           {"reason", st.reason ? nlohmann::json(std::string(to_string(*st.reason))) : nlohmann::json(nullptr)},
+           {"problems", std::move(problems)}});
+    }
+  }
   return detail::json_safe(std::move(j));
 }
 

@@ -7,6 +7,7 @@
 // the validity check, everything else fails the chain.
 #include "validation/checks.hpp"
 #include "validation/path.hpp"
+#include "validation/revocation/online.hpp"
 
 #include <dpgcert/error.hpp>
 
@@ -319,13 +320,24 @@ void validate_certificate(const Certificate& leaf, const std::vector<Certificate
   for (const auto& c : anchors.intermediates()) pool.push_back(&c);
 
   const ValidationPolicy& policy = input.policy;
-  VerifyOutcome v = run_openssl(leaf, pool, anchors, input.crls, policy, input.at, ctx);
+  const bool online = input.revocation_mode == RevocationMode::online;
+  // Online, OpenSSL builds and checks the path without CRLs; the revocation check asks the network
+  // about the path it built (revocation/online.cpp).
+  VerifyOutcome v = run_openssl(leaf, pool, anchors, online ? std::vector<Crl>{} : input.crls, policy, input.at, ctx);
   const oces::Identity identity =
       input.catalogue ? oces::identify(leaf, *input.catalogue) : oces::identify(leaf, oces::Catalogue::builtin());
 
   const Check chain = chain_check(v, anchors);
   list.set(check_id::chain, chain.status, chain.message);
-  for (const Check& c : {validity_check(leaf, input.at, policy), revocation_check(v, input.crls, policy),
+  Check revocation;
+  if (online) {
+    detail::OnlineOutcome o = detail::online_revocation_check(v.chain, v.ran, input, ctx);
+    revocation = std::move(o.check);
+    report.revocation = std::move(o.statuses);
+  } else {
+    revocation = revocation_check(v, input.crls, policy);
+  }
+  for (const Check& c : {validity_check(leaf, input.at, policy), revocation,
                          signature_check(leaf, policy), detail::key_strength_check(leaf, v.chain, policy),
                          detail::key_usage_check(leaf, policy),
                          type_check(identity, policy), environment_check(identity, policy), cvr_check(identity, policy)}) {

@@ -212,6 +212,32 @@ static void test_option_errors(void) {
   o.crls = junk;
   o.crls_len = sizeof junk;
   CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_E_MALFORMED);
+  /* Version 3: the revocation mode (offline by default; unknown values refused). */
+  o = synthetic_options(&t);
+  CHECK(o.revocation_mode == DPGCERT_REVOCATION_OFFLINE);
+  o.revocation_mode = 7;
+  CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_E_INVALID_ARGUMENT);
+  CHECK(strstr(dpgcert_error_last(), "revocation mode") != NULL);
+  o = synthetic_options(&t);
+  o.revocation_mode = DPGCERT_REVOCATION_ONLINE;
+  o.revocation_timeout_ms = -1;
+  CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_E_INVALID_ARGUMENT);
+  /* Online with the revocation check off asks nothing (the synthetic PKI's URLs lie beyond
+     127.0.0.1): the check is skipped as offline. */
+  o = synthetic_options(&t);
+  o.revocation_mode = DPGCERT_REVOCATION_ONLINE;
+  o.revocation = DPGCERT_REVOCATION_OFF;
+  CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_OK);
+  CHECK(status_of(report, "revocation") == DPGCERT_CHECK_SKIP);
+  dpgcert_report_free(report);
+  report = (dpgcert_report *)&report;
+  /* A version 2 struct is still read (revocation_mode not looked at: offline). */
+  o = synthetic_options(&t);
+  o.version = 2;
+  o.revocation_mode = 7;
+  CHECK_RC(dpgcert_validate_certificate(&report, cert, &o), DPGCERT_OK);
+  dpgcert_report_free(report);
+  report = (dpgcert_report *)&report;
   o = synthetic_options(&t);
   CHECK_RC(dpgcert_validate_certificate(&report, NULL, &o), DPGCERT_E_NULL_ARGUMENT);
   CHECK_RC(dpgcert_validate_certificate(NULL, cert, &o), DPGCERT_E_NULL_ARGUMENT);

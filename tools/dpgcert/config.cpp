@@ -140,7 +140,7 @@ Config parse(const fs::path& file) {
   if (!j.is_object()) bad(file, "must be a JSON object");
   Config c;
   c.file = fs::absolute(file);
-  static const std::set<std::string> known{"store", "key_file", "passphrase_env", "actor", "validation", "jobs", "thresholds", "sinks", "min_interval"};
+  static const std::set<std::string> known{"store", "key_file", "passphrase_env", "actor", "validation", "jobs", "thresholds", "sinks", "min_interval", "revocation_refresh"};
   for (const auto& [key, value] : j.items()) {
     if (!known.contains(key)) bad(file, "unknown key \"" + key + "\"");
   }
@@ -195,6 +195,23 @@ Config parse(const fs::path& file) {
     }
     if (!d) bad(file, "\"min_interval\" must be a duration: whole seconds, or text such as \"90s\", \"15m\", \"1h\", \"1d\"");
     c.min_interval = d;
+  }
+  if (j.contains("revocation_refresh")) {
+    const json& m = j["revocation_refresh"];
+    std::optional<std::chrono::seconds> d;
+    if (m.is_string() && m.get<std::string>() == "off") {
+      c.revocation_refresh = std::optional<std::chrono::seconds>();
+    } else {
+      if (m.is_number_unsigned()) {
+        d = parse_duration(std::to_string(m.get<std::uint64_t>()));
+      } else if (m.is_string()) {
+        d = parse_duration(m.get<std::string>());
+      }
+      if (!d || d->count() < 60) {
+        bad(file, "\"revocation_refresh\" must be \"off\" or a duration of at least a minute (\"6h\", \"1d\", seconds)");
+      }
+      c.revocation_refresh = d;
+    }
   }
   if (j.contains("sinks")) {
     if (!j["sinks"].is_array()) bad(file, "\"sinks\" must be a list of sink objects");

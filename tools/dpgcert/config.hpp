@@ -28,6 +28,7 @@ namespace dpgcert::cli {
 ///     "jobs": 2,
 ///     "thresholds": [90, 60, 30, 14, 7, 1, 0],
 ///     "min_interval": "10m",                           // or a whole number of seconds
+///     "revocation_refresh": "1d",                      // `check` refreshes revocation this often ("off": only with --revocation)
 ///     "sinks": [{"name": "log", "jsonl": "/var/log/dpgcert/events.jsonl"},
 ///               {"name": "ticket", "command": "/usr/local/bin/open-ticket", "args": ["--queue=pki"], "timeout": 60}]
 ///   }
@@ -48,6 +49,8 @@ struct Config {
   std::optional<std::vector<int>> thresholds;  ///< Days before expiry, for `check` (the store's default otherwise).
   std::vector<StoreGlobal::Sink> sinks;  ///< Sinks `check` delivers to besides the store's own.
   std::optional<std::chrono::seconds> min_interval;  ///< For `check` (as --min-interval).
+  /// "revocation_refresh": the store's revocation refresh interval `check` sets (inner nullopt: "off").
+  std::optional<std::optional<std::chrono::seconds>> revocation_refresh;
 };
 
 /// A duration as the tool takes it: a whole number with an optional unit, "s" (the default), "m",

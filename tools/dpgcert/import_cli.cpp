@@ -22,6 +22,15 @@ void add_import_commands(CLI::App& app, const StoreGlobal& global, const Config&
   import_cmd->add_option("--trust", import_opts->trust, "Trust anchors (file or folder; repeatable). Default: built-in OCES");
   import_cmd->add_option("--untrusted", import_opts->untrusted, "Extra intermediate CA certificates (repeatable)");
   import_cmd->add_option("--crl", import_opts->crls, "CRLs to check revocation against (repeatable)");
+  import_cmd->add_flag_callback("--online", [import_opts] { import_opts->revocation.mode = "online"; },
+                                "Check revocation over the network (OCSP first, CRLs kept in the store as fallback) for "
+                                "every certificate of the path (default: offline, or the configuration's revocation_mode)");
+  import_cmd->add_flag_callback("--require-revocation", [import_opts] { import_opts->revocation.require = true; },
+                                "Refuse a file when the revocation of a certificate in scope cannot be checked");
+  import_cmd->add_option_function<int>("--revocation-timeout",
+                                       [import_opts](const int& v) { import_opts->revocation.timeout_seconds = v; },
+                                       "Online: seconds per OCSP or CRL request (default 15)")
+      ->check(CLI::PositiveNumber);
   add_common(*import_cmd, import_opts->common);
   import_cmd->footer(
       "Files the password map does not name use --password-file/--password-env/--password-stdin, or\n"
@@ -39,6 +48,13 @@ void add_import_commands(CLI::App& app, const StoreGlobal& global, const Config&
     if (import_opts->untrusted.empty()) import_opts->untrusted = config.untrusted;
     if (import_opts->crls.empty()) import_opts->crls = config.crls;
     if (import_opts->jobs == 0 && config.jobs) import_opts->jobs = *config.jobs;
+    VerifySettings from_config;
+    from_config.revocation.mode = config.verify.revocation.mode;
+    from_config.revocation.require = config.verify.revocation.require;
+    from_config.revocation.timeout_seconds = config.verify.revocation.timeout_seconds;
+    VerifySettings from_line;
+    from_line.revocation = import_opts->revocation;
+    import_opts->revocation = from_config.overlaid_by(from_line).revocation;
     return run_import(global, *import_opts);
   });
 }

@@ -140,6 +140,12 @@ int run_import(const StoreGlobal& global, const ImportCliOptions& options) {
     if (!options.trust.empty()) base.validation.anchors = TrustAnchors::from_files(paths_of(options.trust), ctx);
     if (!options.untrusted.empty()) base.validation.intermediates = load_certificate_files(paths_of(options.untrusted), ctx);
     if (!options.crls.empty()) base.validation.crls = load_crl_files(paths_of(options.crls), ctx);
+    {
+      VerifySettings revocation;
+      revocation.revocation = options.revocation;
+      revocation.apply_revocation_mode(base.validation);
+      if (options.revocation.require) base.validation.policy.require_revocation_data = *options.revocation.require;
+    }
 
     std::vector<BulkImportItem> items(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {

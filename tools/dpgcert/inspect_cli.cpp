@@ -37,7 +37,13 @@ void add_verify_settings(CLI::App& cmd, VerifySettings& s) {
                                        "(default: chain for oces-gateway, leaf for generic)")
       ->check(CLI::IsMember({"off", "leaf", "chain"}));
   cmd.add_flag_callback("--require-revocation", [&s] { s.revocation.require = true; },
-                        "Fail when a certificate in scope has no usable CRL");
+                        "Fail when a certificate in scope has no usable CRL (online: no OCSP or CRL answer)");
+  cmd.add_flag_callback("--online", [&s] { s.revocation.mode = "online"; },
+                        "Ask about revocation over the network: OCSP (AIA) first, the CRL (CDP) as fallback, for every "
+                        "certificate in scope; an answer that cannot be had warns with the reason (default: offline)");
+  cmd.add_option_function<int>("--revocation-timeout", [&s](const int& v) { s.revocation.timeout_seconds = v; },
+                               "Online: seconds per OCSP or CRL request, redirects included (default 15)")
+      ->check(CLI::PositiveNumber);
   cmd.add_option_function<std::string>("--stale-crl", [&s](const std::string& v) { s.revocation.stale = v; },
                                        "A CRL past its nextUpdate warns (default) or fails")
       ->check(CLI::IsMember({"warn", "fail"}));
@@ -86,6 +92,7 @@ void add_inspect_commands(CLI::App& app, const Config& config, CommandRuns& runs
       "Examples:\n"
       "  dpgcert verify kunde.p12 --password-file kunde.pw --environment production --expect-cvr 12345674\n"
       "  dpgcert verify kunde.p12 --password-env DPG_PW --crl oces-ca-v.crl --json\n"
+      "  dpgcert verify kunde.p12 --password-file kunde.pw --online --require-revocation\n"
       "  dpgcert verify leaf.pem --trust my-root.pem --untrusted my-ca.pem --at 2025-06-01T00:00:00Z\n"
       "  dpgcert verify server.pem --profile generic --trust roots/ --eku serverAuth --revocation chain --crl crls/");
   runs.emplace_back(verify_cmd, [&config, verify] {

@@ -147,6 +147,21 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
       ->check(CLI::Validator(
           [](const std::string& v) { return parse_duration(v) ? std::string() : "not a duration (90s, 15m, 1h, 1d): " + v; },
           "DURATION"));
+  check_cmd->add_flag("--revocation", check_opts->revocation,
+                      "Refresh the revocation of the active certificates (OCSP, then CRLs kept in the store) when due;\n"
+                      "revoked ones become revoked and are announced (always on with the configuration's revocation_refresh)");
+  check_cmd->add_option("--revocation-interval", check_opts->revocation_interval,
+                        "Refresh revocation at most this often (default: the store's setting, else 1d)")
+      ->type_name("DURATION")
+      ->check(CLI::Validator(
+          [](const std::string& v) { return parse_duration(v) ? std::string() : "not a duration (90s, 15m, 1h, 1d): " + v; },
+          "DURATION"));
+  check_cmd->add_option("--revocation-timeout", check_opts->revocation_timeout,
+                        "Seconds per OCSP or CRL request in the revocation refresh (default 15)")
+      ->check(CLI::PositiveNumber);
+  check_cmd->add_option("--trust", check_opts->trust,
+                        "Revocation refresh: anchors to build paths to (default: the configuration's, else built-in OCES)");
+  check_cmd->add_option("--untrusted", check_opts->untrusted, "Revocation refresh: extra intermediate CA certificates");
   add_common(*check_cmd, check_opts->common);
   check_cmd->get_option("--json")->description("Print JSON Lines: one JSON object per event emitted, errors as {\"error\": ...}");
   check_cmd->footer(
@@ -158,7 +173,8 @@ void add_lifecycle_commands(CLI::App& app, const StoreGlobal& global, CommandRun
       "  dpgcert check\n"
       "  dpgcert check --json --at 2026-11-15T00:00:00Z\n"
       "  dpgcert check --exclusive      # the timer of every gateway node, one shared store\n"
-      "  dpgcert check --min-interval 20h   # the same, once a day whichever node's timer fires first");
+      "  dpgcert check --min-interval 20h   # the same, once a day whichever node's timer fires first\n"
+      "  dpgcert check --revocation --revocation-interval 6h   # also ask OCSP / the CRLs, at most every 6 hours");
   runs.emplace_back(check_cmd, [&global, check_opts] { return run_check(global, *check_opts); });
 
   const auto digest_opts = std::make_shared<DigestOptions>();

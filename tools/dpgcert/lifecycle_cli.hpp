@@ -17,6 +17,11 @@ struct CheckCliOptions {
   bool no_prune = false;           ///< --no-prune: leave delivered events past the retention in the outbox.
   bool exclusive = false;          ///< --exclusive: one run at a time across processes and nodes.
   std::string min_interval;        ///< --min-interval: the last-run rule (a duration; empty: the configuration's, else none).
+  bool revocation = false;         ///< --revocation: refresh revocation this run (when due).
+  std::string revocation_interval; ///< --revocation-interval: at most this often (a duration; empty: the store's, else 1d).
+  int revocation_timeout = 0;      ///< --revocation-timeout: seconds per OCSP/CRL request (0: 15).
+  std::vector<std::string> trust;      ///< --trust (default: the configuration's, else built-in OCES).
+  std::vector<std::string> untrusted;  ///< --untrusted (default: the configuration's).
 };
 
 struct DigestOptions {

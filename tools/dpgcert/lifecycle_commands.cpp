@@ -7,6 +7,7 @@
 
 #include <dpgcert/lifecycle.hpp>
 #include <dpgcert/store.hpp>
+#include <dpgcert/validation.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -150,6 +151,9 @@ void apply_configuration(Store& store, const StoreGlobal& global) {
     }
     if (current != wanted) lifecycle.set_renewal_policy(std::nullopt, wanted, global.actor);
   }
+  if (global.revocation_refresh && lifecycle.revocation_refresh() != *global.revocation_refresh) {
+    lifecycle.set_revocation_refresh(*global.revocation_refresh, global.actor);
+  }
   if (global.sinks.empty()) return;
   const std::vector<SinkConfig> existing = lifecycle.sinks();
   for (const StoreGlobal::Sink& s : global.sinks) {
@@ -183,6 +187,22 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
     } else if (global.min_interval) {
       co.min_interval = *global.min_interval;
     }
+    co.revocation.enabled = options.revocation;
+    if (!options.revocation_interval.empty()) co.revocation.interval = parse_duration(options.revocation_interval);
+    if (options.revocation_timeout > 0) co.revocation.fetch.timeout = std::chrono::seconds(options.revocation_timeout);
+    if (co.revocation.enabled || lifecycle.revocation_refresh()) {
+      const Context& ctx = Context::shared();
+      const std::vector<std::string>& trust = options.trust.empty() ? global.trust : options.trust;
+      const std::vector<std::string>& untrusted = options.untrusted.empty() ? global.untrusted : options.untrusted;
+      if (!trust.empty()) {
+        const std::vector<std::filesystem::path> paths(trust.begin(), trust.end());
+        co.revocation.anchors = TrustAnchors::from_files(paths, ctx);
+      }
+      if (!untrusted.empty()) {
+        const std::vector<std::filesystem::path> paths(untrusted.begin(), untrusted.end());
+        co.revocation.intermediates = load_certificate_files(paths, ctx);
+      }
+    }
     const CheckResult r = lifecycle.check(now, co);
     if (r.skipped) {
       if (options.common.json) {
@@ -208,6 +228,20 @@ int run_check(const StoreGlobal& global, const CheckCliOptions& options) {
         std::cerr << "; given up (it stays in the outbox, not attempted again)\n";
       } else {
         std::cerr << "; retried from " << (a.retry_at ? format_rfc3339(*a.retry_at) : "the next run") << '\n';
+      }
+    }
+    // The revocation refresh: what could not be had is said (a warning, never a silent pass).
+    if (r.revocation.ran || !r.revocation.problems.empty()) {
+      if (options.common.json) {
+        std::cout << to_json(r.revocation).dump() << '\n';
+      } else {
+        std::cout << "Revocation refreshed for " << r.revocation.checked << " active certificate(s): " << r.revocation.good
+                  << " not revoked, " << r.revocation.revoked.size() << " revoked, " << r.revocation.problems.size()
+                  << " without an answer.\n";
+      }
+      for (const RevocationRefreshProblem& p : r.revocation.problems) {
+        std::cerr << "dpgcert: warning: revocation of " << p.fingerprint.substr(0, 16) << " (" << term(p.subject)
+                  << ") could not be checked: " << term(p.message) << '\n';
       }
     }
     // Nothing announced to nowhere: a warning, and the exit status stays the verdict's.

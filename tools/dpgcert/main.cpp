@@ -61,6 +61,9 @@ void apply_config(dpgcert::cli::StoreGlobal& global, const dpgcert::cli::Config&
   global.thresholds = config.thresholds;
   global.sinks = config.sinks;
   global.min_interval = config.min_interval;
+  global.revocation_refresh = config.revocation_refresh;
+  global.trust = config.trust;
+  global.untrusted = config.untrusted;
 }
 
 int run_main(int argc, char** argv) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cli.hpp"
+#include "verify_settings.hpp"
 
 #include <cstddef>
 #include <chrono>
@@ -49,6 +50,11 @@ struct StoreGlobal {
   /// From the configuration file, for `check`: the last-run rule ("min_interval"), unless
   /// --min-interval is given.
   std::optional<std::chrono::seconds> min_interval;
+  /// From the configuration file: the store's revocation refresh interval ("revocation_refresh";
+  /// inner nullopt: "off"), and the anchors and intermediates `check` builds paths with.
+  std::optional<std::optional<std::chrono::seconds>> revocation_refresh;
+  std::vector<std::string> trust;
+  std::vector<std::string> untrusted;
 };
 
 struct StoreInitOptions {
@@ -165,6 +171,9 @@ struct ImportCliOptions {
   std::string password_map;  ///< --password-map: CSV or JSON, file name -> password source (onboarding.hpp).
   unsigned jobs = 0;         ///< --jobs: worker threads; 0: one per core.
   bool quiet = false;        ///< --quiet: no progress bar.
+  /// --online, --require-revocation, --revocation-timeout; the configuration file's
+  /// "validation" revocation_mode / require_revocation / revocation_timeout below them.
+  RevocationSettings revocation;
 };
 
 struct ListOptions {

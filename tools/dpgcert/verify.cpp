@@ -37,6 +37,7 @@ int run_verify(const VerifyOptions& options) {
     ValidationInput input;
     input.at = options.at.empty() ? options.common.now_time() : parse_rfc3339(options.at);
     input.policy = options.settings.policy();
+    options.settings.apply_revocation_mode(input);
     if (!options.environment.empty()) {
       const auto env = oces::parse_environment(options.environment);
       if (!env || *env == oces::Environment::unknown) {

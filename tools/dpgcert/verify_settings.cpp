@@ -74,6 +74,8 @@ VerifySettings VerifySettings::overlaid_by(const VerifySettings& over) const {
   take(s.revocation.scope, over.revocation.scope);
   take(s.revocation.require, over.revocation.require);
   take(s.revocation.stale, over.revocation.stale);
+  take(s.revocation.mode, over.revocation.mode);
+  take(s.revocation.timeout_seconds, over.revocation.timeout_seconds);
   return s;
 }
 
@@ -99,6 +101,16 @@ ValidationPolicy VerifySettings::policy() const {
     p.stale_crl_fails = *revocation.stale == "fail";
   }
   return p;
+}
+
+void VerifySettings::apply_revocation_mode(ValidationInput& input) const {
+  input.revocation_mode = parse_revocation_mode(revocation.mode.value_or("offline"));
+  if (revocation.timeout_seconds) {
+    if (*revocation.timeout_seconds < 1) throw Error(ErrorCode::invalid_argument, "the revocation timeout is at least 1 second");
+    input.online.fetch.timeout = std::chrono::seconds(*revocation.timeout_seconds);
+    input.online.fetch.connect_timeout = std::min(input.online.fetch.connect_timeout,
+                                                  std::chrono::duration_cast<std::chrono::milliseconds>(input.online.fetch.timeout));
+  }
 }
 
 bool read_verify_setting(const std::string& key, const nlohmann::json& value, const std::filesystem::path& file,
@@ -127,6 +139,11 @@ bool read_verify_setting(const std::string& key, const nlohmann::json& value, co
     s.revocation.require = bool_of(value, file, key);
   } else if (key == "stale_crl") {
     s.revocation.stale = string_of(value, file, key);
+  } else if (key == "revocation_mode") {
+    s.revocation.mode = string_of(value, file, key);
+    (void)parse_revocation_mode(*s.revocation.mode);  // a wrong value is the file's error, named now
+  } else if (key == "revocation_timeout") {
+    s.revocation.timeout_seconds = int_of(value, file, key);
   } else {
     return false;
   }

@@ -19,6 +19,8 @@ struct RevocationSettings {
   std::optional<std::string> scope;    ///< --revocation off|leaf|chain
   std::optional<bool> require;         ///< --require-revocation: no usable CRL fails
   std::optional<std::string> stale;    ///< --stale-crl warn|fail
+  std::optional<std::string> mode;     ///< --online: "online"; configuration "revocation_mode": offline|online
+  std::optional<int> timeout_seconds;  ///< --revocation-timeout N: per OCSP/CRL request (online)
 };
 
 /// Everything `verify` takes beyond files and the OCES expectations. Absent fields keep the
@@ -40,6 +42,9 @@ struct VerifySettings {
   /// The policy they describe: the profile's starting point with the fields set here changed.
   /// Throws Error(invalid_argument) for an unknown profile, scope or stale-CRL mode.
   [[nodiscard]] ValidationPolicy policy() const;
+  /// Sets the input's revocation mode and online fetch options (offline when nothing says online).
+  /// Throws Error(invalid_argument) for an unknown mode or a timeout below 1 s.
+  void apply_revocation_mode(ValidationInput& input) const;
 };
 
 /// Reads the settings from the configuration file's "validation" object (the keys other than

@@ -2,7 +2,7 @@
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Literal, final
+from typing import Any, Literal, final
 
 from typing_extensions import Buffer, Self, TypeAlias
 
@@ -191,6 +191,8 @@ class ValidationReport:
     def openssl_error(self) -> int: ...
     @property
     def error_code(self) -> str | None: ...
+    @property
+    def revocation(self) -> list[dict[str, Any]]: ...
     def find(self, id: str) -> Check | None: ...
     def to_json(self) -> str: ...
     def to_text(self) -> str: ...
@@ -217,6 +219,8 @@ def validate(
     revocation: Literal["off", "leaf", "chain"] | None = None,
     require_revocation: bool = False,
     stale_crl: Literal["warn", "fail"] = "warn",
+    revocation_mode: Literal["offline", "online"] = "offline",
+    revocation_timeout: float | None = None,
 ) -> ValidationReport: ...
 
 @final
@@ -331,6 +335,8 @@ class CheckResult:
     def undelivered_backlog(self) -> int: ...
     @property
     def pruned(self) -> int: ...
+    @property
+    def revocation(self) -> dict[str, Any]: ...
 
 @final
 class Change:
@@ -489,6 +495,9 @@ class Store:
         trust: Sequence[Certificate] | None = None,
         intermediates: Sequence[Certificate] = ...,
         crls: Iterable[BytesLike] = ...,
+        revocation_mode: Literal["offline", "online"] = "offline",
+        require_revocation: bool = False,
+        revocation_timeout: float | None = None,
     ) -> ImportResult: ...
     def query(
         self,
@@ -540,6 +549,9 @@ class Store:
     @property
     def outbox_retention_days(self) -> int | None: ...
     def set_outbox_retention(self, days: int | None, *, actor: str = "") -> None: ...
+    @property
+    def revocation_refresh_seconds(self) -> int | None: ...
+    def set_revocation_refresh(self, seconds: int | None, *, actor: str = "") -> None: ...
     def add_sink(
         self, name: str, kind: str, options: Sequence[tuple[str, str]] = ..., *, backlog: bool = True
     ) -> int: ...
@@ -551,6 +563,10 @@ class Store:
         deliver: bool = True,
         exclusive: bool = False,
         min_interval: timedelta | None = None,
+        refresh_revocation: bool = False,
+        revocation_interval: timedelta | None = None,
+        revocation_trust: Sequence[Certificate] | None = None,
+        revocation_timeout: float | None = None,
     ) -> CheckResult: ...
     def listen(self) -> ChangeListener: ...
     def close(self) -> None: ...

@@ -105,6 +105,14 @@ void bind_lifecycle(py::module_& m) {
       .def_readonly("no_sink", &CheckResult::no_sink)
       .def_readonly("undelivered_backlog", &CheckResult::undelivered_backlog)
       .def_readonly("pruned", &CheckResult::pruned)
+      .def_property_readonly(
+          "revocation",
+          [](const CheckResult& r) {
+            const py::object loads = py::module_::import("json").attr("loads");
+            return loads(to_json(r.revocation)["revocation"].dump());
+          },
+          "The revocation refresh as a dict: ran, skip_reason, checked, good, revoked (fingerprints), problems "
+          "(fingerprint, subject, message, errors: kind, reason, url), next_due (RFC 3339 or None).")
       .def_property_readonly("skip_reason", [](const CheckResult& r) -> std::optional<std::string> {
         if (!r.skipped) return std::nullopt;
         return r.skip_reason;
@@ -146,6 +154,27 @@ void bind_lifecycle(py::module_& m) {
           py::arg("days"), py::kw_only(), py::arg("actor") = "",
           "Sets how many days delivered events stay in the outbox (None: forever); audited. "
           "InvalidArgumentError outside 1..36525.")
+      .def_property_readonly(
+          "revocation_refresh_seconds",
+          [](const PyStore& self) -> std::optional<std::int64_t> {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            const auto r = Lifecycle(*store).revocation_refresh();
+            return r ? std::optional<std::int64_t>(r->count()) : std::nullopt;
+          },
+          "The store's revocation refresh interval in seconds: every check refreshes revocation at most this "
+          "often (None: only checks with refresh_revocation=True).")
+      .def(
+          "set_revocation_refresh",
+          [](const PyStore& self, std::optional<std::int64_t> seconds, const std::string& actor) {
+            const auto store = self.get();
+            py::gil_scoped_release unlocked;
+            Lifecycle(*store).set_revocation_refresh(seconds ? std::optional<std::chrono::seconds>(*seconds) : std::nullopt,
+                                                     actor);
+          },
+          py::arg("seconds"), py::kw_only(), py::arg("actor") = "",
+          "Sets (or with None clears) the store's revocation refresh interval; audited. InvalidArgumentError "
+          "below 60 s or above a year.")
       .def(
           "add_sink",
           [](const PyStore& self, const std::string& name, const std::string& kind,
@@ -166,12 +195,29 @@ void bind_lifecycle(py::module_& m) {
       .def(
           "check",
           [](const PyStore& self, const py::object& now, const std::optional<py::dict>& callbacks, bool deliver,
-             bool exclusive, const py::object& min_interval) {
+             bool exclusive, const py::object& min_interval, bool refresh_revocation,
+             const py::object& revocation_interval, std::optional<std::vector<Certificate>> revocation_trust,
+             std::optional<double> revocation_timeout) {
             const auto store = self.get();
             const Time t = from_datetime(now, "now");
             CheckOptions o;
             o.deliver = deliver;
             o.exclusive = exclusive;
+            o.revocation.enabled = refresh_revocation;
+            if (!revocation_interval.is_none()) {
+              const py::object timedelta = py::module_::import("datetime").attr("timedelta");
+              if (!py::isinstance(revocation_interval, timedelta)) throw py::type_error("revocation_interval must be a datetime.timedelta");
+              const double seconds = revocation_interval.attr("total_seconds")().cast<double>();
+              if (seconds < 1) throw py::value_error("revocation_interval must be at least a second");
+              o.revocation.interval = std::chrono::seconds(static_cast<std::int64_t>(seconds));
+            }
+            if (revocation_trust) o.revocation.anchors = TrustAnchors::from_certificates(*revocation_trust);
+            if (revocation_timeout) {
+              if (!(*revocation_timeout > 0) || *revocation_timeout > 3600) {
+                throw py::value_error("revocation_timeout must be more than 0 and at most 3600 seconds");
+              }
+              o.revocation.fetch.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*revocation_timeout * 1000));
+            }
             if (!min_interval.is_none()) {
               const py::object timedelta = py::module_::import("datetime").attr("timedelta");
               if (!py::isinstance(min_interval, timedelta)) throw py::type_error("min_interval must be a datetime.timedelta");
@@ -212,7 +258,9 @@ void bind_lifecycle(py::module_& m) {
             return result;
           },
           py::arg("now"), py::kw_only(), py::arg("callbacks") = py::none(), py::arg("deliver") = true,
-          py::arg("exclusive") = false, py::arg("min_interval") = py::none(),
+          py::arg("exclusive") = false, py::arg("min_interval") = py::none(), py::arg("refresh_revocation") = false,
+          py::arg("revocation_interval") = py::none(), py::arg("revocation_trust") = py::none(),
+          py::arg("revocation_timeout") = py::none(),
           "The renewal check at the aware datetime `now`: records which threshold each due certificate has "
           "crossed and the pending status changes, with one event each, then (unless deliver=False) delivers "
           "what is due to the store's sinks - to callbacks[name] for the callback sink `name`. Returns a "

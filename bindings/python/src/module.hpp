@@ -144,6 +144,8 @@ struct ValidationArgs {
   std::optional<std::vector<Certificate>> trust;
   std::vector<Certificate> intermediates;
   std::vector<std::vector<std::byte>> crls;
+  std::string revocation_mode = "offline";       ///< "offline" or "online"
+  std::optional<double> revocation_timeout;       ///< online: seconds per OCSP/CRL request
 
   ValidationArgs(const py::object& at_, std::string policy_, std::optional<std::string> environment_,
                  std::optional<std::string> expected_cvr_, std::optional<int> min_days_,
@@ -190,6 +192,13 @@ struct ValidationArgs {
     in.intermediates = intermediates;
     for (const auto& crl : crls) {
       for (auto& c : load_crls(crl)) in.crls.push_back(std::move(c));
+    }
+    in.revocation_mode = parse_revocation_mode(revocation_mode);
+    if (revocation_timeout) {
+      if (!(*revocation_timeout > 0) || *revocation_timeout > 3600) {
+        throw Error(ErrorCode::invalid_argument, "revocation_timeout must be more than 0 and at most 3600 seconds");
+      }
+      in.online.fetch.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*revocation_timeout * 1000));
     }
     return in;
   }

@@ -147,12 +147,15 @@ void bind_store(py::module_& m) {
              std::optional<std::string> actor, std::optional<std::string> source, const py::object& at,
              std::string policy, std::optional<std::string> environment, std::optional<std::string> expected_cvr,
              std::optional<int> min_days, std::optional<std::vector<Certificate>> trust,
-             std::vector<Certificate> intermediates, const py::iterable& crls) {
+             std::vector<Certificate> intermediates, const py::iterable& crls, std::string revocation_mode,
+             bool require_revocation, std::optional<double> revocation_timeout) {
             const auto store = self.get();
             const Buffer b(data, "data");
             const SecretBytes pw = password_from(password, "password");
-            const ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
-                                      std::move(trust), std::move(intermediates), crls);
+            ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
+                                std::move(trust), std::move(intermediates), crls);
+            args.revocation_mode = std::move(revocation_mode);
+            args.revocation_timeout = revocation_timeout;
             ImportOptions o;
             o.organisation_cvr = std::move(organisation_cvr);
             o.mailbox = std::move(mailbox);
@@ -161,6 +164,7 @@ void bind_store(py::module_& m) {
             if (source) o.source = *source;
             py::gil_scoped_release unlocked;
             o.validation = args.input();  // `at` unset: the store clock's now
+            if (require_revocation) o.validation.policy.require_revocation_data = true;
             const Pkcs12Bundle bundle = load_pkcs12(b.bytes(), pw);
             return store->import(bundle, b.bytes(), pw, o);
           },
@@ -169,9 +173,12 @@ void bind_store(py::module_& m) {
           py::arg("source") = py::none(), py::arg("at") = py::none(), py::arg("policy") = "oces_gateway",
           py::arg("environment") = py::none(), py::arg("expected_cvr") = py::none(), py::arg("min_days") = py::none(),
           py::arg("trust") = py::none(), py::arg("intermediates") = std::vector<Certificate>{},
-          py::arg("crls") = py::tuple(),
+          py::arg("crls") = py::tuple(), py::arg("revocation_mode") = "offline", py::arg("require_revocation") = false,
+          py::arg("revocation_timeout") = py::none(),
           "Opens a PKCS#12 file, validates it (at `at`, default the store's now) and stores it with its password "
-          "sealed. Idempotent by fingerprint; a failing report is refused unless `force`.")
+          "sealed. Idempotent by fingerprint; a failing report is refused unless `force`. revocation_mode='online' "
+          "asks OCSP / the CRLs (kept in the store) for every certificate of the path; require_revocation refuses a "
+          "file whose revocation cannot be had.")
       .def(
           "query",
           [](const PyStore& self, const std::optional<std::string>& organisation_cvr,

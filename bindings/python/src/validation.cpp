@@ -48,6 +48,36 @@ void bind_validation(py::module_& m) {
             return std::nullopt;
           },
           py::arg("id"), "The check with this id, or None.")
+      .def_property_readonly(
+          "revocation",
+          [](const ValidationReport& r) {
+            py::list out;
+            for (const auto& st : r.revocation) {
+              py::list problems;
+              for (const auto& p : st.problems) {
+                py::dict d;
+                d["kind"] = std::string(to_string(p.kind));
+                d["reason"] = p.reason;
+                d["url"] = p.url;
+                problems.append(d);
+              }
+              py::dict d;
+              d["depth"] = st.depth;
+              d["subject"] = st.subject;
+              d["serial"] = st.serial;
+              d["status"] = st.status;
+              d["source"] = st.source.empty() ? py::object(py::none()) : py::object(py::str(st.source));
+              d["url"] = st.url.empty() ? py::object(py::none()) : py::object(py::str(st.url));
+              d["revocation_time"] = st.revocation_time ? to_datetime(*st.revocation_time) : py::object(py::none());
+              d["reason"] = st.reason ? py::object(py::str(std::string(to_string(*st.reason)))) : py::object(py::none());
+              d["problems"] = problems;
+              out.append(d);
+            }
+            return out;
+          },
+          "Online revocation only: per certificate in scope (the leaf first) a dict with depth, subject, serial, "
+          "status ('good', 'revoked', 'unavailable'), source ('ocsp', 'crl' or None), url, revocation_time, reason, "
+          "problems (each failed attempt: kind, reason, url). Empty offline.")
       .def("to_json", [](const ValidationReport& r) { return to_json(r).dump(); },
            "The report as a JSON object (text), as `dpgcert verify --json` prints it.")
       .def("to_text", [](const ValidationReport& r) { return to_text(r); },
@@ -74,7 +104,8 @@ void bind_validation(py::module_& m) {
          const py::iterable& crls, std::optional<std::vector<std::string>> policies, bool explicit_policy,
          bool inhibit_policy_mapping, bool inhibit_any_policy, std::optional<std::vector<std::string>> eku,
          std::optional<int> max_depth, std::optional<int> min_key_bits, std::optional<std::string> revocation,
-         bool require_revocation, std::string stale_crl) {
+         bool require_revocation, std::string stale_crl, std::string revocation_mode,
+         std::optional<double> revocation_timeout) {
         if (at.is_none()) throw py::type_error("validate() needs the validation time: at=datetime(..., tzinfo=timezone.utc)");
         ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
                             std::move(trust), std::move(intermediates), crls);
@@ -90,6 +121,8 @@ void bind_validation(py::module_& m) {
         path.require_revocation = require_revocation;
         if (stale_crl != "warn" && stale_crl != "fail") throw py::value_error("stale_crl must be 'warn' or 'fail'");
         path.stale_crl_fails = stale_crl == "fail";
+        args.revocation_mode = std::move(revocation_mode);
+        args.revocation_timeout = revocation_timeout;
         if (py::isinstance<Certificate>(subject) || py::isinstance<Pkcs12Bundle>(subject)) {
           if (!password.is_none()) throw py::type_error("password applies only to bytes input");
         }
@@ -116,11 +149,14 @@ void bind_validation(py::module_& m) {
       py::arg("policies") = py::none(), py::arg("explicit_policy") = false, py::arg("inhibit_policy_mapping") = false,
       py::arg("inhibit_any_policy") = false, py::arg("eku") = py::none(), py::arg("max_depth") = py::none(),
       py::arg("min_key_bits") = py::none(), py::arg("revocation") = py::none(), py::arg("require_revocation") = false,
-      py::arg("stale_crl") = "warn",
+      py::arg("stale_crl") = "warn", py::arg("revocation_mode") = "offline", py::arg("revocation_timeout") = py::none(),
       "Validates a Certificate, a Pkcs12Bundle, or a file's bytes (PKCS#12 with `password`, or a certificate) "
       "at the aware datetime `at`, and returns a ValidationReport. Path options as `dpgcert verify`'s: "
       "policies (initial policy set), explicit_policy, inhibit_policy_mapping, inhibit_any_policy, eku, "
-      "max_depth, min_key_bits, revocation ('off', 'leaf', 'chain'), require_revocation, stale_crl ('warn', 'fail').");
+      "max_depth, min_key_bits, revocation ('off', 'leaf', 'chain'), require_revocation, stale_crl ('warn', 'fail'), "
+      "revocation_mode ('offline', the default, or 'online': OCSP from the AIA first, CRLs from the CDP as fallback, "
+      "for every certificate in scope; no answer warns, or fails with require_revocation), revocation_timeout "
+      "(seconds per request, online).");
 }
 
 }  // namespace dpgcert::python

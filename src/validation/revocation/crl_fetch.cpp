@@ -125,7 +125,7 @@ CrlFetch fetch_crl(const std::string& url, const Certificate& subject, const Cer
   };
   net_detail::FetchRequest request;
   request.url = url;
-  request.max_bytes = options.max_crl_bytes;
+  request.max_bytes = options.max_crl_bytes != 0 ? options.max_crl_bytes : ctx.limits().max_crl_bytes;
   request.max_redirects = options.max_redirects;
   request.connect_timeout = options.connect_timeout;
   request.timeout = options.timeout;
@@ -144,9 +144,9 @@ CrlFetch fetch_crl(const std::string& url, const Certificate& subject, const Cer
   }
   std::vector<Crl> crls;
   try {
-    crls = load_crls(response.body, ctx);
+    crls = detail::load_crls_up_to(response.body, request.max_bytes, ctx);
   } catch (const Error& e) {
-    // Past the context's input limit (Limits::max_input_bytes) is a size problem, not a broken CRL.
+    // Past the size limit (FetchOptions / Limits::max_crl_bytes) is a size problem, not a broken CRL.
     return fail(e.code() == ErrorCode::limit_exceeded ? RevocationFailure::too_large : RevocationFailure::malformed, e.what());
   }
   if (crls.size() != 1) return fail(RevocationFailure::malformed, "the answer holds " + std::to_string(crls.size()) + " CRLs, not one");

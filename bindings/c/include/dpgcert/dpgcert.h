@@ -426,7 +426,7 @@ DPGCERT_C_API int dpgcert_store_set_outbox_retention(dpgcert_store *store, int64
  *  per failed attempt, at most a day). A receiver deduplicates on the event id. */
 typedef int (*dpgcert_event_callback)(const dpgcert_event *event, void *payload);
 
-#define DPGCERT_CHECK_OPTIONS_VERSION 2
+#define DPGCERT_CHECK_OPTIONS_VERSION 3
 
 /** How a check runs. */
 typedef struct dpgcert_check_options {
@@ -444,9 +444,21 @@ typedef struct dpgcert_check_options {
    *  when the last check on the store, on any node, ended less than this long ago by the wall
    *  clock (docs/lifecycle.md). 0: no rule; negative: DPGCERT_E_INVALID_ARGUMENT. */
   int64_t min_interval;
+  /** Since version 3. Non-zero: refresh the revocation of the active certificates this run, when
+   *  due (always on when the store's revocation refresh setting is set): OCSP, then CRLs kept in
+   *  the store; a certificate found revoked becomes revoked and is announced by this check
+   *  (docs/lifecycle.md, "Revocation refresh"). */
+  int refresh_revocation;
+  /** Since version 3. At most this often, in seconds; 0: the store's setting, else a day. */
+  int64_t revocation_interval;
+  /** Since version 3. Trust anchors (DER or PEM) for the refresh's paths; NULL: the built-in OCES roots. */
+  const uint8_t *revocation_trust;
+  size_t revocation_trust_len;
+  /** Since version 3. Milliseconds per OCSP or CRL request; 0: 15000. */
+  int64_t revocation_timeout_ms;
 } dpgcert_check_options;
 
-#define DPGCERT_CHECK_OPTIONS_INIT { DPGCERT_CHECK_OPTIONS_VERSION, NULL, 1, 0, 0 }
+#define DPGCERT_CHECK_OPTIONS_INIT { DPGCERT_CHECK_OPTIONS_VERSION, NULL, 1, 0, 0, 0, 0, NULL, 0, 0 }
 
 /** Evaluates the certificates due at `now` and the pending status changes, records new stages and
  *  their events in the outbox, then delivers what is due to the store's sinks - to `callback` for
@@ -472,7 +484,11 @@ typedef enum dpgcert_check_result_field {
   DPGCERT_CHECK_RESULT_SKIPPED = 9,   /**< 1: an exclusive check did nothing (see dpgcert_check_result_skip_reason), else 0 */
   DPGCERT_CHECK_RESULT_NO_SINK = 10,  /**< 1: no sink is configured (the events wait for the first one added), else 0 */
   DPGCERT_CHECK_RESULT_BACKLOG = 11,  /**< events in the outbox that no configured sink has a delivery for */
-  DPGCERT_CHECK_RESULT_PRUNED = 12    /**< delivered events pruned from the outbox (older than the retention) */
+  DPGCERT_CHECK_RESULT_PRUNED = 12,   /**< delivered events pruned from the outbox (older than the retention) */
+  DPGCERT_CHECK_RESULT_REVOCATION_RAN = 13,      /**< 1: the revocation refresh ran in this check, else 0 */
+  DPGCERT_CHECK_RESULT_REVOCATION_CHECKED = 14,  /**< active certificates asked about */
+  DPGCERT_CHECK_RESULT_REVOCATION_REVOKED = 15,  /**< of those, found revoked (now revoked, announced) */
+  DPGCERT_CHECK_RESULT_REVOCATION_PROBLEMS = 16  /**< of those, left without an answer (see dpgcert_check_result_revocation_json) */
 } dpgcert_check_result_field;
 
 DPGCERT_C_API void dpgcert_check_result_free(dpgcert_check_result *result);
@@ -482,6 +498,13 @@ DPGCERT_C_API int dpgcert_check_result_int(const dpgcert_check_result *result, i
  *  lock, or the last run ended less than min_interval ago (naming when and on which node).
  *  DPGCERT_E_NOT_FOUND when the check ran. */
 DPGCERT_C_API int dpgcert_check_result_skip_reason(const dpgcert_check_result *result, char *buf, size_t *len);
+/** The revocation refresh as JSON (the line `dpgcert check --json` prints: {"revocation": {ran,
+ *  skip_reason, checked, good, revoked, problems: [{fingerprint, subject, message, errors}],
+ *  next_due}}; docs/cli-json.md), with each failure's reason. */
+DPGCERT_C_API int dpgcert_check_result_revocation_json(const dpgcert_check_result *result, char *buf, size_t *len);
+/** Sets (interval_seconds > 0) or clears (0) the store's revocation refresh interval: when set,
+ *  every check refreshes revocation at most this often. DPGCERT_E_INVALID_ARGUMENT below 60 s. */
+DPGCERT_C_API int dpgcert_store_set_revocation_refresh(dpgcert_store *store, int64_t interval_seconds);
 /** The new event at `index` (0 to DPGCERT_CHECK_RESULT_EMITTED - 1, in emission order), owned by the
  *  result: valid until dpgcert_check_result_free(). DPGCERT_E_OUT_OF_RANGE past the end. */
 DPGCERT_C_API int dpgcert_check_result_event(const dpgcert_check_result *result, size_t index,

@@ -41,7 +41,13 @@ typedef enum dpgcert_revocation {
   DPGCERT_REVOCATION_CHAIN = 2     /**< Every certificate of the path. */
 } dpgcert_revocation;
 
-#define DPGCERT_VALIDATE_OPTIONS_VERSION 2
+/** Where revocation data comes from (ValidationInput::revocation_mode). */
+typedef enum dpgcert_revocation_mode {
+  DPGCERT_REVOCATION_OFFLINE = 0, /**< Only the CRLs given (the default). */
+  DPGCERT_REVOCATION_ONLINE = 1   /**< OCSP (AIA) first, CRLs (CDP) as fallback, for each certificate in scope. */
+} dpgcert_revocation_mode;
+
+#define DPGCERT_VALIDATE_OPTIONS_VERSION 3
 
 /** What to validate against. */
 typedef struct dpgcert_validate_options {
@@ -78,11 +84,18 @@ typedef struct dpgcert_validate_options {
   int revocation;         /**< dpgcert_revocation */
   int require_revocation; /**< Non-zero: a certificate in scope without a usable CRL fails. */
   int stale_crl_fails;    /**< Non-zero: a CRL past its nextUpdate fails instead of warning. */
+  /* ---- version 3: online revocation (docs/validation.md, "Online revocation") ---- */
+  /** dpgcert_revocation_mode. Online: an answer that cannot be had warns with the reason, or fails
+   *  with require_revocation. In an import, CRLs are kept in the store. */
+  int revocation_mode;
+  /** Online: milliseconds per OCSP or CRL request, redirects included; 0: 15000. */
+  int64_t revocation_timeout_ms;
 } dpgcert_validate_options;
 
 #define DPGCERT_VALIDATE_OPTIONS_INIT                                                                     \
   { DPGCERT_VALIDATE_OPTIONS_VERSION, 0, DPGCERT_POLICY_OCES_GATEWAY, DPGCERT_ENVIRONMENT_UNKNOWN, NULL, -1, \
-    NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0, -1, -1, DPGCERT_REVOCATION_DEFAULT, 0, 0 }
+    NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0, -1, -1, DPGCERT_REVOCATION_DEFAULT, 0, 0,   \
+    DPGCERT_REVOCATION_OFFLINE, 0 }
 
 /** Validates a certificate (the PKCS#12 checks are skipped). A failed validation is a report with
  *  verdict DPGCERT_CHECK_FAIL, not an error. Errors: DPGCERT_E_INVALID_ARGUMENT (no time, an

@@ -1,0 +1,20 @@
+// Private: the revocation check of validate() in RevocationMode::online (online.cpp).
+#pragma once
+
+#include <dpgcert/validation.hpp>
+
+#include <vector>
+
+namespace dpgcert::detail {
+
+struct OnlineOutcome {
+  Check check;
+  std::vector<RevocationStatus> statuses;  ///< One per certificate asked about, the leaf first.
+};
+
+/// Asks about every certificate of `chain` (the leaf first, the anchor last) in the policy's
+/// revocation scope, below the anchor, and judges the answers. `ran`: the path was built.
+[[nodiscard]] OnlineOutcome online_revocation_check(const std::vector<Certificate>& chain, bool ran,
+                                                    const ValidationInput& input, const Context& ctx);
+
+}  // namespace dpgcert::detail
