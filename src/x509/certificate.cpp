@@ -208,6 +208,11 @@ const detail::CertificateLayout* Certificate::Impl::checked() const {
   return native ? &layout : nullptr;
 }
 
+detail::DerVerdict Certificate::Impl::verdict(std::span<const std::byte> der) noexcept {
+  detail::CertificateLayout layout;
+  return detail::read_certificate_der(der, layout);
+}
+
 X509* Certificate::Impl::x509() const {
   std::call_once(parse_once, [this] { parsed = parse_x509(der, *ctx); });
   return parsed.get();

@@ -784,6 +784,11 @@ std::optional<ExtensionValues> read_extensions_der(std::span<const std::byte> ex
     }
     if (r != Ext::ok) return std::nullopt;
   }
+  if (invalid) {
+    // X509_get0_subject_key_id and X509_get0_authority_key_id give nothing for such a certificate.
+    out.subject_key_id.reset();
+    out.authority_key_id.reset();
+  }
   if (have_ku) {
     if (invalid) {
       const bool crit = k.critical;

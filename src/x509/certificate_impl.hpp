@@ -106,6 +106,10 @@ struct Certificate::Impl {
   /// reader: the reference the differential tests compare dpgcert's reader with.
   [[nodiscard]] static Certificate openssl_reference(std::span<const std::byte> der, const Context& ctx);
 
+  /// What dpgcert's reader concludes about `der` (detail::read_certificate_der), for the tests and
+  /// the fuzz target.
+  [[nodiscard]] static detail::DerVerdict verdict(std::span<const std::byte> der) noexcept;
+
   /// Checks the encoding once (from_der does it at once, a deferred certificate on first use);
   /// throws Error(malformed) when it is not a certificate. Returns the layout when dpgcert's
   /// reader reads the fields, nullptr when they come from OpenSSL.

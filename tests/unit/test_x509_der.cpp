@@ -112,8 +112,7 @@ struct Tally {
 };
 
 bool native_reading(std::span<const std::byte> der) {
-  detail::CertificateLayout layout;
-  return detail::read_certificate_der(der, layout) == detail::DerVerdict::ok;
+  return Certificate::Impl::verdict(der) == detail::DerVerdict::ok;
 }
 
 /// Reads `der` both ways and compares.
@@ -139,8 +138,7 @@ void compare(std::span<const std::byte> der, const std::string& where, Tally& ta
   }
   if (!mine) {
     // Only BER (which OpenSSL takes) may be refused where OpenSSL reads it.
-    detail::CertificateLayout layout;
-    CHECK(detail::read_certificate_der(der, layout) == detail::DerVerdict::not_der);
+    CHECK(Certificate::Impl::verdict(der) == detail::DerVerdict::not_der);
     CHECK(*mine_error == ErrorCode::malformed);
     ++tally.refused_ber;
     return;
@@ -207,9 +205,11 @@ void compare_tree(const fs::path& dir, Tally& tally) {
 }
 
 void report(const char* what, const Tally& t) {
-  MESSAGE(what << ": " << t.compared << " read by both and compared field by field (" << t.native
-               << " by dpgcert's own reader), " << t.refused_both << " refused by both, " << t.refused_ber
-               << " BER refused on purpose");
+  const std::string line = std::string(what) + ": " + std::to_string(t.compared) +
+                           " read by both and compared field by field (" + std::to_string(t.native) +
+                           " by dpgcert's own reader), " + std::to_string(t.refused_both) + " refused by both, " +
+                           std::to_string(t.refused_ber) + " BER refused on purpose";
+  MESSAGE(line);
 }
 
 }  // namespace
