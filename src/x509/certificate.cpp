@@ -190,7 +190,7 @@ Certificate Certificate::from_der(std::span<const std::byte> der, const Context&
 }
 
 const detail::CertificateLayout* Certificate::Impl::checked() const {
-  std::call_once(check_once, [this] {
+  check_once.call(lazy_mutex, [this] {
     switch (detail::read_certificate_der(der, layout)) {
       case detail::DerVerdict::ok:
         native = true;
@@ -214,7 +214,7 @@ detail::DerVerdict Certificate::Impl::verdict(std::span<const std::byte> der) no
 }
 
 X509* Certificate::Impl::x509() const {
-  std::call_once(parse_once, [this] { parsed = parse_x509(der, *ctx); });
+  parse_once.call(lazy_mutex, [this] { parsed = parse_x509(der, *ctx); });
   return parsed.get();
 }
 
@@ -225,8 +225,9 @@ std::shared_ptr<Certificate::Impl> openssl_impl(std::vector<std::byte> der, deta
   auto impl = std::make_shared<Certificate::Impl>();
   impl->der = std::move(der);
   impl->ctx = &ctx;
-  std::call_once(impl->parse_once, [&] { impl->parsed = std::move(x509); });
-  std::call_once(impl->check_once, [] {});
+  impl->parsed = std::move(x509);
+  impl->parse_once.set();
+  impl->check_once.set();
   return impl;
 }
 
@@ -388,7 +389,7 @@ int Certificate::version() const {
 const DistinguishedName& Certificate::subject() const {
   const auto& i = *impl_;
   const auto* l = i.checked();
-  std::call_once(i.subject_once, [&i, l] {
+  i.subject_once.call(i.lazy_mutex, [&i, l] {
     i.subject = l != nullptr ? detail::read_name_der(l->subject) : detail::name_from_x509(X509_get_subject_name(i.x509()));
   });
   return i.subject;
@@ -397,7 +398,7 @@ const DistinguishedName& Certificate::subject() const {
 const DistinguishedName& Certificate::issuer() const {
   const auto& i = *impl_;
   const auto* l = i.checked();
-  std::call_once(i.issuer_once, [&i, l] {
+  i.issuer_once.call(i.lazy_mutex, [&i, l] {
     i.issuer = l != nullptr ? detail::read_name_der(l->issuer) : detail::name_from_x509(X509_get_issuer_name(i.x509()));
   });
   return i.issuer;
@@ -444,7 +445,7 @@ Time Certificate::not_after() const {
 
 const Fingerprint& Certificate::fingerprint_sha256() const {
   const auto& i = *impl_;
-  std::call_once(i.fingerprint_once, [&i] {
+  i.fingerprint_once.call(i.lazy_mutex, [&i] {
     std::size_t len = 0;
     if (EVP_Q_digest(detail::x509_libctx(*i.ctx), "SHA256", nullptr, i.der.data(), i.der.size(),
                      reinterpret_cast<unsigned char*>(i.fingerprint.data()), &len) != 1 ||
@@ -503,7 +504,7 @@ PublicKeyInfo openssl_key(X509* x) {
 const PublicKeyInfo& Certificate::public_key() const {
   const auto& i = *impl_;
   const auto* l = i.checked();
-  std::call_once(i.key_once, [&i, l] {
+  i.key_once.call(i.lazy_mutex, [&i, l] {
     // RSA keys are described from the DER; other algorithms (EC points, PSS parameters, ...) by
     // OpenSSL, which also checks them.
     auto mine = l != nullptr ? detail::read_public_key_der(l->spki) : std::nullopt;
@@ -547,7 +548,7 @@ namespace {
 
 const detail::ExtensionValues& extensions(const Certificate::Impl& i) {
   const auto* l = i.checked();
-  std::call_once(i.ext_once, [&i, l] {
+  i.ext_once.call(i.lazy_mutex, [&i, l] {
     std::optional<detail::ExtensionValues> mine;
     if (l != nullptr) mine = detail::read_extensions_der(l->extensions, l->issuer);
     i.ext = mine ? std::move(*mine) : decode_extensions(i.x509());

@@ -5,6 +5,7 @@
 
 #include <dpgcert/x509.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -79,15 +80,38 @@ struct ExtensionValues {
 /// Dotted text of an OID's content octets.
 [[nodiscard]] std::string oid_text_der(std::span<const std::byte> content);
 
+
+/// Runs a decoding once per object, as std::call_once, without its cost: glibc's pthread_once
+/// (under std::call_once) makes a futex system call every time a flag is first passed, which
+/// doubled the time to load a certificate. Double-checked locking instead: an acquire load when
+/// done; otherwise the object's recursive mutex (uncontended: no system call) and the decoding.
+/// A decoding that throws leaves the flag unset: the next caller tries again.
+class LazyFlag {
+ public:
+  template <class F>
+  void call(std::recursive_mutex& m, F&& f) const {
+    if (done_.load(std::memory_order_acquire)) return;
+    const std::lock_guard<std::recursive_mutex> lock(m);
+    if (done_.load(std::memory_order_relaxed)) return;
+    f();
+    done_.store(true, std::memory_order_release);
+  }
+  /// Marks it done (for an object not yet shared with another thread).
+  void set() const noexcept { done_.store(true, std::memory_order_release); }
+
+ private:
+  mutable std::atomic<bool> done_{false};
+};
+
 }  // namespace detail
 
 // Member functions here are exported with Certificate (a nested class shares its visibility), so
 // the unit tests can reach them; the detail:: wrappers below are what dpgcert's layers use.
 //
-// Thread safety: every lazily decoded value sits behind its own std::once_flag; std::call_once
-// makes the decoding thread's writes visible to every thread that passes the same flag later, and
-// the values are never modified afterwards. A failed decoding (an exception) leaves its flag unset,
-// so the next caller tries again and gets the same exception.
+// Thread safety: every lazily decoded value sits behind its own detail::LazyFlag, decoded under
+// the Impl's mutex and published with a release store that the acquire load of every later
+// reader pairs with; the values are never modified afterwards. A failed decoding (an exception)
+// leaves its flag unset, so the next caller tries again and gets the same exception.
 struct Certificate::Impl {
   std::vector<std::byte> der;    ///< Exact input encoding.
   const Context* ctx = nullptr;  ///< The context it is (or will be) parsed in.
@@ -115,23 +139,24 @@ struct Certificate::Impl {
   /// reader reads the fields, nullptr when they come from OpenSSL.
   [[nodiscard]] const detail::CertificateLayout* checked() const;
 
-  mutable std::once_flag check_once;
+  mutable std::recursive_mutex lazy_mutex;  ///< Held while a lazy value is decoded.
+  mutable detail::LazyFlag check_once;
   mutable detail::CertificateLayout layout;
   mutable bool native = false;  ///< Set by the check: the layout is valid and fields come from it.
 
-  mutable std::once_flag parse_once;
+  mutable detail::LazyFlag parse_once;
   mutable detail::X509Ptr parsed;
 
-  // Decoded on first use (guarded by once flags; read-only afterwards).
-  mutable std::once_flag subject_once;
+  // Decoded on first use (guarded by lazy flags; read-only afterwards).
+  mutable detail::LazyFlag subject_once;
   mutable DistinguishedName subject;
-  mutable std::once_flag issuer_once;
+  mutable detail::LazyFlag issuer_once;
   mutable DistinguishedName issuer;
-  mutable std::once_flag fingerprint_once;
+  mutable detail::LazyFlag fingerprint_once;
   mutable Fingerprint fingerprint{};
-  mutable std::once_flag key_once;
+  mutable detail::LazyFlag key_once;
   mutable PublicKeyInfo key;
-  mutable std::once_flag ext_once;
+  mutable detail::LazyFlag ext_once;
   mutable detail::ExtensionValues ext;
 };
 

@@ -310,6 +310,46 @@ TEST_SUITE("x509") {
     CHECK(t.compared == 1);
   }
 
+  TEST_CASE("own DER reading: OpenSSL parses a certificate only when something needs it") {
+    DPGCERT_REQUIRE_SHARED(shared);
+    const auto der = test::read_file(shared / "samples/oces/oces2-ca/TRUST2408-OCES-CA-V.cert.der");
+    const Certificate c = Certificate::from_der(der);
+    // Every field dpgcert reads itself: no X509 yet.
+    (void)c.not_after();
+    (void)c.subject().to_string();
+    (void)c.issuer();
+    (void)c.fingerprint_hex();
+    (void)c.serial_hex();
+    (void)c.version();
+    (void)c.public_key();
+    (void)c.key_usage();
+    (void)c.policies();
+    (void)c.crl_distribution_points();
+    (void)c.subject_key_id();
+    (void)c.is_self_issued();
+    (void)c.signature_algorithm();
+    (void)c.to_pem();
+    CHECK(c.impl().parsed == nullptr);
+    // What needs OpenSSL's object makes it, once.
+    X509* x = detail::native(c);
+    REQUIRE(x != nullptr);
+    CHECK(c.impl().parsed.get() == x);
+    CHECK(detail::native(c) == x);
+    // A certificate the reader leaves to OpenSSL (a UTCTime with seconds left out) is parsed at once.
+    const std::byte utc[] = {std::byte{0x17}, std::byte{0x0d}};
+    auto odd = der;
+    auto at = std::search(odd.begin(), odd.end(), std::begin(utc), std::end(utc));
+    REQUIRE(at != odd.end());
+    CHECK(Certificate::Impl::verdict(odd) == detail::DerVerdict::ok);
+    *(at + 14) = std::byte{'+'};  // the 'Z' of notBefore: a time the reader does not take
+    CHECK(Certificate::Impl::verdict(odd) == detail::DerVerdict::unsure);
+    const Certificate via_openssl = Certificate::from_der(odd);
+    CHECK(via_openssl.impl().parsed != nullptr);
+    Tally t;
+    compare(odd, "odd time", t);
+    CHECK(t.compared == 1);
+  }
+
   TEST_CASE("own DER reading: lazily decoded fields are raced safely") {
     DPGCERT_REQUIRE_SHARED(shared);
     const auto der = test::read_file(shared / "samples/oces/oces2-ca/TRUST2408-OCES-CA-V.cert.der");
