@@ -9,6 +9,7 @@ packages=(
   libp11-kit-dev p11-kit softhsm2 opensc libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libbenchmark-dev
   python3 python3-dev python3-pytest python3-jsonschema python3-aiosmtpd pybind11-dev
+  python3-cryptography  # bench/bench_python_x509.py: the pyca/cryptography baseline
 )
 
 missing=()

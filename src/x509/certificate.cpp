@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <ctime>
@@ -44,8 +45,14 @@ std::string ia5(const ASN1_IA5STRING* s) {
   return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
-void decode_extensions(const Certificate::Impl& impl) {
-  X509* x = impl.x509();
+std::vector<std::byte> to_bytes(const ASN1_OCTET_STRING* s) {
+  const auto* d = reinterpret_cast<const std::byte*>(ASN1_STRING_get0_data(s));
+  return {d, d + ASN1_STRING_length(s)};
+}
+
+/// The extensions dpgcert reads, from OpenSSL's X509 (the reference reading).
+detail::ExtensionValues decode_extensions(X509* x) {
+  detail::ExtensionValues impl;
   const uint32_t flags = X509_get_extension_flags(x);  // also caches OpenSSL's own view
   if ((flags & EXFLAG_KUSAGE) != 0) {
     const uint32_t ku = X509_get_key_usage(x);
@@ -107,13 +114,12 @@ void decode_extensions(const Certificate::Impl& impl) {
     b.critical = ext_critical(x, NID_basic_constraints);
     impl.basic_constraints = b;
   }
+  if (const ASN1_OCTET_STRING* s = X509_get0_subject_key_id(x)) impl.subject_key_id = to_bytes(s);
+  if (const ASN1_OCTET_STRING* s = X509_get0_authority_key_id(x)) impl.authority_key_id = to_bytes(s);
   detail::clear_openssl_errors();
+  return impl;
 }
 
-std::vector<std::byte> to_bytes(const ASN1_OCTET_STRING* s) {
-  const auto* d = reinterpret_cast<const std::byte*>(ASN1_STRING_get0_data(s));
-  return {d, d + ASN1_STRING_length(s)};
-}
 
 }  // namespace
 
@@ -176,18 +182,56 @@ detail::X509Ptr parse_x509(std::span<const std::byte> der, const Context& ctx) {
 
 Certificate Certificate::from_der(std::span<const std::byte> der, const Context& ctx) {
   check_size(der.size(), ctx);
-  detail::X509Ptr x = parse_x509(der, ctx);
   auto impl = std::make_shared<Impl>();
   impl->der.assign(der.begin(), der.end());
   impl->ctx = &ctx;
-  std::call_once(impl->parse_once, [&] { impl->parsed = std::move(x); });
+  (void)impl->checked();
   return Certificate(std::move(impl));
 }
 
+const detail::CertificateLayout* Certificate::Impl::checked() const {
+  check_once.call(lazy_mutex, [this] {
+    switch (detail::read_certificate_der(der, layout)) {
+      case detail::DerVerdict::ok:
+        native = true;
+        break;
+      case detail::DerVerdict::not_der:
+        // OpenSSL's d2i_X509 would take BER; a certificate is DER (X.509, RFC 5280 4.1), and
+        // its signature covers the encoding as it is, so dpgcert refuses the others.
+        throw Error(ErrorCode::malformed,
+                    "certificate: not DER (indefinite or non-minimal lengths, or constructed strings)");
+      case detail::DerVerdict::unsure:
+        (void)x509();  // OpenSSL decides, and reads every field
+        break;
+    }
+  });
+  return native ? &layout : nullptr;
+}
+
+detail::DerVerdict Certificate::Impl::verdict(std::span<const std::byte> der) noexcept {
+  detail::CertificateLayout layout;
+  return detail::read_certificate_der(der, layout);
+}
+
 X509* Certificate::Impl::x509() const {
-  std::call_once(parse_once, [this] { parsed = parse_x509(der, *ctx); });
+  parse_once.call(lazy_mutex, [this] { parsed = parse_x509(der, *ctx); });
   return parsed.get();
 }
+
+namespace {
+
+/// An Impl whose fields come from an X509 already parsed.
+std::shared_ptr<Certificate::Impl> openssl_impl(std::vector<std::byte> der, detail::X509Ptr x509, const Context& ctx) {
+  auto impl = std::make_shared<Certificate::Impl>();
+  impl->der = std::move(der);
+  impl->ctx = &ctx;
+  impl->parsed = std::move(x509);
+  impl->parse_once.set();
+  impl->check_once.set();
+  return impl;
+}
+
+}  // namespace
 
 namespace detail {
 Certificate certificate_from_x509(X509Ptr x509, const Context& ctx) {
@@ -195,15 +239,18 @@ Certificate certificate_from_x509(X509Ptr x509, const Context& ctx) {
   unsigned char* buf = nullptr;
   const int n = i2d_X509(x509.get(), &buf);
   if (n <= 0) throw_openssl(ErrorCode::malformed, "certificate: cannot encode");
-  auto impl = std::make_shared<Certificate::Impl>();
-  impl->der.assign(reinterpret_cast<std::byte*>(buf), reinterpret_cast<std::byte*>(buf) + n);
+  std::vector<std::byte> der(reinterpret_cast<std::byte*>(buf), reinterpret_cast<std::byte*>(buf) + n);
   OPENSSL_free(buf);
-  impl->ctx = &ctx;
-  std::call_once(impl->parse_once, [&] { impl->parsed = std::move(x509); });
-  return Certificate(std::move(impl));
+  return Certificate(openssl_impl(std::move(der), std::move(x509), ctx));
 }
 
 }  // namespace detail
+
+Certificate Certificate::Impl::openssl_reference(std::span<const std::byte> der, const Context& ctx) {
+  check_size(der.size(), ctx);
+  detail::X509Ptr x = parse_x509(der, ctx);
+  return Certificate(openssl_impl(std::vector<std::byte>(der.begin(), der.end()), std::move(x), ctx));
+}
 
 std::optional<detail::CertificateFields> Certificate::Impl::fields(std::span<const std::byte> encoding) noexcept {
   using namespace detail::der;
@@ -258,7 +305,59 @@ X509* Certificate::Impl::x509_or_null() const noexcept {
 
 std::span<const std::byte> Certificate::der() const noexcept { return impl_->der; }
 
+namespace {
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// PEM as PEM_write_bio_X509 writes it (64 columns), from the DER itself.
+std::string pem_of(std::span<const std::byte> der) {
+  std::string b64;
+  b64.reserve((der.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < der.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned>(der[i]) << 16) | (static_cast<unsigned>(der[i + 1]) << 8) |
+                       static_cast<unsigned>(der[i + 2]);
+    b64 += kBase64[(v >> 18) & 63];
+    b64 += kBase64[(v >> 12) & 63];
+    b64 += kBase64[(v >> 6) & 63];
+    b64 += kBase64[v & 63];
+  }
+  if (i < der.size()) {
+    const bool two = i + 1 < der.size();
+    const unsigned v = (static_cast<unsigned>(der[i]) << 16) | (two ? static_cast<unsigned>(der[i + 1]) << 8 : 0U);
+    b64 += kBase64[(v >> 18) & 63];
+    b64 += kBase64[(v >> 12) & 63];
+    b64 += two ? kBase64[(v >> 6) & 63] : '=';
+    b64 += '=';
+  }
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  for (std::size_t at = 0; at < b64.size(); at += 64) {
+    out.append(b64, at, 64);
+    out += '\n';
+  }
+  out += "-----END CERTIFICATE-----\n";
+  return out;
+}
+
+/// The content octets of the element at the start of `element` (checked by the reader).
+std::span<const std::byte> content(std::span<const std::byte> element) noexcept { return detail::der::content_of(element); }
+
+/// OpenSSL's name for a signature algorithm (as X509_get_signature_nid and OBJ_nid2ln give it).
+std::string signature_name(const ASN1_OBJECT* obj) {
+  const int nid = OBJ_obj2nid(obj);
+  if (nid == NID_rsassaPss) return "RSASSA-PSS";
+  if (nid == NID_undef) return obj != nullptr ? detail::oid_text(obj) : "unknown";
+  return OBJ_nid2ln(nid);
+}
+
+}  // namespace
+
 std::string Certificate::to_pem() const {
+  if (const auto* l = impl_->checked()) {
+    // i2d_X509 gives the input back for DER, except that OpenSSL clears a signature's unused bits.
+    const auto sig = content(l->signature);
+    if (!sig.empty() && sig.front() == std::byte{0}) return pem_of(impl_->der);
+  }
   detail::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509(bio.get(), impl_->x509()) != 1) {
     detail::throw_openssl(ErrorCode::internal, "certificate: cannot write PEM");
@@ -268,23 +367,62 @@ std::string Certificate::to_pem() const {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-int Certificate::version() const { return static_cast<int>(X509_get_version(impl_->x509())) + 1; }
+int Certificate::version() const {
+  const auto* l = impl_->checked();
+  if (l == nullptr) return static_cast<int>(X509_get_version(impl_->x509())) + 1;
+  // X509_get_version: ASN1_INTEGER_get of the version, 0 when absent, -1 past a long.
+  const auto c = content(l->version);
+  long v = 0;
+  if (!c.empty()) {
+    const bool negative = (static_cast<unsigned>(c[0]) & 0x80) != 0;
+    if (c.size() > sizeof(long)) {
+      v = -1;
+    } else {
+      unsigned long u = negative ? ~0UL : 0UL;
+      for (std::byte b : c) u = (u << 8) | static_cast<unsigned>(b);
+      v = static_cast<long>(u);
+    }
+  }
+  return static_cast<int>(v) + 1;
+}
 
 const DistinguishedName& Certificate::subject() const {
   const auto& i = *impl_;
-  std::call_once(i.names_once, [&i] {
-    i.subject = detail::name_from_x509(X509_get_subject_name(i.x509()));
-    i.issuer = detail::name_from_x509(X509_get_issuer_name(i.x509()));
+  const auto* l = i.checked();
+  i.subject_once.call(i.lazy_mutex, [&i, l] {
+    i.subject = l != nullptr ? detail::read_name_der(l->subject) : detail::name_from_x509(X509_get_subject_name(i.x509()));
   });
   return i.subject;
 }
 
 const DistinguishedName& Certificate::issuer() const {
-  (void)subject();
-  return impl_->issuer;
+  const auto& i = *impl_;
+  const auto* l = i.checked();
+  i.issuer_once.call(i.lazy_mutex, [&i, l] {
+    i.issuer = l != nullptr ? detail::read_name_der(l->issuer) : detail::name_from_x509(X509_get_issuer_name(i.x509()));
+  });
+  return i.issuer;
 }
 
 std::vector<std::byte> Certificate::serial() const {
+  if (const auto* l = impl_->checked()) {
+    // ASN1_INTEGER_to_BN then BN_bn2bin: the magnitude, without leading zeros.
+    const auto c = content(l->serial);
+    std::vector<std::byte> mag(c.begin(), c.end());
+    if ((static_cast<unsigned>(mag[0]) & 0x80) != 0) {  // two's complement of a negative number
+      unsigned carry = 1;
+      for (auto it = mag.rbegin(); it != mag.rend(); ++it) {
+        const unsigned v = (~static_cast<unsigned>(*it) & 0xffU) + carry;
+        *it = static_cast<std::byte>(v & 0xffU);
+        carry = v >> 8;
+      }
+    }
+    std::size_t skip = 0;
+    while (skip < mag.size() && mag[skip] == std::byte{0}) ++skip;
+    if (skip == mag.size()) return {std::byte{0}};
+    mag.erase(mag.begin(), mag.begin() + static_cast<std::ptrdiff_t>(skip));
+    return mag;
+  }
   const ASN1_INTEGER* s = X509_get0_serialNumber(impl_->x509());
   detail::Owned<BIGNUM, BN_free> bn(ASN1_INTEGER_to_BN(s, nullptr));
   if (!bn) detail::throw_openssl(ErrorCode::internal, "certificate: cannot read the serial number");
@@ -296,12 +434,18 @@ std::vector<std::byte> Certificate::serial() const {
 
 std::string Certificate::serial_hex() const { return to_hex(serial()); }
 
-Time Certificate::not_before() const { return asn1_time(X509_get0_notBefore(impl_->x509())); }
-Time Certificate::not_after() const { return asn1_time(X509_get0_notAfter(impl_->x509())); }
+Time Certificate::not_before() const {
+  if (const auto* l = impl_->checked()) return detail::read_time_der(l->not_before);
+  return asn1_time(X509_get0_notBefore(impl_->x509()));
+}
+Time Certificate::not_after() const {
+  if (const auto* l = impl_->checked()) return detail::read_time_der(l->not_after);
+  return asn1_time(X509_get0_notAfter(impl_->x509()));
+}
 
 const Fingerprint& Certificate::fingerprint_sha256() const {
   const auto& i = *impl_;
-  std::call_once(i.fingerprint_once, [&i] {
+  i.fingerprint_once.call(i.lazy_mutex, [&i] {
     std::size_t len = 0;
     if (EVP_Q_digest(detail::x509_libctx(*i.ctx), "SHA256", nullptr, i.der.data(), i.der.size(),
                      reinterpret_cast<unsigned char*>(i.fingerprint.data()), &len) != 1 ||
@@ -314,57 +458,77 @@ const Fingerprint& Certificate::fingerprint_sha256() const {
 
 std::string Certificate::fingerprint_hex() const { return to_hex(fingerprint_sha256()); }
 
-const PublicKeyInfo& Certificate::public_key() const {
-  const auto& i = *impl_;
-  std::call_once(i.key_once, [&i] {
-    EVP_PKEY* pk = X509_get0_pubkey(i.x509());
-    if (pk == nullptr) {
-      // Unknown key type: report its OID.
-      X509_PUBKEY* xpk = X509_get_X509_PUBKEY(i.x509());
-      ASN1_OBJECT* alg = nullptr;
-      if (xpk != nullptr && X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, xpk) == 1 && alg != nullptr) {
-        i.key.algorithm = detail::oid_text(alg);
-      } else {
-        i.key.algorithm = "unknown";
-      }
-      detail::clear_openssl_errors();
-      return;
-    }
-    switch (EVP_PKEY_get_base_id(pk)) {
-      case EVP_PKEY_RSA: i.key.algorithm = "RSA"; break;
-      case EVP_PKEY_RSA_PSS: i.key.algorithm = "RSASSA-PSS"; break;
-      case EVP_PKEY_EC: i.key.algorithm = "EC"; break;
-      case EVP_PKEY_ED25519: i.key.algorithm = "ED25519"; break;
-      case EVP_PKEY_ED448: i.key.algorithm = "ED448"; break;
-      case EVP_PKEY_DSA: i.key.algorithm = "DSA"; break;
-      default: {
-        const char* name = EVP_PKEY_get0_type_name(pk);
-        i.key.algorithm = name != nullptr ? name : "unknown";
-      }
-    }
-    i.key.bits = EVP_PKEY_get_bits(pk);
-    char group[80];
-    std::size_t glen = 0;
-    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
-        EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1) {
-      i.key.curve = std::string(group, glen);
+namespace {
+
+/// The public key as OpenSSL describes it (X509_get0_pubkey).
+PublicKeyInfo openssl_key(X509* x) {
+  PublicKeyInfo key;
+  EVP_PKEY* pk = X509_get0_pubkey(x);
+  if (pk == nullptr) {
+    // Unknown key type: report its OID.
+    X509_PUBKEY* xpk = X509_get_X509_PUBKEY(x);
+    ASN1_OBJECT* alg = nullptr;
+    if (xpk != nullptr && X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, xpk) == 1 && alg != nullptr) {
+      key.algorithm = detail::oid_text(alg);
+    } else {
+      key.algorithm = "unknown";
     }
     detail::clear_openssl_errors();
+    return key;
+  }
+  switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA: key.algorithm = "RSA"; break;
+    case EVP_PKEY_RSA_PSS: key.algorithm = "RSASSA-PSS"; break;
+    case EVP_PKEY_EC: key.algorithm = "EC"; break;
+    case EVP_PKEY_ED25519: key.algorithm = "ED25519"; break;
+    case EVP_PKEY_ED448: key.algorithm = "ED448"; break;
+    case EVP_PKEY_DSA: key.algorithm = "DSA"; break;
+    default: {
+      const char* name = EVP_PKEY_get0_type_name(pk);
+      key.algorithm = name != nullptr ? name : "unknown";
+    }
+  }
+  key.bits = EVP_PKEY_get_bits(pk);
+  char group[80];
+  std::size_t glen = 0;
+  if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+      EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) == 1) {
+    key.curve = std::string(group, glen);
+  }
+  detail::clear_openssl_errors();
+  return key;
+}
+
+}  // namespace
+
+const PublicKeyInfo& Certificate::public_key() const {
+  const auto& i = *impl_;
+  const auto* l = i.checked();
+  i.key_once.call(i.lazy_mutex, [&i, l] {
+    // RSA keys are described from the DER; other algorithms (EC points, PSS parameters, ...) by
+    // OpenSSL, which also checks them.
+    auto mine = l != nullptr ? detail::read_public_key_der(l->spki) : std::nullopt;
+    i.key = mine ? std::move(*mine) : openssl_key(i.x509());
   });
   return i.key;
 }
 
 std::string Certificate::signature_algorithm() const {
-  const int nid = X509_get_signature_nid(impl_->x509());
-  if (nid == NID_rsassaPss) return "RSASSA-PSS";
-  if (nid == NID_undef) {
-    const X509_ALGOR* alg = nullptr;
-    X509_get0_signature(nullptr, &alg, impl_->x509());
-    const ASN1_OBJECT* obj = nullptr;
-    X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
-    return obj != nullptr ? detail::oid_text(obj) : "unknown";
+  if (const auto* l = impl_->checked()) {
+    detail::der::Reader alg(content(l->signature_algorithm));
+    const auto oid = alg.read_element(detail::der::kOid, detail::der::kUniversal, false);
+    if (oid) {
+      const auto* p = reinterpret_cast<const unsigned char*>(oid->data());
+      detail::Owned<ASN1_OBJECT, ASN1_OBJECT_free> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid->size())));
+      detail::clear_openssl_errors();
+      if (obj) return signature_name(obj.get());
+    }
   }
-  return OBJ_nid2ln(nid);
+  const X509_ALGOR* alg = nullptr;
+  X509_get0_signature(nullptr, &alg, impl_->x509());
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+  return signature_name(obj);
 }
 
 std::string Certificate::signature_digest() const {
@@ -380,55 +544,54 @@ std::string Certificate::signature_digest() const {
   return out;
 }
 
-const std::optional<KeyUsage>& Certificate::key_usage() const {
-  const auto& i = *impl_;
-  std::call_once(i.ext_once, [&i] { decode_extensions(i); });
-  return i.key_usage;
+namespace {
+
+const detail::ExtensionValues& extensions(const Certificate::Impl& i) {
+  const auto* l = i.checked();
+  i.ext_once.call(i.lazy_mutex, [&i, l] {
+    std::optional<detail::ExtensionValues> mine;
+    if (l != nullptr) mine = detail::read_extensions_der(l->extensions, l->issuer);
+    i.ext = mine ? std::move(*mine) : decode_extensions(i.x509());
+  });
+  return i.ext;
 }
-const std::vector<std::string>& Certificate::extended_key_usage() const {
-  (void)key_usage();
-  return impl_->eku;
-}
-const AlternativeNames& Certificate::subject_alt_names() const {
-  (void)key_usage();
-  return impl_->sans;
-}
-const std::vector<std::string>& Certificate::policies() const {
-  (void)key_usage();
-  return impl_->policies;
-}
-const AuthorityInfoAccess& Certificate::authority_info_access() const {
-  (void)key_usage();
-  return impl_->aia;
-}
-const std::vector<std::string>& Certificate::crl_distribution_points() const {
-  (void)key_usage();
-  return impl_->crl_dps;
-}
+
+}  // namespace
+
+const std::optional<KeyUsage>& Certificate::key_usage() const { return extensions(*impl_).key_usage; }
+const std::vector<std::string>& Certificate::extended_key_usage() const { return extensions(*impl_).eku; }
+const AlternativeNames& Certificate::subject_alt_names() const { return extensions(*impl_).sans; }
+const std::vector<std::string>& Certificate::policies() const { return extensions(*impl_).policies; }
+const AuthorityInfoAccess& Certificate::authority_info_access() const { return extensions(*impl_).aia; }
+const std::vector<std::string>& Certificate::crl_distribution_points() const { return extensions(*impl_).crl_dps; }
 const std::optional<BasicConstraints>& Certificate::basic_constraints() const {
-  (void)key_usage();
-  return impl_->basic_constraints;
+  return extensions(*impl_).basic_constraints;
 }
 bool Certificate::is_ca() const {
   const auto& bc = basic_constraints();
   return bc.has_value() && bc->ca;
 }
+
 bool Certificate::is_self_issued() const {
+  if (const auto* l = impl_->checked()) {
+    if (std::equal(l->subject.begin(), l->subject.end(), l->issuer.begin(), l->issuer.end())) return true;
+    // X509_NAME_cmp compares canonical forms (case, spaces, string types folded): the names alone
+    // are parsed for it, not the certificate.
+    using NamePtr = detail::Owned<X509_NAME, X509_NAME_free>;
+    const auto* ps = reinterpret_cast<const unsigned char*>(l->subject.data());
+    const auto* pi = reinterpret_cast<const unsigned char*>(l->issuer.data());
+    NamePtr s(d2i_X509_NAME(nullptr, &ps, static_cast<long>(l->subject.size())));
+    NamePtr is(d2i_X509_NAME(nullptr, &pi, static_cast<long>(l->issuer.size())));
+    detail::clear_openssl_errors();
+    if (s && is) return X509_NAME_cmp(s.get(), is.get()) == 0;
+  }
   return X509_NAME_cmp(X509_get_subject_name(impl_->x509()), X509_get_issuer_name(impl_->x509())) == 0;
 }
 
-std::optional<std::vector<std::byte>> Certificate::subject_key_id() const {
-  const ASN1_OCTET_STRING* s = X509_get0_subject_key_id(impl_->x509());
-  detail::clear_openssl_errors();
-  if (s == nullptr) return std::nullopt;
-  return to_bytes(s);
-}
+std::optional<std::vector<std::byte>> Certificate::subject_key_id() const { return extensions(*impl_).subject_key_id; }
 
 std::optional<std::vector<std::byte>> Certificate::authority_key_id() const {
-  const ASN1_OCTET_STRING* s = X509_get0_authority_key_id(impl_->x509());
-  detail::clear_openssl_errors();
-  if (s == nullptr) return std::nullopt;
-  return to_bytes(s);
+  return extensions(*impl_).authority_key_id;
 }
 
 bool Certificate::operator==(const Certificate& other) const noexcept {

@@ -9,6 +9,9 @@
 namespace dpgcert::python {
 namespace {
 
+/// Inputs up to this size are read with the GIL held (see load_certificates).
+constexpr std::size_t kReleaseGilAbove = 64 * 1024;
+
 nlohmann::json certificate_json(const Certificate& c) {
   nlohmann::json j = to_json(c);
   j["oces"] = oces::to_json(oces::identify(c));
@@ -57,8 +60,22 @@ void bind_x509(py::module_& m) {
       "load_certificates",
       [](const py::object& data) {
         const Buffer b(data, "data");
-        py::gil_scoped_release unlocked;
-        return load_certificates(b.bytes());
+        // Certificates are checked, not decoded: each field is read when its property is (see
+        // docs/x509.md). That takes microseconds, less than handing the GIL over and back, which
+        // can wait a whole switch interval when other threads run; a large input (a bundle of
+        // many PEM certificates) lets the other threads run meanwhile.
+        std::vector<Certificate> certs;
+        if (b.bytes().size() > kReleaseGilAbove) {
+          py::gil_scoped_release unlocked;
+          certs = load_certificates(b.bytes());
+        } else {
+          certs = load_certificates(b.bytes());
+        }
+        py::list out(certs.size());
+        for (std::size_t i = 0; i < certs.size(); ++i) {
+          PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), py::cast(std::move(certs[i])).release().ptr());
+        }
+        return out;
       },
       py::arg("data"),
       "Parses every certificate in DER, PEM (several blocks) or bare base64 input.\n\n"
