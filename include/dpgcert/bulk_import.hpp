@@ -1,4 +1,4 @@
-// Onboarding many PKCS#12 files at once: read, decrypt and validate on every core, store one by one.
+// Onboarding many PKCS#12 files at once: read, decrypt and validate on every core, store in batches.
 #pragma once
 
 #include <dpgcert/context.hpp>
@@ -45,11 +45,18 @@ struct BulkImportOptions {
   std::function<void(std::size_t done, std::size_t total, const BulkImportResult&)> progress;
 };
 
-/// Imports every item into `store`: each worker reads a file, opens it (the key derivation is the
-/// expensive part), and hands it to Store::import, which validates and writes it in its own
-/// transaction. Workers run in parallel; the store serialises its writes. One item's failure never
-/// stops the others. Results come back in input order. Lineage does not depend on the order in
-/// which the files finish: a newer certificate supersedes an older one whichever arrives first.
+/// Imports every item into `store`: each worker reads a file and opens it (the key derivation is
+/// the expensive part), then hands its files to Store::import_many() in batches of up to 32 (no
+/// more than its share of the items), which validates them and writes each batch in one
+/// transaction, each file in a savepoint of its own. Workers run in parallel; the store serialises
+/// its writes. One item's failure never stops the others and leaves nothing of that item stored;
+/// a batch whose transaction fails as a whole (I/O, a lost connection) stores none of its items
+/// and reports the error on each. The chain certificates the files carry (the same issuing CA and
+/// root over and over) are shared between items by their bytes, so each is parsed once per call.
+/// Results come back in input order; progress is reported for a file when its batch is written
+/// (at once when it cannot be read or opened), and its password is wiped then. Lineage does not
+/// depend on the order in which the files finish: a newer certificate supersedes an older one
+/// whichever arrives first.
 ///
 /// Thread safety: `store` and `ctx` must be usable from several threads (both are).
 [[nodiscard]] DPGCERT_API std::vector<BulkImportResult> import_files(Store& store, std::vector<BulkImportItem> items,

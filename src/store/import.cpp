@@ -128,10 +128,10 @@ void check_request(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12
   }
 }
 
-/// Checks, validates (unless a report is given) and prepares one import; takes `s.mu` only for
-/// its reads. `environment` is the store's policy, read once per call of import()/import_many().
-Staged stage(Store& store, Store::Impl& s, const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12,
-             const SecretBytes& password, const ImportOptions& options, EnvironmentPolicy environment) {
+/// The first part of staging, without any I/O: the checks of the arguments, the fingerprint, the
+/// actor and the mailbox address.
+Staged begin_stage(const Store::Impl& s, const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12,
+                   const SecretBytes& password, const ImportOptions& options) {
   check_request(bundle, pkcs12, options);
   Staged st;
   st.bundle = &bundle;
@@ -142,29 +142,35 @@ Staged stage(Store& store, Store::Impl& s, const Pkcs12Bundle& bundle, std::span
   st.fp = bundle.leaf()->fingerprint_hex();
   st.who = s.actor_or_default(options.actor);
   st.result.fingerprint = st.fp;
-  // Idempotent: a known fingerprint changes nothing (and costs no validation). With a report
-  // given there is no validation to spare, and the write transaction checks again anyway.
-  if (!options.report) {
-    std::lock_guard lock(s.mu);
-    auto existing = s.transact(false, [&](store::Transaction& tx) {
-      return existing_import(tx, *s.ctx, st.fp, options, st.address);
-    });
-    if (existing) {
-      st.result = std::move(*existing);
-      return st;
-    }
-  }
+  return st;
+}
+
+/// Idempotent: a known fingerprint changes nothing (and costs no validation). With a report given
+/// there is no validation to spare, and the write transaction checks again anyway. Inside a read
+/// transaction; true when `st` is final (already present).
+bool stage_existing(const Store::Impl& s, store::Transaction& tx, Staged& st) {
+  if (st.options->report) return false;
+  auto existing = existing_import(tx, *s.ctx, st.fp, *st.options, st.address);
+  if (!existing) return false;
+  st.result = std::move(*existing);
+  return true;
+}
+
+/// The rest of staging, outside any lock: validates (unless a report is given) and prepares the
+/// stored fields. `environment` is the store's policy, read once per call of import()/import_many().
+void finish_stage(Store& store, const Store::Impl& s, Staged& st, EnvironmentPolicy environment) {
+  const Pkcs12Bundle& bundle = *st.bundle;
+  const ImportOptions& options = *st.options;
   ValidationReport report =
       options.report ? *options.report : store_detail::validate_for_import(bundle, options, s.now(), *s.ctx, &store);
   store_detail::enforce_environment(report, environment, *bundle.leaf());
   if (!report.ok() && !options.force) {
     st.result.outcome = ImportOutcome::refused;
     st.result.report = std::move(report);
-    return st;
+    return;
   }
   st.prep = store_detail::prepare_certificate(bundle, report, options);
   st.result.report = std::move(report);
-  return st;
 }
 
 /// The write of one staged import inside the write transaction `tx`.
@@ -249,18 +255,23 @@ ImportResult finish(Staged& st, Done& done) {
   return result;
 }
 
-EnvironmentPolicy read_environment(Store::Impl& s) {
-  std::lock_guard lock(s.mu);
-  return s.transact(false, [&](store::Transaction& tx) { return store_detail::environment_policy(tx); });
-}
-
 }  // namespace
 
 ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte> pkcs12, const SecretBytes& password,
                            const ImportOptions& options) {
-  check_request(bundle, pkcs12, options);
   Impl& s = *impl_;
-  Staged st = stage(*this, s, bundle, pkcs12, password, options, read_environment(s));
+  Staged st = begin_stage(s, bundle, pkcs12, password, options);
+  // One read transaction for the environment policy and the idempotency check.
+  EnvironmentPolicy environment{};
+  {
+    std::lock_guard lock(s.mu);
+    const bool present = s.transact(false, [&](store::Transaction& tx) {
+      environment = store_detail::environment_policy(tx);
+      return stage_existing(s, tx, st);
+    });
+    if (present) return std::move(st.result);
+  }
+  finish_stage(*this, s, st, environment);
   if (!st.prep) return std::move(st.result);
   std::lock_guard lock(s.mu);
   s.ensure_vault();  // unlocking (maybe Argon2id) happens before the write lock is taken
@@ -273,23 +284,51 @@ std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> req
   Impl& s = *impl_;
   std::vector<ImportAttempt> out(requests.size());
   std::vector<std::optional<Staged>> staged(requests.size());
-  bool any = false;
-  const EnvironmentPolicy environment = read_environment(s);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const ImportRequest& r = requests[i];
     try {
       if (r.bundle == nullptr || r.password == nullptr) {
         throw Error(ErrorCode::invalid_argument, "store: an import request without a bundle or a password");
       }
-      Staged st = stage(*this, s, *r.bundle, r.pkcs12, *r.password, r.options, environment);
-      if (!st.prep) {
-        out[i].result = std::move(st.result);
+      staged[i] = begin_stage(s, *r.bundle, r.pkcs12, *r.password, r.options);
+    } catch (const Error& e) {
+      out[i].error = e;
+    }
+  }
+  // One read transaction for the environment policy and every request's idempotency check.
+  EnvironmentPolicy environment{};
+  {
+    std::lock_guard lock(s.mu);
+    s.transact(false, [&](store::Transaction& tx) {
+      environment = store_detail::environment_policy(tx);
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        out[i].result.reset();
+        if (!staged[i] || out[i].error) continue;
+        try {
+          if (stage_existing(s, tx, *staged[i])) out[i].result = staged[i]->result;
+        } catch (const Error& e) {
+          out[i].error = e;
+        }
+      }
+    });
+  }
+  bool any = false;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!staged[i] || out[i].error || out[i].result) {
+      staged[i].reset();
+      continue;
+    }
+    try {
+      finish_stage(*this, s, *staged[i], environment);
+      if (!staged[i]->prep) {
+        out[i].result = std::move(staged[i]->result);
+        staged[i].reset();
       } else {
-        staged[i] = std::move(st);
         any = true;
       }
     } catch (const Error& e) {
       out[i].error = e;
+      staged[i].reset();
     }
   }
   if (!any) return out;

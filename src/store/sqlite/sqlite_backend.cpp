@@ -139,6 +139,7 @@ void SqliteBackend::run(bool write, store::TransactionBody body) {
   const auto deadline = SteadyClock::now() + options_.lock_deadline;
   for (unsigned attempt = 0;; ++attempt) {
     SqliteTransaction tx(*db_, path_.native());
+    if (write) checkpointer_.wait_for_restart();
     try {
       // BEGIN IMMEDIATE for writes: the write lock is taken up front and never needs upgrading.
       db_->prepare(write ? "BEGIN IMMEDIATE" : "BEGIN").run();
@@ -221,13 +222,26 @@ void Checkpointer::stop() noexcept {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+
+/// The checkpointer connection's busy handler: retries every 200 µs for up to 100 ms (SQLite's own
+/// handler sleeps 1, 2, 5, 10 ms...: it would miss the short gaps between the writes of another
+/// process, and keep this process's writers waiting at the gate longer than the RESTART takes).
+int checkpoint_busy(void*, int attempts) {
+  if (attempts >= 500) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(200));
+  return 1;
+}
+
+}  // namespace
+
 void Checkpointer::run(const std::filesystem::path& path) noexcept {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     sqlite3_close_v2(db);
     return;
   }
-  sqlite3_busy_timeout(db, 100);
+  sqlite3_busy_handler(db, &checkpoint_busy, nullptr);
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return pending_ || stopping_; });
@@ -235,7 +249,16 @@ void Checkpointer::run(const std::filesystem::path& path) noexcept {
     pending_ = false;
     lock.unlock();
     // Failure (busy, I/O) is harmless: the WAL keeps the data, and the next request retries.
-    (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // A connection learns that the database is in WAL mode, and opens the WAL, when it first
+    // reads: before that a checkpoint call does nothing at all (it reports -1 frames).
+    (void)sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
+    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      std::lock_guard gate(gate_);
+      restarting_.store(true, std::memory_order_release);
+      (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+      restarting_.store(false, std::memory_order_release);
+    }
     lock.lock();
   }
   lock.unlock();

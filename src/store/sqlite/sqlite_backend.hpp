@@ -9,6 +9,7 @@
 
 #include <dpgcert/store.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -146,8 +147,14 @@ class SqliteTransaction final : public store::Transaction {
 };
 
 /// Copies the WAL back into the database on a thread of its own, with its own connection, when a
-/// commit finds the WAL past kCheckpointFrames. PASSIVE: it never waits for, nor blocks, readers
-/// and writers of this or any other process. Started on first need; stopped by the destructor.
+/// commit finds the WAL past kCheckpointFrames. PASSIVE first: it never waits for, nor blocks,
+/// readers and writers of this or any other process. SQLite starts the WAL file again from its
+/// beginning only when a write transaction begins with every frame copied, which a writer that
+/// commits without a pause (an import of thousands) never lets happen: so a RESTART follows for
+/// the frames committed meanwhile. During it this process's writers wait at the gate
+/// (wait_for_restart(), a few milliseconds once per ~40 MB of WAL) instead of racing it for the
+/// write lock; it waits up to 100 ms for another process's writer or readers, then gives up
+/// until the next request. Started on first need; stopped by the destructor.
 /// (A process that forks must not use a Store in the child: SQLite connections do not survive a
 /// fork either.)
 class Checkpointer final {
@@ -159,6 +166,10 @@ class Checkpointer final {
 
   void request(const std::filesystem::path& path);
   void stop() noexcept;
+  /// Called before a write transaction begins: returns at once, or when a RESTART under way ends.
+  void wait_for_restart() {
+    if (restarting_.load(std::memory_order_acquire)) std::lock_guard gate(gate_);
+  }
 
  private:
   void run(const std::filesystem::path& path) noexcept;
@@ -167,6 +178,8 @@ class Checkpointer final {
   std::condition_variable cv_;
   bool pending_ = false;
   bool stopping_ = false;
+  std::mutex gate_;                      ///< Held by the checkpointer during a RESTART.
+  std::atomic<bool> restarting_{false};  ///< Set while gate_ is held for a RESTART.
   std::thread thread_;
 };
 
