@@ -490,6 +490,20 @@ TEST_SUITE("revocation_online") {
       // Required, and every certificate answers: a pass still.
       CHECK(validate(lab.get("good"), input).status(check_id::revocation) == CheckStatus::pass);
     }
+    // A forged CRL is no answer either, though it lists the certificate: not believed, and said so.
+    {
+      ValidationInput forged = online_input(lab, {ca});
+      forged.online.use_ocsp = false;
+      const std::string bad = lab.crl_base + "/badsig.crl";
+      forged.online.crl_urls = [bad](const Certificate&) { return std::vector<std::string>{bad}; };
+      const ValidationReport r = validate(lab.get("revoked"), forged);
+      CAPTURE(to_text(r));
+      CHECK(r.status(check_id::revocation) == CheckStatus::warn);
+      REQUIRE(r.revocation.size() == 1);
+      REQUIRE(r.revocation[0].problems.size() == 1);
+      CHECK(r.revocation[0].problems[0].kind == RevocationFailure::bad_signature);
+      CHECK(contains(r.find(check_id::revocation)->message, "bad_signature"));
+    }
     // A stale answer is no answer either: the CRL is past its nextUpdate two days on, and so is
     // the responder's answer (one day ahead).
     {
