@@ -550,7 +550,7 @@ const detail::ExtensionValues& extensions(const Certificate::Impl& i) {
   const auto* l = i.checked();
   i.ext_once.call(i.lazy_mutex, [&i, l] {
     std::optional<detail::ExtensionValues> mine;
-    if (l != nullptr) mine = detail::read_extensions_der(l->extensions, l->issuer);
+    if (l != nullptr) mine = detail::read_extensions_der(l->extensions);
     i.ext = mine ? std::move(*mine) : decode_extensions(i.x509());
   });
   return i.ext;

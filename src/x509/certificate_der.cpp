@@ -689,8 +689,7 @@ DerVerdict read_certificate_der(std::span<const std::byte> der, CertificateLayou
   return DerVerdict::ok;
 }
 
-std::optional<ExtensionValues> read_extensions_der(std::span<const std::byte> extensions, std::span<const std::byte> issuer) {
-  (void)issuer;
+std::optional<ExtensionValues> read_extensions_der(std::span<const std::byte> extensions) {
   ExtensionValues out;
   // Each extension dpgcert reads, with OpenSSL's rule for repeats (X509_get_ext_d2i: absent).
   struct Found {

@@ -66,8 +66,7 @@ struct ExtensionValues {
 /// usage reads as empty when OpenSSL deems the certificate's extensions invalid). nullopt when an
 /// extension is one the reader leaves to OpenSSL (name constraints, proxy, Netscape, RFC 3779,
 /// unusual encodings): the caller then asks OpenSSL.
-[[nodiscard]] std::optional<ExtensionValues> read_extensions_der(std::span<const std::byte> extensions,
-                                                                 std::span<const std::byte> issuer);
+[[nodiscard]] std::optional<ExtensionValues> read_extensions_der(std::span<const std::byte> extensions);
 
 /// A Name's RDNs and attributes from its (already checked) DER.
 [[nodiscard]] DistinguishedName read_name_der(std::span<const std::byte> name);
