@@ -3,8 +3,10 @@
 
 #include <openssl/crypto.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 
 #include <sys/mman.h>
@@ -26,10 +28,44 @@ std::size_t rounded_to_pages(std::size_t n) noexcept {
   return (n + page - 1) / page * page;
 }
 
+/// Single secret pages given back, already wiped and still left out of core dumps, kept for the
+/// next secret: most secrets (passwords, keys, a PKCS#12 file's bags) fit in one page, and an
+/// import makes and drops a dozen of them, each otherwise costing two madvise() system calls.
+/// Never destroyed (a secret may be released during static destruction).
+class PagePool {
+ public:
+  void* take() noexcept {
+    std::lock_guard lock(mu_);
+    return count_ == 0 ? nullptr : pages_[--count_];
+  }
+  bool give(void* page) noexcept {
+    std::lock_guard lock(mu_);
+    if (count_ == pages_.size()) return false;
+    pages_[count_++] = page;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::array<void*, 64> pages_{};
+  std::size_t count_ = 0;
+};
+
+PagePool& page_pool() noexcept {
+  static PagePool* pool = new PagePool;  // NOLINT(cppcoreguidelines-owning-memory): never destroyed, see above
+  return *pool;
+}
+
 /// `size` zeroed bytes in whole pages of their own, left out of core dumps (MADV_DONTDUMP): a
 /// secret never shares a page with other data, so the mark covers it exactly.
 std::byte* allocate_secret(std::size_t size) {
   const std::size_t total = rounded_to_pages(size);
+  if (total == page_size()) {
+    if (void* p = page_pool().take()) {
+      std::memset(p, 0, total);
+      return static_cast<std::byte*>(p);
+    }
+  }
   void* p = std::aligned_alloc(page_size(), total);
   if (p == nullptr) throw std::bad_alloc();
 #ifdef MADV_DONTDUMP
@@ -42,6 +78,7 @@ std::byte* allocate_secret(std::size_t size) {
 void release_secret(std::byte* p, std::size_t size) noexcept {
   const std::size_t total = rounded_to_pages(size);
   secure_wipe({p, total});
+  if (total == page_size() && page_pool().give(p)) return;  // wiped, still out of core dumps
 #ifdef MADV_DODUMP
   (void)::madvise(p, total, MADV_DODUMP);  // the pages go back to the heap for ordinary data
 #endif

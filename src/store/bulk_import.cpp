@@ -1,6 +1,7 @@
 // Bulk onboarding: a pool of workers, each reading and opening files (the key derivation is the
 // expensive part) and handing them to the store in batches, one write transaction per batch.
 #include "core/file_io.hpp"
+#include "store/import_plan.hpp"
 #include "pkcs12/bundle_impl.hpp"
 
 #include <dpgcert/bulk_import.hpp>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -128,11 +130,12 @@ std::vector<BulkImportResult> import_files(Store& store, std::vector<BulkImportI
   }
   unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, total));
-  // No more per batch than each worker's share, so that a small import is not held back.
+  // Batches are consecutive items. No more per batch than each worker's share, so that a small
+  // import is not held back.
   const std::size_t batch_size = std::clamp<std::size_t>((total + threads - 1) / threads, 1, kBatch);
+  const std::size_t batches = (total + batch_size - 1) / batch_size;
 
   CertificatePool pool(options.defaults);
-  std::atomic<std::size_t> next{0};
   std::mutex progress_mu;
   std::size_t done = 0;
   const auto finished = [&](std::size_t i) {
@@ -148,47 +151,88 @@ std::vector<BulkImportResult> import_files(Store& store, std::vector<BulkImportI
       }
     }
   };
-  const auto flush = [&](std::vector<Opened>& batch) {
-    if (batch.empty()) return;
-    std::vector<ImportRequest> requests(batch.size());
-    for (std::size_t k = 0; k < batch.size(); ++k) {
-      requests[k].bundle = &*batch[k].bundle;
-      requests[k].pkcs12 = batch[k].bytes;
-      requests[k].password = &items[batch[k].index].password;
-      requests[k].options = std::move(batch[k].options);
-    }
+
+  // A batch opened and validated by a worker, waiting for its turn to be written.
+  struct Ready {
+    std::vector<Opened> opened;
+    std::vector<ImportRequest> requests;  ///< Borrow from `opened` and `items`.
+    store_detail::StagedImportsPtr staged;
+    std::exception_ptr failed;
+  };
+  const auto fail_all = [&](const Ready& r, const std::exception_ptr& e) {
+    for (const Opened& o : r.opened) results[o.index].error = error_of(items[o.index], e);
+  };
+  // The store sees the batches in input order, whatever the number of workers, so the outcome
+  // (lineage, the events a renewal announces) is the one of a single worker. Whoever finds the
+  // next batch ready writes it, and any ready after it; the others go on opening files.
+  std::mutex order_mu;
+  std::map<std::size_t, Ready> ready;
+  std::size_t next_write = 0;
+  bool writing = false;
+  const auto write = [&](Ready& r) {
     try {
-      std::vector<ImportAttempt> attempts = store.import_many(requests);
-      for (std::size_t k = 0; k < batch.size(); ++k) {
-        BulkImportResult& r = results[batch[k].index];
-        if (attempts[k].error) {
-          r.error = std::move(attempts[k].error);
-        } else {
-          r.import = std::move(attempts[k].result);
+      if (r.failed) std::rethrow_exception(r.failed);
+      if (r.staged) {
+        std::vector<ImportAttempt> attempts = store_detail::write_imports(store, *r.staged);
+        for (std::size_t k = 0; k < r.opened.size(); ++k) {
+          BulkImportResult& res = results[r.opened[k].index];
+          if (attempts[k].error) {
+            res.error = std::move(attempts[k].error);
+          } else {
+            res.import = std::move(attempts[k].result);
+          }
         }
       }
     } catch (...) {
       // The batch's transaction failed as a whole (I/O, a lost connection): none of it is stored.
-      const std::exception_ptr e = std::current_exception();
-      for (const Opened& o : batch) results[o.index].error = error_of(items[o.index], e);
+      fail_all(r, std::current_exception());
     }
-    for (const Opened& o : batch) finished(o.index);
-    batch.clear();
+    for (const Opened& o : r.opened) finished(o.index);
   };
+
+  std::atomic<std::size_t> next_batch{0};
   auto work = [&] {
-    std::vector<Opened> batch;
-    batch.reserve(batch_size);
-    for (std::size_t i = next.fetch_add(1); i < total; i = next.fetch_add(1)) {
-      try {
-        batch.push_back(open_one(items[i], i, options.defaults, pool, ctx));
-      } catch (...) {
-        results[i].error = error_of(items[i], std::current_exception());
-        finished(i);
-        continue;
+    for (std::size_t b = next_batch.fetch_add(1); b < batches; b = next_batch.fetch_add(1)) {
+      Ready r;
+      const std::size_t end = std::min(total, (b + 1) * batch_size);
+      r.opened.reserve(end - b * batch_size);
+      for (std::size_t i = b * batch_size; i < end; ++i) {
+        try {
+          r.opened.push_back(open_one(items[i], i, options.defaults, pool, ctx));
+        } catch (...) {
+          results[i].error = error_of(items[i], std::current_exception());
+          finished(i);
+        }
       }
-      if (batch.size() >= batch_size) flush(batch);
+      r.requests.resize(r.opened.size());
+      for (std::size_t k = 0; k < r.opened.size(); ++k) {
+        r.requests[k].bundle = &*r.opened[k].bundle;
+        r.requests[k].pkcs12 = r.opened[k].bytes;
+        r.requests[k].password = &items[r.opened[k].index].password;
+        r.requests[k].options = std::move(r.opened[k].options);
+      }
+      // Validation, on this worker, outside the store's lock.
+      if (!r.requests.empty()) {
+        try {
+          r.staged = store_detail::stage_imports(store, r.requests);
+        } catch (...) {
+          r.failed = std::current_exception();
+        }
+      }
+      std::unique_lock lock(order_mu);
+      ready.emplace(b, std::move(r));
+      if (writing) continue;
+      writing = true;
+      for (auto it = ready.find(next_write); it != ready.end(); it = ready.find(next_write)) {
+        Ready mine = std::move(it->second);
+        ready.erase(it);
+        ++next_write;
+        lock.unlock();
+        write(mine);
+        lock.lock();
+      }
+      writing = false;
     }
-    flush(batch);
   };
 
   // The calling thread is one of the workers.

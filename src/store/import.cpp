@@ -280,10 +280,25 @@ ImportResult Store::import(const Pkcs12Bundle& bundle, std::span<const std::byte
   return finish(st, done);
 }
 
-std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> requests) {
-  Impl& s = *impl_;
-  std::vector<ImportAttempt> out(requests.size());
-  std::vector<std::optional<Staged>> staged(requests.size());
+namespace store_detail {
+
+/// import_many() in two halves (bulk_import.hpp's workers stage their own batches in parallel and
+/// write them in input order).
+struct StagedImports {
+  std::vector<ImportAttempt> out;
+  std::vector<std::optional<Staged>> staged;
+  bool any = false;
+};
+
+void StagedImportsDeleter::operator()(StagedImports* p) const noexcept { delete p; }
+
+StagedImportsPtr stage_imports(Store& store, std::span<const ImportRequest> requests) {
+  Store::Impl& s = Access::impl(store);
+  StagedImportsPtr si(new StagedImports);
+  std::vector<ImportAttempt>& out = si->out;
+  std::vector<std::optional<Staged>>& staged = si->staged;
+  out.resize(requests.size());
+  staged.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const ImportRequest& r = requests[i];
     try {
@@ -312,7 +327,6 @@ std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> req
       }
     });
   }
-  bool any = false;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     if (!staged[i] || out[i].error || out[i].result) {
       staged[i].reset();
@@ -324,23 +338,31 @@ std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> req
         out[i].result = std::move(staged[i]->result);
         staged[i].reset();
       } else {
-        any = true;
+        si->any = true;
       }
     } catch (const Error& e) {
       out[i].error = e;
       staged[i].reset();
     }
   }
-  if (!any) return out;
+  return si;
+}
+
+std::vector<ImportAttempt> write_imports(Store& store, StagedImports& si) {
+  Store::Impl& s = Access::impl(store);
+  std::vector<ImportAttempt>& out = si.out;
+  std::vector<std::optional<Staged>>& staged = si.staged;
+  if (!si.any) return std::move(out);
+  const std::size_t n = staged.size();
   std::lock_guard lock(s.mu);
   s.ensure_vault();
   const Time t = s.now();
   // One write transaction, one commit; each request inside a savepoint of its own, so that one
   // that fails (a conflict) is undone alone. A retried transaction starts the list again.
-  std::vector<std::optional<Done>> done(requests.size());
-  std::vector<std::optional<Error>> failed(requests.size());
+  std::vector<std::optional<Done>> done(n);
+  std::vector<std::optional<Error>> failed(n);
   s.transact(true, [&](store::Transaction& tx) {
-    for (std::size_t i = 0; i < requests.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       done[i].reset();
       failed[i].reset();
       if (!staged[i]) continue;
@@ -355,14 +377,21 @@ std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> req
       }
     }
   });
-  for (std::size_t i = 0; i < requests.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     if (failed[i]) {
       out[i].error = std::move(failed[i]);
     } else if (done[i]) {
       out[i].result = finish(*staged[i], *done[i]);
     }
   }
-  return out;
+  return std::move(out);
+}
+
+}  // namespace store_detail
+
+std::vector<ImportAttempt> Store::import_many(std::span<const ImportRequest> requests) {
+  store_detail::StagedImportsPtr staged = store_detail::stage_imports(*this, requests);
+  return store_detail::write_imports(*this, *staged);
 }
 
 }  // namespace dpgcert

@@ -5,6 +5,8 @@
 #include <dpgcert/store.hpp>
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +65,20 @@ struct PreparedCertificate {
 
 /// Lowercase ASCII copy (mailbox addresses).
 [[nodiscard]] std::string lowercase(std::string_view text);
+
+/// Store::import_many() in two halves: staging (the checks, one read transaction for the
+/// idempotency checks, validation; no lock held while validating) and the write (one transaction,
+/// a savepoint per request). Bulk import stages its batches on its workers and writes them in
+/// input order.
+struct StagedImports;
+struct StagedImportsDeleter {
+  void operator()(StagedImports* p) const noexcept;
+};
+using StagedImportsPtr = std::unique_ptr<StagedImports, StagedImportsDeleter>;
+/// The requests (and what they borrow) must outlive the write.
+[[nodiscard]] StagedImportsPtr stage_imports(Store& store, std::span<const ImportRequest> requests);
+/// Once per StagedImports. Throws what the transaction throws (then nothing of it is stored).
+[[nodiscard]] std::vector<ImportAttempt> write_imports(Store& store, StagedImports& staged);
 
 /// The context string bound into a sealed field of certificate `id` with `fingerprint`.
 [[nodiscard]] std::string seal_context(std::int64_t id, std::string_view fingerprint, std::string_view field);
