@@ -333,7 +333,7 @@ StagedImportsPtr stage_imports(Store& store, std::span<const ImportRequest> requ
       continue;
     }
     try {
-      finish_stage(*this, s, *staged[i], environment);
+      finish_stage(store, s, *staged[i], environment);
       if (!staged[i]->prep) {
         out[i].result = std::move(staged[i]->result);
         staged[i].reset();
