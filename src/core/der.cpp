@@ -1,15 +1,7 @@
 #include "core/der.hpp"
 
 namespace dpgcert::detail::der {
-namespace {
 
-constexpr std::size_t kMaxDepth = 64;
-
-std::uint8_t byte_at(std::span<const std::byte> in, std::size_t i) noexcept {
-  return static_cast<std::uint8_t>(in[i]);
-}
-
-/// Universal string types that BER may encode in constructed form.
 bool is_string_tag(std::uint32_t tag) noexcept {
   switch (tag) {
     case 3: case 4: case 12: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
@@ -19,6 +11,15 @@ bool is_string_tag(std::uint32_t tag) noexcept {
       return false;
   }
 }
+
+namespace {
+
+constexpr std::size_t kMaxDepth = 64;
+
+std::uint8_t byte_at(std::span<const std::byte> in, std::size_t i) noexcept {
+  return static_cast<std::uint8_t>(in[i]);
+}
+
 
 struct Walker {
   std::size_t max_string_depth;

@@ -31,6 +31,9 @@ struct Header {
 enum class Status { ok, truncated, invalid };
 
 /// Reads the header of the element at the start of `in`. A definite length must fit in `in`.
+/// Whether a universal tag is a string type, which BER may encode constructed (DER never does).
+[[nodiscard]] bool is_string_tag(std::uint32_t tag) noexcept;
+
 [[nodiscard]] Status read_header(std::span<const std::byte> in, Header& out) noexcept;
 
 /// What scan() found.

@@ -7,6 +7,7 @@
 // outside RFC 5280's two forms, an extension it does not decode), it leaves to OpenSSL rather than
 // guessing. The differential test (tests/unit/test_x509_der.cpp) holds it to that on every
 // certificate of ../shared, and the fuzz target replays its corpus through both.
+#include "core/der.hpp"
 #include "x509/certificate_impl.hpp"
 #include "x509/name_util.hpp"
 
@@ -69,17 +70,6 @@ Read read_tlv(Bytes in, Tlv& out) noexcept {
   return Read::ok;
 }
 
-/// Universal string types BER may encode constructed (DER never does).
-bool is_string_type(std::uint32_t tag) noexcept {
-  switch (tag) {
-    case 3: case 4: case 12: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
-    case 25: case 26: case 27: case 28: case 30:
-      return true;
-    default:
-      return false;
-  }
-}
-
 /// Walks every element (recursing into constructed ones) checking DER framing.
 Read framing(Bytes in, std::size_t depth) noexcept {
   while (!in.empty()) {
@@ -87,7 +77,7 @@ Read framing(Bytes in, std::size_t depth) noexcept {
     const Read r = read_tlv(in, t);
     if (r != Read::ok) return r;
     if (t.cons) {
-      if (t.cls == 0 && is_string_type(t.tag)) return Read::not_der;
+      if (t.cls == 0 && detail::der::is_string_tag(t.tag)) return Read::not_der;
       if (depth >= kMaxDepth) return Read::bad;
       const Read inner = framing(t.content, depth + 1);
       if (inner != Read::ok) return inner;
