@@ -264,7 +264,7 @@ struct DPGCERT_API ValidationPolicy {
 
 /// Why revocation data could not be had or believed. Each has its own meaning for a caller: a
 /// `transport` failure (or `timeout`) says nothing about the certificate; `bad_signature`,
-/// `unauthorised_responder` or `wrong_nonce` may be an attack.
+/// `unauthorised_responder`, `wrong_nonce` or `crl_signer_revoked` may be an attack.
 enum class RevocationFailure {
   no_url,                 ///< The certificate names no http/https CRL distribution point / OCSP responder.
   bad_url,                ///< Not an http or https URL (a redirect to another scheme included).
@@ -274,18 +274,22 @@ enum class RevocationFailure {
   too_many_redirects,     ///< More redirects than allowed (3 by default).
   http_status,            ///< An HTTP status other than 200 (304 for a conditional GET).
   malformed,              ///< Not a CRL / OCSP response, or an OCSP error status, or no answer for the certificate.
-  wrong_issuer,           ///< The CRL is not from the certificate's issuer (name, key identifier or cRLSign).
+  wrong_issuer,           ///< The CRL is not from the certificate's issuer (name, key identifier or cRLSign) nor from a CRL signer it certified.
   bad_signature,          ///< The CRL's or OCSP response's signature does not verify.
   wrong_scope,            ///< A delta CRL, or an issuing distribution point that does not cover the certificate.
   wrong_nonce,            ///< The OCSP response carries another nonce than the request (a replay), or none when one is required.
   unauthorised_responder, ///< The OCSP signer is neither the CA nor a responder the CA delegated (id-kp-OCSPSigning).
   stale,                  ///< Past nextUpdate (allowing the clock skew).
   not_yet_valid,          ///< thisUpdate lies in the future (beyond the clock skew).
+  /// The CRL is signed by a separate CRL-signing certificate of its CA, and that certificate is revoked.
+  crl_signer_revoked,
+  /// The CRL is signed by a separate CRL-signing certificate whose own revocation could not be checked.
+  crl_signer_unchecked,
 };
 
 /// "no_url", "bad_url", "transport", "timeout", "too_large", "too_many_redirects", "http_status",
 /// "malformed", "wrong_issuer", "bad_signature", "wrong_scope", "wrong_nonce",
-/// "unauthorised_responder", "stale", "not_yet_valid".
+/// "unauthorised_responder", "stale", "not_yet_valid", "crl_signer_revoked", "crl_signer_unchecked".
 [[nodiscard]] DPGCERT_API std::string_view to_string(RevocationFailure failure) noexcept;
 
 /// One failure with its reason in words ("timed out after 2 s", "signed by 'CN=Other' ...").
@@ -366,6 +370,11 @@ struct RevocationStatus {
   std::optional<RevocationReason> reason;  ///< revoked, when given
   /// Every failed attempt, in order (an OCSP failure before a CRL that answered stays here).
   std::vector<RevocationError> problems;
+  /// When the CRL that answered was signed by a separate CRL-signing certificate of the CA (not
+  /// the CA's own key): its subject (RFC 4514) and serial (lowercase hex); that certificate was
+  /// found not revoked. Empty otherwise.
+  std::string crl_signer;
+  std::string crl_signer_serial;
 };
 
 // ---- input and report -----------------------------------------------------------------------

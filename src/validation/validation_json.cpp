@@ -70,6 +70,9 @@ nlohmann::json to_json(const ValidationReport& report) {
            {"revocation_time", st.revocation_time ? nlohmann::json(format_rfc3339(*st.revocation_time)) : nlohmann::json(nullptr)},
            {"reason", st.reason ? nlohmann::json(std::string(to_string(*st.reason))) : nlohmann::json(nullptr)},
            {"problems", std::move(problems)}});
+      if (!st.crl_signer.empty()) {
+        j["revocation"].back()["crl_signer"] = {{"subject", st.crl_signer}, {"serial", st.crl_signer_serial}};
+      }
     }
   }
   return detail::json_safe(std::move(j));

@@ -331,7 +331,7 @@ void validate_certificate(const Certificate& leaf, const std::vector<Certificate
   list.set(check_id::chain, chain.status, chain.message);
   Check revocation;
   if (online) {
-    detail::OnlineOutcome o = detail::online_revocation_check(v.chain, v.ran, input, ctx);
+    detail::OnlineOutcome o = detail::online_revocation_check(v.chain, v.ran, pool, input, ctx);
     revocation = std::move(o.check);
     report.revocation = std::move(o.statuses);
   } else {

@@ -118,6 +118,51 @@ const RevocationStatus* status_at(const ValidationReport& r, int depth) {
   return nullptr;
 }
 
+/// NIST PKITS through the online path: the PKITS certificates name no CRL distribution point, so
+/// their CRLs are served by the local CRL server (tests/support/crl_server.py over the PKITS crls
+/// folder) and named through OnlineRevocationOptions::crl_urls (by the issuer's name); everything
+/// else is what RevocationMode::online does for any path: each certificate below the anchor asked
+/// about with its issuer, the CRL fetched over HTTP and checked (issuer, signature, scope, times)
+/// before it is believed, then looked up.
+struct PkitsOnline {
+  fs::path pkits;
+  TempDir dir{"dpgcert-pkits-online"};
+  std::unique_ptr<LocalServer> server;
+  std::string base;  ///< http://127.0.0.1:PORT/
+
+  explicit PkitsOnline(const fs::path& shared) : pkits(shared / "vectors" / "pkits") {
+    server = std::make_unique<LocalServer>(std::vector<std::string>{"/usr/bin/python3", support("crl_server.py"), "--dir", (pkits / "crls").string(),
+                                                                    "--log", (dir.path() / "requests.log").string()});
+    base = "http://127.0.0.1:" + std::to_string(server->port()) + "/";
+  }
+  [[nodiscard]] Certificate cert(const std::string& name) const {
+    return Certificate::from_der(test::read_file(pkits / "certs" / (name + ".crt")));
+  }
+  /// The PKITS settings (at 2011-04-15, the Trust Anchor, chain scope, revocation data required),
+  /// `cas` as the untrusted pool, CRLs only: the CRL of a certificate's issuer by the issuer's CN
+  /// (the Trust Anchor's unless `crl_by_issuer_cn` names another).
+  [[nodiscard]] ValidationInput input(const std::vector<std::string>& cas, std::map<std::string, std::string> crl_by_issuer_cn) const {
+    ValidationInput in;
+    in.at = parse_rfc3339("2011-04-15T00:00:00Z");
+    in.anchors = TrustAnchors::from_certificates({cert("TrustAnchorRootCertificate")});
+    for (const auto& c : cas) in.intermediates.push_back(cert(c));
+    in.policy = ValidationPolicy::generic();
+    in.policy.set_min_key_bits(1024);
+    in.policy.weak_signature_digests.clear();
+    in.policy.revocation = RevocationScope::chain;
+    in.policy.require_revocation_data = true;
+    in.revocation_mode = RevocationMode::online;
+    in.online.use_ocsp = false;
+    crl_by_issuer_cn.emplace("Trust Anchor", "TrustAnchorRootCRL.crl");
+    in.online.crl_urls = [b = base, crl_by_issuer_cn](const Certificate& subject) {
+      const auto cn = subject.issuer().first("CN");
+      const auto it = cn ? crl_by_issuer_cn.find(*cn) : crl_by_issuer_cn.end();
+      return it == crl_by_issuer_cn.end() ? std::vector<std::string>{} : std::vector<std::string>{b + it->second};
+    };
+    return in;
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("revocation_online") {
@@ -723,53 +768,21 @@ TEST_SUITE("revocation_online") {
     }
   }
 
-  // NIST PKITS 4.4.2 (a revoked intermediate CA) and 4.4.21 (a revoked CRL signer) through the online
-  // path: the PKITS certificates name no CRL distribution point, so their CRLs are served by the
-  // local CRL server (tests/support/crl_server.py over the PKITS crls folder) and named through
-  // OnlineRevocationOptions::crl_urls (by the issuer's name); everything else is what
-  // RevocationMode::online does for any path: each certificate below the anchor asked about with its
-  // issuer, the CRL fetched over HTTP and checked (issuer, signature, scope, times) before it is
-  // believed, then looked up.
-  TEST_CASE("NIST PKITS 4.4.2 and 4.4.21 fail through chain-wide online revocation") {
+  TEST_CASE("NIST PKITS 4.4.2 fails through chain-wide online revocation") {
     DPGCERT_REQUIRE_SHARED(shared);
-    const fs::path pkits = shared / "vectors" / "pkits";
-    TempDir dir{"dpgcert-pkits-online"};
-    LocalServer server(std::vector<std::string>{"/usr/bin/python3", support("crl_server.py"), "--dir", (pkits / "crls").string(),
-                                                "--log", (dir.path() / "requests.log").string()});
-    const std::string base = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-    auto pkits_cert = [&](const std::string& name) { return Certificate::from_der(test::read_file(pkits / "certs" / (name + ".crt"))); };
-    auto input_for = [&](std::vector<std::string> cas, std::map<std::string, std::string> crl_by_issuer_cn) {
-      ValidationInput in;
-      in.at = parse_rfc3339("2011-04-15T00:00:00Z");
-      in.anchors = TrustAnchors::from_certificates({pkits_cert("TrustAnchorRootCertificate")});
-      for (const auto& c : cas) in.intermediates.push_back(pkits_cert(c));
-      in.policy = ValidationPolicy::generic();
-      in.policy.set_min_key_bits(1024);
-      in.policy.weak_signature_digests.clear();
-      in.policy.revocation = RevocationScope::chain;
-      in.policy.require_revocation_data = true;
-      in.revocation_mode = RevocationMode::online;
-      in.online.use_ocsp = false;
-      crl_by_issuer_cn["Trust Anchor"] = "TrustAnchorRootCRL.crl";
-      in.online.crl_urls = [base, crl_by_issuer_cn](const Certificate& subject) {
-        const auto cn = subject.issuer().first("CN");
-        const auto it = cn ? crl_by_issuer_cn.find(*cn) : crl_by_issuer_cn.end();
-        return it == crl_by_issuer_cn.end() ? std::vector<std::string>{} : std::vector<std::string>{base + it->second};
-      };
-      return in;
-    };
+    const PkitsOnline pk(shared);
     {
       // 4.4.1 for contrast: a valid path passes the same way.
-      const ValidationInput in = input_for({"GoodCACert"}, {{"Good CA", "GoodCACRL.crl"}});
-      const ValidationReport ok = validate(pkits_cert("ValidCertificatePathTest1EE"), in);
+      const ValidationInput in = pk.input({"GoodCACert"}, {{"Good CA", "GoodCACRL.crl"}});
+      const ValidationReport ok = validate(pk.cert("ValidCertificatePathTest1EE"), in);
       CAPTURE(to_text(ok));
       CHECK(ok.status(check_id::revocation) == CheckStatus::pass);
       CHECK(ok.revocation.size() == 2);
     }
     {
-      ValidationInput in = input_for({"GoodCACert", "RevokedsubCACert"},
-                                     {{"Good CA", "GoodCACRL.crl"}, {"Revoked subCA", "RevokedsubCACRL.crl"}});
-      const Certificate ee = pkits_cert("InvalidRevokedCATest2EE");
+      ValidationInput in = pk.input({"GoodCACert", "RevokedsubCACert"},
+                                    {{"Good CA", "GoodCACRL.crl"}, {"Revoked subCA", "RevokedsubCACRL.crl"}});
+      const Certificate ee = pk.cert("InvalidRevokedCATest2EE");
       const ValidationReport chain = validate(ee, in);
       CAPTURE(to_text(chain));
       CHECK(chain.status(check_id::revocation) == CheckStatus::fail);
@@ -781,21 +794,130 @@ TEST_SUITE("revocation_online") {
       in.policy.revocation = RevocationScope::leaf;  // the leaf itself is not revoked
       CHECK(validate(ee, in).ok());
     }
+  }
+
+  // PKITS 4.4.19-4.4.21: CA1 and CA2 sign certificates with one key and CRLs with another, certified
+  // by a CRL-signing certificate of the same name that the Trust Anchor (the CAs' own issuer) issued,
+  // given with the intermediates as PKITS passes its helpers. The CRL is believed when that signer is
+  // certified as such and is itself not revoked (by the Trust Anchor's own CRL).
+  TEST_CASE("NIST PKITS 4.4.19-4.4.21 - CRLs signed by a separate CRL-signing key, and its certificate checked") {
+    DPGCERT_REQUIRE_SHARED(shared);
+    const PkitsOnline pk(shared);
+    const std::vector<std::string> ca1{"SeparateCertificateandCRLKeysCertificateSigningCACert", "SeparateCertificateandCRLKeysCRLSigningCert"};
+    const std::map<std::string, std::string> ca1_crl{{"Separate Certificate and CRL Keys CA1", "SeparateCertificateandCRLKeysCRL.crl"}};
+    const std::string ca1_url = pk.base + "SeparateCertificateandCRLKeysCRL.crl";
     {
-      // 4.4.21: the CA's CRLs are signed by a separate CRL-signing key whose certificate is revoked.
-      // The online path checks a CRL against the certificate's issuer itself (name, key identifier,
-      // signature) and does not accept a separate CRL signer, so the leaf is left without usable
-      // revocation data and fails under require_revocation_data — the expected outcome, though by
-      // that route (docs/validation.md says so; 4.4.19/4.4.20 would fail online the same way).
-      const ValidationInput in = input_for(
+      // 4.4.19: good, from the separately signed CRL; the CA itself from the Trust Anchor's CRL.
+      const ValidationReport r = validate(pk.cert("ValidSeparateCertificateandCRLKeysTest19EE"), pk.input(ca1, ca1_crl));
+      CAPTURE(to_text(r));
+      CHECK(r.ok());
+      CHECK(r.status(check_id::revocation) == CheckStatus::pass);
+      REQUIRE(r.revocation.size() == 2);
+      const RevocationStatus* leaf = status_at(r, 0);
+      CHECK(leaf->status == "good");
+      CHECK(leaf->source == "crl");
+      CHECK(leaf->url == ca1_url);
+      CHECK(leaf->problems.empty());
+      CHECK(contains(leaf->crl_signer, "CN=Separate Certificate and CRL Keys CA1"));
+      CHECK(leaf->crl_signer_serial == "66");
+      CHECK(status_at(r, 1)->status == "good");
+      CHECK(status_at(r, 1)->crl_signer.empty());  // the Trust Anchor signs its CRL itself
+      CHECK(contains(r.find(check_id::revocation)->message, "separate CRL signer"));
+      const nlohmann::json j = to_json(r);
+      CHECK(j["revocation"][0]["crl_signer"]["serial"] == "66");
+      CHECK_FALSE(j["revocation"][1].contains("crl_signer"));
+    }
+    {
+      // 4.4.20: the leaf is on the separately signed CRL.
+      const ValidationReport r = validate(pk.cert("InvalidSeparateCertificateandCRLKeysTest20EE"), pk.input(ca1, ca1_crl));
+      CAPTURE(to_text(r));
+      CHECK_FALSE(r.ok());
+      CHECK(r.status(check_id::revocation) == CheckStatus::fail);
+      CHECK(contains(r.find(check_id::revocation)->message, "the certificate was revoked"));
+      REQUIRE(status_at(r, 0) != nullptr);
+      CHECK(status_at(r, 0)->status == "revoked");
+      CHECK(status_at(r, 0)->reason == RevocationReason::key_compromise);
+      CHECK(status_at(r, 0)->url == ca1_url);
+    }
+    {
+      // 4.4.21: CA2's CRL signer is revoked on the Trust Anchor's CRL, so CA2's CRL is unusable: the
+      // leaf has no revocation data (a failure, as it is required), for that named reason.
+      const ValidationInput in = pk.input(
           {"SeparateCertificateandCRLKeysCA2CertificateSigningCACert", "SeparateCertificateandCRLKeysCA2CRLSigningCert"},
           {{"Separate Certificate and CRL Keys CA2", "SeparateCertificateandCRLKeysCA2CRL.crl"}});
-      const ValidationReport chain = validate(pkits_cert("InvalidSeparateCertificateandCRLKeysTest21EE"), in);
-      CAPTURE(to_text(chain));
-      CHECK(chain.status(check_id::revocation) == CheckStatus::fail);
-      CHECK_FALSE(chain.ok());
-      REQUIRE_FALSE(chain.revocation.empty());
-      CHECK(status_at(chain, 0)->status != "good");
+      const ValidationReport r = validate(pk.cert("InvalidSeparateCertificateandCRLKeysTest21EE"), in);
+      CAPTURE(to_text(r));
+      CHECK_FALSE(r.ok());
+      CHECK(r.status(check_id::revocation) == CheckStatus::fail);
+      const RevocationStatus* leaf = status_at(r, 0);
+      REQUIRE(leaf != nullptr);
+      CHECK(leaf->status == "unavailable");
+      REQUIRE(leaf->problems.size() == 1);
+      CHECK(leaf->problems[0].kind == RevocationFailure::crl_signer_revoked);
+      CHECK(contains(leaf->problems[0].reason, "'CN=Separate Certificate and CRL Keys CA2,O=Test Certificates 2011,C=US' (serial 68)"));
+      CHECK(contains(leaf->problems[0].reason, "reason: keyCompromise"));
+      CHECK(contains(leaf->problems[0].reason, "TrustAnchorRootCRL.crl"));
+      const std::string& msg = r.find(check_id::revocation)->message;
+      CHECK(contains(msg, "crl_signer_revoked"));
+      CHECK(contains(msg, "separate CRL signer"));
+      CHECK(status_at(r, 1)->status == "good");  // CA2 itself is not revoked
+      // Without require_revocation_data: a warning with the same reason, never a pass.
+      ValidationInput lenient = in;
+      lenient.policy.require_revocation_data = false;
+      const ValidationReport w = validate(pk.cert("InvalidSeparateCertificateandCRLKeysTest21EE"), lenient);
+      CHECK(w.status(check_id::revocation) == CheckStatus::warn);
+      CHECK(contains(w.find(check_id::revocation)->message, "crl_signer_revoked"));
+    }
+    {
+      // The signer's own status cannot be had (the Trust Anchor's CRL is not served): the CRL is
+      // not believed, as crl_signer_unchecked (the leaf's scope alone: the CA is not asked about).
+      ValidationInput in = pk.input(ca1, {{"Separate Certificate and CRL Keys CA1", "SeparateCertificateandCRLKeysCRL.crl"},
+                                          {"Trust Anchor", "missing.crl"}});
+      in.policy.revocation = RevocationScope::leaf;
+      const ValidationReport r = validate(pk.cert("ValidSeparateCertificateandCRLKeysTest19EE"), in);
+      CAPTURE(to_text(r));
+      CHECK(r.status(check_id::revocation) == CheckStatus::fail);
+      REQUIRE(r.revocation.size() == 1);
+      REQUIRE(r.revocation[0].problems.size() == 1);
+      CHECK(r.revocation[0].problems[0].kind == RevocationFailure::crl_signer_unchecked);
+      CHECK(contains(r.revocation[0].problems[0].reason, "http_status"));
+    }
+    {
+      // Without the signer's certificate the CRL is refused as before: not the CA's key.
+      const ValidationReport r = validate(pk.cert("ValidSeparateCertificateandCRLKeysTest19EE"),
+                                          pk.input({"SeparateCertificateandCRLKeysCertificateSigningCACert"}, ca1_crl));
+      CAPTURE(to_text(r));
+      CHECK(r.status(check_id::revocation) == CheckStatus::fail);
+      REQUIRE_FALSE(status_at(r, 0)->problems.empty());
+      CHECK(status_at(r, 0)->problems[0].kind == RevocationFailure::wrong_issuer);
+    }
+    {
+      // Certificates for the signer's very key that are no CRL signer of CA1: one its issuer made
+      // without cRLSign, one with cRLSign from another CA. CA1's CRL verifies with that key, and is
+      // still refused, with the reason for each.
+      TempDir fakes{"dpgcert-pkits-signers"};
+      REQUIRE(std::system(("bash " + test::shell_quote(support("make_pkits_crl_signers.sh")) + " " +
+                           test::shell_quote(fakes.path().string()) + " " + test::shell_quote(pk.pkits.string()))
+                              .c_str()) == 0);
+      const std::vector<std::string> names{"nocrlsign", "other-ca"};
+      for (const std::string& name : names) {
+        CAPTURE(name);
+        ValidationInput in = pk.input({"SeparateCertificateandCRLKeysCertificateSigningCACert"}, ca1_crl);
+        in.intermediates.push_back(cert(fakes.path() / (name + ".pem")));
+        in.at = now();  // the made certificates are valid from now; the PKITS ones until 2030
+        const ValidationReport r = validate(pk.cert("ValidSeparateCertificateandCRLKeysTest19EE"), in);
+        CAPTURE(to_text(r));
+        CHECK(r.status(check_id::revocation) == CheckStatus::fail);
+        const RevocationStatus* leaf = status_at(r, 0);
+        REQUIRE(leaf != nullptr);
+        CHECK(leaf->status == "unavailable");
+        CHECK(leaf->crl_signer.empty());
+        REQUIRE(leaf->problems.size() == 1);
+        CHECK(leaf->problems[0].kind == RevocationFailure::wrong_issuer);
+        CHECK(contains(leaf->problems[0].reason, "is no CRL signer of the CA"));
+        CHECK(contains(leaf->problems[0].reason, name == "nocrlsign" ? "cRLSign" : "issued neither by the CA nor by the CA's issuer"));
+        CHECK(status_at(r, 1)->status == "good");  // the CA, on the Trust Anchor's CRL
+      }
     }
   }
 

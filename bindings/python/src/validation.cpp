@@ -71,13 +71,20 @@ void bind_validation(py::module_& m) {
               d["revocation_time"] = st.revocation_time ? to_datetime(*st.revocation_time) : py::object(py::none());
               d["reason"] = st.reason ? py::object(py::str(std::string(to_string(*st.reason)))) : py::object(py::none());
               d["problems"] = problems;
+              if (!st.crl_signer.empty()) {
+                py::dict signer;
+                signer["subject"] = st.crl_signer;
+                signer["serial"] = st.crl_signer_serial;
+                d["crl_signer"] = signer;
+              }
               out.append(d);
             }
             return out;
           },
           "Online revocation only: per certificate in scope (the leaf first) a dict with depth, subject, serial, "
           "status ('good', 'revoked', 'unavailable'), source ('ocsp', 'crl' or None), url, revocation_time, reason, "
-          "problems (each failed attempt: kind, reason, url). Empty offline.")
+          "problems (each failed attempt: kind, reason, url), and crl_signer (subject, serial) when the CRL was "
+          "signed by a separate CRL-signing certificate of the CA. Empty offline.")
       .def("to_json", [](const ValidationReport& r) { return to_json(r).dump(); },
            "The report as a JSON object (text), as `dpgcert verify --json` prints it.")
       .def("to_text", [](const ValidationReport& r) { return to_text(r); },

@@ -21,7 +21,7 @@ namespace {
 
 using revocation_detail::make_error;
 
-constexpr std::array<std::pair<RevocationFailure, std::string_view>, 15> kFailureNames{{
+constexpr std::array<std::pair<RevocationFailure, std::string_view>, 17> kFailureNames{{
     {RevocationFailure::no_url, "no_url"},
     {RevocationFailure::bad_url, "bad_url"},
     {RevocationFailure::transport, "transport"},
@@ -37,6 +37,8 @@ constexpr std::array<std::pair<RevocationFailure, std::string_view>, 15> kFailur
     {RevocationFailure::unauthorised_responder, "unauthorised_responder"},
     {RevocationFailure::stale, "stale"},
     {RevocationFailure::not_yet_valid, "not_yet_valid"},
+    {RevocationFailure::crl_signer_revoked, "crl_signer_revoked"},
+    {RevocationFailure::crl_signer_unchecked, "crl_signer_unchecked"},
 }};
 
 std::string short_subject(const Certificate& c) { return c.subject().to_string(); }

@@ -8,12 +8,20 @@
 // the fallback every OCES CA publishes, and kept in the store between runs when a store asks.
 // Every attempt that fails stays in the certificate's `problems`, so the check can say why it is
 // not a pass: a `warn` with the reasons, or a `fail` when the policy requires revocation data.
+//
+// A CA may sign its CRLs with a key of its own for that (PKITS 4.4.19-4.4.21): the CRL then comes
+// from a CRL signer the CA's path certifies (crl_signers_for()), whose own revocation is asked
+// about before the CRL is believed.
+#include "core/openssl_util.hpp"
 #include "validation/checks.hpp"
 #include "validation/revocation/fetch_common.hpp"
 #include "validation/revocation/online.hpp"
+#include "x509/certificate_impl.hpp"
 
 #include <dpgcert/error.hpp>
 #include <dpgcert/revocation.hpp>
+
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 
@@ -63,8 +71,94 @@ std::vector<std::string> http_only(const std::vector<std::string>& urls) {
   return out;
 }
 
-/// Asks about one certificate: OCSP, then its CRLs.
-RevocationStatus ask(int depth, const Certificate& cert, const Certificate& issuer, Time at,
+/// A certificate that signs CRLs for a CA with a key other than the CA's certificate-signing key,
+/// and the certificate that issued it (the CA itself, or the CA's own issuer).
+struct CrlSigner {
+  const Certificate* cert = nullptr;
+  const Certificate* issued_by = nullptr;
+};
+
+struct CrlSigners {
+  std::vector<CrlSigner> usable;
+  std::vector<std::string> refused;  ///< Why each other certificate of the CA's name is none.
+};
+
+bool same_key(const Certificate& a, const Certificate& b) {
+  const int eq = EVP_PKEY_eq(X509_get0_pubkey(a.impl().x509()), X509_get0_pubkey(b.impl().x509()));
+  clear_openssl_errors();
+  return eq == 1;
+}
+
+std::string cert_words(const Certificate& c) {
+  std::string out = "'";
+  out += c.subject().to_string();
+  out += "' (serial ";
+  out += c.serial_hex();
+  out += ")";
+  return out;
+}
+
+/// Whether `issuer` issued `c`: the name, and the signature with its key.
+bool issued(const Certificate& c, const Certificate& issuer) {
+  X509* x = c.impl().x509();
+  X509* i = issuer.impl().x509();
+  const bool ok = X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(i)) == 0 && X509_verify(x, X509_get0_pubkey(i)) == 1;
+  clear_openssl_errors();
+  return ok;
+}
+
+/// The separate CRL signers of `ca` among `pool` (RFC 5280 6.3.3 (f), for a CRL whose issuer is the
+/// CA itself, not an indirect one: the CRL signer's certificate must chain to the same trust
+/// anchor). Accepted: a certificate of the CA's name with another key, keyUsage cRLSign, valid at
+/// `at`, issued by the CA itself (self-issued with its certificate-signing key) or by the CA's own
+/// issuer `superior` (the next certificate of the path, as in PKITS 4.4.19); nothing is fetched for
+/// it. Its own revocation is for the caller to ask about. Each other certificate of the CA's name
+/// is in `refused` with the reason, so a refused CRL can say why no signer was found.
+CrlSigners crl_signers_for(const Certificate& ca, const Certificate* superior, const std::vector<const Certificate*>& pool, Time at) {
+  CrlSigners out;
+  std::vector<Fingerprint> seen;  // a bundle's chain and the intermediates may hold the same one
+  for (const Certificate* c : pool) {
+    if (!(c->subject() == ca.subject()) || same_key(*c, ca)) continue;
+    if (std::find(seen.begin(), seen.end(), c->fingerprint_sha256()) != seen.end()) continue;
+    seen.push_back(c->fingerprint_sha256());
+    X509* x = c->impl().x509();
+    std::string why;
+    if ((X509_get_extension_flags(x) & EXFLAG_KUSAGE) == 0 || (X509_get_key_usage(x) & KU_CRL_SIGN) == 0) {
+      why = "its key usage does not allow signing CRLs (cRLSign)";
+    } else if (c->not_before() > at || c->not_after() < at) {
+      why = "it is not valid at ";
+      why += format_rfc3339(at);
+    } else if (issued(*c, ca)) {
+      out.usable.push_back({c, &ca});
+      continue;
+    } else if (superior != nullptr && issued(*c, *superior)) {
+      out.usable.push_back({c, superior});
+      continue;
+    } else {
+      why = "it is issued neither by the CA nor by the CA's issuer";
+      if (superior != nullptr) {
+        why += " '";
+        why += superior->subject().to_string();
+        why += "'";
+      }
+      why += " (name or signature)";
+    }
+    clear_openssl_errors();
+    std::string refused = cert_words(*c);
+    refused += " is no CRL signer of the CA: ";
+    refused += why;
+    out.refused.push_back(std::move(refused));
+  }
+  return out;
+}
+
+std::string source_text(const RevocationStatus& st) {
+  return (st.source == "ocsp" ? "OCSP " : "CRL ") + st.url;
+}
+
+/// Asks about one certificate: OCSP, then its CRLs. `signers`: the issuer's separate CRL signers
+/// (nullptr when asking about such a signer itself: its status must come from its issuer's own key).
+RevocationStatus ask(int depth, const Certificate& cert, const Certificate& issuer, const CrlSigners* signers, Time at,
                      const OnlineRevocationOptions& options, const Context& ctx) {
   RevocationStatus st;
   st.depth = depth;
@@ -99,15 +193,107 @@ RevocationStatus ask(int depth, const Certificate& cert, const Certificate& issu
     return st;
   }
   for (const std::string& url : crl_urls) {
-    CrlFetch f = options.crl_source ? options.crl_source(url, cert, issuer, at)
-                                    : fetch_crl(url, cert, issuer, at, options.fetch, {}, ctx);
-    if (!f.ok() || !f.crl) {
-      st.problems.push_back(f.error.value_or(RevocationError{RevocationFailure::malformed, "no CRL in the answer", url}));
+    // The CRL is checked against `key_holder` as its issuer (name, key identifier, cRLSign,
+    // signature): the CA, or one of its separate CRL signers.
+    auto fetch = [&](const Certificate& key_holder) {
+      CrlFetch f = options.crl_source ? options.crl_source(url, cert, key_holder, at)
+                                      : fetch_crl(url, cert, key_holder, at, options.fetch, {}, ctx);
+      if (f.ok() && !f.crl) f.error = RevocationError{RevocationFailure::malformed, "no CRL in the answer", url};
+      return f;
+    };
+    std::optional<Crl> crl;
+    const CrlSigner* signed_by = nullptr;
+    std::optional<RevocationError> decisive;  // a failure that asking with another key would not change
+    std::vector<std::string> signer_attempts;
+    // A separate signer the pool certifies is tried before the CA's own key: a CRL kept in the
+    // store (Store::fetch_crl) is kept under the certificate it was checked against, so asking
+    // with the CA first would fetch such a CRL anew every time only to refuse it.
+    if (signers != nullptr) {
+      for (const CrlSigner& s : signers->usable) {
+        CrlFetch f = fetch(*s.cert);
+        if (f.ok()) {
+          crl = std::move(f.crl);
+          signed_by = &s;
+          break;
+        }
+        RevocationError e = *f.error;
+        if (e.kind != RevocationFailure::wrong_issuer && e.kind != RevocationFailure::bad_signature) {
+          // Nothing fetched (transport, status, size, not a CRL), or this signer's CRL and unusable
+          // (scope, times): the same answer would come with the CA's key.
+          if (e.kind == RevocationFailure::wrong_scope || e.kind == RevocationFailure::stale ||
+              e.kind == RevocationFailure::not_yet_valid) {
+            std::string reason = "the CRL of the CA's separate CRL signer ";
+            reason += cert_words(*s.cert);
+            reason += ": ";
+            reason += e.reason;
+            e.reason = std::move(reason);
+          }
+          decisive = std::move(e);
+          break;
+        }
+        std::string attempt = "not from the CRL signer ";
+        attempt += cert_words(*s.cert);
+        attempt += " either (";
+        attempt += to_string(e.kind);
+        attempt += ": ";
+        attempt += e.reason;
+        attempt += ")";
+        signer_attempts.push_back(std::move(attempt));
+      }
+    }
+    if (decisive) {
+      st.problems.push_back(std::move(*decisive));
       continue;
+    }
+    if (!crl) {
+      CrlFetch f = fetch(issuer);
+      if (!f.ok()) {
+        RevocationError e = *f.error;
+        if (signers != nullptr && (e.kind == RevocationFailure::wrong_issuer || e.kind == RevocationFailure::bad_signature)) {
+          for (const auto& a : signer_attempts) e.reason += "; " + a;
+          for (const auto& r : signers->refused) e.reason += "; " + r;
+        }
+        st.problems.push_back(std::move(e));
+        continue;
+      }
+      crl = std::move(f.crl);
+    }
+    if (signed_by != nullptr) {
+      // The signer's own revocation, from its issuer's own key (OCSP or the issuer's CRL): a CRL
+      // signer cannot vouch for itself.
+      const RevocationStatus ss = ask(depth, *signed_by->cert, *signed_by->issued_by, nullptr, at, options, ctx);
+      std::string about = "the CRL is signed by the CA's separate CRL signer ";
+      about += cert_words(*signed_by->cert);
+      if (ss.status == "revoked") {
+        about += ", which was revoked";
+        if (ss.revocation_time) {
+          about += " on ";
+          about += format_rfc3339(*ss.revocation_time);
+        }
+        if (ss.reason) {
+          about += " (reason: ";
+          about += to_string(*ss.reason);
+          about += ")";
+        }
+        about += " according to ";
+        about += source_text(ss);
+        st.problems.push_back(RevocationError{RevocationFailure::crl_signer_revoked, std::move(about), url});
+        continue;
+      }
+      if (ss.status != "good") {
+        std::vector<std::string> why;
+        for (const auto& p : ss.problems) why.push_back(problem_text(p));
+        about += ", whose own revocation could not be checked: ";
+        about += join(why, "; ");
+        st.problems.push_back(RevocationError{RevocationFailure::crl_signer_unchecked, std::move(about), url});
+        continue;
+      }
+      st.crl_signer = signed_by->cert->subject().to_string();
+      st.crl_signer_serial = signed_by->cert->serial_hex();
     }
     st.source = "crl";
     st.url = url;
-    if (auto entry = f.crl->find(cert.serial())) {
+    if (auto entry = crl->find(cert.serial())) {
       st.status = "revoked";
       st.revocation_time = entry->revocation_date;
       st.reason = entry->reason;
@@ -119,13 +305,10 @@ RevocationStatus ask(int depth, const Certificate& cert, const Certificate& issu
   return st;
 }
 
-std::string source_text(const RevocationStatus& st) {
-  return (st.source == "ocsp" ? "OCSP " : "CRL ") + st.url;
-}
-
 }  // namespace
 
-OnlineOutcome online_revocation_check(const std::vector<Certificate>& chain, bool ran, const ValidationInput& input,
+OnlineOutcome online_revocation_check(const std::vector<Certificate>& chain, bool ran,
+                                      const std::vector<const Certificate*>& pool, const ValidationInput& input,
                                       const Context& ctx) {
   OnlineOutcome out;
   const std::string id(check_id::revocation);
@@ -146,7 +329,9 @@ OnlineOutcome online_revocation_check(const std::vector<Certificate>& chain, boo
   for (int depth = 0; depth <= last; ++depth) {
     const Certificate& cert = chain[static_cast<std::size_t>(depth)];
     const Certificate& issuer = chain[static_cast<std::size_t>(depth + 1)];
-    RevocationStatus st = ask(depth, cert, issuer, input.at, input.online, ctx);
+    const Certificate* superior = depth + 2 < n ? &chain[static_cast<std::size_t>(depth + 2)] : nullptr;
+    const CrlSigners signers = crl_signers_for(issuer, superior, pool, input.at);
+    RevocationStatus st = ask(depth, cert, issuer, &signers, input.at, input.online, ctx);
     std::vector<std::string> why;
     for (const auto& p : st.problems) why.push_back(problem_text(p));
     if (st.status == "revoked") {
@@ -156,7 +341,15 @@ OnlineOutcome online_revocation_check(const std::vector<Certificate>& chain, boo
       msg += " according to " + source_text(st);
       failures.push_back(msg);
     } else if (st.status == "good") {
-      std::string msg = who(depth, cert) + " is not revoked (" + source_text(st) + ")";
+      std::string msg = who(depth, cert) + " is not revoked (" + source_text(st);
+      if (!st.crl_signer.empty()) {
+        msg += ", signed by the CA's separate CRL signer '";
+        msg += st.crl_signer;
+        msg += "' (serial ";
+        msg += st.crl_signer_serial;
+        msg += "), itself not revoked";
+      }
+      msg += ")";
       if (!why.empty()) msg += " after " + join(why, "; ");
       good.push_back(msg);
     } else {

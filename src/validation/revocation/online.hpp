@@ -13,8 +13,11 @@ struct OnlineOutcome {
 };
 
 /// Asks about every certificate of `chain` (the leaf first, the anchor last) in the policy's
-/// revocation scope, below the anchor, and judges the answers. `ran`: the path was built.
+/// revocation scope, below the anchor, and judges the answers. `ran`: the path was built. `pool`:
+/// the untrusted certificates given for path building (a bundle's chain, ValidationInput::
+/// intermediates, the anchors' intermediates), where a CA's separate CRL signer is looked for.
 [[nodiscard]] OnlineOutcome online_revocation_check(const std::vector<Certificate>& chain, bool ran,
+                                                    const std::vector<const Certificate*>& pool,
                                                     const ValidationInput& input, const Context& ctx);
 
 }  // namespace dpgcert::detail
