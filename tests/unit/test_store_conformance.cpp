@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -196,6 +197,94 @@ TEST_SUITE("store_conformance") {
       CHECK(retired.status == CertificateStatus::retired);
       CHECK_FALSE(f.store->current_bundle("sikkerpost@kunde.dk"));
       CHECK(f.store->check_integrity().ok());
+    });
+  }
+
+  TEST_CASE("listings: a long listing (no organisation, mailbox or limit) has the rows, order and names of the filtered ones") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      Organisation other;
+      other.cvr = "25313763";
+      other.name = "Anden A/S";
+      (void)f.store->add_organisation(other);
+      Mailbox second;
+      second.address = "post@anden.dk";
+      second.organisation_cvr = "25313763";
+      (void)f.store->add_mailbox(second);
+      // Six certificates: two with the first mailbox (one superseding the other), one with the
+      // second organisation's mailbox, one of the second organisation without a mailbox, one with
+      // no organisation or mailbox, and two with the same notAfter (ordered by fingerprint).
+      const auto put = [&f](const testing::LeafSpec& s, std::optional<std::string> cvr, std::optional<std::string> mailbox) {
+        const SecretBytes pw = test::pw("Test1234");
+        testing::Made made = f.factory.made(s, pw);
+        ImportOptions o;
+        o.organisation_cvr = std::move(cvr);
+        o.mailbox = std::move(mailbox);
+        o.report = passing(made.certificate);
+        const ImportResult r = f.store->import(made.bundle, made.pkcs12, pw, o);
+        REQUIRE(r.outcome == ImportOutcome::imported);
+        return r.fingerprint;
+      };
+      (void)put(spec("A1", -400, 20), "12345674", "sikkerpost@kunde.dk");
+      (void)put(spec("A2", -10, 25), "12345674", "sikkerpost@kunde.dk");
+      (void)put(spec("B1", -10, 10), "25313763", "post@anden.dk");
+      (void)put(spec("B2", -10, 15), "25313763", std::nullopt);
+      (void)put(spec("Ingen", -10, 12), std::nullopt, std::nullopt);
+      (void)put(spec("Samme-1", -10, 28), "25313763", std::nullopt);
+      (void)put(spec("Samme-2", -10, 28), "25313763", std::nullopt);
+
+      CertificateQuery all_active = CertificateQuery::expiring_before(kNow + std::chrono::days(30));
+      const std::vector<CertificateSummary> whole = f.store->query(all_active);
+      REQUIRE(whole.size() == 6);  // A1 is superseded, not active
+      for (std::size_t i = 1; i < whole.size(); ++i) {
+        const bool ordered = whole[i - 1].not_after < whole[i].not_after ||
+                             (whole[i - 1].not_after == whole[i].not_after && whole[i - 1].fingerprint < whole[i].fingerprint);
+        CHECK(ordered);
+      }
+      // The same rows through the filtered (joined) statements, and a limit, which is not long.
+      std::vector<CertificateSummary> filtered;
+      for (const char* cvr : {"12345674", "25313763"}) {
+        CertificateQuery q = all_active;
+        q.organisation_cvr = cvr;
+        for (CertificateSummary& c : f.store->query(q)) filtered.push_back(std::move(c));
+      }
+      CertificateQuery limited = all_active;
+      limited.limit = 100;
+      const std::vector<CertificateSummary> paged = f.store->query(limited);
+      REQUIRE(paged.size() == whole.size());
+      std::size_t found = 0;
+      for (std::size_t i = 0; i < whole.size(); ++i) {
+        const CertificateSummary& w = whole[i];
+        INFO("certificate ", w.common_name.value_or("?"));
+        CHECK(paged[i].fingerprint == w.fingerprint);
+        CHECK(paged[i].organisation_cvr == w.organisation_cvr);
+        CHECK(paged[i].mailbox == w.mailbox);
+        CHECK(paged[i].common_name == w.common_name);
+        CHECK(paged[i].id == w.id);
+        CHECK(paged[i].status == w.status);
+        CHECK(paged[i].not_before == w.not_before);
+        for (const CertificateSummary& x : filtered) {
+          if (x.fingerprint != w.fingerprint) continue;
+          ++found;
+          CHECK(x.organisation_cvr == w.organisation_cvr);
+          CHECK(x.mailbox == w.mailbox);
+        }
+      }
+      CHECK(found == 5);  // every one but the certificate without an organisation
+      const auto named = [&whole](const std::string& cn) {
+        for (const CertificateSummary& w : whole) {
+          if (w.common_name == cn) return w;
+        }
+        FAIL("no certificate named ", cn);
+        return CertificateSummary{};
+      };
+      CHECK(named("A2").organisation_cvr == std::optional<std::string>("12345674"));
+      CHECK(named("A2").mailbox == std::optional<std::string>("sikkerpost@kunde.dk"));
+      CHECK(named("B1").mailbox == std::optional<std::string>("post@anden.dk"));
+      CHECK(named("B1").organisation_cvr == std::optional<std::string>("25313763"));
+      CHECK_FALSE(named("B2").mailbox);
+      CHECK_FALSE(named("Ingen").organisation_cvr);
+      CHECK_FALSE(named("Ingen").mailbox);
     });
   }
 
