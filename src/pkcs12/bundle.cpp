@@ -2,6 +2,7 @@
 #include "core/der.hpp"
 #include "pkcs12/bundle_impl.hpp"
 #include "x509/certificate_impl.hpp"
+#include "x509/name_util.hpp"
 
 #include <openssl/x509v3.h>
 
@@ -15,115 +16,11 @@ namespace dpgcert {
 namespace {
 
 using X509NamePtr = detail::Owned<X509_NAME, X509_NAME_free>;
-using Bytes = std::span<const std::byte>;
-
-enum class Verdict { equal, different, unknown };
-
-bool is_space(unsigned char c) noexcept {  // as OpenSSL's ossl_isspace
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-/// An ASCII string value in X509_NAME_cmp's canonical form: trimmed, inner runs of white space
-/// collapsed to one space, lower case. nullopt when the value is not ASCII text of a string type
-/// that OpenSSL canonicalizes as such (UTF8String, PrintableString, IA5String, VisibleString).
-std::optional<std::string> canonical_ascii(Bytes value) {
-  detail::der::Header h;
-  if (detail::der::read_header(value, h) != detail::der::Status::ok || h.tag_class != 0 || h.constructed ||
-      h.indefinite || !(h.tag == 12 || h.tag == 19 || h.tag == 22 || h.tag == 26)) {
-    return std::nullopt;
-  }
-  std::string out;
-  bool space = false;
-  for (std::byte b : value.subspan(h.header_length, h.content_length)) {
-    const auto c = static_cast<unsigned char>(b);
-    if (c >= 0x80) return std::nullopt;
-    if (is_space(c)) {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  }
-  return out;
-}
-
-/// One RDN of a Name: its complete encoding and the attributes (OID and value, as complete
-/// encodings) it holds.
-struct RawRdn {
-  Bytes encoding;
-  std::vector<std::pair<Bytes, Bytes>> attributes;
-};
-
-bool split_name(Bytes name, std::vector<RawRdn>& out) {
-  detail::der::Reader outer(name);
-  const auto seq = outer.read(detail::der::kSequence);
-  if (!seq || !outer.empty()) return false;
-  detail::der::Reader rdns(*seq);
-  Bytes rest = *seq;
-  while (!rdns.empty()) {
-    const auto set_header = rdns.peek();
-    const auto set = rdns.read(17, 0, true);
-    if (!set_header || !set) return false;
-    RawRdn rdn;
-    rdn.encoding = rest.first(set_header->header_length + set_header->content_length);
-    rest = rest.subspan(rdn.encoding.size());
-    detail::der::Reader avas(*set);
-    while (!avas.empty()) {
-      const auto ava = avas.read(detail::der::kSequence);
-      if (!ava) return false;
-      detail::der::Reader fields(*ava);
-      const auto oid_header = fields.peek();
-      if (!oid_header || oid_header->tag != detail::der::kOid || oid_header->tag_class != 0 || !fields.skip()) return false;
-      const auto value_header = fields.peek();
-      if (!value_header) return false;
-      const Bytes oid = ava->first(oid_header->header_length + oid_header->content_length);
-      const Bytes value = ava->subspan(oid.size(), value_header->header_length + value_header->content_length);
-      if (!fields.skip() || !fields.empty()) return false;
-      rdn.attributes.emplace_back(oid, value);
-    }
-    if (rdn.attributes.empty()) return false;
-    out.push_back(std::move(rdn));
-  }
-  return true;
-}
-
-bool same_bytes(Bytes a, Bytes b) noexcept { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
-
-/// Compares two DER Names as X509_NAME_cmp would (its canonical form keeps the RDN structure and
-/// the OIDs and folds the values), where that can be decided without OpenSSL.
-Verdict compare_names(Bytes a, Bytes b) {
-  if (same_bytes(a, b)) return Verdict::equal;
-  std::vector<RawRdn> x, y;
-  if (!split_name(a, x) || !split_name(b, y)) return Verdict::unknown;
-  if (x.size() != y.size()) return Verdict::different;
-  bool unknown = false;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    if (same_bytes(x[i].encoding, y[i].encoding)) continue;
-    if (x[i].attributes.size() != y[i].attributes.size()) return Verdict::different;
-    if (x[i].attributes.size() > 1) {
-      unknown = true;  // a multi-valued RDN's canonical order depends on the folded values
-      continue;
-    }
-    const auto& [oid_a, value_a] = x[i].attributes[0];
-    const auto& [oid_b, value_b] = y[i].attributes[0];
-    if (!same_bytes(oid_a, oid_b)) return Verdict::different;
-    if (same_bytes(value_a, value_b)) continue;
-    const auto ca = canonical_ascii(value_a);
-    const auto cb = canonical_ascii(value_b);
-    if (!ca || !cb) {
-      unknown = true;  // keep looking for a difference that settles it
-    } else if (*ca != *cb) {
-      return Verdict::different;
-    }
-  }
-  return unknown ? Verdict::unknown : Verdict::equal;
-}
 
 /// One certificate of a bundle with its names for chain building. Names are read from the
 /// certificate's DER without parsing it (so certificates of a loaded file stay unparsed) and
 /// compared as OpenSSL's X509_NAME_cmp does (canonical form: case, spaces and string types
-/// folded): by compare_names where it can decide, else by parsing them with OpenSSL.
+/// folded): by detail::compare_der_names where it can decide, else by parsing them with OpenSSL.
 class Node {
  public:
   explicit Node(Certificate c) : cert_(std::move(c)), fields_(detail::certificate_fields(cert_.der())) {}
@@ -134,8 +31,8 @@ class Node {
   /// Whether name `a` of this certificate equals name `b` of `other`.
   [[nodiscard]] bool same(Which a, const Node& other, Which b) const {
     if (fields_ && other.fields_) {
-      const Verdict v = compare_names(raw(a), other.raw(b));
-      if (v != Verdict::unknown) return v == Verdict::equal;
+      const detail::NameVerdict v = detail::compare_der_names(raw(a), other.raw(b));
+      if (v != detail::NameVerdict::unknown) return v == detail::NameVerdict::equal;
     }
     const X509_NAME* x = name(a);
     const X509_NAME* y = other.name(b);

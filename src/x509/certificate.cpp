@@ -12,10 +12,6 @@
 #include <cctype>
 #include <climits>
 #include <ctime>
-#include <optional>
-#include <span>
-#include <string>
-#include <vector>
 
 namespace dpgcert {
 namespace {
@@ -576,84 +572,13 @@ bool Certificate::is_ca() const {
   return bc.has_value() && bc->ca;
 }
 
-namespace {
-
-/// One attribute of a name whose value is text X509_NAME_cmp folds: its type and its canonical
-/// value (as OpenSSL's canonical form: ASCII lower case, outer white space removed, inner runs of
-/// white space one space).
-struct CanonicalAttribute {
-  std::span<const std::byte> type;
-  std::string value;
-  bool operator==(const CanonicalAttribute& o) const {
-    return std::equal(type.begin(), type.end(), o.type.begin(), o.type.end()) && value == o.value;
-  }
-};
-
-bool is_canon_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-
-/// The canonical attributes of a DER Name, in order, when every RDN holds one attribute and every
-/// value is a string type whose bytes are ASCII (then its UTF-8 form is its bytes); nullopt for any
-/// other name, which X509_NAME_cmp must decide (multi-valued RDNs, other value types, non-ASCII).
-std::optional<std::vector<CanonicalAttribute>> canonical_ascii_name(std::span<const std::byte> name) {
-  namespace der = detail::der;
-  der::Reader outer(name);
-  const auto rdns = outer.read(der::kSequence);
-  if (!rdns || !outer.empty()) return std::nullopt;
-  std::vector<CanonicalAttribute> out;
-  der::Reader rdn_reader(*rdns);
-  while (!rdn_reader.empty()) {
-    constexpr std::uint32_t kSet = 17;
-    const auto rdn = rdn_reader.read(kSet, der::kUniversal, true);
-    if (!rdn) return std::nullopt;
-    der::Reader ava_reader(*rdn);
-    const auto ava = ava_reader.read(der::kSequence);
-    if (!ava || !ava_reader.empty()) return std::nullopt;  // none, or several attributes in one RDN
-    der::Reader fields(*ava);
-    const auto type = fields.read(der::kOid);
-    const auto header = fields.peek();
-    if (!type || !header || header->tag_class != der::kUniversal || header->constructed) return std::nullopt;
-    // The types OpenSSL converts to UTF-8 and folds; T61String is read as Latin-1, the same as
-    // UTF-8 for ASCII. BMPString and UniversalString are left to OpenSSL.
-    constexpr std::uint32_t kUtf8 = 12, kPrintable = 19, kT61 = 20, kIa5 = 22, kVisible = 26;
-    const std::uint32_t tag = header->tag;
-    if (tag != kUtf8 && tag != kPrintable && tag != kT61 && tag != kIa5 && tag != kVisible) return std::nullopt;
-    const auto value = fields.read(tag);
-    if (!value || !fields.empty()) return std::nullopt;
-    std::size_t begin = 0;
-    std::size_t end = value->size();
-    for (const std::byte b : *value) {
-      if (std::to_integer<unsigned char>(b) >= 0x80) return std::nullopt;
-    }
-    const auto at = [&value](std::size_t i) { return std::to_integer<unsigned char>((*value)[i]); };
-    while (begin < end && is_canon_space(at(begin))) ++begin;
-    while (end > begin && is_canon_space(at(end - 1))) --end;
-    CanonicalAttribute a{*type, {}};
-    a.value.reserve(end - begin);
-    for (std::size_t i = begin; i < end;) {
-      if (is_canon_space(at(i))) {
-        a.value += ' ';
-        while (i < end && is_canon_space(at(i))) ++i;
-      } else {
-        const unsigned char c = at(i++);
-        a.value += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-      }
-    }
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-}  // namespace
-
 bool Certificate::is_self_issued() const {
   if (const auto* l = impl_->checked()) {
-    if (std::equal(l->subject.begin(), l->subject.end(), l->issuer.begin(), l->issuer.end())) return true;
-    // Most names are single-valued RDNs of ASCII text: compared here in X509_NAME_cmp's canonical
-    // form without OpenSSL decoding both names (d2i_X509_NAME twice and X509_NAME_cmp were ~4 % of
-    // a renewal import's CPU in bench_store, for the lifecycle's walk up the chain).
-    if (auto s = canonical_ascii_name(l->subject)) {
-      if (auto i = canonical_ascii_name(l->issuer)) return *s == *i;
-    }
+    // Most names are single-valued RDNs of ASCII text: compared in X509_NAME_cmp's canonical form
+    // without OpenSSL decoding both names (d2i_X509_NAME twice and X509_NAME_cmp were ~4 % of a
+    // renewal import's CPU in bench_store, for the lifecycle's walk up the chain).
+    const detail::NameVerdict v = detail::compare_der_names(l->subject, l->issuer);
+    if (v != detail::NameVerdict::unknown) return v == detail::NameVerdict::equal;
     // X509_NAME_cmp compares canonical forms (case, spaces, string types folded): the names alone
     // are parsed for it, not the certificate.
     using NamePtr = detail::Owned<X509_NAME, X509_NAME_free>;

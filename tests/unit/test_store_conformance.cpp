@@ -78,10 +78,15 @@ struct Fixture {
   }
 
   ImportResult put(const testing::LeafSpec& s, std::string_view password = "Test1234") {
-    const SecretBytes pw = test::pw(password);
-    testing::Made made = factory.made(s, pw);
     ImportOptions o;
     o.mailbox = "sikkerpost@kunde.dk";
+    return put_with(s, std::move(o), password);
+  }
+
+  /// Imports a factory-made leaf with `o` and a passing report.
+  ImportResult put_with(const testing::LeafSpec& s, ImportOptions o, std::string_view password = "Test1234") {
+    const SecretBytes pw = test::pw(password);
+    testing::Made made = factory.made(s, pw);
     o.report = passing(made.certificate);
     return store->import(made.bundle, made.pkcs12, pw, o);
   }
@@ -215,13 +220,10 @@ TEST_SUITE("store_conformance") {
       // second organisation's mailbox, one of the second organisation without a mailbox, one with
       // no organisation or mailbox, and two with the same notAfter (ordered by fingerprint).
       const auto put = [&f](const testing::LeafSpec& s, std::optional<std::string> cvr, std::optional<std::string> mailbox) {
-        const SecretBytes pw = test::pw("Test1234");
-        testing::Made made = f.factory.made(s, pw);
         ImportOptions o;
         o.organisation_cvr = std::move(cvr);
         o.mailbox = std::move(mailbox);
-        o.report = passing(made.certificate);
-        const ImportResult r = f.store->import(made.bundle, made.pkcs12, pw, o);
+        const ImportResult r = f.put_with(s, std::move(o));
         REQUIRE(r.outcome == ImportOutcome::imported);
         return r.fingerprint;
       };
