@@ -245,6 +245,9 @@ class Transaction {
   virtual void release_savepoint() = 0;
   /// Undoes what was done since savepoint() and forgets the point; the transaction goes on.
   virtual void rollback_to_savepoint() = 0;
+  /// Sends what the backend has queued and waits for it: an error of a write not yet sent is
+  /// thrown here at the latest (nothing to do for a backend that writes at once).
+  virtual void flush() {}
 
   // -- meta --
   /// The schema version, -1 when the database holds no dpgcert schema.
@@ -291,6 +294,15 @@ class Transaction {
 
   // -- certificates --
   [[nodiscard]] virtual std::optional<std::int64_t> certificate_id(std::string_view fingerprint) = 0;
+  /// Which of `fingerprints` (lowercase hex) are stored. The default asks certificate_id() for
+  /// each; a backend with a round trip per statement answers them in one.
+  [[nodiscard]] virtual std::vector<std::string> stored_fingerprints(std::span<const std::string> fingerprints) {
+    std::vector<std::string> out;
+    for (const std::string& fp : fingerprints) {
+      if (certificate_id(fp)) out.push_back(fp);
+    }
+    return out;
+  }
   /// Ids of certificates whose fingerprint starts with `prefix`, at most `limit`.
   [[nodiscard]] virtual std::vector<std::int64_t> certificate_ids_by_prefix(std::string_view prefix,
                                                                            std::size_t limit) = 0;

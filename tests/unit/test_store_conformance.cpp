@@ -205,6 +205,102 @@ TEST_SUITE("store_conformance") {
     });
   }
 
+  TEST_CASE("an import's record is the record a read gives: fresh, renewal, late older, new organisation, forced") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      // Every field, compared with the record find() reads back from the backend.
+      const auto same_as_stored = [&f](const ImportResult& r) {
+        REQUIRE(r.outcome == ImportOutcome::imported);
+        REQUIRE(r.record);
+        const CertificateRecord& a = *r.record;
+        const auto b = f.store->find(r.fingerprint);
+        REQUIRE(b);
+        CAPTURE(a.common_name.value_or("-"));
+        CHECK(a.id == b->id);
+        CHECK(a.fingerprint == b->fingerprint);
+        CHECK(a.status == b->status);
+        CHECK(a.not_before == b->not_before);
+        CHECK(a.not_after == b->not_after);
+        CHECK(a.organisation_cvr == b->organisation_cvr);
+        CHECK(a.mailbox == b->mailbox);
+        CHECK(a.cvr == b->cvr);
+        CHECK(a.generation == b->generation);
+        CHECK(a.type == b->type);
+        CHECK(a.environment == b->environment);
+        CHECK(a.oces_id == b->oces_id);
+        CHECK(a.common_name == b->common_name);
+        CHECK(a.certificate == b->certificate);
+        CHECK(a.subject == b->subject);
+        CHECK(a.issuer == b->issuer);
+        CHECK(a.serial == b->serial);
+        CHECK(a.key_algorithm == b->key_algorithm);
+        CHECK(a.key_bits == b->key_bits);
+        CHECK(a.pkcs12_profile_json == b->pkcs12_profile_json);
+        CHECK(a.pkcs12_legacy == b->pkcs12_legacy);
+        CHECK(a.source == b->source);
+        CHECK(a.validation_verdict == b->validation_verdict);
+        CHECK(a.forced == b->forced);
+        CHECK(a.validation_report_json == b->validation_report_json);
+        CHECK(a.lineage_id == b->lineage_id);
+        CHECK(a.superseded_by == b->superseded_by);
+        CHECK(a.supersedes == b->supersedes);
+        CHECK(a.added_at == b->added_at);
+        CHECK(a.added_by == b->added_by);
+        CHECK(a.status_changed_at == b->status_changed_at);
+      };
+      const ImportResult first = f.put(spec("Foerste", -400, 200));
+      same_as_stored(first);
+      CHECK(first.record->mailbox == "sikkerpost@kunde.dk");
+      CHECK(first.record->organisation_cvr == "12345674");
+
+      const ImportResult renewal = f.put(spec("Fornyet", -10, 900));
+      same_as_stored(renewal);
+      CHECK(renewal.record->supersedes == std::vector<std::string>{first.fingerprint});
+
+      const ImportResult late = f.put(spec("Sen", -500, 100));  // older than the current one
+      same_as_stored(late);
+      CHECK(late.record->status == CertificateStatus::superseded);
+      CHECK(late.record->superseded_by == renewal.fingerprint);
+
+      // No mailbox: the organisation is created from the certificate's CVR.
+      const ImportResult foces = f.put_with(testing::foces_spec("87654321", "4711", to_unix(kNow) - 10 * kDay,
+                                                                to_unix(kNow) + 700 * kDay),
+                                            ImportOptions{});
+      same_as_stored(foces);
+      CHECK(foces.record->organisation_cvr == "87654321");
+      CHECK_FALSE(foces.record->mailbox);
+
+      // Forced past a failing report.
+      const SecretBytes pw = test::pw("Forced-9");
+      testing::Made made = f.factory.made(spec("Tvunget", -1, 365), pw);
+      ImportOptions o;
+      o.report = passing(made.certificate);
+      o.report->verdict = CheckStatus::fail;
+      o.report->checks = {{"chain", CheckStatus::fail, "no path to a trusted OCES root"}};
+      o.force = true;
+      o.source = "forced.p12";
+      const ImportResult forced = f.store->import(made.bundle, made.pkcs12, pw, o);
+      same_as_stored(forced);
+      CHECK(forced.record->forced);
+      CHECK(forced.record->validation_verdict == CheckStatus::fail);
+
+      // import_many writes the same records.
+      const SecretBytes pw2 = test::pw("Many-10");
+      testing::Made m1 = f.factory.made(spec("Mange", -2, 800), pw2);
+      ImportRequest req;
+      req.bundle = &m1.bundle;
+      req.pkcs12 = m1.pkcs12;
+      req.password = &pw2;
+      req.options.mailbox = "sikkerpost@kunde.dk";
+      req.options.report = passing(m1.certificate);
+      const std::vector<ImportAttempt> many = f.store->import_many(std::span<const ImportRequest>(&req, 1));
+      REQUIRE(many.size() == 1);
+      REQUIRE(many[0].result);
+      same_as_stored(*many[0].result);
+      CHECK(many[0].result->record->supersedes == std::vector<std::string>{renewal.fingerprint});
+    });
+  }
+
   TEST_CASE("listings: a long listing (no organisation, mailbox or limit) has the rows, order and names of the filtered ones") {
     for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
       Fixture f(dir, location);
@@ -368,6 +464,54 @@ TEST_SUITE("store_conformance") {
       CHECK(failed[1].error);
       CHECK(f.store->audit_log().size() == lines);
       CHECK(f.store->import_many({}).empty());
+    });
+  }
+
+  TEST_CASE("import_many: the same certificate twice in one call, an organisation made before a failing request") {
+    for_each_backend([](const std::string&, const TempDir& dir, const std::string& location) {
+      Fixture f(dir, location);
+      const SecretBytes pw = test::pw("Batch-G-5");
+      const std::int64_t nb = to_unix(kNow) - 10 * kDay;
+      testing::Made first = f.factory.made(testing::foces_spec("25313763", "1001", nb, nb + 700 * kDay), pw);
+      testing::Made clash = f.factory.made(spec("Konflikt", -10, 800), pw);
+      testing::Made second = f.factory.made(testing::foces_spec("25313763", "1002", nb, nb + 600 * kDay), pw);
+      auto request = [&pw](const testing::Made& m) {
+        ImportRequest r;
+        r.bundle = &m.bundle;
+        r.pkcs12 = m.pkcs12;
+        r.password = &pw;
+        r.options.report = passing(m.certificate);
+        return r;
+      };
+      std::vector<ImportRequest> requests;
+      requests.push_back(request(first));  // creates the organisation 25313763 from its CVR
+      requests.push_back(request(first));  // the same again, in the same call: already there
+      requests.push_back(request(clash));  // the fixture's mailbox under another CVR: a conflict
+      requests.back().options.mailbox = "sikkerpost@kunde.dk";
+      requests.back().options.organisation_cvr = "25313763";
+      requests.push_back(request(second));  // the organisation the first request made
+      const std::vector<ImportAttempt> out = f.store->import_many(requests);
+      REQUIRE(out.size() == 4);
+      REQUIRE(out[0].result);
+      CHECK(out[0].result->outcome == ImportOutcome::imported);
+      REQUIRE(out[1].result);
+      CHECK(out[1].result->outcome == ImportOutcome::already_present);
+      CHECK(out[1].result->record->id == out[0].result->record->id);
+      REQUIRE(out[2].error);
+      CHECK(out[2].error->code() == ErrorCode::conflict);
+      REQUIRE(out[3].result);
+      CHECK(out[3].result->outcome == ImportOutcome::imported);
+      CHECK(out[3].result->record->organisation_cvr == "25313763");
+      const auto made = f.store->find_organisation("25313763");
+      REQUIRE(made);
+      CertificateQuery of_organisation;
+      of_organisation.organisation_cvr = "25313763";
+      CHECK(f.store->query(of_organisation).size() == 2);
+      const auto actions = f.actions();
+      CHECK(std::count(actions.begin(), actions.end(), "organisation.add") == 2);  // the fixture's and this one
+      CHECK(std::count(actions.begin(), actions.end(), "certificate.import") == 2);
+      CHECK_FALSE(f.store->find(clash.certificate.fingerprint_hex()));
+      CHECK(f.store->check_integrity().ok());
     });
   }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dpgcert::postgresql {
 
@@ -36,6 +37,7 @@ class PgTransaction final : public store::Transaction {
     db_.sync();
   }
   void rollback_to_savepoint() override;
+  void flush() override { db_.sync(); }
 
   // meta (pg_backend.cpp)
   int schema_version() override;
@@ -69,6 +71,7 @@ class PgTransaction final : public store::Transaction {
   std::optional<Mailbox> mailbox(std::string_view address) override;
   std::vector<Mailbox> mailboxes(std::optional<std::string_view> organisation_cvr) override;
   std::optional<std::int64_t> certificate_id(std::string_view fingerprint) override;
+  std::vector<std::string> stored_fingerprints(std::span<const std::string> fingerprints) override;
   std::vector<std::int64_t> certificate_ids_by_prefix(std::string_view prefix, std::size_t limit) override;
   std::int64_t next_certificate_id() override;
   CertificateRecord record(std::int64_t id, const Certificate* known, const Context& ctx) override;
@@ -177,6 +180,8 @@ class PgTransaction final : public store::Transaction {
   bool begun_ = false;
   bool schema_changed_ = false;
   std::map<std::pair<std::string, std::string>, std::int64_t> counter_increments_;
+  std::vector<std::int64_t> id_pool_;  ///< Certificate ids drawn and not yet used, largest first.
+  std::int64_t id_block_ = 1;          ///< How many next_certificate_id() draws next.
 };
 
 /// One PostgreSQL database.
@@ -210,6 +215,11 @@ class PgBackend final : public store::Backend {
 
 /// The channel every change notification of a store's database is sent on.
 inline constexpr std::string_view kChangeChannel = "dpgcert_changes";
+
+/// The statement that notifies a change of the certificates in `rows` (a table or a CTE with
+/// the columns fingerprint and mailbox_id, named c), the channel and the kind being parameters
+/// number `channel` and `kind` (pg_changes.cpp).
+std::string certificate_notify_sql(int channel, int kind, std::string_view rows);
 
 /// The libpq connection string of a "postgresql"/"postgres" location: the URI as given
 /// ("postgresql://...") or the keyword string after the scheme ("postgresql:host=... dbname=...").

@@ -22,11 +22,14 @@ namespace dpgcert::postgresql {
 // the payload's form, the kind, the mailbox's address and the certificate's fingerprint. Never
 // anything from the secrets or documents tables.
 
+std::string certificate_notify_sql(int channel, int kind, std::string_view rows) {
+  return "SELECT pg_notify($" + std::to_string(channel) + ", json_build_object('v', 1, 'kind', $" +
+         std::to_string(kind) + "::text, 'mailbox', m.address, 'fingerprint', c.fingerprint)::text) FROM " +
+         std::string(rows) + " c LEFT JOIN mailboxes m ON m.id = c.mailbox_id";
+}
+
 void PgTransaction::notify_certificate(ChangeKind kind, std::int64_t id) {
-  w("SELECT pg_notify($1, json_build_object('v', 1, 'kind', $2::text, 'mailbox', m.address, "
-    "'fingerprint', c.fingerprint)::text) FROM certificates c LEFT JOIN mailboxes m ON m.id = c.mailbox_id "
-    "WHERE c.id = $3",
-    kChangeChannel, to_string(kind), id);
+  w(certificate_notify_sql(1, 2, "certificates") + " WHERE c.id = $3", kChangeChannel, to_string(kind), id);
 }
 
 void PgTransaction::notify_mailbox(ChangeKind kind, std::int64_t id) {
