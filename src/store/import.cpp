@@ -462,7 +462,7 @@ std::vector<ImportAttempt> write_imports(Store& store, StagedImports& si) {
   // One write transaction, one commit. First every request straight after the other; when one
   // fails, that attempt is undone whole and the list written again with each request inside a
   // savepoint of its own, so that the failing one is undone alone. A savepoint costs two
-  // statements, a subtransaction and (PostgreSQL) a round trip per request: about a fifth of an
+  // statements, a subtransaction and (PostgreSQL) a round trip per request: 15-20 % of an
   // import on PostgreSQL (bench_store_postgresql), paid only by a batch with a failing request.
   // A retried transaction starts the list again.
   struct RequestFailed {};
