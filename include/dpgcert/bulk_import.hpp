@@ -48,7 +48,7 @@ struct BulkImportOptions {
 /// Imports every item into `store`: each worker reads a file and opens it (the key derivation is
 /// the expensive part), then hands its files to Store::import_many() in batches of up to 32 (no
 /// more than its share of the items), which validates them and writes each batch in one
-/// transaction, each file in a savepoint of its own. Workers run in parallel; the store serialises
+/// transaction (a file that fails is undone alone, as import_many() says). Workers run in parallel; the store serialises
 /// its writes. One item's failure never stops the others and leaves nothing of that item stored;
 /// a batch whose transaction fails as a whole (I/O, a lost connection) stores none of its items
 /// and reports the error on each. The chain certificates the files carry (the same issuing CA and

@@ -482,9 +482,10 @@ class DPGCERT_API Store final {
                               const SecretBytes& password, const ImportOptions& options);
 
   /// Imports several bundles as import() would, in order, in one write transaction: one commit
-  /// (one disk flush) for all, which is what makes bulk onboarding fast on PostgreSQL. Each
-  /// request runs in a savepoint of its own: one that fails (an invalid request, a conflict) is
-  /// undone alone and reported in its ImportAttempt, the others are stored. Results are in the
+  /// (one disk flush) for all, which is what makes bulk onboarding fast on PostgreSQL. A request
+  /// that fails (an invalid request, a conflict) is undone alone and reported in its
+  /// ImportAttempt, the others are stored (the call is then written again with a savepoint per
+  /// request; without a failure it needs none). Results are in the
   /// order of the requests. Validation (when no report is given) happens before the transaction.
   /// Errors that concern the whole store (I/O, a lost connection) are thrown, and then nothing of
   /// the call is stored.
