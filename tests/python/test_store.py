@@ -137,6 +137,65 @@ def test_import_errors(store, read, oces2_root, binding_dir):
     assert store.count() == 0
 
 
+def test_import_files(store, data_dir, oces2_root, oces3_root, manifest, tmp_path):
+    files = [
+        (data_dir / "oces2-prod/foces.p12", PASSWORD, "12345674", MAILBOX),
+        (str(data_dir / "oces2-prod/voces.p12"), PASSWORD.encode()),
+        (data_dir / "oces2-prod/moces.p12", "wrong-password"),
+        (tmp_path / "absent.p12", PASSWORD),
+        (data_dir / "odd/foces-expired.p12", PASSWORD),
+        [data_dir / "oces2-prod/foces.p12", PASSWORD, None, MAILBOX],  # the first one again
+    ]
+    seen = []
+    results = store.import_files(files, threads=2, trust=oces2_root, actor="bulk",
+                                 progress=lambda done, total, r: seen.append((done, total, r.index)))
+    assert [r.index for r in results] == list(range(6))
+    assert [r.path for r in results] == [os.fspath(f[0]) for f in files]
+    first = results[0].result
+    assert isinstance(results[0], dpgcert.BulkImportResult) and results[0].error is None
+    assert first.outcome == "imported"
+    assert first.fingerprint == manifest["oces2-prod/foces.p12"]["sha256"]
+    assert first.summary.mailbox == MAILBOX and first.summary.organisation_cvr == "12345674"
+    assert results[1].result.outcome == "imported"
+    # A wrong password, a missing file: an exception object each, not raised; nothing stored.
+    assert results[2].result is None
+    assert isinstance(results[2].error, dpgcert.BadPasswordError) and results[2].error.code == "bad_password"
+    assert "wrong-password" not in str(results[2].error) and "wrong-password" not in repr(results[2])
+    assert isinstance(results[3].error, dpgcert.InputOutputError) and results[3].error.code == "io"
+    assert "No such file" in str(results[3].error)
+    assert results[4].result.outcome == "refused"
+    assert results[5].result.outcome == "already_present"
+    assert repr(results[0]) == f"<BulkImportResult 0 {os.fspath(files[0][0])!r} imported>"
+    assert repr(results[2]) == f"<BulkImportResult 2 {os.fspath(files[2][0])!r} error=bad_password>"
+    # progress: once per file, counting up to the total, from the workers.
+    assert sorted(done for done, _, _ in seen) == list(range(1, 7))
+    assert {total for _, total, _ in seen} == {6}
+    assert sorted(index for _, _, index in seen) == list(range(6))
+    assert store.count() == 2
+
+    # A progress callback that raises: every file is still done, then its exception is raised.
+    def broken(done, total, result):
+        raise RuntimeError("the display broke")
+
+    with pytest.raises(RuntimeError, match="the display broke"):
+        store.import_files([(data_dir / "oces3-prod/organisation.p12", PASSWORD)], trust=oces3_root,
+                           progress=broken)
+    assert store.count() == 3
+
+    assert store.import_files([]) == []
+    with pytest.raises(TypeError, match="tuples"):
+        store.import_files(["just-a-path.p12"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="tuples"):
+        store.import_files([(data_dir / "oces2-prod/poces.p12",)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="PathLike"):
+        store.import_files([(12, PASSWORD)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="str or os.PathLike"):
+        store.import_files([(b"/bytes/path.p12", PASSWORD)])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="naive"):
+        store.import_files([(data_dir / "oces2-prod/poces.p12", PASSWORD)], at=datetime(2025, 6, 1))
+    assert store.count() == 3
+
+
 def fill(store, read, oces2_root, oces3_root):
     """The foces certificate superseding its predecessor in MAILBOX, a revoked one alone in
     revoked@, and an OCES3 organisation certificate attached to no mailbox."""

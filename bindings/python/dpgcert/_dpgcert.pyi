@@ -272,6 +272,19 @@ class ImportResult:
     def superseded(self) -> list[str]: ...
 
 @final
+class BulkImportResult:
+    """What Store.import_files() did with one file."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def result(self) -> ImportResult | None: ...
+    @property
+    def error(self) -> Error | None: ...
+
+@final
 class Event:
     """A renewal event, as the sinks receive it. Never holds a secret. An immutable value."""
 
@@ -499,6 +512,32 @@ class Store:
         require_revocation: bool = False,
         revocation_timeout: float | None = None,
     ) -> ImportResult: ...
+    def import_files(
+        self,
+        files: Iterable[
+            tuple[str | os.PathLike[str], Password]
+            | tuple[str | os.PathLike[str], Password, str | None]
+            | tuple[str | os.PathLike[str], Password, str | None, str | None]
+        ],
+        *,
+        threads: int = 0,
+        organisation_cvr: str | None = None,
+        mailbox: str | None = None,
+        force: bool = False,
+        actor: str | None = None,
+        at: datetime | None = None,
+        policy: Policy = "oces_gateway",
+        environment: Literal["production", "test"] | None = None,
+        expected_cvr: str | None = None,
+        min_days: int | None = None,
+        trust: Sequence[Certificate] | None = None,
+        intermediates: Sequence[Certificate] = ...,
+        crls: Iterable[BytesLike] = ...,
+        revocation_mode: Literal["offline", "online"] = "offline",
+        require_revocation: bool = False,
+        revocation_timeout: float | None = None,
+        progress: Callable[[int, int, BulkImportResult], object] | None = None,
+    ) -> list[BulkImportResult]: ...
     def query(
         self,
         *,

@@ -29,6 +29,14 @@ void set_error(ErrorCode code, const char* message) {
 
 }  // namespace
 
+py::object error_object(const Error& e) {
+  const auto index = static_cast<std::size_t>(e.code());
+  PyObject* cls = index < g_errors.size() && g_errors[index] != nullptr ? g_errors[index] : g_errors[0];
+  py::object exc = py::reinterpret_borrow<py::object>(cls)(e.what());
+  exc.attr("code") = py::str(std::string(to_string(e.code())));
+  return exc;
+}
+
 py::object to_datetime(Time t) {
   using namespace std::chrono;
   const sys_days days = floor<std::chrono::days>(t);

@@ -89,6 +89,9 @@ class Buffer final {
 /// in the C API (it almost always means a padded buffer).
 [[nodiscard]] SecretBytes password_from(py::handle obj, const char* name);
 [[nodiscard]] py::bytes to_bytes(std::span<const std::byte> b);
+/// The exception a dpgcert::Error raises (its class for the code, `.code` set), not raised: for
+/// results that carry an error per item (Store.import_files). Needs the GIL.
+[[nodiscard]] py::object error_object(const Error& e);
 
 // ---- values ----------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The store layer of the _dpgcert module: CertificateSummary, ImportResult, Store.
 #include "module.hpp"
 
+#include <dpgcert/bulk_import.hpp>
 #include <dpgcert/pkcs12.hpp>
 #include <dpgcert/token.hpp>
 #include <dpgcert/vault.hpp>
@@ -91,6 +92,23 @@ void bind_store(py::module_& m) {
                (r.superseded.empty() ? "" : " superseded=" + std::to_string(r.superseded.size())) + ">";
       });
 
+  py::class_<BulkImportResult>(m, "BulkImportResult", "What Store.import_files() did with one file.")
+      .def_readonly("index", &BulkImportResult::index)
+      .def_property_readonly("path", [](const BulkImportResult& r) { return r.path.string(); })
+      .def_property_readonly("result", [](const BulkImportResult& r) -> py::object {
+        if (!r.import) return py::none();
+        return py::cast(*r.import);
+      })
+      .def_property_readonly("error", [](const BulkImportResult& r) -> py::object {
+        if (!r.error) return py::none();
+        return error_object(*r.error);
+      })
+      .def("__repr__", [](const BulkImportResult& r) {
+        std::string what = r.error ? "error=" + std::string(to_string(r.error->code()))
+                                   : r.import ? std::string(to_string(r.import->outcome)) : "none";
+        return "<BulkImportResult " + std::to_string(r.index) + " " + repr_text(r.path.string()) + " " + what + ">";
+      });
+
   py::class_<PyStore>(m, "Store",
                       "An inventory store (SQLite): organisations, mailboxes and certificates with their PKCS#12 "
                       "file and password sealed. May be shared between threads.")
@@ -179,6 +197,84 @@ void bind_store(py::module_& m) {
           "sealed. Idempotent by fingerprint; a failing report is refused unless `force`. revocation_mode='online' "
           "asks OCSP / the CRLs (kept in the store) for every certificate of the path; require_revocation refuses a "
           "file whose revocation cannot be had.")
+      .def(
+          "import_files",
+          [](const PyStore& self, const py::iterable& files, unsigned threads,
+             std::optional<std::string> organisation_cvr, std::optional<std::string> mailbox, bool force,
+             std::optional<std::string> actor, const py::object& at, std::string policy,
+             std::optional<std::string> environment, std::optional<std::string> expected_cvr,
+             std::optional<int> min_days, std::optional<std::vector<Certificate>> trust,
+             std::vector<Certificate> intermediates, const py::iterable& crls, std::string revocation_mode,
+             bool require_revocation, std::optional<double> revocation_timeout, const py::object& progress) {
+            const auto store = self.get();
+            std::vector<BulkImportItem> items;
+            const py::object fspath = py::module_::import("os").attr("fspath");
+            for (const py::handle entry : files) {
+              if (!py::isinstance<py::tuple>(entry) && !py::isinstance<py::list>(entry)) {
+                throw py::type_error("files must hold (path, password[, organisation_cvr[, mailbox]]) tuples");
+              }
+              const auto item = py::reinterpret_borrow<py::sequence>(entry);
+              if (item.size() < 2 || item.size() > 4) {
+                throw py::type_error("files must hold (path, password[, organisation_cvr[, mailbox]]) tuples, "
+                                     "not one of " + std::to_string(item.size()));
+              }
+              const py::object path = fspath(item[0]);
+              if (!py::isinstance<py::str>(path)) throw py::type_error("a file's path must be str or os.PathLike");
+              BulkImportItem it;
+              it.path = path.cast<std::string>();
+              it.password = password_from(item[1], "password");
+              if (item.size() > 2 && !item[2].is_none()) it.organisation_cvr = item[2].cast<std::string>();
+              if (item.size() > 3 && !item[3].is_none()) it.mailbox = item[3].cast<std::string>();
+              items.push_back(std::move(it));
+            }
+            ValidationArgs args(at, std::move(policy), std::move(environment), std::move(expected_cvr), min_days,
+                                std::move(trust), std::move(intermediates), crls);
+            args.revocation_mode = std::move(revocation_mode);
+            args.revocation_timeout = revocation_timeout;
+            BulkImportOptions o;
+            o.threads = threads;
+            o.defaults.organisation_cvr = std::move(organisation_cvr);
+            o.defaults.mailbox = std::move(mailbox);
+            o.defaults.force = force;
+            if (actor) o.defaults.actor = *actor;
+            // The callback runs on the workers with the GIL taken; its first exception is raised
+            // once every file is done (the imports it reported on are stored).
+            std::optional<py::error_already_set> failed;
+            if (!progress.is_none()) {
+              o.progress = [&progress, &failed](std::size_t done, std::size_t total, const BulkImportResult& r) {
+                py::gil_scoped_acquire gil;
+                if (failed) return;
+                try {
+                  progress(done, total, r);
+                } catch (py::error_already_set& e) {
+                  failed = std::move(e);
+                }
+              };
+            }
+            std::vector<BulkImportResult> results;
+            {
+              py::gil_scoped_release unlocked;
+              o.defaults.validation = args.input();  // `at` unset: the store clock's now
+              if (require_revocation) o.defaults.validation.policy.require_revocation_data = true;
+              results = import_files(*store, std::move(items), o);
+            }
+            if (failed) throw std::move(*failed);
+            return results;
+          },
+          py::arg("files"), py::kw_only(), py::arg("threads") = 0U, py::arg("organisation_cvr") = py::none(),
+          py::arg("mailbox") = py::none(), py::arg("force") = false, py::arg("actor") = py::none(),
+          py::arg("at") = py::none(), py::arg("policy") = "oces_gateway", py::arg("environment") = py::none(),
+          py::arg("expected_cvr") = py::none(), py::arg("min_days") = py::none(), py::arg("trust") = py::none(),
+          py::arg("intermediates") = std::vector<Certificate>{}, py::arg("crls") = py::tuple(),
+          py::arg("revocation_mode") = "offline", py::arg("require_revocation") = false,
+          py::arg("revocation_timeout") = py::none(), py::arg("progress") = py::none(),
+          "Onboards many PKCS#12 files: `files` holds (path, password[, organisation_cvr[, mailbox]]) tuples. "
+          "Each file is read, opened and validated on `threads` workers (0: one per core) and stored in batches, "
+          "one transaction each. One file's failure never stops the others: every file gets a BulkImportResult, "
+          "in input order, with its ImportResult or its error (an exception object, not raised). `progress`, "
+          "when given, is called as progress(done, total, BulkImportResult) after each file, from the workers; "
+          "an exception it raises is raised when every file is done. The options are import_pkcs12()'s; a "
+          "file's own organisation_cvr and mailbox override them.")
       .def(
           "query",
           [](const PyStore& self, const std::optional<std::string>& organisation_cvr,
