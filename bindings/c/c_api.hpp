@@ -4,6 +4,7 @@
 
 #include <dpgcert/dpgcert.h>
 
+#include <dpgcert/bulk_import.hpp>
 #include <dpgcert/error.hpp>
 #include <dpgcert/lifecycle.hpp>
 #include <dpgcert/oces.hpp>
@@ -52,6 +53,9 @@ struct dpgcert_change_listener {
 };
 struct dpgcert_import_result {
   dpgcert::ImportResult result;
+};
+struct dpgcert_bulk_result {
+  std::vector<dpgcert::BulkImportResult> results;
 };
 struct dpgcert_summary_list {
   std::vector<dpgcert::CertificateSummary> rows;

@@ -113,6 +113,90 @@ int dpgcert_store_import(dpgcert_import_result** out, dpgcert_store* store, cons
 
 void dpgcert_import_result_free(dpgcert_import_result* result) { delete result; }
 
+int dpgcert_store_import_files(dpgcert_bulk_result** out, dpgcert_store* store, const dpgcert_bulk_item* items,
+                               size_t count, const dpgcert_bulk_options* options) {
+  return guarded(__func__, [&] {
+    reset_out(out);
+    require(store, "store");
+    if (count > 0) require(items, "items");
+    BulkImportOptions bo;
+    if (options != nullptr) {
+      check_version(options->version, DPGCERT_BULK_OPTIONS_VERSION, "dpgcert_bulk_options");
+      bo.threads = options->threads;
+      if (const dpgcert_import_options* d = options->defaults; d != nullptr) {
+        check_version(d->version, DPGCERT_IMPORT_OPTIONS_VERSION, "dpgcert_import_options");
+        if (d->organisation_cvr != nullptr) bo.defaults.organisation_cvr = std::string(d->organisation_cvr);
+        if (d->mailbox != nullptr) bo.defaults.mailbox = std::string(d->mailbox);
+        bo.defaults.force = d->force != 0;
+        if (d->actor != nullptr) bo.defaults.actor = d->actor;
+        if (d->validation != nullptr) bo.defaults.validation = validation_input(d->validation);
+      }
+      if (options->progress != nullptr) {
+        const dpgcert_bulk_progress progress = options->progress;
+        void* const payload = options->payload;
+        bo.progress = [progress, payload](std::size_t done, std::size_t total, const BulkImportResult& r) {
+          progress(done, total, r.index, payload);
+        };
+      }
+    }
+    std::vector<BulkImportItem> list;
+    list.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const dpgcert_bulk_item& item = items[i];
+      const std::string which = "items[" + std::to_string(i) + "]";
+      require(item.path, (which + ".path").c_str());
+      BulkImportItem b;
+      b.path = item.path;
+      b.password = in_password(item.password, item.password_len, (which + ".password").c_str());
+      if (item.organisation_cvr != nullptr) b.organisation_cvr = std::string(item.organisation_cvr);
+      if (item.mailbox != nullptr) b.mailbox = std::string(item.mailbox);
+      list.push_back(std::move(b));
+    }
+    return make_handle(out, import_files(*store->store, std::move(list), bo));
+  });
+}
+
+void dpgcert_bulk_result_free(dpgcert_bulk_result* result) { delete result; }
+
+int dpgcert_bulk_result_count(const dpgcert_bulk_result* result, size_t* count) {
+  return guarded(__func__, [&] {
+    require(result, "result");
+    return out_value(count, result->results.size(), "count");
+  });
+}
+
+int dpgcert_bulk_result_error(const dpgcert_bulk_result* result, size_t index, int* error) {
+  return guarded(__func__, [&] {
+    require(result, "result");
+    check_index(index, result->results.size());
+    const auto& e = result->results[index].error;
+    if (!e) return out_value(error, DPGCERT_OK, "error");
+    const int code = static_cast<int>(e->code());
+    return out_value(error, code >= 1 && code <= 10 ? -code : DPGCERT_E_INTERNAL, "error");
+  });
+}
+
+int dpgcert_bulk_result_message(const dpgcert_bulk_result* result, size_t index, char* buf, size_t* len) {
+  return guarded(__func__, [&] {
+    require(result, "result");
+    check_index(index, result->results.size());
+    const auto& e = result->results[index].error;
+    if (!e) throw Error(ErrorCode::not_found, "the file has no error");
+    return out_text(e->what(), buf, len);
+  });
+}
+
+int dpgcert_bulk_result_import(dpgcert_import_result** out, const dpgcert_bulk_result* result, size_t index) {
+  return guarded(__func__, [&] {
+    reset_out(out);
+    require(result, "result");
+    check_index(index, result->results.size());
+    const auto& r = result->results[index].import;
+    if (!r) throw Error(ErrorCode::not_found, "the file did not reach the store (dpgcert_bulk_result_error says why)");
+    return make_handle(out, *r);
+  });
+}
+
 int dpgcert_import_result_outcome(const dpgcert_import_result* result, int* out) {
   return guarded(__func__, [&] {
     require(result, "result");

@@ -655,6 +655,134 @@ static void test_copy(void) {
   remove_scratch(&s);
 }
 
+typedef struct progress_seen {
+  size_t calls, last_done, total;
+  unsigned indexes; /* a bit per file index */
+} progress_seen;
+
+static void on_progress(size_t done, size_t total, size_t index, void *payload) {
+  progress_seen *seen = (progress_seen *)payload;
+  ++seen->calls;
+  if (done > seen->last_done) seen->last_done = done;
+  seen->total = total;
+  if (index < 32) seen->indexes |= 1u << index;
+}
+
+static void test_import_files(void) {
+  scratch s = make_scratch("dpgcert-c-store");
+  pki p = read_pki();
+  dpgcert_store *store = new_store(&s);
+  dpgcert_import_options io = DPGCERT_IMPORT_OPTIONS_INIT;
+  dpgcert_bulk_options bo = DPGCERT_BULK_OPTIONS_INIT;
+  dpgcert_bulk_result *result = NULL;
+  dpgcert_import_result *imported = NULL;
+  progress_seen seen = {0, 0, 0, 0};
+  char foces[512], voces[512], expired[512], absent[600];
+  static const uint8_t wrong[] = "wrong-password";
+  char *fp = NULL, *expected = file_fingerprint("oces2-prod/foces.crt.pem"), *message = NULL;
+  size_t count = 0;
+  int error = 1, outcome = -1;
+  dpgcert_bulk_item items[5];
+
+  snprintf(foces, sizeof foces, "%s/oces2-prod/foces.p12", test_data_dir());
+  snprintf(voces, sizeof voces, "%s/oces2-prod/voces.p12", test_data_dir());
+  snprintf(expired, sizeof expired, "%s/odd/foces-expired.p12", test_data_dir());
+  snprintf(absent, sizeof absent, "%s/absent.p12", s.dir);
+  memset(items, 0, sizeof items);
+  items[0].path = foces;
+  items[0].password = TEST_PASSWORD_BYTES;
+  items[0].password_len = TEST_PASSWORD_LEN;
+  items[0].organisation_cvr = "12345674";
+  items[0].mailbox = "sikkerpost@testfirma.dk";
+  items[1].path = voces;
+  items[1].password = wrong;
+  items[1].password_len = sizeof wrong - 1;
+  items[2].path = absent;
+  items[2].password = TEST_PASSWORD_BYTES;
+  items[2].password_len = TEST_PASSWORD_LEN;
+  items[3].path = expired;
+  items[3].password = TEST_PASSWORD_BYTES;
+  items[3].password_len = TEST_PASSWORD_LEN;
+  items[4] = items[0]; /* the first file again, in the same call */
+  io.validation = &p.validation;
+  io.actor = "c-bulk";
+  bo.threads = 2;
+  bo.defaults = &io;
+  bo.progress = on_progress;
+  bo.payload = &seen;
+  REQUIRE_OK(dpgcert_store_import_files(&result, store, items, 5, &bo));
+  REQUIRE_OK(dpgcert_bulk_result_count(result, &count));
+  CHECK(count == 5);
+  CHECK(seen.calls == 5 && seen.last_done == 5 && seen.total == 5 && seen.indexes == 0x1Fu);
+
+  /* 0: imported, with the expected fingerprint. */
+  REQUIRE_OK(dpgcert_bulk_result_error(result, 0, &error));
+  CHECK(error == DPGCERT_OK);
+  REQUIRE_OK(dpgcert_bulk_result_import(&imported, result, 0));
+  REQUIRE_OK(dpgcert_import_result_outcome(imported, &outcome));
+  CHECK(outcome == DPGCERT_IMPORT_IMPORTED);
+  GET_TEXT(fp, dpgcert_import_result_fingerprint(imported, buf, lenp));
+  CHECK(fp != NULL && expected != NULL && strcmp(fp, expected) == 0);
+  free(fp);
+  dpgcert_import_result_free(imported);
+  CHECK_RC(dpgcert_bulk_result_message(result, 0, NULL, &count), DPGCERT_E_NOT_FOUND);
+
+  /* 1: a wrong password - its message never holds the password; 2: a missing file. */
+  REQUIRE_OK(dpgcert_bulk_result_error(result, 1, &error));
+  CHECK(error == DPGCERT_E_BAD_PASSWORD);
+  GET_TEXT(message, dpgcert_bulk_result_message(result, 1, buf, lenp));
+  CHECK(message != NULL && message[0] != '\0' && strstr(message, "wrong-password") == NULL);
+  free(message);
+  CHECK_OUT_TEXT(dpgcert_bulk_result_message(result, 1, buf, lenp));
+  imported = (dpgcert_import_result *)&imported;
+  CHECK_RC(dpgcert_bulk_result_import(&imported, result, 1), DPGCERT_E_NOT_FOUND);
+  CHECK(imported == NULL);
+  REQUIRE_OK(dpgcert_bulk_result_error(result, 2, &error));
+  CHECK(error == DPGCERT_E_IO);
+
+  /* 3: refused (expired, not forced); 4: the first file again - already present. */
+  REQUIRE_OK(dpgcert_bulk_result_import(&imported, result, 3));
+  REQUIRE_OK(dpgcert_import_result_outcome(imported, &outcome));
+  CHECK(outcome == DPGCERT_IMPORT_REFUSED);
+  dpgcert_import_result_free(imported);
+  REQUIRE_OK(dpgcert_bulk_result_import(&imported, result, 4));
+  REQUIRE_OK(dpgcert_import_result_outcome(imported, &outcome));
+  CHECK(outcome == DPGCERT_IMPORT_ALREADY_PRESENT);
+  dpgcert_import_result_free(imported);
+  REQUIRE_OK(dpgcert_store_count(store, NULL, &count));
+  CHECK(count == 1);
+
+  /* Argument errors. */
+  CHECK_RC(dpgcert_bulk_result_error(result, 5, &error), DPGCERT_E_OUT_OF_RANGE);
+  CHECK_RC(dpgcert_bulk_result_error(result, 0, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_bulk_result_error(NULL, 0, &error), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_bulk_result_count(NULL, &count), DPGCERT_E_NULL_ARGUMENT);
+  CHECK_RC(dpgcert_bulk_result_import(NULL, result, 0), DPGCERT_E_NULL_ARGUMENT);
+  dpgcert_bulk_result_free(result);
+  result = (dpgcert_bulk_result *)&result;
+  CHECK_RC(dpgcert_store_import_files(&result, NULL, items, 1, NULL), DPGCERT_E_NULL_ARGUMENT);
+  CHECK(result == NULL);
+  CHECK_ERROR_MENTIONS("dpgcert_store_import_files");
+  CHECK_RC(dpgcert_store_import_files(&result, store, NULL, 1, NULL), DPGCERT_E_NULL_ARGUMENT);
+  items[0].path = NULL;
+  CHECK_RC(dpgcert_store_import_files(&result, store, items, 1, NULL), DPGCERT_E_NULL_ARGUMENT);
+  items[0].path = foces;
+  bo.version = DPGCERT_BULK_OPTIONS_VERSION + 1;
+  CHECK_RC(dpgcert_store_import_files(&result, store, items, 1, &bo), DPGCERT_E_VERSION);
+  /* No files: an empty result. */
+  REQUIRE_OK(dpgcert_store_import_files(&result, store, NULL, 0, NULL));
+  REQUIRE_OK(dpgcert_bulk_result_count(result, &count));
+  CHECK(count == 0);
+  dpgcert_bulk_result_free(result);
+  REQUIRE_OK(dpgcert_store_count(store, NULL, &count));
+  CHECK(count == 1);
+
+  free(expected);
+  dpgcert_store_free(store);
+  free_pki(&p);
+  remove_scratch(&s);
+}
+
 static const c_test_case cases[] = {
     {"create_and_open", test_create_and_open},
     {"create_and_open_errors", test_create_and_open_errors},
@@ -666,5 +794,6 @@ static const c_test_case cases[] = {
     {"query_errors", test_query_errors},
     {"current_bundle", test_current_bundle},
     {"copy", test_copy},
+    {"import_files", test_import_files},
 };
 C_TEST_MAIN(cases)

@@ -248,6 +248,61 @@ DPGCERT_C_API int dpgcert_import_result_superseded_count(const dpgcert_import_re
 DPGCERT_C_API int dpgcert_import_result_superseded(const dpgcert_import_result *result, size_t index, char *buf,
                                                    size_t *len);
 
+/** One PKCS#12 file for dpgcert_store_import_files(). */
+typedef struct dpgcert_bulk_item {
+  const char *path;             /**< The file (read by a worker; bounded by the input limit). */
+  const uint8_t *password;      /**< Its password, UTF-8 without NUL bytes; NULL with 0: the empty one. */
+  size_t password_len;
+  const char *organisation_cvr; /**< Where to attach it; NULL: the options' default. */
+  const char *mailbox;          /**< NULL: the options' default. */
+} dpgcert_bulk_item;
+
+typedef struct dpgcert_bulk_result dpgcert_bulk_result; /**< What became of each file of a bulk import. */
+
+/** Called after each file with the number done so far, the total and the file's index, from the
+ *  worker threads, never two at once. The file's outcome is read from the result once the call
+ *  has returned. */
+typedef void (*dpgcert_bulk_progress)(size_t done, size_t total, size_t index, void *payload);
+
+#define DPGCERT_BULK_OPTIONS_VERSION 1
+
+/** How to run dpgcert_store_import_files(). */
+typedef struct dpgcert_bulk_options {
+  unsigned int version;                    /**< DPGCERT_BULK_OPTIONS_VERSION */
+  unsigned int threads;                    /**< Worker threads; 0: one per core. */
+  const dpgcert_import_options *defaults;  /**< For every file (its `source` is the file's path); NULL: the defaults. */
+  dpgcert_bulk_progress progress;          /**< NULL: none. */
+  void *payload;                           /**< Handed to `progress`. */
+} dpgcert_bulk_options;
+
+#define DPGCERT_BULK_OPTIONS_INIT { DPGCERT_BULK_OPTIONS_VERSION, 0, NULL, NULL, NULL }
+
+/** Onboards `count` PKCS#12 files: each worker reads, opens and validates files, and the store
+ *  writes them in batches, one transaction each (docs/store.md). One file's failure (a wrong
+ *  password, an unreadable or malformed file, a conflict) never stops the others and leaves
+ *  nothing of that file stored: it is reported in the result, in input order. Errors of the call
+ *  itself: DPGCERT_E_VERSION, DPGCERT_E_NULL_ARGUMENT (also an item without a path, or with a NULL
+ *  password of non-zero length), DPGCERT_E_INVALID_ARGUMENT (a password with a NUL byte). */
+DPGCERT_C_API int dpgcert_store_import_files(dpgcert_bulk_result **out, dpgcert_store *store,
+                                             const dpgcert_bulk_item *items, size_t count,
+                                             const dpgcert_bulk_options *options);
+DPGCERT_C_API void dpgcert_bulk_result_free(dpgcert_bulk_result *result);
+/** How many files (the `count` given). */
+DPGCERT_C_API int dpgcert_bulk_result_count(const dpgcert_bulk_result *result, size_t *count);
+/** What became of file `index`: *error is DPGCERT_OK when it was offered to the store (its result:
+ *  dpgcert_bulk_result_import()), else the file's error code (DPGCERT_E_BAD_PASSWORD,
+ *  DPGCERT_E_IO, DPGCERT_E_MALFORMED, DPGCERT_E_CONFLICT, ...). Errors: DPGCERT_E_OUT_OF_RANGE,
+ *  DPGCERT_E_NULL_ARGUMENT. */
+DPGCERT_C_API int dpgcert_bulk_result_error(const dpgcert_bulk_result *result, size_t index, int *error);
+/** The message of file `index`'s error (never its password). DPGCERT_E_NOT_FOUND when the file
+ *  has none. */
+DPGCERT_C_API int dpgcert_bulk_result_message(const dpgcert_bulk_result *result, size_t index, char *buf,
+                                              size_t *len);
+/** File `index`'s import result, as a new handle (outcome, fingerprint, report, superseded).
+ *  DPGCERT_E_NOT_FOUND when the file failed before reaching the store. */
+DPGCERT_C_API int dpgcert_bulk_result_import(dpgcert_import_result **out, const dpgcert_bulk_result *result,
+                                             size_t index);
+
 #define DPGCERT_QUERY_VERSION 1
 
 /** A filter over a store's certificates; every given field must match. Results are ordered by
