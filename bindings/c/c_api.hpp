@@ -90,6 +90,13 @@ int fail(const char* function, int code, std::string_view message) noexcept;
 /// Empties this thread's last error (every call starts with this).
 void clear_error() noexcept;
 
+/// The C code of a library error: ErrorCode's values are fixed (error.hpp) and mirror -1..-10
+/// here; anything else is a bug.
+inline int c_code(const Error& e) noexcept {
+  const int code = static_cast<int>(e.code());
+  return code >= 1 && code <= 10 ? -code : DPGCERT_E_INTERNAL;
+}
+
 /// Runs `body` (which returns DPGCERT_OK or a code) with every exception caught and turned into
 /// a status code and a message: nothing C++ crosses the C boundary.
 template <class Body>
@@ -100,9 +107,7 @@ int guarded(const char* function, Body&& body) noexcept {
   } catch (const CallError& e) {
     return fail(function, e.code(), e.message());
   } catch (const Error& e) {
-    const int code = static_cast<int>(e.code());
-    // ErrorCode's values are fixed (error.hpp) and mirror -1..-10 here; anything else is a bug.
-    return fail(function, code >= 1 && code <= 10 ? -code : DPGCERT_E_INTERNAL, e.what());
+    return fail(function, c_code(e), e.what());
   } catch (const std::bad_alloc&) {
     return fail(function, DPGCERT_E_INTERNAL, "out of memory");
   } catch (const std::exception& e) {

@@ -35,6 +35,20 @@ vault::KeySource key_source(const dpgcert_store_options* o) {
   throw Error(ErrorCode::invalid_argument, "a new store needs options->key_file or options->passphrase");
 }
 
+/// The ImportOptions a C options struct describes (NULL: the defaults).
+ImportOptions import_options(const dpgcert_import_options* options) {
+  ImportOptions io;
+  if (options == nullptr) return io;
+  check_version(options->version, DPGCERT_IMPORT_OPTIONS_VERSION, "dpgcert_import_options");
+  if (options->organisation_cvr != nullptr) io.organisation_cvr = std::string(options->organisation_cvr);
+  if (options->mailbox != nullptr) io.mailbox = std::string(options->mailbox);
+  io.force = options->force != 0;
+  if (options->actor != nullptr) io.actor = options->actor;
+  if (options->source != nullptr) io.source = options->source;
+  if (options->validation != nullptr) io.validation = validation_input(options->validation);
+  return io;
+}
+
 CertificateQuery certificate_query(const dpgcert_query* q) {
   CertificateQuery cq;
   if (q == nullptr) return cq;
@@ -96,16 +110,7 @@ int dpgcert_store_import(dpgcert_import_result** out, dpgcert_store* store, cons
     require(store, "store");
     const auto bytes = in_bytes(pkcs12, len, "pkcs12");
     const SecretBytes pw = in_password(password, password_len, "password");
-    ImportOptions io;
-    if (options != nullptr) {
-      check_version(options->version, DPGCERT_IMPORT_OPTIONS_VERSION, "dpgcert_import_options");
-      if (options->organisation_cvr != nullptr) io.organisation_cvr = std::string(options->organisation_cvr);
-      if (options->mailbox != nullptr) io.mailbox = std::string(options->mailbox);
-      io.force = options->force != 0;
-      if (options->actor != nullptr) io.actor = options->actor;
-      if (options->source != nullptr) io.source = options->source;
-      if (options->validation != nullptr) io.validation = validation_input(options->validation);
-    }
+    const ImportOptions io = import_options(options);
     const Pkcs12Bundle bundle = load_pkcs12(bytes, pw);
     return make_handle(out, store->store->import(bundle, bytes, pw, io));
   });
@@ -123,14 +128,7 @@ int dpgcert_store_import_files(dpgcert_bulk_result** out, dpgcert_store* store, 
     if (options != nullptr) {
       check_version(options->version, DPGCERT_BULK_OPTIONS_VERSION, "dpgcert_bulk_options");
       bo.threads = options->threads;
-      if (const dpgcert_import_options* d = options->defaults; d != nullptr) {
-        check_version(d->version, DPGCERT_IMPORT_OPTIONS_VERSION, "dpgcert_import_options");
-        if (d->organisation_cvr != nullptr) bo.defaults.organisation_cvr = std::string(d->organisation_cvr);
-        if (d->mailbox != nullptr) bo.defaults.mailbox = std::string(d->mailbox);
-        bo.defaults.force = d->force != 0;
-        if (d->actor != nullptr) bo.defaults.actor = d->actor;
-        if (d->validation != nullptr) bo.defaults.validation = validation_input(d->validation);
-      }
+      bo.defaults = import_options(options->defaults);  // its source is replaced by each file's path
       if (options->progress != nullptr) {
         const dpgcert_bulk_progress progress = options->progress;
         void* const payload = options->payload;
@@ -170,9 +168,7 @@ int dpgcert_bulk_result_error(const dpgcert_bulk_result* result, size_t index, i
     require(result, "result");
     check_index(index, result->results.size());
     const auto& e = result->results[index].error;
-    if (!e) return out_value(error, DPGCERT_OK, "error");
-    const int code = static_cast<int>(e->code());
-    return out_value(error, code >= 1 && code <= 10 ? -code : DPGCERT_E_INTERNAL, "error");
+    return out_value(error, e ? c_code(*e) : DPGCERT_OK, "error");
   });
 }
 

@@ -15,11 +15,16 @@ namespace {
 /// The exception classes, created once at import (index: ErrorCode value; 0 is the base Error).
 std::array<PyObject*, 11> g_errors{};
 
+/// The exception class for `code` (the base Error for an unknown one).
+PyObject* error_class(ErrorCode code) noexcept {
+  const auto index = static_cast<std::size_t>(code);
+  return index < g_errors.size() && g_errors[index] != nullptr ? g_errors[index] : g_errors[0];
+}
+
 /// Sets the Python error for a dpgcert::Error: an instance of the class for its code, with `.code`.
 /// (An exception translator must set the error and return, never throw.)
 void set_error(ErrorCode code, const char* message) {
-  const auto index = static_cast<std::size_t>(code);
-  PyObject* cls = index < g_errors.size() && g_errors[index] != nullptr ? g_errors[index] : g_errors[0];
+  PyObject* cls = error_class(code);
   PyObject* exc = PyObject_CallFunction(cls, "s", message);
   if (exc == nullptr) return;  // the failed call has set its own error
   const std::string name(to_string(code));
@@ -30,9 +35,7 @@ void set_error(ErrorCode code, const char* message) {
 }  // namespace
 
 py::object error_object(const Error& e) {
-  const auto index = static_cast<std::size_t>(e.code());
-  PyObject* cls = index < g_errors.size() && g_errors[index] != nullptr ? g_errors[index] : g_errors[0];
-  py::object exc = py::reinterpret_borrow<py::object>(cls)(e.what());
+  py::object exc = py::reinterpret_borrow<py::object>(error_class(e.code()))(e.what());
   exc.attr("code") = py::str(std::string(to_string(e.code())));
   return exc;
 }

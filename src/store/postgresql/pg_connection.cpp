@@ -103,6 +103,21 @@ void Params::pointers(std::vector<const char*>& values) const {
   for (std::size_t i = 0; i < values_.size(); ++i) values[i] = null_[i] ? nullptr : values_[i].data();
 }
 
+std::string text_array(std::span<const std::string> items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 // ---- Result ---------------------------------------------------------------------------------
 
 Result::Result(ResultPtr result) : result_(std::move(result)), rows_(result_ ? PQntuples(result_.get()) : 0) {}

@@ -47,6 +47,9 @@ struct ResultDeleter {
 using ConnPtr = std::unique_ptr<pg_conn, ConnDeleter>;
 using ResultPtr = std::unique_ptr<pg_result, ResultDeleter>;
 
+/// A text[] parameter in text form: {"a","b"}, each element quoted with '"' and '\\' escaped.
+[[nodiscard]] std::string text_array(std::span<const std::string> items);
+
 /// The parameters of one statement, $1 first: text in text format, bytes (bytea) in binary.
 class Params final {
  public:

@@ -170,19 +170,7 @@ std::optional<std::int64_t> PgTransaction::certificate_id(std::string_view finge
 
 std::vector<std::string> PgTransaction::stored_fingerprints(std::span<const std::string> fingerprints) {
   if (fingerprints.empty()) return {};
-  // A text[] parameter in text form: each element quoted, '"' and '\\' escaped.
-  std::string array = "{";
-  for (std::size_t i = 0; i < fingerprints.size(); ++i) {
-    if (i != 0) array += ',';
-    array += '"';
-    for (char c : fingerprints[i]) {
-      if (c == '"' || c == '\\') array += '\\';
-      array += c;
-    }
-    array += '"';
-  }
-  array += '}';
-  const Result r = q("SELECT fingerprint FROM certificates WHERE fingerprint = ANY($1::text[])", array);
+  const Result r = q("SELECT fingerprint FROM certificates WHERE fingerprint = ANY($1::text[])", text_array(fingerprints));
   std::vector<std::string> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
@@ -203,7 +191,7 @@ std::vector<std::int64_t> PgTransaction::certificate_ids_by_prefix(std::string_v
 std::int64_t PgTransaction::next_certificate_id() {
   if (id_pool_.empty()) {
     const Result r = q("SELECT nextval('certificates_id_seq') FROM generate_series(1, $1)", id_block_);
-    for (int i = r.rows() - 1; i >= 0; --i) id_pool_.push_back(r.integer(i, 0));
+    for (int i = 0; i < r.rows(); ++i) id_pool_.push_back(r.integer(i, 0));
     std::sort(id_pool_.begin(), id_pool_.end(), std::greater<>());  // handed out from the back: smallest first
     id_block_ = std::min<std::int64_t>(id_block_ * 2, 128);
   }

@@ -50,22 +50,6 @@ store::EventRow read_event(const Result& r, int i, int first) {
   return e;
 }
 
-/// A text[] literal: {"a","b"} with '"' and '\' escaped.
-std::string text_array(std::span<const std::string> items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
 }  // namespace
 
 // ---- tracking rows and pending changes ------------------------------------------------------
