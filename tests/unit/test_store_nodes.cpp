@@ -194,7 +194,10 @@ TEST_SUITE("store_nodes") {
         CHECK_MESSAGE(error.empty(), error);
         const auto ids = lines_of(out);
         MESSAGE("node " << n << ": " << ids.size() << " events");
-        CHECK(!ids.empty());  // each process did some
+        // Each process did some: on PostgreSQL, whose claims skip each other's rows. SQLite has
+        // one writer at a time and its lock is not fair: under load one process can find the
+        // outbox empty by the time it first gets the lock (seen once in CI: 0 of 2,000 in 0.64 s).
+        if (backend == "postgresql") CHECK(!ids.empty());
         for (const auto& id : ids) ++delivered[id];
       }
       MESSAGE(backend << ": " << kEvents << " events drained by 4 processes in " << secs << " s");
